@@ -1,0 +1,105 @@
+// `ir declare`: open an incident with a severity from the team's definitions and start its SLA clocks.
+
+import type { Command } from 'commander';
+import type { Context } from '../../context.js';
+import type { Register } from '../../cli/program.js';
+import { UsageError } from '../../errors.js';
+import { findLevel } from '../../core/severity.js';
+import { slaView } from '../../core/sla.js';
+import { formatDuration } from '../../util/duration.js';
+import { relative, utc } from '../../io/format.js';
+import { incidentJson } from './render.js';
+
+export interface DeclareOptions {
+  title?: string;
+  severity?: string;
+  service?: string;
+  impact?: string;
+  commander?: string;
+  detectedAt?: string;
+}
+
+export const register: Register = (program, ctx, bind) => {
+  program
+    .command('declare')
+    .description('open an incident: severity, SLA clocks, first timeline entry')
+    .option('-t, --title <text>', 'what is wrong, in a line')
+    .option('-s, --severity <level>', 'a level from severities.yaml, e.g. SEV-1')
+    .option('--service <name>', 'the affected service')
+    .option('--impact <text>', 'who or what is affected')
+    .option('--commander <person>', 'the incident commander')
+    .option('--detected-at <time>', 'when the problem began (ISO-8601, or a duration ago such as 20m)')
+    .addHelpText('after', '\nExample:\n  ir declare --title "Checkout returns 500s" --severity SEV-1 --service checkout --impact "EU customers cannot pay"')
+    .action(bind((cmd: Command) => run(cmd.opts<DeclareOptions>(), ctx)));
+};
+
+export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
+  const config = await ctx.severities();
+  let title = opts.title?.trim();
+  let severity = opts.severity;
+  let commander = opts.commander;
+  let service = opts.service;
+  let impact = opts.impact;
+
+  if (!title) {
+    const p = await ctx.prompter('--title');
+    title = (await p.input({ message: 'What is wrong? (one line)', validate: (v) => (v.trim() ? true : 'a title is required') })).trim();
+  }
+  if (!severity) {
+    const p = await ctx.prompter('--severity');
+    severity = await p.select({
+      message: 'Severity',
+      choices: config.levels.map((l) => ({
+        name: `${l.id}  ${l.name} — ${l.definition}`,
+        value: l.id,
+        description: `respond within ${formatDuration(l.respondWithin)}, resolve within ${formatDuration(l.resolveWithin)}${l.examples.length ? `; e.g. ${l.examples.join(', ')}` : ''}`,
+      })),
+    });
+    if (service === undefined) service = (await p.input({ message: 'Affected service (optional)' })).trim() || undefined;
+    if (impact === undefined) impact = (await p.input({ message: 'Impact (optional)' })).trim() || undefined;
+    if (commander === undefined) commander = (await p.input({ message: 'Incident commander', default: ctx.actor() })).trim() || undefined;
+  }
+  const level = findLevel(config, severity);
+  if (!level) {
+    throw new UsageError(`unknown severity "${severity}": ${config.file} defines ${config.levels.map((l) => l.id).join(', ')}`);
+  }
+  const now = ctx.now();
+  const detectedAt = opts.detectedAt ? parseWhen(opts.detectedAt, now, '--detected-at') : undefined;
+  if (detectedAt && detectedAt.getTime() > now.getTime()) throw new UsageError('--detected-at is in the future');
+
+  const store = await ctx.store();
+  const { incident } = store.declare(
+    { title, severity: level.id, service, impact, commander, detected_at: detectedAt?.toISOString() },
+    now,
+    ctx.actor(),
+  );
+  const sla = slaView(incident, config, now);
+  if (ctx.json) {
+    ctx.printJson(incidentJson(incident, sla, now));
+    return 0;
+  }
+  const style = await ctx.style();
+  ctx.out(`${style.bold(`Declared ${incident.id}`)}  ${level.id} (${level.name})  ${incident.title}`);
+  if (sla.respond) ctx.out(`  respond by   ${utc(sla.respond.due)}  (${relative(sla.respond.due, now)})`);
+  if (sla.resolve) ctx.out(`  resolve by   ${utc(sla.resolve.due)}  (${relative(sla.resolve.due, now)})`);
+  if (sla.update) ctx.out(`  next update  ${utc(sla.update.due)}  (every ${formatDuration(level.updateEvery!)})`);
+  if (sla.shouldHaveBeenTold.length) {
+    ctx.out(`  notify now   ${sla.shouldHaveBeenTold.map((s) => s.notify + (s.contact ? ` ${s.contact}` : '')).join(', ')}`);
+  }
+  ctx.err(style.dim('Next: `ir ack` to acknowledge, `ir note TEXT` as you go, `ir status` for the clocks.'));
+  return 0;
+}
+
+/** An absolute time (ISO-8601) or a duration ago ("20m"). */
+export function parseWhen(text: string, now: Date, flag: string): Date {
+  const m = /^(\d+)([smhd])$/.exec(text.trim());
+  if (m) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(m[1]) * unit);
+  }
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text.trim())) {
+    throw new UsageError(`${flag} "${text}" is not a time: use ISO-8601 (2026-11-23T18:20:00Z) or a duration ago (20m)`);
+  }
+  return d;
+}

@@ -1,0 +1,29 @@
+// Shared path of the commands that add to an incident's timeline: pick the incident, append, report.
+
+import type { Context } from '../../context.js';
+import type { Incident, NewEvent, TimelineEvent } from '../../core/incident.js';
+import { slaView } from '../../core/sla.js';
+import { eventJson, incidentJson } from './render.js';
+import { describeEvent } from '../../core/describe.js';
+
+/**
+ * Appends what `decide` returns to the current incident inside one write transaction, then prints
+ * the incident and the new events (--json) or one line per event.
+ */
+export async function appendToIncident(
+  ctx: Context,
+  decide: (incident: Incident) => NewEvent | NewEvent[],
+  explicitId?: string,
+): Promise<{ incident: Incident; events: TimelineEvent[] }> {
+  const target = await ctx.currentIncident(explicitId);
+  const store = await ctx.store();
+  const now = ctx.now();
+  const result = store.append(target.id, decide, now, ctx.actor());
+  if (ctx.json) {
+    const config = await ctx.severities();
+    ctx.printJson({ incident: incidentJson(result.incident, slaView(result.incident, config, now), now), events: result.events.map(eventJson) });
+  } else {
+    for (const e of result.events) ctx.out(`${result.incident.id}: ${describeEvent(e)}`);
+  }
+  return result;
+}

@@ -1,0 +1,104 @@
+// How an incident, its SLA clocks and its timeline look on screen and in --json.
+
+import type { ChalkInstance } from 'chalk';
+import type { Incident, TimelineEvent } from '../../core/incident.js';
+import { describeEvent } from '../../core/describe.js';
+import type { SlaView } from '../../core/sla.js';
+import type { SlaClock } from '../../core/severity.js';
+import { formatDuration } from '../../util/duration.js';
+import { age, columns, utc } from '../../io/format.js';
+
+function clockJson(c?: SlaClock) {
+  return c ? { due: c.due.toISOString(), state: c.state, remaining_seconds: Math.round(c.remainingMs / 1000) } : null;
+}
+
+export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
+  return {
+    id: incident.id,
+    title: incident.title,
+    severity: incident.severity,
+    state: incident.state,
+    service: incident.service ?? null,
+    impact: incident.impact ?? null,
+    roles: incident.roles,
+    declared_at: incident.declaredAt,
+    declared_by: incident.declaredBy,
+    detected_at: incident.detectedAt ?? null,
+    acknowledged_at: incident.acknowledgedAt ?? null,
+    acknowledged_by: incident.acknowledgedBy ?? null,
+    mitigated_at: incident.mitigatedAt ?? null,
+    resolved_at: incident.resolvedAt ?? null,
+    summary: incident.summary ?? null,
+    root_cause: incident.rootCause ?? null,
+    age_seconds: Math.round(((incident.resolvedAt ? new Date(incident.resolvedAt) : now).getTime() - new Date(incident.declaredAt).getTime()) / 1000),
+    sla: {
+      respond: clockJson(sla.respond),
+      resolve: clockJson(sla.resolve),
+      update: clockJson(sla.update),
+      escalations_due: sla.escalationsDue.map((s) => ({ after_seconds: s.after / 1000, notify: s.notify, contact: s.contact ?? null })),
+      should_have_been_told: sla.shouldHaveBeenTold.map((s) => s.notify),
+    },
+  };
+}
+
+export function eventJson(e: TimelineEvent) {
+  return { seq: e.seq, at: e.at, type: e.type, actor: e.actor, data: e.data, summary: describeEvent(e), hash: e.hash };
+}
+
+/** "4m12s left", "overdue by 3m", "met (2m early)", "breached by 10m". */
+export function clockText(c: SlaClock | undefined, style: ChalkInstance): string {
+  if (!c) return '-';
+  const amount = formatDuration(Math.abs(c.remainingMs));
+  switch (c.state) {
+    case 'running':
+      return c.remainingMs < 5 * 60_000 ? style.yellow(`${amount} left`) : `${amount} left`;
+    case 'overdue':
+      return style.red.bold(`OVERDUE ${amount}`);
+    case 'met':
+      return style.green('met');
+    case 'breached':
+      return style.red(`breached by ${amount}`);
+  }
+}
+
+export function severityText(sev: string, style: ChalkInstance): string {
+  return /0|1/.test(sev.replace(/\D/g, '').slice(0, 1)) ? style.red.bold(sev) : sev;
+}
+
+export function renderCard(incident: Incident, sla: SlaView, now: Date, style: ChalkInstance): string {
+  const lines: string[] = [];
+  lines.push(`${style.bold(incident.id)}  ${severityText(incident.severity, style)}  ${incident.state.toUpperCase()}  ${incident.title}`);
+  const row = (k: string, v: string | undefined) => v && lines.push(`  ${k.padEnd(13)}${v}`);
+  row('service', incident.service);
+  row('impact', incident.impact);
+  row('declared', `${utc(incident.declaredAt)} by ${incident.declaredBy} (${age(incident.declaredAt, now)} ago)`);
+  row('detected', incident.detectedAt && utc(incident.detectedAt));
+  row('acknowledged', incident.acknowledgedAt ? `${utc(incident.acknowledgedAt)} by ${incident.acknowledgedBy}` : style.yellow('not yet'));
+  row('mitigated', incident.mitigatedAt && utc(incident.mitigatedAt));
+  row('resolved', incident.resolvedAt && utc(incident.resolvedAt));
+  for (const [role, person] of Object.entries(incident.roles)) row(role, person);
+  row('summary', incident.summary);
+  row('root cause', incident.rootCause);
+  lines.push('');
+  lines.push(style.bold('SLA'));
+  if (sla.unknownLevel) lines.push(style.yellow(`  severity ${incident.severity} is not in the current definitions; no SLA clocks`));
+  const clockRow = (label: string, c?: SlaClock) => c && lines.push(`  ${label.padEnd(13)}${utc(c.due)}  ${clockText(c, style)}`);
+  clockRow('respond by', sla.respond);
+  clockRow('resolve by', sla.resolve);
+  clockRow('next update', sla.update);
+  if (sla.shouldHaveBeenTold.length) {
+    lines.push(`  ${'escalation'.padEnd(13)}should have been told: ${sla.shouldHaveBeenTold.map((s) => s.notify + (s.contact ? ` (${s.contact})` : '')).join(', ')}`);
+  }
+  if (sla.escalationsDue.length && !incident.acknowledgedAt && incident.state !== 'resolved') {
+    lines.push(style.red(`  not acknowledged: escalate with \`ir escalate\` (${sla.escalationsDue.map((s) => s.notify).join(', ')})`));
+  }
+  return lines.join('\n');
+}
+
+export function renderTimeline(events: TimelineEvent[], style: ChalkInstance): string {
+  if (!events.length) return '(no events)';
+  return columns(
+    ['TIME (UTC)', 'ACTOR', 'EVENT'],
+    events.map((e) => [utc(e.at), e.actor, e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e))]),
+  );
+}

@@ -1,0 +1,71 @@
+// `ir status`: every open incident with its SLA clocks; `ir status STATE` moves the current one on.
+
+import type { Command } from 'commander';
+import type { Register } from '../../cli/program.js';
+import type { Context } from '../../context.js';
+import { checkTransition, parseState, STATES } from '../../core/incident.js';
+import { slaView } from '../../core/sla.js';
+import { age, columns } from '../../io/format.js';
+import { appendToIncident } from './mutate.js';
+import { clockText, incidentJson, severityText } from './render.js';
+
+export interface StatusOptions {
+  state?: string;
+  note?: string;
+}
+
+export const register: Register = (program, ctx, bind) => {
+  program
+    .command('status')
+    .description(`show open incidents and their SLA clocks, or move the current one to a state (${STATES.slice(0, 4).join(' → ')})`)
+    .argument('[state]', 'new state for the current incident')
+    .option('-m, --note <text>', 'why the state changes')
+    .addHelpText('after', '\nExamples:\n  ir status\n  ir status mitigating --note "rolled back to v2.14.1"')
+    .action(bind((cmd: Command) => run({ state: cmd.args[0], note: cmd.opts().note as string | undefined }, ctx)));
+};
+
+export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
+  if (opts.state) {
+    const to = parseState(opts.state);
+    await appendToIncident(ctx, (incident) => {
+      checkTransition(incident, to);
+      return { type: 'incident.state_changed', data: { from: incident.state, to, ...(opts.note ? { reason: opts.note } : {}) } };
+    });
+    return 0;
+  }
+  const store = await ctx.store();
+  const config = await ctx.severities();
+  const now = ctx.now();
+  const open = store.listIncidents();
+  const views = open.map((i) => ({ incident: i, sla: slaView(i, config, now) }));
+  if (ctx.json) {
+    ctx.printJson({ incidents: views.map((v) => incidentJson(v.incident, v.sla, now)) });
+    return 0;
+  }
+  if (!open.length) {
+    ctx.out('No open incidents.');
+    return 0;
+  }
+  const style = await ctx.style();
+  ctx.out(
+    columns(
+      ['ID', 'SEV', 'STATE', 'AGE', 'RESPOND', 'RESOLVE', 'NEXT UPDATE', 'TITLE'],
+      views.map(({ incident: i, sla }) => [
+        i.id,
+        severityText(i.severity, style),
+        i.state,
+        age(i.declaredAt, now),
+        clockText(sla.respond, style),
+        clockText(sla.resolve, style),
+        clockText(sla.update, style),
+        i.title,
+      ]),
+    ),
+  );
+  for (const { incident: i, sla } of views) {
+    if (!i.acknowledgedAt && sla.escalationsDue.some((s) => s.after > 0)) {
+      ctx.out(style.red(`${i.id}: not acknowledged; by now ${sla.shouldHaveBeenTold.map((s) => s.notify).join(', ')} should have been told (\`ir escalate\`)`));
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+// Every command ir offers, in the order `ir --help` lists them.
+
+import type { Register } from '../cli/program.js';
+import * as declare from './incident/declare.js';
+import * as status from './incident/status.js';
+import * as list from './incident/list.js';
+import * as show from './incident/show.js';
+import * as ack from './incident/ack.js';
+import * as note from './incident/note.js';
+import * as severity from './incident/severity.js';
+import * as assign from './incident/assign.js';
+import * as resolve from './incident/resolve.js';
+import * as reopen from './incident/reopen.js';
+import * as timeline from './incident/timeline.js';
+
+export const COMMANDS: Register[] = [
+  declare.register,
+  status.register,
+  list.register,
+  show.register,
+  ack.register,
+  note.register,
+  severity.register,
+  assign.register,
+  resolve.register,
+  reopen.register,
+  timeline.register,
+];

@@ -1,0 +1,185 @@
+// The one Context a command receives: streams, clock, prompter, and lazily opened store and config.
+
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import { UsageError, UserError } from './errors.js';
+import type { Incident } from './core/incident.js';
+import type { SeverityConfig } from './core/severity.js';
+import type { Store } from './store/store.js';
+import { colorEnabled, processIO, type IO } from './io/streams.js';
+import type { Prompter } from './io/prompter.js';
+import { displayPath, homeDir, runbookDir, SHIPPED_RUNBOOKS, teamOrShipped, type RunbookDir } from './config/paths.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface GlobalOptions {
+  home?: string;
+  runbooks?: string;
+  incident?: string;
+  as?: string;
+  json?: boolean;
+  color?: boolean;
+  input?: boolean;
+  verbose?: boolean;
+}
+
+export interface ContextParts {
+  io?: IO;
+  clock?: Clock;
+  /** A ready prompter (tests); otherwise inquirer is loaded on first question. */
+  prompter?: Prompter;
+  /** Force interactive mode on or off regardless of TTYs (tests). */
+  interactive?: boolean;
+}
+
+export class Context {
+  readonly io: IO;
+  readonly clock: Clock;
+  globals: GlobalOptions = {};
+  private prompterInstance?: Prompter;
+  private readonly interactiveOverride?: boolean;
+  private storeInstance?: Store;
+  private severityConfig?: SeverityConfig;
+  private chalkInstance?: ChalkInstance;
+  private actorName?: string;
+
+  constructor(parts: ContextParts = {}) {
+    this.io = parts.io ?? processIO();
+    this.clock = parts.clock ?? systemClock;
+    this.prompterInstance = parts.prompter;
+    this.interactiveOverride = parts.interactive;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return this.io.env;
+  }
+
+  get json(): boolean {
+    return this.globals.json === true;
+  }
+
+  get home(): string {
+    return homeDir(this.env, this.io.cwd, this.globals.home);
+  }
+
+  get dbPath(): string {
+    return join(this.home, 'ir.db');
+  }
+
+  incidentDir(id: string): string {
+    return join(this.home, 'incidents', id);
+  }
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  /** True when a question can be asked and answered: TTYs both ways, no CI, no --no-input. */
+  get canPrompt(): boolean {
+    if (this.interactiveOverride !== undefined) return this.interactiveOverride;
+    if (this.globals.input === false || this.globals.json) return false;
+    if (this.env.CI && this.env.CI !== 'false' && this.env.CI !== '0') return false;
+    return this.io.stdin.isTTY === true && this.io.stdout.isTTY === true;
+  }
+
+  /** The prompter, or a UsageError naming the flag that would have supplied the answer. */
+  async prompter(missing: string): Promise<Prompter> {
+    if (!this.canPrompt) {
+      throw new UsageError(`${missing} is required (no terminal to ask on${this.globals.input === false ? ': --no-input' : ''})`);
+    }
+    if (!this.prompterInstance) {
+      const { inquirerPrompter } = await import('./io/prompter.js');
+      this.prompterInstance = await inquirerPrompter();
+    }
+    return this.prompterInstance;
+  }
+
+  async store(): Promise<Store> {
+    if (!this.storeInstance) {
+      const { Store } = await import('./store/store.js');
+      this.storeInstance = Store.open(this.dbPath);
+    }
+    return this.storeInstance;
+  }
+
+  close(): void {
+    this.storeInstance?.close();
+    this.storeInstance = undefined;
+  }
+
+  runbookDir(): RunbookDir {
+    return runbookDir(this.env, this.io.cwd, this.globals.runbooks);
+  }
+
+  async severities(): Promise<SeverityConfig> {
+    if (!this.severityConfig) {
+      const { loadSeverities } = await import('./config/severities.js');
+      const file = teamOrShipped(this.runbookDir().dir, 'severities.yaml', SHIPPED_RUNBOOKS);
+      this.severityConfig = loadSeverities(file, displayPath(file, this.io.cwd));
+    }
+    return this.severityConfig;
+  }
+
+  /** Who is acting: --as, IR_USER, git's user.name, $USER. */
+  actor(): string {
+    if (this.actorName) return this.actorName;
+    let name = this.globals.as || this.env.IR_USER;
+    if (!name) {
+      try {
+        name = execFileSync('git', ['config', 'user.name'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], cwd: this.io.cwd, timeout: 2000 }).trim();
+      } catch {
+        name = '';
+      }
+    }
+    this.actorName = name || this.env.USER || this.env.LOGNAME || 'unknown';
+    return this.actorName;
+  }
+
+  /** chalk with colour decided once for this run. */
+  async style(): Promise<ChalkInstance> {
+    if (!this.chalkInstance) {
+      const { Chalk } = await import('chalk');
+      this.chalkInstance = new Chalk({ level: colorEnabled(this.io, this.globals) ? 1 : 0 });
+    }
+    return this.chalkInstance;
+  }
+
+  out(text: string): void {
+    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  err(text: string): void {
+    this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Exactly one JSON document on stdout. */
+  printJson(doc: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+
+  /**
+   * The incident a command acts on: --incident / IR_INCIDENT, else the one open incident.
+   * None open, or several and none named, is a usage error that says what to do.
+   */
+  async currentIncident(explicit?: string): Promise<Incident> {
+    const store = await this.store();
+    const id = explicit || this.globals.incident || this.env.IR_INCIDENT;
+    if (id) {
+      const found = store.getIncident(id) ?? store.getIncident(id.toUpperCase());
+      if (!found) throw new UserError(`no incident ${id}${this.globals.incident ? '' : this.env.IR_INCIDENT ? ' (from IR_INCIDENT)' : ''}; \`ir list --all\` shows them`);
+      return found;
+    }
+    const open = store.listIncidents();
+    if (open.length === 1) return open[0];
+    if (open.length === 0) throw new UserError('no open incident: declare one with `ir declare`, or name one with --incident ID');
+    throw new UsageError(
+      `${open.length} incidents are open; name one with --incident ID or IR_INCIDENT`,
+      { details: open.map((i) => `  ${i.id}  ${i.severity}  ${i.state}  ${i.title}`) },
+    );
+  }
+}

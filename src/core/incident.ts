@@ -1,0 +1,154 @@
+// The incident lifecycle: event types, how each event changes an incident, and which changes are allowed.
+
+import { UsageError, UserError } from '../errors.js';
+
+export const STATES = ['investigating', 'identified', 'mitigating', 'monitoring', 'resolved'] as const;
+export type IncidentState = (typeof STATES)[number];
+
+export const DEFAULT_ROLES = ['commander', 'scribe', 'comms'] as const;
+
+export interface Incident {
+  id: string;
+  title: string;
+  severity: string;
+  state: IncidentState;
+  service?: string;
+  impact?: string;
+  /** Role name → person. The incident commander is roles.commander. */
+  roles: Record<string, string>;
+  declaredAt: string;
+  declaredBy: string;
+  detectedAt?: string;
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  /** First time the incident reached mitigating (or later) — the "time to mitigate" mark. */
+  mitigatedAt?: string;
+  resolvedAt?: string;
+  summary?: string;
+  rootCause?: string;
+  /** Last status update sent or drafted for sending; resets the update clock. */
+  lastUpdateAt?: string;
+  /** Highest escalation level recorded (index into the chain), -1 when none. */
+  escalationLevel: number;
+  reopenCount: number;
+}
+
+/** One timeline entry as stored: `data` is already parsed. */
+export interface TimelineEvent {
+  seq: number;
+  incidentId: string;
+  at: string;
+  type: string;
+  actor: string;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** What a command asks to append; the store adds seq, time and hashes. */
+export interface NewEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The incident as it stands after `event`. Unknown event types leave it unchanged. */
+export function applyEvent(incident: Incident | undefined, event: Pick<TimelineEvent, 'incidentId' | 'at' | 'type' | 'actor' | 'data'>): Incident {
+  const d = event.data;
+  if (event.type === 'incident.declared') {
+    const roles: Record<string, string> = {};
+    if (str(d.commander)) roles.commander = d.commander as string;
+    return {
+      id: event.incidentId,
+      title: String(d.title),
+      severity: String(d.severity),
+      state: 'investigating',
+      service: str(d.service),
+      impact: str(d.impact),
+      roles,
+      declaredAt: event.at,
+      declaredBy: event.actor,
+      detectedAt: str(d.detected_at),
+      escalationLevel: -1,
+      reopenCount: 0,
+    };
+  }
+  if (!incident) throw new Error(`event ${event.type} before incident.declared`);
+  const next: Incident = { ...incident, roles: { ...incident.roles } };
+  switch (event.type) {
+    case 'incident.acknowledged':
+      next.acknowledgedAt ??= event.at;
+      next.acknowledgedBy ??= event.actor;
+      break;
+    case 'incident.state_changed': {
+      next.state = d.to as IncidentState;
+      if ((next.state === 'mitigating' || next.state === 'monitoring') && !next.mitigatedAt) next.mitigatedAt = event.at;
+      break;
+    }
+    case 'incident.severity_changed':
+      next.severity = String(d.to);
+      break;
+    case 'incident.role_assigned':
+      next.roles[String(d.role)] = String(d.person);
+      break;
+    case 'incident.resolved':
+      next.state = 'resolved';
+      next.resolvedAt = event.at;
+      next.summary = str(d.summary);
+      if (str(d.root_cause)) next.rootCause = d.root_cause as string;
+      next.mitigatedAt ??= event.at;
+      next.acknowledgedAt ??= event.at;
+      next.acknowledgedBy ??= event.actor;
+      break;
+    case 'incident.reopened':
+      next.state = 'investigating';
+      next.resolvedAt = undefined;
+      next.reopenCount += 1;
+      break;
+    case 'incident.escalated':
+      next.escalationLevel = Math.max(next.escalationLevel, Number(d.level ?? 0));
+      break;
+    case 'comms.sent':
+      next.lastUpdateAt = event.at;
+      break;
+  }
+  return next;
+}
+
+export function isOpen(incident: Incident): boolean {
+  return incident.state !== 'resolved';
+}
+
+export function parseState(text: string): IncidentState {
+  const s = text.toLowerCase() as IncidentState;
+  if (!STATES.includes(s)) {
+    throw new UsageError(`unknown state "${text}": expected one of ${STATES.slice(0, -1).join(', ')}`);
+  }
+  return s;
+}
+
+/**
+ * Checks a state change: forward along investigating → identified → mitigating → monitoring,
+ * or back to investigating. Resolving and reopening have their own commands.
+ */
+export function checkTransition(incident: Incident, to: IncidentState): void {
+  const from = incident.state;
+  if (from === 'resolved') {
+    throw new UserError(`${incident.id} is resolved; reopen it first with \`ir reopen --reason TEXT\``);
+  }
+  if (to === 'resolved') {
+    throw new UsageError(`use \`ir resolve --summary TEXT\` to resolve ${incident.id}`);
+  }
+  if (to === from) throw new UserError(`${incident.id} is already ${from}`);
+  if (to !== 'investigating' && STATES.indexOf(to) < STATES.indexOf(from)) {
+    throw new UserError(`${incident.id} cannot go back from ${from} to ${to}: move forward, or back to investigating`);
+  }
+}
+
+/** Role names are lower-case words; a team may add its own beyond commander, scribe and comms. */
+export function normalizeRole(role: string): string {
+  const r = role.trim().toLowerCase().replace(/[\s_]+/g, '-');
+  if (!/^[a-z][a-z0-9-]*$/.test(r)) throw new UsageError(`role "${role}" must be a word such as commander, scribe or comms`);
+  return r === 'ic' || r === 'incident-commander' ? 'commander' : r;
+}

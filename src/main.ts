@@ -1,0 +1,58 @@
+// Entry point: build the program, parse argv, run the command, map every error to one exit code.
+
+import { Context, type ContextParts } from './context.js';
+import { EXIT, IrError, UserError } from './errors.js';
+import { version } from './version.js';
+
+export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
+  // `ir --version` is on every health check and shell prompt: answer it before loading anything.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    (parts.io?.stdout ?? process.stdout).write(`${version()}\n`);
+    return EXIT.OK;
+  }
+  const ctx = new Context(parts);
+  try {
+    const { buildProgram } = await import('./cli/program.js');
+    const { program, result } = buildProgram(ctx);
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (err) {
+    return report(err, ctx, argv);
+  } finally {
+    ctx.close();
+  }
+}
+
+function report(err: unknown, ctx: Context, argv: string[]): number {
+  const debug = ctx.globals.verbose || argv.includes('--verbose') || ctx.env.IR_DEBUG === '1';
+  const json = ctx.globals.json || argv.includes('--json');
+  // commander has already printed its own usage errors; only the exit code is ours to set.
+  if (isCommanderError(err)) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+    if (json) ctx.printJson({ error: { kind: 'usage', message: err.message.replace(/^error: /, '') } });
+    return EXIT.USAGE;
+  }
+  if (err instanceof IrError) {
+    const details = (err as { details?: string[] }).details ?? [];
+    if (json) {
+      const doc: Record<string, unknown> = { kind: err.kind, message: err.message };
+      if (details.length) doc.details = details;
+      if (err instanceof UserError && err.location) doc.location = err.location;
+      ctx.printJson({ error: doc });
+    } else {
+      ctx.err(`ir: ${err.message}`);
+      for (const line of details) ctx.err(line);
+    }
+    if (debug && err.stack) ctx.err(err.stack);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) ctx.printJson({ error: { kind: 'internal', message } });
+  else ctx.err(`ir: internal error: ${message}${debug ? '' : ' (run with --verbose for details)'}`);
+  if (debug && err instanceof Error && err.stack) ctx.err(err.stack);
+  return EXIT.FAILED;
+}
+
+function isCommanderError(err: unknown): err is Error & { code: string; exitCode: number } {
+  return err instanceof Error && err.name === 'CommanderError' && typeof (err as { code?: unknown }).code === 'string';
+}

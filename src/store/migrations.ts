@@ -1,0 +1,35 @@
+// Schema migrations, applied in order and keyed on PRAGMA user_version; each runs in one transaction.
+
+export const MIGRATIONS: string[] = [
+  // 1: incidents (a projection of their events) and the append-only, hash-chained timeline.
+  `
+  CREATE TABLE incidents (
+    id          TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,
+    severity    TEXT NOT NULL,
+    declared_at TEXT NOT NULL,
+    resolved_at TEXT,
+    doc         TEXT NOT NULL,
+    head_seq    INTEGER NOT NULL,
+    head_hash   TEXT NOT NULL
+  );
+  CREATE INDEX incidents_state ON incidents(state, declared_at);
+
+  CREATE TABLE events (
+    seq         INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    at          TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+  );
+  CREATE INDEX events_incident ON events(incident_id, seq);
+
+  CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correction as a new event'); END;
+  CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correction as a new event'); END;
+  `,
+];

@@ -1,0 +1,143 @@
+// The one place ir starts other programs: argv (or sh -c when a runbook asks), a timeout that kills
+// the whole process group, output streamed to the screen and to a file at once, hashed as written,
+// secrets masked before either sees them.
+
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Redactor } from './redact.js';
+
+export interface RunSpec {
+  /** argv[0] and its arguments; with `shell`, argv is ['/bin/sh', '-c', script]. */
+  argv: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs: number;
+  /** Where the combined output is saved (masked). */
+  outputFile?: string;
+  /** Values never to be shown or saved. */
+  secrets?: string[];
+  /** Live output, already masked. */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  /** Aborting kills the process group (Ctrl-C while a step runs). */
+  signal?: AbortSignal;
+  /** How long after SIGTERM a still-running group gets SIGKILL. */
+  graceMs?: number;
+}
+
+export interface RunOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** The program could not be started (not found, not executable). */
+  spawnError?: string;
+  durationMs: number;
+  bytes: number;
+  sha256: string;
+  /** Masked combined output, up to the capture limit, for `expect` checks. */
+  output: string;
+  truncated: boolean;
+}
+
+const CAPTURE_LIMIT = 8 * 1024 * 1024;
+
+export interface Runner {
+  run(spec: RunSpec): Promise<RunOutcome>;
+}
+
+export const runner: Runner = { run: runCommand };
+
+export async function runCommand(spec: RunSpec): Promise<RunOutcome> {
+  const { execa } = await import('execa');
+  const redactor = new Redactor(spec.secrets ?? []);
+  const masks = { stdout: redactor.stream(), stderr: redactor.stream() };
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let output = '';
+  let truncated = false;
+  let file: ReturnType<typeof createWriteStream> | undefined;
+  if (spec.outputFile) {
+    mkdirSync(dirname(spec.outputFile), { recursive: true, mode: 0o700 });
+    file = createWriteStream(spec.outputFile, { mode: 0o600, flags: 'w' });
+  }
+  const emit = (text: string, stream: 'stdout' | 'stderr') => {
+    if (!text) return;
+    const buf = Buffer.from(text, 'utf8');
+    bytes += buf.length;
+    hash.update(buf);
+    file?.write(buf);
+    if (output.length < CAPTURE_LIMIT) output += text;
+    else truncated = true;
+    spec.onOutput?.(text, stream);
+  };
+
+  const started = Date.now();
+  let timedOut = false;
+  let aborted = false;
+  const child = execa(spec.argv[0], spec.argv.slice(1), {
+    env: spec.env,
+    extendEnv: true,
+    cwd: spec.cwd,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    // Its own process group, so a timeout can take down pipelines and grandchildren too.
+    detached: true,
+    cleanup: true,
+    windowsHide: true,
+  });
+  const killGroup = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = () => {
+    killGroup('SIGTERM');
+    killTimer = setTimeout(() => killGroup('SIGKILL'), spec.graceMs ?? 2000);
+    killTimer.unref();
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    terminate();
+  }, spec.timeoutMs);
+  const onAbort = () => {
+    aborted = true;
+    terminate();
+  };
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => emit(masks.stdout.push(d), 'stdout'));
+  child.stderr?.on('data', (d: string) => emit(masks.stderr.push(d), 'stderr'));
+
+  const result = await child;
+  clearTimeout(timer);
+  spec.signal?.removeEventListener('abort', onAbort);
+  // The group may outlive its leader (a backgrounded grandchild); make sure nothing is left running.
+  if (timedOut || aborted) killGroup('SIGKILL');
+  if (killTimer) clearTimeout(killTimer);
+  emit(masks.stdout.flush(), 'stdout');
+  emit(masks.stderr.flush(), 'stderr');
+  if (file) await new Promise<void>((res, rej) => file!.end((err?: Error | null) => (err ? rej(err) : res())));
+
+  const r = result as unknown as { exitCode?: number; signal?: string; failed: boolean; code?: string; originalMessage?: string; shortMessage?: string };
+  const spawnFailed = r.exitCode === undefined && !r.signal && r.failed;
+  return {
+    exitCode: r.exitCode ?? null,
+    signal: r.signal ?? null,
+    timedOut,
+    aborted,
+    spawnError: spawnFailed ? redactor.mask(r.code === 'ENOENT' ? `${spec.argv[0]}: command not found` : r.originalMessage ?? r.shortMessage ?? 'could not start') : undefined,
+    durationMs: Date.now() - started,
+    bytes,
+    sha256: hash.digest('hex'),
+    output,
+    truncated,
+  };
+}

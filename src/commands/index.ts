@@ -12,6 +12,7 @@ import * as assign from './incident/assign.js';
 import * as resolve from './incident/resolve.js';
 import * as reopen from './incident/reopen.js';
 import * as timeline from './incident/timeline.js';
+import * as runbook from './runbook/index.js';
 
 export const COMMANDS: Register[] = [
   declare.register,
@@ -25,4 +26,5 @@ export const COMMANDS: Register[] = [
   resolve.register,
   reopen.register,
   timeline.register,
+  runbook.register,
 ];

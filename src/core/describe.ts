@@ -27,6 +27,24 @@ export function describeEvent(e: TimelineEvent): string {
       return `Escalated to ${s(d.notify)}${d.contact ? ` (${s(d.contact)})` : ''}${d.reason ? `: ${s(d.reason)}` : ''}`;
     case 'comms.sent':
       return `Status update (${s(d.kind)}) ${d.posted ? 'posted' : 'drafted'}${d.error ? ` — post failed: ${s(d.error)}` : ''}`;
+    case 'runbook.started':
+      return `Runbook ${s(d.runbook)} started (${s(d.run_id)}${d.mode === 'yes' ? ', --yes' : ''})`;
+    case 'runbook.resumed':
+      return `Runbook ${s(d.runbook)} resumed at ${d.step ? `step ${s(d.step)}` : 'the end'} (${s(d.run_id)})`;
+    case 'runbook.interrupted':
+      return `Runbook ${s(d.runbook)} interrupted${d.step ? ` at step ${s(d.step)}` : ''}: ${s(d.reason)}`;
+    case 'runbook.phase_overrun':
+      return `Runbook ${s(d.runbook)}: phase ${s(d.phase)} over its budget (${s(d.elapsed_s)}s used of ${s(d.within_s)}s)`;
+    case 'runbook.step': {
+      const what = d.kind === 'run' || d.kind === 'print' ? `\`${s(d.command)}\`` : s(d.title);
+      const exit = d.exit_code !== undefined && d.exit_code !== null ? ` exit ${s(d.exit_code)}` : '';
+      const reason = d.reason ? ` (${s(d.reason)})` : '';
+      return `Step ${s(d.step)} ${s(d.outcome)}${exit}: ${what}${reason}`;
+    }
+    case 'runbook.verify':
+      return `Runbook ${s(d.runbook)} verify: ${Array.isArray(d.confirmed) ? d.confirmed.length : 0} confirmed, ${Array.isArray(d.unconfirmed) ? d.unconfirmed.length : 0} not confirmed`;
+    case 'runbook.finished':
+      return `Runbook ${s(d.runbook)} ${s(d.status)}: ${s(d.ok)} done, ${s(d.failed)} failed, ${s(d.skipped)} skipped`;
     default: {
       const summary = d.summary ?? d.title ?? d.message;
       return summary ? `${e.type}: ${s(summary)}` : e.type;

@@ -11,6 +11,14 @@ export class Redactor {
     this.secrets = [...new Set([...secrets].filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
   }
 
+  /** A secret learned later (an answer typed at a secret prompt). */
+  add(secret: string): void {
+    if (secret.length >= 3 && !this.secrets.includes(secret)) {
+      this.secrets.push(secret);
+      this.secrets.sort((a, b) => b.length - a.length);
+    }
+  }
+
   get active(): boolean {
     return this.secrets.length > 0;
   }

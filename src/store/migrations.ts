@@ -32,4 +32,25 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correction as a new event'); END;
   `,
+  // 2: runbook runs — where a run stands, so it can resume after a crash, a closed SSH session or Ctrl-C.
+  // This is working state, not history: what happened is in the events.
+  `
+  CREATE TABLE runbook_runs (
+    id             TEXT PRIMARY KEY,
+    incident_id    TEXT NOT NULL REFERENCES incidents(id),
+    runbook_id     TEXT NOT NULL,
+    runbook_path   TEXT NOT NULL,
+    runbook_sha256 TEXT NOT NULL,
+    started_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    next_index     INTEGER NOT NULL,
+    current_index  INTEGER,
+    vars           TEXT NOT NULL,
+    failures       INTEGER NOT NULL DEFAULT 0,
+    pid            INTEGER,
+    host           TEXT
+  );
+  CREATE INDEX runbook_runs_incident ON runbook_runs(incident_id, runbook_id, started_at);
+  `,
 ];

@@ -1,0 +1,264 @@
+// `ir runbook ID` / `ir runbook run ID` / `ir runbook resume`: follow a runbook step by step.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Bind } from '../../cli/program.js';
+import type { Context } from '../../context.js';
+import { CancelledError, UsageError, UserError } from '../../errors.js';
+import type { Incident } from '../../core/incident.js';
+import { findLevel } from '../../core/severity.js';
+import type { Prompter } from '../../io/prompter.js';
+import { allSteps, type Runbook, type Step } from '../../runbooks/format.js';
+import { displayCommand, displayText } from '../../runbooks/words.js';
+import { durationToString } from '../../util/duration.js';
+import { loadRunbookById } from './load.js';
+
+export interface RunOptions {
+  id?: string;
+  var?: string[];
+  yes?: boolean;
+  dryRun?: boolean;
+  resume?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The options shared by `ir runbook ID`, `ir runbook run ID` and `ir runbook resume`. */
+export function runOptions(cmd: Command): Command {
+  return cmd
+    .option('--var <name=value>', 'set a variable (repeatable)', collect, [])
+    .option('-y, --yes', 'run every non-destructive `run` step without asking (destructive steps are never run)')
+    .option('--dry-run', 'print every step with its command filled in; run nothing, record nothing')
+    .option('--resume', 'continue the unfinished run of this runbook at its next step');
+}
+
+/**
+ * `ir runbook ID` is the group's own action; `run ID` and `resume [ID]` are subcommands. The run
+ * options live on the group only, so commander parses them wherever they appear and both
+ * subcommands read them through optsWithGlobals().
+ */
+export function registerRun(group: Command, ctx: Context, bind: Bind): void {
+  runOptions(group)
+    .argument('[id]', 'runbook to follow (same as `ir runbook run ID`)')
+    .action(bind(async (cmd: Command) => {
+      if (!cmd.args[0]) {
+        cmd.outputHelp();
+        return 0;
+      }
+      return run({ ...cmd.optsWithGlobals<RunOptions>(), id: cmd.args[0] }, ctx);
+    }));
+  group
+    .command('run')
+    .description('follow a runbook step by step (options: --var name=value, --yes, --dry-run, --resume)')
+    .argument('<id>', 'runbook id, or the path of a runbook file')
+    .addHelpText('after', '\nExamples:\n  ir runbook run redis-failure --var host=10.0.0.12\n  ir runbook run redis-failure --yes\n  ir runbook run postgres-connection-exhaustion --dry-run')
+    .action(bind((cmd: Command) => run({ ...cmd.optsWithGlobals<RunOptions>(), id: cmd.args[0] }, ctx)));
+  group
+    .command('resume')
+    .description('continue the unfinished runbook run of the current incident at its next step')
+    .argument('[id]', 'runbook id (default: the latest unfinished run)')
+    .action(bind((cmd: Command) => run({ ...cmd.optsWithGlobals<RunOptions>(), id: cmd.args[0], resume: true }, ctx)));
+}
+
+function parseVars(pairs: string[] = []): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--var "${pair}" must be name=value`);
+    out.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
+  }
+  return out;
+}
+
+export async function run(opts: RunOptions, ctx: Context): Promise<number> {
+  const flags = parseVars(opts.var);
+  const canAsk = ctx.canPrompt;
+  if (opts.resume && !opts.id) {
+    const incident = await ctx.currentIncident();
+    const { RunStore } = await import('../../store/runs.js');
+    const pending = new RunStore(await ctx.store()).unfinished(incident.id);
+    if (!pending) throw new UserError(`no unfinished runbook run for ${incident.id}`);
+    opts = { ...opts, id: pending.runbookId };
+  }
+  if (!opts.id) throw new UsageError('name a runbook: ir runbook ID (`ir runbook list` shows them)');
+  const runbook = await loadRunbookById(ctx, opts.id);
+  const declared = new Set(runbook.variables.map((v: { name: string }) => v.name));
+  const asked = new Set(allSteps(runbook).flatMap((s) => (s.kind === 'ask' ? [s.variable] : [])));
+  for (const name of flags.keys()) {
+    if (!declared.has(name) && !asked.has(name)) {
+      throw new UsageError(`--var ${name}: runbook ${runbook.id} has no variable "${name}" (it has ${[...declared, ...asked].join(', ') || 'none'})`);
+    }
+  }
+
+  if (opts.dryRun) {
+    printDryRun(runbook, resolveKnown(runbook, flags, ctx.env), ctx, await ctx.style());
+    return 0;
+  }
+  if (!canAsk && !opts.yes) {
+    throw new UsageError('no terminal to ask on: pass --yes to run the non-destructive steps without asking, or --dry-run to print them');
+  }
+  const prompter = canAsk ? await ctx.prompter('') : undefined;
+  const incident = await incidentFor(runbook, ctx, prompter);
+  const store = await ctx.store();
+  const { RunStore } = await import('../../store/runs.js');
+  const runs = new RunStore(store);
+  const text = readFileSync(runbook.path);
+  const sha256 = createHash('sha256').update(text).digest('hex');
+
+  let resume = runs.unfinished(incident.id, runbook.id);
+  const style = await ctx.style();
+  if (resume && resume.status === 'running' && resume.pid && resume.host === hostname() && resume.pid !== process.pid && alive(resume.pid)) {
+    throw new UserError(`run ${resume.id} of ${runbook.id} is still in progress (pid ${resume.pid}); stop it first or wait`);
+  }
+  if (opts.resume) {
+    if (!resume) throw new UserError(`no unfinished run of ${runbook.id} for ${incident.id} to resume`);
+    if (resume.runbookSha256 !== sha256) ctx.err(style.yellow(`warning: ${runbook.file} changed since run ${resume.id} started; resuming at step ${resume.nextIndex + 1} of the current file`));
+  } else if (resume) {
+    if (prompter) {
+      const again = await prompter.select<'resume' | 'new'>({
+        message: `Run ${resume.id} of ${runbook.id} stopped at step ${resume.nextIndex + 1}. Resume it?`,
+        choices: [
+          { name: 'Resume where it stopped', value: 'resume' },
+          { name: 'Start a new run from the first step', value: 'new' },
+        ],
+      });
+      if (again === 'new') resume = undefined;
+    } else {
+      ctx.err(style.yellow(`note: run ${resume.id} of ${runbook.id} is unfinished; starting a new run (use --resume to continue it)`));
+      resume = undefined;
+    }
+  }
+
+  const values = await resolveVariables(runbook, flags, ctx, prompter, resume?.vars);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, onSignal);
+  try {
+    const { RunbookEngine } = await import('../../runbooks/engine.js');
+    const { runner } = await import('../../exec/runner.js');
+    const engine = new RunbookEngine(
+      {
+        store,
+        runs,
+        runner,
+        clock: ctx.clock,
+        actor: ctx.actor(),
+        prompter,
+        signal: controller.signal,
+        outputDir: (incidentId, runId) => join(ctx.incidentDir(incidentId), 'runbooks', runId),
+        io: {
+          out: (t) => ctx.out(t),
+          err: (t) => ctx.err(t),
+          write: (chunk) => ctx.io.stdout.write(chunk),
+          style,
+          spinner: ctx.io.stderr.isTTY === true && !ctx.json,
+        },
+      },
+      { incident, runbook, runbookSha256: sha256, values, yes: opts.yes === true, resume },
+    );
+    const summary = await engine.execute();
+    return summary.status === 'completed' ? 0 : 1;
+  } finally {
+    for (const sig of signals) process.off(sig, onSignal);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Values known without asking: --var, then the variable's environment variable, then its default. */
+function resolveKnown(runbook: Runbook, flags: Map<string, string>, env: NodeJS.ProcessEnv, saved: Record<string, string> = {}): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [k, v] of Object.entries(saved)) values.set(k, v);
+  for (const v of runbook.variables) {
+    if (values.has(v.name) && !flags.has(v.name)) continue;
+    const fromEnv = v.env ? env[v.env] : undefined;
+    const value = flags.get(v.name) ?? fromEnv ?? v.default;
+    if (value !== undefined) values.set(v.name, value);
+  }
+  for (const [k, v] of flags) values.set(k, v);
+  return values;
+}
+
+async function resolveVariables(runbook: Runbook, flags: Map<string, string>, ctx: Context, prompter: Prompter | undefined, saved?: Record<string, string>): Promise<Map<string, string>> {
+  const values = resolveKnown(runbook, flags, ctx.env, saved);
+  const missing = runbook.variables.filter((v) => !values.has(v.name));
+  if (missing.length && !prompter) {
+    throw new UsageError(
+      `runbook ${runbook.id} needs ${missing.map((v) => v.name).join(', ')}: supply ${missing.map((v) => (v.env ? `--var ${v.name}=VALUE (or ${v.env})` : `--var ${v.name}=VALUE`)).join(', ')}`,
+    );
+  }
+  for (const v of missing) {
+    const message = `${v.name}${v.description ? ` — ${v.description}` : ''}`;
+    const answer = v.secret ? await prompter!.password({ message }) : await prompter!.input({ message });
+    values.set(v.name, answer);
+  }
+  return values;
+}
+
+async function incidentFor(runbook: Runbook, ctx: Context, prompter: Prompter | undefined): Promise<Incident> {
+  const store = await ctx.store();
+  const named = ctx.globals.incident ?? ctx.env.IR_INCIDENT;
+  if (named || store.listIncidents().length > 0) return ctx.currentIncident();
+  if (!prompter) {
+    throw new UserError(`no open incident to attach the run to: \`ir declare --title "${runbook.title}"${runbook.severity ? ` --severity ${runbook.severity}` : ''}\` first`);
+  }
+  const declare = await prompter.confirm({ message: `No open incident. Declare one for "${runbook.title}" now?`, default: true });
+  if (!declare) throw new CancelledError('no incident declared; nothing was run');
+  const config = await ctx.severities();
+  const title = (await prompter.input({ message: 'Incident title', default: runbook.title })).trim() || runbook.title;
+  const suggested = runbook.severity && findLevel(config, runbook.severity) ? runbook.severity : undefined;
+  const severity = await prompter.select({
+    message: 'Severity',
+    default: suggested,
+    choices: config.levels.map((l) => ({ name: `${l.id}  ${l.name} — ${l.definition}`, value: l.id })),
+  });
+  const { incident } = store.declare({ title, severity }, ctx.now(), ctx.actor());
+  ctx.err((await ctx.style()).bold(`Declared ${incident.id} (${severity}).`));
+  return incident;
+}
+
+function printDryRun(runbook: Runbook, values: Map<string, string>, ctx: Context, style: Awaited<ReturnType<Context['style']>>): void {
+  const secrets = new Set(runbook.variables.filter((v) => v.secret).map((v) => v.name));
+  for (const s of allSteps(runbook)) if (s.kind === 'ask' && s.secret) secrets.add(s.variable);
+  ctx.out(`${style.bold(runbook.title)} ${style.dim(`(${runbook.id}, dry run: nothing is executed or recorded)`)}`);
+  let n = 0;
+  const total = allSteps(runbook).length;
+  for (const phase of runbook.phases) {
+    ctx.out('');
+    ctx.out(style.bold.cyan(`${phase.title}`) + style.dim(phase.withinMs !== undefined ? ` · within ${durationToString(phase.withinMs)}` : ''));
+    for (const step of phase.steps) {
+      n++;
+      ctx.out(`  [${n}/${total}] ${step.title} ${style.dim(`(${step.id}, ${step.kind})`)}${stepFlags(step, style)}`);
+      if (step.kind === 'run') ctx.out(`      $ ${displayCommand(step.command, values, { secrets })}`);
+      if (step.kind === 'print') ctx.out(`      $ ${displayText(step.command, values, { secrets })}  ${style.dim('(printed for a human)')}`);
+      if (step.kind === 'checklist') for (const i of step.items) ctx.out(`      [ ] ${i}`);
+      if (step.kind === 'ask') ctx.out(`      ? ${step.message} → {{${step.variable}}}`);
+      if (step.kind === 'note') ctx.out(`      ${step.text.trim().split('\n')[0]}`);
+    }
+  }
+  if (runbook.verify.length) {
+    ctx.out('');
+    ctx.out(style.bold('Verify'));
+    for (const v of runbook.verify) ctx.out(`  [ ] ${v}`);
+  }
+}
+
+function stepFlags(step: Step, style: Awaited<ReturnType<Context['style']>>): string {
+  const f: string[] = [];
+  if (step.kind === 'run' && step.destructive) f.push(style.red('destructive'));
+  if (step.kind === 'run' && step.command.shell) f.push('shell');
+  if (step.optional) f.push('optional');
+  if (step.kind === 'run' && step.onFailure.action !== 'continue') f.push(`on failure: ${step.onFailure.action === 'goto' ? step.onFailure.step : step.onFailure.action}`);
+  return f.length ? ` ${style.dim('[')}${f.join(', ')}${style.dim(']')}` : '';
+}

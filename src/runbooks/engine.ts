@@ -1,0 +1,507 @@
+// Walks a responder through a runbook: shows each step filled in, runs or prints it, checks the
+// result, saves the output, follows on_failure, and records every outcome in the timeline. The run's
+// position is saved around every step so a crash, a closed SSH session or Ctrl-C can resume.
+
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import type { Clock } from '../context.js';
+import { CancelledError } from '../errors.js';
+import type { Incident, NewEvent } from '../core/incident.js';
+import type { Prompter } from '../io/prompter.js';
+import { Redactor } from '../exec/redact.js';
+import type { Runner, RunOutcome } from '../exec/runner.js';
+import type { Store } from '../store/store.js';
+import type { RunRecord, RunStore } from '../store/runs.js';
+import { durationToString, formatDuration } from '../util/duration.js';
+import { allSteps, expectRegExp, type Phase, type RunStep, type Runbook, type Step } from './format.js';
+import { displayCommand, displayText, findReferences, renderArgv, renderShell, renderText } from './words.js';
+
+export interface EngineIO {
+  /** A line (or lines) of results on stdout. */
+  out(text: string): void;
+  /** A line of progress or warning on stderr. */
+  err(text: string): void;
+  /** Raw command output, streamed as it arrives. */
+  write(chunk: string): void;
+  style: ChalkInstance;
+  /** stderr is a terminal: a spinner may be drawn. */
+  spinner: boolean;
+}
+
+export interface EngineDeps {
+  store: Store;
+  runs: RunStore;
+  runner: Runner;
+  clock: Clock;
+  actor: string;
+  /** Present only when questions can be asked. */
+  prompter?: Prompter;
+  io: EngineIO;
+  /** Directory for a run's saved output. */
+  outputDir: (incidentId: string, runId: string) => string;
+  /** Aborted on Ctrl-C, SIGTERM or SIGHUP while a step runs. */
+  signal: AbortSignal;
+}
+
+export interface StartOptions {
+  incident: Incident;
+  runbook: Runbook;
+  runbookSha256: string;
+  /** Every known value, secrets included (they are masked wherever shown or stored). */
+  values: Map<string, string>;
+  /** `--yes`: run non-destructive run steps without asking; never run destructive ones. */
+  yes: boolean;
+  /** Continue this run instead of starting a new one. */
+  resume?: RunRecord;
+}
+
+export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' | 'printed' | 'checked' | 'answered' | 'noted' | 'interrupted';
+
+export interface RunSummary {
+  runId: string;
+  status: 'completed' | 'failed' | 'aborted';
+  ok: number;
+  failed: number;
+  skipped: number;
+}
+
+const FAILED: ReadonlySet<StepOutcome> = new Set(['failed', 'timeout']);
+
+export class RunbookEngine {
+  private readonly redactor: Redactor;
+  private readonly secretNames: Set<string>;
+  private readonly steps: Step[];
+  private readonly phaseOf = new Map<string, { phase: Phase; number: number }>();
+  private run!: RunRecord;
+  private runStartMs = 0;
+  private readonly overrun = new Set<string>();
+  private counts = { ok: 0, failed: 0, skipped: 0 };
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly opts: StartOptions,
+  ) {
+    const rb = opts.runbook;
+    this.secretNames = new Set(rb.variables.filter((v) => v.secret).map((v) => v.name));
+    for (const s of allSteps(rb)) if (s.kind === 'ask' && s.secret) this.secretNames.add(s.variable);
+    this.redactor = new Redactor([...this.secretNames].map((n) => opts.values.get(n) ?? '').filter(Boolean));
+    this.steps = allSteps(rb);
+    rb.phases.forEach((phase, i) => phase.steps.forEach((s) => this.phaseOf.set(s.id, { phase, number: i + 1 })));
+  }
+
+  private now(): Date {
+    return this.deps.clock.now();
+  }
+
+  private record(events: NewEvent | NewEvent[]): void {
+    this.deps.store.append(this.opts.incident.id, () => events, this.now(), this.deps.actor);
+  }
+
+  private publicVars(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.opts.values) out[k] = this.secretNames.has(k) ? '****' : v;
+    return out;
+  }
+
+  private savedVars(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.opts.values) if (!this.secretNames.has(k)) out[k] = v;
+    return out;
+  }
+
+  async execute(): Promise<RunSummary> {
+    const { runbook, incident, resume } = this.opts;
+    const { runs, io } = this.deps;
+    const startedAt = this.now();
+    if (resume) {
+      this.run = resume;
+      this.runStartMs = Date.parse(resume.startedAt);
+      const events: NewEvent[] = [];
+      if (resume.status === 'running') {
+        // The process that ran it ended without saying so: a crash, kill -9 or a lost session.
+        const step = resume.currentIndex !== null ? this.steps[resume.currentIndex] : undefined;
+        events.push({
+          type: 'runbook.interrupted',
+          data: { run_id: resume.id, runbook: runbook.id, step: step?.id ?? null, reason: step ? `the run ended while step "${step.id}" was in progress` : 'the run ended between steps', detected: 'on resume' },
+        });
+      }
+      const at = this.steps[resume.nextIndex];
+      events.push({ type: 'runbook.resumed', data: { run_id: resume.id, runbook: runbook.id, step: at?.id ?? null, step_number: resume.nextIndex + 1 } });
+      this.record(events);
+      runs.update(resume.id, { status: 'running', pid: process.pid, host: hostname(), currentIndex: null, vars: this.savedVars(), updatedAt: startedAt.toISOString() });
+      this.run = { ...resume, status: 'running', currentIndex: null };
+      io.err(io.style.dim(`Resuming ${resume.id} at step ${resume.nextIndex + 1} of ${this.steps.length}${at ? ` (${at.id})` : ''}.`));
+    } else {
+      this.runStartMs = startedAt.getTime();
+      this.run = runs.create({
+        incidentId: incident.id,
+        runbookId: runbook.id,
+        runbookPath: runbook.path,
+        runbookSha256: this.opts.runbookSha256,
+        startedAt: startedAt.toISOString(),
+        updatedAt: startedAt.toISOString(),
+        status: 'running',
+        nextIndex: 0,
+        currentIndex: null,
+        vars: this.savedVars(),
+        failures: 0,
+        pid: process.pid,
+        host: hostname(),
+      });
+      this.record({
+        type: 'runbook.started',
+        data: { run_id: this.run.id, runbook: runbook.id, title: runbook.title, file: runbook.file, sha256: this.opts.runbookSha256, vars: this.publicVars(), mode: this.opts.yes ? 'yes' : 'interactive' },
+      });
+      io.out(io.style.bold(`${runbook.title}`) + io.style.dim(`  (${runbook.id}, run ${this.run.id}, incident ${incident.id})`));
+    }
+    this.counts.failed = this.run.failures;
+
+    let index = this.run.nextIndex;
+    let lastPhase: string | undefined;
+    let aborted = false;
+    while (index < this.steps.length) {
+      const step = this.steps[index];
+      const { phase, number } = this.phaseOf.get(step.id)!;
+      if (phase.id !== lastPhase) {
+        this.showPhase(phase, number);
+        lastPhase = phase.id;
+      }
+      this.checkBudget(phase);
+      runs.update(this.run.id, { currentIndex: index, updatedAt: this.now().toISOString() });
+      let result: { outcome: StepOutcome; data: Record<string, unknown> };
+      try {
+        result = await this.doStep(step, index);
+      } catch (err) {
+        if (err instanceof CancelledError) this.interrupt(index, step, 'cancelled by the responder (Ctrl-C)');
+        throw err;
+      }
+      if (result.outcome === 'interrupted') {
+        this.interrupt(index, step, 'the step was stopped (Ctrl-C or a signal) while running');
+        throw new CancelledError(`stopped during step "${step.id}"; resume with \`ir runbook ${this.opts.runbook.id} --resume\``);
+      }
+      let next = index + 1;
+      if (FAILED.has(result.outcome)) {
+        this.counts.failed++;
+        const rule = step.kind === 'run' ? step.onFailure : { action: 'continue' as const };
+        if (rule.action === 'abort') {
+          aborted = true;
+          result.data.on_failure = 'abort';
+        } else if (rule.action === 'goto') {
+          next = this.steps.findIndex((s) => s.id === rule.step);
+          result.data.on_failure = `goto ${rule.step}`;
+        } else {
+          result.data.on_failure = 'continue';
+        }
+      } else if (['ok', 'printed', 'checked', 'answered', 'noted'].includes(result.outcome)) {
+        this.counts.ok++;
+      } else {
+        this.counts.skipped++;
+      }
+      this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
+      // A phase whose last step ran long is over budget even if no later step of it starts.
+      this.checkBudget(phase);
+      if (next > index + 1) {
+        const target = this.steps[next];
+        io.err(io.style.yellow(`  on_failure: jumping to "${target.id}" (${this.steps.slice(index + 1, next).map((s) => s.id).join(', ')} not done)`));
+      }
+      runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+      if (aborted) {
+        io.err(io.style.red(`  on_failure: abort — the run stops here.`));
+        break;
+      }
+      index = next;
+    }
+
+    if (!aborted) await this.verify();
+    const status: RunSummary['status'] = aborted ? 'aborted' : this.counts.failed > 0 ? 'failed' : 'completed';
+    const durationMs = this.now().getTime() - this.runStartMs;
+    this.record({
+      type: 'runbook.finished',
+      data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: this.counts.ok, failed: this.counts.failed, skipped: this.counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
+    });
+    runs.update(this.run.id, { status, currentIndex: null, updatedAt: this.now().toISOString() });
+    const colour = status === 'completed' ? io.style.green : io.style.red;
+    io.out('');
+    io.out(colour(`Runbook ${this.opts.runbook.id} ${status}: ${this.counts.ok} done, ${this.counts.failed} failed, ${this.counts.skipped} skipped in ${formatDuration(durationMs)}.`));
+    if (this.opts.runbook.followUp.length) {
+      io.out(io.style.bold('Follow-up (for the postmortem):'));
+      for (const f of this.opts.runbook.followUp) io.out(`  - ${f}`);
+    }
+    return { runId: this.run.id, status, ...this.counts };
+  }
+
+  private interrupt(index: number, step: Step, reason: string): void {
+    this.record({ type: 'runbook.interrupted', data: { run_id: this.run.id, runbook: this.opts.runbook.id, step: step.id, reason } });
+    this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+    this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ir runbook ${this.opts.runbook.id} --resume`));
+  }
+
+  private showPhase(phase: Phase, number: number): void {
+    const { io } = this.deps;
+    const used = this.now().getTime() - this.runStartMs;
+    const budget = phase.withinMs !== undefined ? ` · budget ${durationToString(phase.withinMs)} · used ${formatDuration(used)}` : ` · used ${formatDuration(used)}`;
+    io.out('');
+    io.out(io.style.bold.cyan(`Phase ${number}/${this.opts.runbook.phases.length}: ${phase.title}`) + io.style.dim(budget));
+  }
+
+  private checkBudget(phase: Phase): void {
+    if (phase.withinMs === undefined || this.overrun.has(phase.id)) return;
+    const used = this.now().getTime() - this.runStartMs;
+    if (used <= phase.withinMs) return;
+    this.overrun.add(phase.id);
+    const { io } = this.deps;
+    io.err(io.style.yellow.bold(`  Phase "${phase.title}" is over its ${durationToString(phase.withinMs)} budget (${formatDuration(used)} since the run started).`));
+    this.record({ type: 'runbook.phase_overrun', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, within_s: phase.withinMs / 1000, elapsed_s: Math.round(used / 1000) } });
+  }
+
+  /** Variables a step refers to that have no value (an ask that was skipped, or never answered). */
+  private missing(step: Step): string[] {
+    const texts: string[] = [];
+    if (step.kind === 'run') {
+      texts.push(step.command.source, ...Object.values(step.env).map((t) => t.source));
+      if (step.cwd) texts.push(step.cwd.source);
+    } else if (step.kind === 'print') {
+      texts.push(step.command.source);
+    }
+    const names = new Set(texts.flatMap((t) => findReferences(t).map((r) => r.name)));
+    return [...names].filter((n) => !this.opts.values.has(n));
+  }
+
+  private showStep(step: Step, index: number): void {
+    const { io } = this.deps;
+    const s = io.style;
+    const tags = [step.kind === 'run' && step.destructive ? s.red.bold('DESTRUCTIVE') : '', step.optional ? s.dim('optional') : ''].filter(Boolean).join(' ');
+    io.out('');
+    io.out(`${s.bold(`[${index + 1}/${this.steps.length}] ${step.title}`)} ${s.dim(`(${step.id})`)}${tags ? ` ${tags}` : ''}`);
+    if (step.description) io.out(s.dim(indent(step.description.trim(), '  ')));
+    const shown = { secrets: this.secretNames };
+    if (step.kind === 'run') io.out(`  ${s.cyan('$')} ${displayCommand(step.command, this.opts.values, shown)}`);
+    if (step.kind === 'print') io.out(`  ${s.cyan('$')} ${displayText(step.command, this.opts.values, shown)}   ${s.dim('(run this yourself)')}`);
+    if (step.kind === 'note') io.out(indent(step.text.trim(), '  '));
+    if (step.kind === 'checklist') for (const item of step.items) io.out(`  [ ] ${item}`);
+  }
+
+  /** Offers run / skip / note / quit until the responder picks one that moves on. */
+  private async menu(step: Step, labels: { go: string; goValue: 'run' | 'done' }): Promise<'run' | 'done' | 'skip'> {
+    const p = this.deps.prompter!;
+    for (;;) {
+      const choice = await p.select<'run' | 'done' | 'skip' | 'note' | 'quit'>({
+        message: `${step.id}:`,
+        default: step.optional ? 'skip' : labels.goValue,
+        choices: [
+          { name: labels.go, value: labels.goValue },
+          { name: 'Skip', value: 'skip' },
+          { name: 'Add a note', value: 'note' },
+          { name: 'Quit (resume later with --resume)', value: 'quit' },
+        ],
+      });
+      if (choice === 'quit') throw new CancelledError(`stopped before step "${step.id}"; resume with \`ir runbook ${this.opts.runbook.id} --resume\``);
+      if (choice !== 'note') return choice;
+      const text = (await p.input({ message: 'Note:' })).trim();
+      if (text) {
+        this.record({ type: 'note.added', data: { text: this.redactor.mask(text), run_id: this.run.id, step: step.id } });
+        this.deps.io.err(this.deps.io.style.dim('  noted.'));
+      }
+    }
+  }
+
+  private async doStep(step: Step, index: number): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {
+    const { io, prompter } = this.deps;
+    const s = io.style;
+    this.showStep(step, index);
+    const missing = this.missing(step);
+    if (missing.length) {
+      io.err(s.yellow(`  skipped: needs ${missing.map((m) => `{{${m}}}`).join(', ')}, which has no value`));
+      return { outcome: 'skipped', data: { reason: `no value for ${missing.join(', ')}` } };
+    }
+    switch (step.kind) {
+      case 'note': {
+        if (prompter && !this.opts.yes) {
+          const c = await this.menu(step, { go: 'Read — continue', goValue: 'done' });
+          return c === 'skip' ? { outcome: 'skipped', data: {} } : { outcome: 'noted', data: {} };
+        }
+        return { outcome: 'noted', data: {} };
+      }
+      case 'print': {
+        const command = displayText(step.command, this.opts.values, { secrets: this.secretNames });
+        if (prompter && !this.opts.yes) {
+          const c = await this.menu(step, { go: 'Done (I ran it or passed it on)', goValue: 'done' });
+          return c === 'skip' ? { outcome: 'skipped', data: { command } } : { outcome: 'printed', data: { command, confirmed: true } };
+        }
+        return { outcome: 'printed', data: { command, confirmed: false } };
+      }
+      case 'checklist': {
+        if (!prompter) {
+          io.err(s.yellow('  no terminal to tick items on: recorded as not confirmed'));
+          return { outcome: 'skipped', data: { unchecked: step.items, reason: 'no terminal' } };
+        }
+        const ticked = await prompter.checkbox<string>({ message: `${step.title} — tick what is confirmed`, choices: step.items.map((i) => ({ name: i, value: i })) });
+        const unchecked = step.items.filter((i) => !ticked.includes(i));
+        if (unchecked.length) io.err(s.yellow(`  not confirmed: ${unchecked.join('; ')}`));
+        return { outcome: 'checked', data: { checked: ticked, unchecked } };
+      }
+      case 'ask': {
+        if (this.opts.values.has(step.variable)) {
+          const v = this.secretNames.has(step.variable) ? '****' : this.opts.values.get(step.variable);
+          io.out(`  ${step.variable} = ${v} ${s.dim('(given with --var)')}`);
+          return { outcome: 'answered', data: { variable: step.variable, value: v, source: 'flag' } };
+        }
+        if (!prompter) {
+          io.err(s.yellow(`  no terminal to ask "${step.message}": later steps that need {{${step.variable}}} will be skipped (supply it with --var ${step.variable}=VALUE)`));
+          return { outcome: 'skipped', data: { variable: step.variable, reason: 'no terminal' } };
+        }
+        const secret = this.secretNames.has(step.variable);
+        const answer = secret
+          ? await prompter.password({ message: step.message })
+          : await prompter.input({ message: step.message, default: step.default });
+        if (!answer.trim()) return { outcome: 'skipped', data: { variable: step.variable, reason: 'no answer' } };
+        this.opts.values.set(step.variable, answer);
+        if (secret) this.redactor.add(answer);
+        this.deps.runs.update(this.run.id, { vars: this.savedVars() });
+        return { outcome: 'answered', data: { variable: step.variable, value: secret ? '****' : answer } };
+      }
+      case 'run':
+        return this.doRun(step, index);
+    }
+  }
+
+  private async doRun(step: RunStep, index: number): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {
+    const { io, prompter } = this.deps;
+    const s = io.style;
+    const command = displayCommand(step.command, this.opts.values, { secrets: this.secretNames });
+    const base = { command, destructive: step.destructive, location: `${step.location.file}:${step.location.line}` };
+    if (step.destructive) {
+      if (this.opts.yes || !prompter) {
+        io.err(s.yellow(`  not run: destructive steps need a typed confirmation, and --yes never runs them`));
+        return { outcome: 'skipped', data: { ...base, reason: 'destructive step; not run by --yes' } };
+      }
+      const c = await this.menu(step, { go: 'Run (asks for confirmation)', goValue: 'run' });
+      if (c === 'skip') return { outcome: 'skipped', data: base };
+      io.out(s.red.bold(`  This step changes things: ${step.title}`));
+      io.out(s.red(`  It will run: ${command}`));
+      const typed = await prompter.input({ message: `Type the step id "${step.id}" to run it (anything else skips):` });
+      if (typed.trim() !== step.id) {
+        io.err(s.yellow('  not confirmed: skipped'));
+        return { outcome: 'declined', data: { ...base, reason: 'confirmation not typed' } };
+      }
+    } else if (step.optional && this.opts.yes && !prompter) {
+      io.err(s.dim('  optional: skipped by --yes'));
+      return { outcome: 'skipped', data: { ...base, reason: 'optional step; --yes does not choose optional steps' } };
+    } else if (!this.opts.yes) {
+      const c = await this.menu(step, { go: 'Run', goValue: 'run' });
+      if (c === 'skip') return { outcome: 'skipped', data: base };
+    }
+
+    const argv = step.command.shell ? ['/bin/sh', '-c', renderShell(step.command.source, this.opts.values)] : renderArgv(step.command.words, this.opts.values);
+    const env: Record<string, string> = {};
+    for (const [k, t] of Object.entries(step.env)) {
+      // An empty value (an unset optional password) is left out rather than exported as "".
+      const v = renderText(t, this.opts.values);
+      if (v !== '') env[k] = v;
+    }
+    const cwd = step.cwd ? renderText(step.cwd, this.opts.values) : undefined;
+    const file = this.outputFile(index);
+    const outcome = await this.withSpinner(step, (onOutput) =>
+      this.deps.runner.run({
+        argv,
+        env,
+        cwd,
+        timeoutMs: step.timeoutMs,
+        outputFile: file,
+        secrets: [...this.secretNames].map((n) => this.opts.values.get(n) ?? '').filter(Boolean),
+        onOutput,
+        signal: this.deps.signal,
+      }),
+    );
+    const pattern = expectRegExp(step.expect);
+    const exitOk = outcome.exitCode === step.expect.exit;
+    const matched = pattern ? pattern.test(outcome.output) : null;
+    const data: Record<string, unknown> = {
+      ...base,
+      exit_code: outcome.exitCode,
+      signal: outcome.signal,
+      duration_ms: outcome.durationMs,
+      expect: { exit: step.expect.exit, ...(step.expect.stdout !== undefined ? { stdout: step.expect.stdout } : {}) },
+      matched,
+      output_file: file,
+      sha256: outcome.sha256,
+      bytes: outcome.bytes,
+    };
+    if (outcome.spawnError) data.error = outcome.spawnError;
+    if (outcome.aborted) return { outcome: 'interrupted', data };
+    let result: StepOutcome = 'ok';
+    let why = '';
+    if (outcome.timedOut) {
+      result = 'timeout';
+      why = `timed out after ${durationToString(step.timeoutMs)}; the process group was killed`;
+    } else if (outcome.spawnError) {
+      result = 'failed';
+      why = outcome.spawnError;
+    } else if (!exitOk) {
+      result = 'failed';
+      why = `exit ${outcome.exitCode ?? outcome.signal} (expected ${step.expect.exit})`;
+    } else if (matched === false) {
+      result = 'failed';
+      why = `output did not match /${step.expect.stdout}/`;
+    }
+    if (why) data.reason = why;
+    const summary = `exit ${outcome.exitCode ?? outcome.signal ?? '-'} · ${formatDuration(outcome.durationMs)}${matched !== null ? ` · ${matched ? 'matched' : 'no match for'} /${step.expect.stdout}/` : ''} · saved ${file}`;
+    io.out(result === 'ok' ? s.green(`  ✔ ${summary}`) : s.red(`  ✘ ${why} · ${summary}`));
+    return { outcome: result, data };
+  }
+
+  /** A step offered again after a resume gets a new file; the earlier one stays as it was hashed. */
+  private outputFile(index: number): string {
+    const dir = this.deps.outputDir(this.opts.incident.id, this.run.id);
+    const stem = `${String(index + 1).padStart(2, '0')}-${this.steps[index].id}`;
+    for (let attempt = 1; ; attempt++) {
+      const file = join(dir, `${stem}${attempt > 1 ? `.${attempt}` : ''}.log`);
+      if (!existsSync(file)) return file;
+    }
+  }
+
+  private async withSpinner(step: RunStep, fn: (onOutput: (chunk: string) => void) => Promise<RunOutcome>): Promise<RunOutcome> {
+    const { io } = this.deps;
+    if (!io.spinner) return fn((chunk) => io.write(chunk));
+    const { default: ora } = await import('ora');
+    const started = Date.now();
+    const label = () => `${step.id} running… ${formatDuration(Date.now() - started)} (timeout ${durationToString(step.timeoutMs)})`;
+    const spinner = ora({ text: label(), stream: process.stderr, discardStdin: false }).start();
+    const tick = setInterval(() => (spinner.text = label()), 1000);
+    try {
+      return await fn((chunk) => {
+        spinner.clear();
+        io.write(chunk);
+        spinner.render();
+      });
+    } finally {
+      clearInterval(tick);
+      spinner.stop();
+    }
+  }
+
+  private async verify(): Promise<void> {
+    const items = this.opts.runbook.verify;
+    if (!items.length) return;
+    const { io, prompter } = this.deps;
+    io.out('');
+    io.out(io.style.bold('Verify before closing:'));
+    let confirmed: string[] = [];
+    if (prompter) {
+      confirmed = await prompter.checkbox<string>({ message: 'Tick what is confirmed', choices: items.map((i) => ({ name: i, value: i })) });
+    } else {
+      for (const i of items) io.out(`  [ ] ${i}`);
+      io.err(io.style.dim('  (no terminal: recorded as not yet confirmed)'));
+    }
+    this.record({ type: 'runbook.verify', data: { run_id: this.run.id, runbook: this.opts.runbook.id, confirmed, unconfirmed: items.filter((i) => !confirmed.includes(i)) } });
+  }
+}
+
+function indent(text: string, pad: string): string {
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}

@@ -1,0 +1,149 @@
+// A responder at a real terminal (tmux): run, skip, the typed confirmation of a destructive step,
+// checklists; Ctrl-C at a prompt; and a run killed with SIGKILL in the middle of a step, resumed.
+
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, ir, irEnv, json, tempHome } from '../helpers/cli.js';
+import { TmuxSession } from '../helpers/tty.js';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'runbooks');
+const rb = ['--runbooks', FIXTURES];
+
+interface Event {
+  type: string;
+  data: Record<string, unknown>;
+}
+const events = (home: string, id: string) => json<{ events: Event[] }>(ir(home, ['timeline', id, '--json'])).events;
+const steps = (home: string, id: string) => events(home, id).filter((e) => e.type === 'runbook.step').map((e) => e.data);
+
+describe('interactive runbook run in a pseudo-terminal', () => {
+  let home: string;
+  let cleanup: () => void;
+  let session: TmuxSession | undefined;
+  beforeAll(() => ({ home, cleanup } = tempHome()));
+  afterEach(() => session?.kill());
+  afterAll(() => cleanup());
+
+  it('run, skip, typed confirmation for the destructive step, checklist', async () => {
+    const id = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'interactive', '-s', 'SEV-2'])).id;
+    const target = join(home, 'target-file');
+    writeFileSync(target, 'x');
+    session = new TmuxSession(home, ['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
+    await session.waitFor(/Say hello[\s\S]*hello:/);
+    session.keys('Enter'); // Run (the default)
+    await session.waitFor(/hello-from-step[\s\S]*skip-me:/);
+    session.keys('Down', 'Enter'); // Skip
+    await session.waitFor(/Remove the target file[\s\S]*DESTRUCTIVE[\s\S]*wipe:/);
+    session.keys('Enter'); // Run (asks for confirmation)
+    await session.waitFor(/Type the step id "wipe"/);
+    expect(existsSync(target)).toBe(true); // nothing ran before the confirmation
+    session.type('wipe');
+    session.keys('Enter');
+    await session.waitFor(/tick what is confirmed/);
+    session.keys('Space', 'Enter'); // tick the first item only
+    await session.waitFor(/Tick what is confirmed/);
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(existsSync(target)).toBe(false);
+    const s = steps(home, id);
+    expect(s.map((d) => [d.step, d.outcome])).toEqual([
+      ['hello', 'ok'],
+      ['skip-me', 'skipped'],
+      ['wipe', 'ok'],
+      ['tick', 'checked'],
+    ]);
+    expect(s[3]).toMatchObject({ checked: ['First thing'], unchecked: ['Second thing'] });
+    expect(events(home, id).find((e) => e.type === 'runbook.verify')!.data).toMatchObject({ unconfirmed: ['Target file is gone'] });
+  });
+
+  it('a wrong confirmation skips the destructive step', async () => {
+    const id = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'wrong confirm', '-s', 'SEV-2'])).id;
+    const target = join(home, 'keep-me');
+    writeFileSync(target, 'x');
+    session = new TmuxSession(home, ['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
+    await session.waitFor(/hello:/);
+    session.keys('Enter');
+    await session.waitFor(/skip-me:/);
+    session.keys('Down', 'Enter');
+    await session.waitFor(/wipe:/);
+    session.keys('Enter');
+    await session.waitFor(/Type the step id/);
+    session.type('yes');
+    session.keys('Enter');
+    await session.waitFor(/tick what is confirmed/);
+    session.keys('Enter');
+    await session.waitFor(/Tick what is confirmed/);
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(existsSync(target)).toBe(true);
+    expect(steps(home, id).find((d) => d.step === 'wipe')).toMatchObject({ outcome: 'declined' });
+  });
+
+  it('Ctrl-C at a step prompt exits 130, records the interruption, and --resume continues there', async () => {
+    const id = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'ctrl-c', '-s', 'SEV-2'])).id;
+    session = new TmuxSession(home, ['runbook', 'interactive', '--incident', id, ...rb]);
+    await session.waitFor(/hello:/);
+    session.keys('Enter');
+    await session.waitFor(/skip-me:/);
+    session.keys('C-c');
+    expect(await session.exitCode()).toBe(130);
+    const kinds = events(home, id).map((e) => e.type);
+    expect(kinds.at(-1)).toBe('runbook.interrupted');
+    session.kill();
+    session = new TmuxSession(home, ['runbook', 'interactive', '--resume', '--incident', id, ...rb]);
+    await session.waitFor(/Resuming RUN-\S+ at step 2 of 4 \(skip-me\)/);
+    await session.waitFor(/skip-me:/);
+    session.keys('C-c');
+    expect(await session.exitCode()).toBe(130);
+    expect(steps(home, id).map((d) => d.step)).toEqual(['hello']);
+    expect(events(home, id).filter((e) => e.type === 'runbook.resumed')[0].data).toMatchObject({ step: 'skip-me' });
+  });
+});
+
+describe('resume after kill -9 in the middle of a step', () => {
+  let home: string;
+  let cleanup: () => void;
+  beforeAll(() => ({ home, cleanup } = tempHome()));
+  afterAll(() => cleanup());
+
+  it('continues at the interrupted step with the same variables; the timeline shows the interruption', async () => {
+    const id = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'crash', '-s', 'SEV-2'])).id;
+    const marker = join(home, 'marker');
+    rmSync(marker, { force: true });
+    const child = spawn(process.execPath, [BIN, 'runbook', 'resumable', '--yes', '--var', `marker=${marker}`, '--incident', id, ...rb], {
+      env: irEnv(home),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const deadline = Date.now() + 20_000;
+    while (!/Step two waits for the marker/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300)); // well inside step two
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+
+    // The database opens, the chain verifies, and the run is unfinished at step two.
+    expect(ir(home, ['timeline', '--verify']).code).toBe(0);
+    expect(steps(home, id).map((d) => d.step)).toEqual(['one']);
+
+    writeFileSync(marker, 'go'); // let step two (and the orphan left by the crash) finish
+    const resumed = ir(home, ['runbook', 'resumable', '--resume', '--yes', '--incident', id, ...rb]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/Resuming RUN-\S+ at step 2 of 3 \(two\)/);
+    const all = events(home, id);
+    const interrupted = all.find((e) => e.type === 'runbook.interrupted');
+    expect(interrupted?.data).toMatchObject({ step: 'two', detected: 'on resume' });
+    expect(all.find((e) => e.type === 'runbook.resumed')?.data).toMatchObject({ step: 'two' });
+    expect(steps(home, id).map((d) => [d.step, d.outcome])).toEqual([
+      ['one', 'ok'],
+      ['two', 'ok'],
+      ['three', 'ok'],
+    ]);
+    // Same variables: the resumed step used the marker path given to the first process.
+    expect(String(steps(home, id)[1].command)).toContain(marker);
+    expect(all.at(-1)!.data).toMatchObject({ status: 'completed' });
+    expect(ir(home, ['runbook', 'resumable', '--resume', '--yes', '--incident', id, ...rb]).stderr).toMatch(/no unfinished run/);
+  });
+});

@@ -1,0 +1,120 @@
+// Real servers on loopback for tests: redis-server and PostgreSQL, each on a free port in a temp dir.
+
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export interface RedisServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ir-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+  if (opts.password) args.push('--requirepass', opts.password);
+  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+  const ping = () => {
+    const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: opts.password ?? '' } });
+    return /PONG/.test(r.stdout);
+  };
+  await until(`redis-server on ${port}`, ping);
+  return {
+    port,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PostgresServer {
+  port: number;
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+function pgBin(name: string): string {
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) {
+      const p = join(root, v, 'bin', name);
+      if (existsSync(p)) return p;
+    }
+  }
+  return name;
+}
+
+/** PostgreSQL refuses to run as root: as root, the server runs as the `postgres` system user. */
+function asServerUser(argv: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [argv[0], argv.slice(1)];
+  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return ['su', ['postgres', '-s', '/bin/sh', '-c', quoted]];
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ir-pg-'));
+  const data = join(dir, 'data');
+  const password = 'ir-test-pw-7731';
+  const pwfile = join(dir, 'pw');
+  execFileSync('sh', ['-c', `printf '%s' '${password}' > '${pwfile}'`]);
+  if (process.getuid?.() === 0) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, uid, gid);
+    chownSync(pwfile, uid, gid);
+  }
+  chmodSync(dir, 0o700);
+  const [initCmd, initArgs] = asServerUser([pgBin('initdb'), '-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-instructions']);
+  execFileSync(initCmd, initArgs, { stdio: 'ignore' });
+  const [ctlCmd, ctlArgs] = asServerUser([
+    pgBin('pg_ctl'), '-D', data, '-l', join(dir, 'log'), '-w', '-t', '30',
+    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c max_connections=30`, 'start',
+  ]);
+  execFileSync(ctlCmd, ctlArgs, { stdio: 'ignore' });
+  const ready = () => spawnSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-A', '-t', '-c', 'SELECT 1'], { env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' }).stdout.trim() === '1';
+  await until(`postgres on ${port}`, ready);
+  return {
+    port,
+    user: 'postgres',
+    password,
+    stop: async () => {
+      const [stopCmd, stopArgs] = asServerUser([pgBin('pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
+      spawnSync(stopCmd, stopArgs, { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -274,7 +274,10 @@ export class RunbookEngine {
     const s = io.style;
     const tags = [step.kind === 'run' && step.destructive ? s.red.bold('DESTRUCTIVE') : '', step.optional ? s.dim('optional') : ''].filter(Boolean).join(' ');
     io.out('');
-    io.out(`${s.bold(`[${index + 1}/${this.steps.length}] ${step.title}`)} ${s.dim(`(${step.id})`)}${tags ? ` ${tags}` : ''}`);
+    const { phase } = this.phaseOf.get(step.id)!;
+    const used = formatDuration(this.now().getTime() - this.runStartMs);
+    const clock = phase.withinMs !== undefined ? `${used} of ${durationToString(phase.withinMs)}` : `${used} used`;
+    io.out(`${s.bold(`[${index + 1}/${this.steps.length}] ${step.title}`)} ${s.dim(`(${step.id} · ${phase.title} · ${clock})`)}${tags ? ` ${tags}` : ''}`);
     if (step.description) io.out(s.dim(indent(step.description.trim(), '  ')));
     const shown = { secrets: this.secretNames };
     if (step.kind === 'run') io.out(`  ${s.cyan('$')} ${displayCommand(step.command, this.opts.values, shown)}`);

@@ -1,14 +1,18 @@
 // `npm run bench`: every benchmark in one run, printed as a table and as JSON (BENCH_JSON=1).
 import { startup } from './startup.js';
+import { postmortem } from './postmortem.js';
 
-const results = [startup()];
+const results = [startup(), await postmortem()];
 if (process.env.BENCH_JSON) {
   console.log(JSON.stringify(results, null, 2));
 } else {
   for (const r of results) {
-    console.log(`# ${r.benchmark} (${r.rounds} rounds, medians, ratio to \`node -e 0\`)`);
+    console.log(`# ${r.benchmark} (${r.rounds} rounds, medians)`);
     for (const row of r.rows) {
-      console.log(`${row.name.padEnd(14)} ${String(row.median_ms).padStart(7)} ms  ${row.ratio.toFixed(2)}x${row.target ? `  (target ${row.target}x: ${row.met ? 'met' : 'MISSED'})` : ''}`);
+      const ratio = row.ratio !== undefined ? `  ${row.ratio.toFixed(2)}x node -e 0` : '';
+      const target = row.target ? `  (target ${row.target}x: ${row.met ? 'met' : 'MISSED'})` : row.target_ms ? `  (target ${row.target_ms} ms: ${row.met ? 'met' : 'MISSED'})` : '';
+      const extra = row.detail ? `  ${row.detail}` : '';
+      console.log(`${row.name.padEnd(34)} ${String(row.median_ms).padStart(8)} ms${ratio}${target}${extra}`);
     }
   }
 }

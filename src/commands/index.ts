@@ -13,6 +13,11 @@ import * as resolve from './incident/resolve.js';
 import * as reopen from './incident/reopen.js';
 import * as timeline from './incident/timeline.js';
 import * as runbook from './runbook/index.js';
+import * as escalate from './incident/escalate.js';
+import * as postmortem from './report/postmortem.js';
+import * as comms from './report/comms.js';
+import * as action from './action/index.js';
+import * as metrics from './metrics/show.js';
 
 export const COMMANDS: Register[] = [
   declare.register,
@@ -26,5 +31,10 @@ export const COMMANDS: Register[] = [
   resolve.register,
   reopen.register,
   timeline.register,
+  escalate.register,
   runbook.register,
+  postmortem.register,
+  comms.register,
+  action.register,
+  metrics.register,
 ];

@@ -45,6 +45,10 @@ export function describeEvent(e: TimelineEvent): string {
       return `Runbook ${s(d.runbook)} verify: ${Array.isArray(d.confirmed) ? d.confirmed.length : 0} confirmed, ${Array.isArray(d.unconfirmed) ? d.unconfirmed.length : 0} not confirmed`;
     case 'runbook.finished':
       return `Runbook ${s(d.runbook)} ${s(d.status)}: ${s(d.ok)} done, ${s(d.failed)} failed, ${s(d.skipped)} skipped`;
+    case 'action.added':
+      return `Action item ${s(d.n)}: ${s(d.text)}${d.owner ? ` (owner ${s(d.owner)})` : ''}${d.due ? ` due ${s(d.due)}` : ''}`;
+    case 'action.done':
+      return `Action item ${s(d.n)} done: ${s(d.text)}`;
     default: {
       const summary = d.summary ?? d.title ?? d.message;
       return summary ? `${e.type}: ${s(summary)}` : e.type;

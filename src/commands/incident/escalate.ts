@@ -1,0 +1,35 @@
+// `ir escalate [--reason TEXT]`: record that the next level of the escalation chain was called.
+
+import type { Command } from 'commander';
+import type { Register } from '../../cli/program.js';
+import type { Context } from '../../context.js';
+import { UserError } from '../../errors.js';
+import { formatDuration } from '../../util/duration.js';
+import { appendToIncident } from './mutate.js';
+
+export const register: Register = (program, ctx, bind) => {
+  program
+    .command('escalate')
+    .description('escalate to the next level of the chain in severities.yaml')
+    .option('-r, --reason <text>', 'why (e.g. "primary did not answer")')
+    .addHelpText('after', '\nExample:\n  ir escalate --reason "primary has not acknowledged after 15m"')
+    .action(bind((cmd: Command) => run(cmd.opts<{ reason?: string }>(), ctx)));
+};
+
+export async function run(opts: { reason?: string }, ctx: Context): Promise<number> {
+  const config = await ctx.severities();
+  if (!config.escalation.length) throw new UserError(`${config.file} defines no escalation chain`);
+  await appendToIncident(ctx, (incident) => {
+    if (incident.state === 'resolved') throw new UserError(`${incident.id} is resolved`);
+    // Steps due at 0m are the people the declaration itself notifies.
+    let level = incident.escalationLevel + 1;
+    while (level < config.escalation.length && config.escalation[level].after === 0 && incident.escalationLevel < 0) level++;
+    const step = config.escalation[level];
+    if (!step) throw new UserError(`${incident.id} is already escalated to the last level (${config.escalation[config.escalation.length - 1].notify})`);
+    return {
+      type: 'incident.escalated',
+      data: { level, notify: step.notify, ...(step.contact ? { contact: step.contact } : {}), due_after: formatDuration(step.after), ...(opts.reason ? { reason: opts.reason } : {}) },
+    };
+  });
+  return 0;
+}

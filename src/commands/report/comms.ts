@@ -1,0 +1,85 @@
+// `ir comms initial|update|resolved|customer [--post]`: the status message, drafted from the
+// incident's state; posted to a Slack-compatible webhook on request. Each message is recorded,
+// which restarts the update clock.
+
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Register } from '../../cli/program.js';
+import type { Context } from '../../context.js';
+import { OperationError, UsageError } from '../../errors.js';
+import { buildModel } from '../../report/model.js';
+import { renderTemplate, templatePath } from '../../report/template.js';
+import { postWebhook, webhookLabel } from '../../report/webhook.js';
+
+const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
+type Kind = (typeof KINDS)[number];
+
+export interface CommsOptions {
+  kind: string;
+  post?: boolean;
+  message?: string;
+  webhook?: string;
+  preview?: boolean;
+}
+
+export const register: Register = (program, ctx, bind) => {
+  program
+    .command('comms')
+    .description('draft a status message (initial, update, resolved, customer); --post sends it to the webhook')
+    .argument('<kind>', KINDS.join(' | '))
+    .option('-m, --message <text>', 'a line of your own to include')
+    .option('--post', 'send it to the Slack-compatible webhook (IR_SLACK_WEBHOOK or --webhook)')
+    .option('--webhook <url>', 'incoming webhook URL (default: IR_SLACK_WEBHOOK)')
+    .option('--preview', 'print only; do not record it or restart the update clock')
+    .addHelpText('after', '\nExamples:\n  ir comms initial\n  ir comms update --message "Rollback complete; error rate falling" --post\n  ir comms customer')
+    .action(bind((cmd: Command) => run({ ...cmd.opts<Omit<CommsOptions, 'kind'>>(), kind: cmd.args[0] }, ctx)));
+};
+
+export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
+  const kind = opts.kind as Kind;
+  if (!KINDS.includes(kind)) throw new UsageError(`unknown message kind "${opts.kind}": expected ${KINDS.join(', ')}`);
+  const url = opts.webhook ?? ctx.env.IR_SLACK_WEBHOOK;
+  if (opts.post && !url) throw new UsageError('--post needs a webhook: set IR_SLACK_WEBHOOK or pass --webhook URL');
+  if (opts.post && opts.preview) throw new UsageError('--post and --preview contradict each other');
+  const incident = await ctx.currentIncident();
+  const store = await ctx.store();
+  const now = ctx.now();
+  const model = buildModel(incident, store.events(incident.id), await ctx.severities(), now);
+  const context = {
+    ...model,
+    message: opts.message,
+    // Customer-facing messages carry no internal detail: no ids, names, notes or commands.
+    resolved: incident.state === 'resolved',
+    resolvedAt: model.incident.resolvedAt,
+    customerService: incident.service,
+    customerImpact: incident.impact,
+    customerStatus: incident.state === 'monitoring' ? 'Monitoring' : incident.state === 'mitigating' || incident.state === 'identified' ? 'Identified' : 'Investigating',
+  };
+  const text = (await renderTemplate(templatePath(ctx.runbookDir().dir, `comms/${kind}.md`), context, ctx.io.cwd, join(ctx.home, 'cache', 'templates'))).trimEnd() + '\n';
+
+  let posted: Awaited<ReturnType<typeof postWebhook>> | undefined;
+  if (opts.post && url) {
+    posted = await postWebhook(url, { text });
+  }
+  if (!opts.preview) {
+    store.append(
+      incident.id,
+      () => ({
+        type: 'comms.sent',
+        data: { kind, posted: posted?.ok === true, text, ...(posted ? { attempts: posted.attempts, target: webhookLabel(url!) } : {}), ...(posted && !posted.ok ? { error: posted.error } : {}) },
+      }),
+      now,
+      ctx.actor(),
+    );
+  }
+  if (ctx.json) {
+    ctx.printJson({ incident: incident.id, kind, text, recorded: !opts.preview, posted: posted ? { ok: posted.ok, attempts: posted.attempts, status: posted.status ?? null, error: posted.error ?? null } : null });
+  } else {
+    ctx.io.stdout.write(text);
+    if (posted?.ok) ctx.err(`Posted to ${webhookLabel(url!)} (${posted.attempts} attempt${posted.attempts === 1 ? '' : 's'}).`);
+  }
+  if (posted && !posted.ok) {
+    throw new OperationError(`posting to ${webhookLabel(url!)} failed after ${posted.attempts} attempt${posted.attempts === 1 ? '' : 's'}: ${posted.error}; the message is printed above and the attempt recorded`);
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+// `ir postmortem [ID] [--out FILE] [--draft]`: the blameless report, written from the timeline.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Register } from '../../cli/program.js';
+import type { Context } from '../../context.js';
+import { UserError } from '../../errors.js';
+import { buildModel } from '../../report/model.js';
+import { renderTemplate, templatePath } from '../../report/template.js';
+
+export interface PostmortemOptions {
+  id?: string;
+  out?: string;
+  draft?: boolean;
+}
+
+export const register: Register = (program, ctx, bind) => {
+  program
+    .command('postmortem')
+    .description('write the blameless postmortem (markdown) from the timeline')
+    .argument('[id]', 'the incident (default: the current one)')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .option('--draft', 'allow an incident that is not resolved yet (the report says DRAFT)')
+    .addHelpText('after', '\nExamples:\n  ir postmortem INC-20261123-001 --out postmortems/2026-11-23-checkout.md\n  ir postmortem --draft')
+    .action(bind((cmd: Command) => run({ ...cmd.opts<PostmortemOptions>(), id: cmd.args[0] }, ctx)));
+};
+
+export async function run(opts: PostmortemOptions, ctx: Context): Promise<number> {
+  const incident = await ctx.currentIncident(opts.id ?? (await latestResolvedIfNone(ctx)));
+  if (incident.state !== 'resolved' && !opts.draft) {
+    throw new UserError(`${incident.id} is not resolved (${incident.state}): pass --draft for a draft report, or \`ir resolve\` first`);
+  }
+  const store = await ctx.store();
+  const events = store.events(incident.id);
+  const model = buildModel(incident, events, await ctx.severities(), ctx.now(), { incidentDir: ctx.incidentDir(incident.id) });
+  const text = await renderTemplate(templatePath(ctx.runbookDir().dir, 'postmortem.md'), model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));
+  if (opts.out) {
+    const path = resolve(ctx.io.cwd, opts.out);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    if (ctx.json) ctx.printJson({ incident: incident.id, file: path, draft: model.draft, bytes: Buffer.byteLength(text) });
+    else ctx.err(`Wrote ${opts.out}${model.draft ? ' (DRAFT)' : ''}`);
+    return 0;
+  }
+  if (ctx.json) ctx.printJson({ incident: incident.id, draft: model.draft, markdown: text });
+  else ctx.io.stdout.write(text);
+  return 0;
+}
+
+/** With nothing open and nothing named, the report people want is the latest resolved incident's. */
+async function latestResolvedIfNone(ctx: Context): Promise<string | undefined> {
+  if (ctx.globals.incident || ctx.env.IR_INCIDENT) return undefined;
+  const store = await ctx.store();
+  if (store.listIncidents().length > 0) return undefined;
+  return store.listIncidents({ all: true })[0]?.id;
+}

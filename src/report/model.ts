@@ -1,0 +1,194 @@
+// Turns an incident and its timeline into what reports and status updates are made of: timeline
+// lines, key durations against the SLA, phases, runbook steps, evidence, comms and action items.
+
+import { describeEvent } from '../core/describe.js';
+import type { Incident, TimelineEvent } from '../core/incident.js';
+import { deriveActions, type ActionItem } from '../core/actions.js';
+import { findLevel, type SeverityConfig } from '../core/severity.js';
+import { formatDuration } from '../util/duration.js';
+import { phaseSegments, ganttDiagram } from './mermaid.js';
+
+/** Safe inside a markdown table cell: no pipes or line breaks to break the row. */
+export function cell(text: unknown): string {
+  return String(text ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ')
+    .trim();
+}
+
+/** 2026-11-22 02:47:00Z from an ISO string; slicing, since it runs once per event. */
+const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+const stateLabels: Record<string, string> = {
+  investigating: 'Investigating',
+  identified: 'Identified',
+  mitigating: 'Mitigating',
+  monitoring: 'Monitoring',
+  resolved: 'Resolved',
+};
+
+export interface ReportModel {
+  draft: boolean;
+  generatedAt: string;
+  frontMatter: string;
+  incident: {
+    id: string;
+    title: string;
+    severity: string;
+    severityName?: string;
+    state: string;
+    stateLabel: string;
+    service?: string;
+    impact?: string;
+    commander?: string;
+    declaredAt: string;
+    declaredBy: string;
+    detectedAt?: string;
+    resolvedAt?: string;
+    summary?: string;
+    rootCause?: string;
+  };
+  severityHistory?: string;
+  roles: { role: string; person: string }[];
+  duration: string;
+  elapsed: string;
+  durations: { name: string; took: string; target: string; result: string }[];
+  mermaid: string;
+  timeline: { time: string; actor: string; text: string }[];
+  runbooks: {
+    id: string;
+    title: string;
+    runId: string;
+    status: string;
+    steps: { step: string; outcome: string; exit: string; command: string; output: string; shortHash: string }[];
+  }[];
+  evidence: { file: string; collector: string; status: string; bytes: number; sha256: string }[];
+  comms: { time: string; kind: string; posted: boolean; error?: string }[];
+  actions: ActionItem[];
+  followUps: string[];
+  actionsTaken: string[];
+  latestNotes: string[];
+  nextUpdate?: string;
+  detectionNote?: string;
+}
+
+export function buildModel(incident: Incident, events: TimelineEvent[], config: SeverityConfig, now: Date, opts: { incidentDir?: string } = {}): ReportModel {
+  const level = findLevel(config, incident.severity);
+  const end = incident.resolvedAt ? new Date(incident.resolvedAt) : now;
+  const declared = new Date(incident.declaredAt);
+  const relative = (p: unknown) => {
+    const s = String(p ?? '');
+    return opts.incidentDir && s.startsWith(`${opts.incidentDir}/`) ? s.slice(opts.incidentDir.length + 1) : s;
+  };
+
+  const durations: ReportModel['durations'] = [];
+  const measure = (name: string, at: string | undefined, within: number | undefined, from = declared) => {
+    if (!at) {
+      durations.push({ name, took: incident.state === 'resolved' ? 'not recorded' : 'not yet', target: within !== undefined ? formatDuration(within) : '—', result: within !== undefined && now.getTime() - from.getTime() > within ? 'breached' : '—' });
+      return;
+    }
+    const took = new Date(at).getTime() - from.getTime();
+    durations.push({ name, took: formatDuration(took), target: within !== undefined ? formatDuration(within) : '—', result: within === undefined ? '—' : took <= within ? 'met' : 'breached' });
+  };
+  if (incident.detectedAt) {
+    durations.push({ name: 'Time to detect (problem began → declared)', took: formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime()), target: '—', result: '—' });
+  }
+  measure('Time to acknowledge', incident.acknowledgedAt, level?.respondWithin);
+  measure('Time to mitigate', incident.mitigatedAt, undefined);
+  measure('Time to resolve', incident.resolvedAt, level?.resolveWithin);
+
+  const severityChanges = events.filter((e) => e.type === 'incident.severity_changed');
+  const history = severityChanges.length ? [String(severityChanges[0].data.from), ...severityChanges.slice(0, -1).map((e) => String(e.data.to))] : [];
+
+  const runbooks = new Map<string, ReportModel['runbooks'][number]>();
+  const evidence: ReportModel['evidence'] = [];
+  const comms: ReportModel['comms'] = [];
+  const followUps = new Set<string>();
+  for (const e of events) {
+    const d = e.data;
+    if (e.type === 'runbook.started') {
+      runbooks.set(String(d.run_id), { id: String(d.runbook), title: String(d.title ?? d.runbook), runId: String(d.run_id), status: 'unfinished', steps: [] });
+    } else if (e.type === 'runbook.step') {
+      const run = runbooks.get(String(d.run_id));
+      run?.steps.push({
+        step: cell(d.step),
+        outcome: cell(d.outcome),
+        exit: d.exit_code === undefined || d.exit_code === null ? '—' : String(d.exit_code),
+        command: d.kind === 'run' || d.kind === 'print' ? cell(d.command).replace(/`/g, "'") : '',
+        output: d.output_file ? cell(relative(d.output_file)) : '',
+        shortHash: d.sha256 ? String(d.sha256).slice(0, 12) : '',
+      });
+    } else if (e.type === 'runbook.finished') {
+      const run = runbooks.get(String(d.run_id));
+      if (run) run.status = String(d.status);
+      if (Array.isArray(d.follow_up)) for (const f of d.follow_up) followUps.add(String(f));
+    } else if (e.type === 'evidence.collected' && Array.isArray(d.files)) {
+      for (const f of d.files as Record<string, unknown>[]) {
+        evidence.push({ file: cell(f.file), collector: cell(f.collector), status: cell(f.status), bytes: Number(f.bytes ?? 0), sha256: String(f.sha256 ?? '') });
+      }
+    } else if (e.type === 'comms.sent') {
+      comms.push({ time: utc(e.at), kind: String(d.kind), posted: d.posted === true, error: d.error ? String(d.error) : undefined });
+    }
+  }
+  const actions = deriveActions(events);
+  for (const a of actions) followUps.delete(a.text);
+
+  const segments = phaseSegments(incident, events, now);
+  const authors = [...new Set([incident.roles.commander, ...events.map((e) => e.actor)].filter((x): x is string => !!x))];
+  const tags = [...new Set([incident.service, incident.severity, ...[...runbooks.values()].map((r) => r.id)].filter((x): x is string => !!x))];
+  const frontMatter = [
+    `title: ${JSON.stringify(`Postmortem: ${incident.title}`)}`,
+    `date: ${incident.declaredAt.slice(0, 10)}`,
+    `incident: ${incident.id}`,
+    `severity: ${incident.severity}`,
+    `status: ${incident.state === 'resolved' ? 'final' : 'draft'}`,
+    `duration: ${formatDuration(end.getTime() - declared.getTime())}`,
+    `authors: [${authors.map((a) => JSON.stringify(a)).join(', ')}]`,
+    `tags: [${tags.map((t) => JSON.stringify(t)).join(', ')}]`,
+  ].join('\n');
+
+  const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(new Date(incident.lastUpdateAt ?? incident.declaredAt).getTime() + level.updateEvery) : undefined;
+  const notes = events.filter((e) => e.type === 'note.added').map((e) => String(e.data.text));
+  const actionsTaken = events
+    .filter((e) => (e.type === 'runbook.step' && e.data.kind === 'run' && e.data.outcome === 'ok') || e.type === 'incident.state_changed' || e.type === 'incident.severity_changed')
+    .map((e) => (e.type === 'runbook.step' ? String(e.data.title) : describeEvent(e)));
+
+  return {
+    draft: incident.state !== 'resolved',
+    generatedAt: utc(now.toISOString()),
+    frontMatter,
+    incident: {
+      id: incident.id,
+      title: incident.title,
+      severity: incident.severity,
+      severityName: level?.name,
+      state: incident.state,
+      stateLabel: stateLabels[incident.state] ?? incident.state,
+      service: incident.service,
+      impact: incident.impact,
+      commander: incident.roles.commander,
+      declaredAt: utc(incident.declaredAt),
+      declaredBy: incident.declaredBy,
+      detectedAt: incident.detectedAt && utc(incident.detectedAt),
+      resolvedAt: incident.resolvedAt && utc(incident.resolvedAt),
+      summary: incident.summary,
+      rootCause: incident.rootCause,
+    },
+    severityHistory: history.length ? history.join(' → ') : undefined,
+    roles: Object.entries(incident.roles).map(([role, person]) => ({ role, person: cell(person) })),
+    duration: incident.resolvedAt ? formatDuration(end.getTime() - declared.getTime()) : `${formatDuration(end.getTime() - declared.getTime())} so far`,
+    elapsed: formatDuration(end.getTime() - declared.getTime()),
+    durations,
+    mermaid: ganttDiagram(incident, segments),
+    timeline: events.map((e) => ({ time: utc(e.at), actor: cell(e.actor), text: cell(describeEvent(e)) })),
+    runbooks: [...runbooks.values()],
+    evidence,
+    comms,
+    actions: actions.map((a) => ({ ...a, text: cell(a.text), owner: a.owner && cell(a.owner) })),
+    followUps: [...followUps],
+    actionsTaken: actionsTaken.slice(-5),
+    latestNotes: notes.slice(-3),
+    nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
+    detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,
+  };
+}

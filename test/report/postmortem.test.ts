@@ -1,0 +1,120 @@
+// The postmortem of a scripted incident (fixed clock, a real runbook run, evidence, notes, comms)
+// matches the golden file exactly, and its Mermaid block parses with the real mermaid library.
+
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, tempHome } from '../helpers/cli.js';
+import { FixedClock, runIr } from '../helpers/context.js';
+import { parseGantt } from '../helpers/mermaid.js';
+import { Store } from '../../src/store/store.js';
+
+const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden', 'postmortem.md');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'runbooks');
+const M = 60_000;
+
+describe('postmortem', () => {
+  let home: string;
+  let cleanup: () => void;
+  let report: string;
+  let id: string;
+  const clock = new FixedClock('2026-11-22T02:47:00.000Z');
+
+  async function ir(args: string[], env: Record<string, string> = {}) {
+    const r = await runIr(home, args, { clock, env });
+    if (r.code !== 0) throw new Error(`ir ${args.join(' ')} → ${r.code}\n${r.stderr}`);
+    return r;
+  }
+
+  beforeAll(async () => {
+    ({ home, cleanup } = tempHome());
+    const declared = await ir(['declare', '--json', '--title', 'Checkout API returning 502s', '--severity', 'SEV-2', '--service', 'checkout', '--impact', 'About 30% of checkout attempts failed in eu-west', '--commander', 'alice', '--detected-at', '2026-11-22T02:39:00Z']);
+    id = JSON.parse(declared.stdout).id;
+    clock.advance(1 * M);
+    await ir(['comms', 'initial']);
+    clock.advance(3 * M);
+    await ir(['ack', '--as', 'bob']);
+    await ir(['assign', 'scribe', 'carol']);
+    clock.advance(2 * M);
+    await ir(['note', 'Error rate jumped right after the 02:35 deploy of checkout v4.2.0']);
+    clock.advance(1 * M);
+    await ir(['runbook', 'injection', '--yes', '--var', 'value=checkout-v4.2.0', '--runbooks', FIXTURES]);
+    clock.advance(4 * M);
+    await ir(['status', 'identified', '--note', 'bad deploy']);
+    clock.advance(2 * M);
+    await ir(['severity', 'SEV-1', '--reason', 'payments affected in two regions']);
+    // An evidence collection, recorded as `ir evidence collect` records one.
+    const store = Store.open(join(home, 'ir.db'));
+    store.append(id, () => ({
+      type: 'evidence.collected',
+      data: {
+        collection_id: 'EV-20261122T025700-1',
+        status: 'complete',
+        duration_ms: 4200,
+        files: [
+          { collector: 'k8s-pods', file: 'evidence/EV-20261122T025700-1/k8s-pods.json', sha256: 'a'.repeat(64), bytes: 18211, status: 'ok' },
+          { collector: 'redis-info', file: 'evidence/EV-20261122T025700-1/redis-info.txt', sha256: 'b'.repeat(64), bytes: 4096, status: 'ok' },
+        ],
+      },
+    }), clock.now(), 'bob');
+    store.close();
+    clock.advance(1 * M);
+    await ir(['status', 'mitigating', '--note', 'rolling back to v4.1.9']);
+    clock.advance(5 * M);
+    await ir(['comms', 'update', '--message', 'Rollback complete; error rate falling']);
+    await ir(['status', 'monitoring']);
+    clock.advance(10 * M);
+    await ir(['action', 'add', 'Canary checkout deploys for 10 minutes before full rollout', '--owner', 'dana', '--due', '2026-12-06']);
+    await ir(['resolve', '--summary', 'Checkout v4.2.0 exhausted the payment client pool; rolled back to v4.1.9.', '--root-cause', 'v4.2.0 halved the payment client connection pool size.']);
+    report = (await ir(['postmortem', id])).stdout;
+    if (process.env.UPDATE_GOLDEN) {
+      mkdirSync(join(ROOT, 'test', 'fixtures', 'golden'), { recursive: true });
+      writeFileSync(GOLDEN, report);
+    }
+  });
+  afterAll(() => cleanup());
+
+  it('matches the golden file exactly', () => {
+    expect(report).toBe(readFileSync(GOLDEN, 'utf8'));
+  });
+
+  it("its Mermaid block parses and its phases are the incident's", async () => {
+    const block = /```mermaid\n([\s\S]*?)```/.exec(report)?.[1];
+    expect(block).toBeDefined();
+    const gantt = await parseGantt(block!);
+    expect(gantt.type).toBe('gantt');
+    expect(gantt.tasks).toEqual([
+      { name: 'Undetected (problem began)', start: '2026-11-22T02:39:00.000Z', end: '2026-11-22T02:47:00.000Z' },
+      { name: 'Investigating', start: '2026-11-22T02:47:00.000Z', end: '2026-11-22T02:58:00.000Z' },
+      { name: 'Identified', start: '2026-11-22T02:58:00.000Z', end: '2026-11-22T03:01:00.000Z' },
+      { name: 'Mitigating', start: '2026-11-22T03:01:00.000Z', end: '2026-11-22T03:06:00.000Z' },
+      { name: 'Monitoring', start: '2026-11-22T03:06:00.000Z', end: '2026-11-22T03:16:00.000Z' },
+    ]);
+  });
+
+  it('key durations are measured against the SLA of the final severity', () => {
+    expect(report).toContain('| Time to acknowledge | 4m | 15m | met |');
+    expect(report).toContain('| Time to mitigate | 14m | — | — |');
+    expect(report).toContain('| Time to resolve | 29m | 4h00m | met |');
+  });
+
+  it('an unresolved incident needs --draft, and the draft says so', async () => {
+    const second = JSON.parse((await ir(['declare', '--json', '-t', 'still open', '-s', 'SEV-3'])).stdout).id;
+    const refused = await runIr(home, ['postmortem', second], { clock });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/pass --draft/);
+    const draft = await ir(['postmortem', second, '--draft']);
+    expect(draft.stdout).toMatch(/^---\n[\s\S]*status: draft/);
+    expect(draft.stdout).toContain('# DRAFT — Postmortem: still open');
+  });
+
+  it('a broken team template names the file and line', async () => {
+    const team = join(home, 'team');
+    mkdirSync(join(team, 'templates'), { recursive: true });
+    writeFileSync(join(team, 'templates', 'postmortem.md'), '# {{incident.title}}\n\nline two\n{{#each timeline}}\n| {{time}} |\n');
+    const r = await runIr(home, ['postmortem', id, '--runbooks', team], { clock });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/team\/templates\/postmortem\.md:\d+: template error/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,5 +1,6 @@
 // `ir declare`: open an incident with a severity from the team's definitions and start its SLA clocks.
 
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Context } from '../../context.js';
 import type { Register } from '../../cli/program.js';
@@ -74,8 +75,9 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
     ctx.actor(),
   );
   const sla = slaView(incident, config, now);
+  const announcement = await draftAnnouncement(ctx, incident.id);
   if (ctx.json) {
-    ctx.printJson(incidentJson(incident, sla, now));
+    ctx.printJson({ ...incidentJson(incident, sla, now), announcement_draft: announcement });
     return 0;
   }
   const style = await ctx.style();
@@ -86,8 +88,20 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   if (sla.shouldHaveBeenTold.length) {
     ctx.out(`  notify now   ${sla.shouldHaveBeenTold.map((s) => s.notify + (s.contact ? ` ${s.contact}` : '')).join(', ')}`);
   }
-  ctx.err(style.dim('Next: `ir ack` to acknowledge, `ir note TEXT` as you go, `ir status` for the clocks.'));
+  ctx.out('');
+  ctx.out(style.bold('Announcement draft') + style.dim(' (send it with `ir comms initial --post`, or paste it):'));
+  ctx.out(announcement.trimEnd());
+  ctx.err(style.dim('Next: `ir ack` to acknowledge, `ir runbook list` for a runbook, `ir note TEXT` as you go.'));
   return 0;
+}
+
+/** The first announcement, drafted from the team's comms/initial.md template; not sent, not recorded. */
+async function draftAnnouncement(ctx: Context, id: string): Promise<string> {
+  const [{ buildModel }, { renderTemplate, templatePath }] = await Promise.all([import('../../report/model.js'), import('../../report/template.js')]);
+  const store = await ctx.store();
+  const incident = store.getIncident(id)!;
+  const model = buildModel(incident, store.events(id), await ctx.severities(), ctx.now());
+  return renderTemplate(templatePath(ctx.runbookDir().dir, 'comms/initial.md'), model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));
 }
 
 /** An absolute time (ISO-8601) or a duration ago ("20m"). */

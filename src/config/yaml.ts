@@ -3,21 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { UserError, type SourceLocation } from '../errors.js';
+import { problemsError, type Problem } from './problems.js';
+
+export { formatProblem, problemsError, type Problem } from './problems.js';
 
 /** Aliases allowed in one document before it is treated as a billion-laughs attack. */
 const MAX_ALIASES = 100;
 
 export type YamlPath = ReadonlyArray<string | number>;
-
-export interface Problem {
-  location: SourceLocation;
-  message: string;
-}
-
-export function formatProblem(p: Problem): string {
-  const { file, line, col } = p.location;
-  return `${file}${line !== undefined ? `:${line}` : ''}${line !== undefined && col !== undefined ? `:${col}` : ''}: ${p.message}`;
-}
 
 export class YamlSource {
   readonly data: unknown;
@@ -119,13 +112,4 @@ export class YamlSource {
     }
     return isNode(node) ? node : undefined;
   }
-}
-
-/** One UserError carrying every problem: the first as its message, all of them as details. */
-export function problemsError(problems: Problem[]): UserError {
-  const [first, ...rest] = problems;
-  return new UserError(first.message, {
-    location: first.location,
-    details: rest.map(formatProblem),
-  });
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, irEnv, tempHome } from '../helpers/cli.js';
 
-const HEAVY = ['better-sqlite3', '@inquirer', 'ora', '@kubernetes/client-node', 'ajv', 'handlebars'];
+const HEAVY = ['better-sqlite3', '@inquirer', 'ora', '@kubernetes/client-node', 'ajv', 'handlebars', 'yaml', 'execa', 'chalk', 'tar'];
 
 describe('start-up cost', () => {
   let home: string;

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { displayPath } from '../../config/paths.js';
-import type { Problem } from '../../config/yaml.js';
+import type { Problem } from '../../config/problems.js';
 import { UserError } from '../../errors.js';
 import { columns } from '../../io/format.js';
 import { allSteps, type Runbook } from '../../runbooks/format.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../../context.js';
 import { displayPath } from '../../config/paths.js';
-import { problemsError } from '../../config/yaml.js';
+import { problemsError } from '../../config/problems.js';
 import type { Runbook } from '../../runbooks/format.js';
 
 export async function loadRunbookById(ctx: Context, idOrPath: string): Promise<Runbook> {

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { displayPath } from '../../config/paths.js';
-import { formatProblem, type Problem } from '../../config/yaml.js';
+import { formatProblem, type Problem } from '../../config/problems.js';
 import { EXIT } from '../../errors.js';
 import type { FileResult } from '../../runbooks/loader.js';
 import { checkSeverityFile, loadOptions, plural } from './list.js';

@@ -148,6 +148,16 @@ describe('runbook engine behaviour (fixtures)', () => {
     }
   });
 
+  it('--json prints one summary document on stdout; the walk-through goes to stderr', () => {
+    const id = declare(home, 'json');
+    const r = ir(home, ['runbook', 'injection', '--yes', '--json', '--incident', id, ...rb]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = json<{ status: string; run_id: string; steps: { step: string; outcome: string }[] }>(r);
+    expect(doc.status).toBe('completed');
+    expect(doc.steps.map((s) => [s.step, s.outcome])).toEqual([['argv', 'ok'], ['argv-inside-word', 'ok'], ['shell', 'ok']]);
+    expect(r.stderr).toContain('[harmless]');
+  });
+
   it('secrets are masked on screen, in saved output and in the timeline; timeouts kill the process group; budgets and on_failure', () => {
     const id = declare(home, 'secrets');
     const secret = 'tok-98765-SECRET';

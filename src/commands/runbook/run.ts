@@ -151,9 +151,10 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
         signal: controller.signal,
         outputDir: (incidentId, runId) => join(ctx.incidentDir(incidentId), 'runbooks', runId),
         io: {
-          out: (t) => ctx.out(t),
+          // With --json, stdout carries only the summary document; the walk-through goes to stderr.
+          out: (t) => (ctx.json ? ctx.err(t) : ctx.out(t)),
           err: (t) => ctx.err(t),
-          write: (chunk) => ctx.io.stdout.write(chunk),
+          write: (chunk) => (ctx.json ? ctx.io.stderr : ctx.io.stdout).write(chunk),
           style,
           spinner: ctx.io.stderr.isTTY === true && !ctx.json,
         },
@@ -161,6 +162,13 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
       { incident, runbook, runbookSha256: sha256, values, yes: opts.yes === true, resume },
     );
     const summary = await engine.execute();
+    if (ctx.json) {
+      const steps = store
+        .events(incident.id)
+        .filter((e) => e.type === 'runbook.step' && e.data.run_id === summary.runId)
+        .map((e) => e.data);
+      ctx.printJson({ incident: incident.id, runbook: runbook.id, run_id: summary.runId, status: summary.status, ok: summary.ok, failed: summary.failed, skipped: summary.skipped, steps });
+    }
     return summary.status === 'completed' ? 0 : 1;
   } finally {
     for (const sig of signals) process.off(sig, onSignal);

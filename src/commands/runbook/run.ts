@@ -29,7 +29,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** The options shared by `ir runbook ID`, `ir runbook run ID` and `ir runbook resume`. */
 export function runOptions(cmd: Command): Command {
   return cmd
-    .option('--var <name=value>', 'set a variable (repeatable)', collect, [])
+    .option('--var <name=value>', 'set a variable (repeatable)', collect)
     .option('-y, --yes', 'run every non-destructive `run` step without asking (destructive steps are never run)')
     .option('--dry-run', 'print every step with its command filled in; run nothing, record nothing')
     .option('--resume', 'continue the unfinished run of this runbook at its next step');

@@ -7,9 +7,10 @@ import * as validate from './validate.js';
 import * as list from './list.js';
 import * as show from './show.js';
 import { registerRun } from './run.js';
+import * as importPlaybooks from './import.js';
 
 /** Same shape as Register, called with the `runbook` group instead of the root program. */
-export const RUNBOOK_SUBCOMMANDS: Register[] = [list.register, show.register, validate.register, registerRun];
+export const RUNBOOK_SUBCOMMANDS: Register[] = [list.register, show.register, validate.register, registerRun, importPlaybooks.register];
 
 export const register: Register = (program, ctx, bind) => {
   const group = program

@@ -1,0 +1,798 @@
+// Commands found in playbooks: cutting a shell block into commands (continuations, multi-line
+// quotes, here-documents and loops kept whole), and guessing what each command does, per tool, so
+// that the importer can decide between `run` (only reads), `run` + `destructive` (changes things)
+// and `print` (cannot tell, never ends, needs a terminal, or has a placeholder to fill in).
+// Every guess is cautious: what is not known to only read is never run without a confirmation.
+
+import { splitCommand } from '../words.js';
+
+export interface ShellWord {
+  /** The word with quotes removed. */
+  text: string;
+  /** Offsets of the word in the command text. */
+  start: number;
+  end: number;
+  /** Some part of it was quoted. */
+  quoted: boolean;
+}
+
+export interface Lexed {
+  /** Simple commands, split at | || && ; & and line breaks; redirections removed. */
+  segments: ShellWord[][];
+  /** What only a shell does here: pipes, redirects, expansions, here-documents... */
+  shellFeatures: string[];
+  /** Files written by `>` (not `>>`). */
+  overwrites: string[];
+  /** Text after an unquoted `#` at the start of a word. */
+  comment?: string;
+  /** Offset where that comment starts. */
+  commentAt?: number;
+  /** Quotes left open at the end. */
+  open: boolean;
+  /** Here-document terminators still expected. */
+  heredocs: string[];
+}
+
+/** A quote-aware look at a shell command: enough to classify it, not to run it. */
+export function lex(text: string): Lexed {
+  const segments: ShellWord[][] = [[]];
+  const features = new Set<string>();
+  const overwrites: string[] = [];
+  const heredocs: string[] = [];
+  let word: ShellWord | undefined;
+  let redirect: '>' | '>>' | '<' | '<<' | undefined;
+  let quote: string | undefined;
+  let comment: string | undefined;
+  let commentAt: number | undefined;
+  const endWord = () => {
+    if (!word) return;
+    if (redirect) {
+      if (redirect === '>' && word.text !== '/dev/null' && !word.text.startsWith('/dev/std') && !/^&\d$/.test(word.text)) overwrites.push(word.text);
+      if (redirect === '<<') heredocs.push(word.text.replace(/^-/, ''));
+      redirect = undefined;
+    } else segments[segments.length - 1].push(word);
+    word = undefined;
+  };
+  const add = (c: string, at: number, quoted = false) => {
+    word ??= { text: '', start: at, end: at, quoted: false };
+    word.text += c;
+    word.end = at + 1;
+    if (quoted) word.quoted = true;
+  };
+  const split = () => {
+    endWord();
+    if (segments[segments.length - 1].length) segments.push([]);
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else add(c, i, true);
+      if (word) word.end = i + 1;
+      continue;
+    }
+    if (quote === '"') {
+      if (c === '"') {
+        quote = undefined;
+        if (word) word.end = i + 1;
+      } else if (c === '\\' && i + 1 < text.length) {
+        add(text[++i], i, true);
+      } else {
+        if (c === '$' && /[A-Za-z_{(]/.test(text[i + 1] ?? '')) features.add(text[i + 1] === '(' ? '$(...)' : '$VAR');
+        if (c === '`') features.add('backticks');
+        add(c, i, true);
+      }
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      add('', i, true);
+      continue;
+    }
+    if (c === '\\') {
+      if (text[i + 1] === '\n') i++;
+      else if (i + 1 < text.length) add(text[++i], i, true);
+      continue;
+    }
+    if (c === ' ' || c === '\t') {
+      endWord();
+      continue;
+    }
+    if (c === '\n') {
+      split();
+      continue;
+    }
+    if (c === '#' && !word) {
+      const nl = text.indexOf('\n', i);
+      const end = nl < 0 ? text.length : nl;
+      comment = (comment ? `${comment} ` : '') + text.slice(i + 1, end).trim();
+      commentAt ??= i;
+      i = end - 1;
+      continue;
+    }
+    const two = text.slice(i, i + 2);
+    if (two === '&&' || two === '||') {
+      features.add(two);
+      split();
+      i++;
+      continue;
+    }
+    if (c === '|' || c === ';' || (c === '&' && text[i - 1] !== '>' && text[i + 1] !== '>')) {
+      features.add(c === '|' ? 'pipe' : c === ';' ? ';' : 'background &');
+      split();
+      continue;
+    }
+    if (c === '>' || c === '<') {
+      endWord();
+      if (text.slice(i, i + 3) === '<<<') {
+        features.add('here-string');
+        i += 2;
+        redirect = '<';
+      } else if (two === '<<') {
+        features.add('here-document');
+        i++;
+        redirect = '<<';
+        if (text[i + 1] === '-') i++;
+      } else if (two === '>>') {
+        features.add('redirect');
+        i++;
+        redirect = '>>';
+      } else {
+        features.add('redirect');
+        redirect = c === '>' ? '>' : '<';
+        if (text[i + 1] === '&') {
+          i++;
+          redirect = undefined;
+          while (/\d|-/.test(text[i + 1] ?? '')) i++;
+        }
+      }
+      // `2>` and `&>`: the descriptor is not a word.
+      const seg = segments[segments.length - 1];
+      const last = seg[seg.length - 1];
+      if (last && last.end === i - (two === '>>' || two === '<<' ? 1 : 0) && /^\d$/.test(last.text)) seg.pop();
+      continue;
+    }
+    if (c === '$' && /[A-Za-z_{(0-9@*#?]/.test(text[i + 1] ?? '')) features.add(text[i + 1] === '(' ? '$(...)' : '$VAR');
+    if (c === '`') features.add('backticks');
+    if ((c === '*' || c === '?' || c === '[') && !word?.text.includes('=')) features.add('glob');
+    if (c === '~' && !word) features.add('~');
+    add(c, i);
+  }
+  endWord();
+  if (!segments[segments.length - 1].length) segments.pop();
+  const out: Lexed = { segments, shellFeatures: [...features], overwrites, open: quote !== undefined, heredocs };
+  if (comment !== undefined) {
+    out.comment = comment;
+    out.commentAt = commentAt;
+  }
+  return out;
+}
+
+/** One command cut out of a code block. */
+export interface CodeCommand {
+  /** As it will be written in the runbook (continuations joined, trailing comment removed). */
+  text: string;
+  /** 1-based line in the playbook. */
+  line: number;
+  /** Comment lines directly above it (without `#`), and a trailing `# comment`. */
+  comments: string[];
+  trailing?: string;
+  /** if/for/while/case or a function: kept whole. */
+  compound: boolean;
+  /** The block set shell variables that this command uses ($NAME assigned above it). */
+  usesAssigned: string[];
+  /** Comment lines right below it that are not followed by a command ("# Should return PONG"). */
+  after: string[];
+}
+
+/** A comment group that is not attached to a command: becomes a note. */
+export interface CodeNote {
+  text: string[];
+  line: number;
+}
+
+export type CodeItem = { kind: 'command'; command: CodeCommand } | { kind: 'note'; note: CodeNote } | { kind: 'assignment'; name: string; line: number; text: string };
+
+const COMPOUND_OPEN = /^(if|for|while|until|case|select)\b|^[A-Za-z_][A-Za-z0-9_-]*\s*\(\)\s*\{?\s*$|^function\s/;
+const COMPOUND_CLOSE: Record<string, RegExp> = { if: /^fi\b/, for: /^done\b/, while: /^done\b/, until: /^done\b/, select: /^done\b/, case: /^esac\b/ };
+
+/** A numbered comment (`# 2. Check the disk`, `# Step 3: ...`) starts a new group of lines. */
+function numbered(comment: string): boolean {
+  return /^(step\s*)?\d+[.):]\s/i.test(comment);
+}
+
+/** Strips a numbering prefix from a comment used as a title. */
+export function stripNumber(text: string): string {
+  return text.replace(/^(step\s*)?\d+[.):]\s*/i, '').replace(/^[-*]\s+/, '').trim();
+}
+
+/** A short title made from a command: its first words that are not flags (`kubectl logs mongodb-0`). */
+export function commandTitle(command: string): string {
+  const words = command.split('\n')[0].split(/\s+/);
+  const out: string[] = [];
+  for (let i = 0; i < words.length && out.length < 4; i++) {
+    const w = words[i];
+    if (w.startsWith('-')) {
+      if (/^-[a-zA-Z]$/.test(w) && out.length > 1) i++;
+      continue;
+    }
+    if (/[|;&<>]/.test(w)) break;
+    out.push(w);
+  }
+  return out.join(' ') || command.slice(0, 40);
+}
+
+/**
+ * Cuts a shell block into commands and notes. `console` blocks (and blocks whose lines mostly
+ * start with `$ `) take only the prompted lines as commands; the rest is output.
+ */
+export function splitScript(lines: string[], firstLine: number, info = ''): CodeItem[] {
+  const prompted = info === 'console' || info === 'shell-session' || info === 'terminal' || lines.filter((l) => /^\s*[$%] /.test(l)).length * 2 > lines.filter((l) => l.trim()).length;
+  const items: CodeItem[] = [];
+  const assigned = new Set<string>();
+  let pending: { text: string[]; line: number; follows: boolean } | undefined;
+  // A comment right below a command, with no command after it, explains that command.
+  let attachable = false;
+  const flushNote = () => {
+    const prev = items[items.length - 1];
+    if (pending && pending.follows && prev?.kind === 'command' && !numbered(pending.text[0])) prev.command.after.push(...pending.text);
+    else if (pending) items.push({ kind: 'note', note: { text: pending.text, line: pending.line } });
+    pending = undefined;
+  };
+  let i = 0;
+  while (i < lines.length) {
+    let raw = lines[i];
+    const lineNo = firstLine + i;
+    const trimmed = raw.trim();
+    if (!trimmed) {
+      flushNote();
+      attachable = false;
+      i++;
+      continue;
+    }
+    if (prompted) {
+      const m = /^\s*[$%]\s+(.*)$/.exec(raw);
+      if (!m) {
+        i++;
+        continue;
+      }
+      raw = m[1];
+    } else if (/^\$ \S/.test(trimmed)) raw = trimmed.slice(2);
+    const t = raw.trim();
+    if (t.startsWith('#!') || /^set -[euxo]+( pipefail)?$/.test(t)) {
+      i++;
+      continue;
+    }
+    if (t.startsWith('#')) {
+      const c = t.replace(/^#+\s?/, '').trimEnd();
+      if (pending && !numbered(c)) pending.text.push(c);
+      else {
+        const follows = attachable && !pending;
+        flushNote();
+        pending = { text: [c], line: lineNo, follows };
+      }
+      attachable = false;
+      i++;
+      continue;
+    }
+    // Gather one command: continuations, open quotes, trailing operators, here-documents, compounds.
+    // Backslash continuations are joined into one line; multi-line quotes and bodies stay as written.
+    let text = raw.trimEnd();
+    i++;
+    const compoundKind = COMPOUND_OPEN.exec(t)?.[1] ?? (COMPOUND_OPEN.test(t) ? 'function' : undefined);
+    for (;;) {
+      const lx = lex(text);
+      const code = lx.comment !== undefined ? text.slice(0, lx.commentAt) : text;
+      const backslash = /\\$/.test(text);
+      const operator = /(\||&&|\|\|)\s*$/.test(code.trimEnd());
+      if ((lx.open || backslash || operator) && i < lines.length) {
+        if (lx.open) text = `${text}\n${lines[i]}`;
+        else if (backslash) text = `${text.replace(/\s*\\$/, '')} ${lines[i].trim()}`;
+        else text = `${text} ${lines[i].trim()}`;
+        i++;
+        continue;
+      }
+      for (const term of lx.heredocs) {
+        while (i < lines.length && lines[i].trim() !== term) text = `${text}\n${lines[i++]}`;
+        if (i < lines.length) text = `${text}\n${lines[i++]}`;
+      }
+      break;
+    }
+    if (compoundKind) {
+      const close = COMPOUND_CLOSE[compoundKind] ?? /^\}/;
+      let depth = 1;
+      const opener = COMPOUND_CLOSE[compoundKind] ? new RegExp(`^${compoundKind}\\b`) : COMPOUND_OPEN;
+      // One-line compounds (`for x in a b; do echo $x; done`) are already complete.
+      if (close.test(t.split(/;\s*/).pop() ?? '')) depth = 0;
+      while (depth > 0 && i < lines.length) {
+        const l = lines[i].trim();
+        if (opener.test(l)) depth++;
+        if (close.test(l)) depth--;
+        text = `${text}\n${lines[i]}`;
+        i++;
+      }
+    }
+    text = text.trim();
+    const lx = lex(text);
+    let trailing: string | undefined;
+    if (lx.comment !== undefined && lx.commentAt !== undefined && !lx.heredocs.length && !compoundKind && !text.slice(lx.commentAt).includes('\n')) {
+      trailing = lx.comment;
+      text = text.slice(0, lx.commentAt).trimEnd();
+    }
+    const assignment = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
+    if (assignment && !/\s/.test(assignment[2].replace(/(["']).*?\1/g, '').trim())) {
+      flushNote();
+      attachable = false;
+      assigned.add(assignment[1]);
+      items.push({ kind: 'assignment', name: assignment[1], line: lineNo, text });
+      continue;
+    }
+    const uses = [...assigned].filter((n) => new RegExp(`\\$\\{?${n}\\b`).test(text));
+    const comments = pending ? pending.text : [];
+    pending = undefined;
+    const command: CodeCommand = { text, line: lineNo, comments, compound: compoundKind !== undefined, usesAssigned: uses, after: [] };
+    if (trailing !== undefined) command.trailing = trailing;
+    items.push({ kind: 'command', command });
+    attachable = true;
+  }
+  flushNote();
+  return items;
+}
+
+export type Verdict = 'read' | 'change' | 'unknown' | 'interactive';
+
+export interface Classification {
+  verdict: Verdict;
+  /** Why, in a few words: `kubectl delete`, `-f follows the log and never ends`. */
+  reason: string;
+}
+
+export interface CommandPlan {
+  action: 'run' | 'print';
+  destructive: boolean;
+  shell: boolean;
+  /** Why this action, for the review summary and YAML comments. */
+  reason: string;
+  /** Things a human should check, beyond the action itself. */
+  guesses: string[];
+  verdict: Verdict;
+}
+
+const READ = (reason: string): Classification => ({ verdict: 'read', reason });
+const CHANGE = (reason: string): Classification => ({ verdict: 'change', reason });
+const UNKNOWN = (reason: string): Classification => ({ verdict: 'unknown', reason });
+const INTERACTIVE = (reason: string): Classification => ({ verdict: 'interactive', reason });
+
+const RANK: Record<Verdict, number> = { read: 0, change: 1, unknown: 2, interactive: 3 };
+
+/** Tools that only read whatever their arguments (within reason). */
+const READ_TOOLS = new Set([
+  'cat', 'head', 'grep', 'egrep', 'fgrep', 'zgrep', 'rg', 'ls', 'stat', 'wc', 'awk', 'jq', 'yq', 'sort', 'uniq', 'cut', 'tr', 'echo', 'printf',
+  'date', 'hostname', 'whoami', 'id', 'uname', 'printenv', 'which', 'file', 'md5sum', 'sha256sum', 'sha1sum', 'diff', 'tree', 'pwd',
+  'getent', 'nproc', 'lscpu', 'lsblk', 'free', 'df', 'du', 'uptime', 'ps', 'pgrep', 'ss', 'netstat', 'lsof', 'dig', 'host', 'nslookup',
+  'traceroute', 'tracepath', 'whois', 'nc', 'ncat', 'base64', 'column', 'xxd', 'true', 'sleep', 'test', 'basename', 'dirname', 'realpath',
+  'mongodump', 'pg_dump', 'pg_dumpall', 'pg_isready', 'mysqldump', 'wget', 'sed', 'env', 'mkdir', 'touch', 'zcat', 'gzip', 'tar', 'openssl',
+  'curl', 'ping', 'tail', 'top', 'vmstat', 'iostat', 'mpstat', 'sar', 'dmesg', 'journalctl', 'tee', 'find', 'timeout', 'time', 'sudo', 'nohup',
+  'nice', 'xargs',
+]);
+
+/** Tools that change things whatever their arguments. */
+const CHANGE_TOOLS = new Set([
+  'rm', 'rmdir', 'mv', 'cp', 'chmod', 'chown', 'chgrp', 'kill', 'pkill', 'killall', 'reboot', 'shutdown', 'halt', 'poweroff', 'mkfs',
+  'dd', 'truncate', 'ln', 'scp', 'rsync', 'mongorestore', 'pg_restore', 'useradd', 'userdel', 'usermod', 'passwd', 'mount', 'umount',
+  'swapoff', 'swapon', 'sysctl', 'apt', 'apt-get', 'yum', 'dnf', 'pip', 'logrotate', 'fallocate', 'shred', 'wipefs', 'fsck', 'resize2fs',
+  'growpart', 'xfs_growfs', 'lvextend', 'modprobe', 'hostnamectl', 'timedatectl', 'update-ca-certificates',
+]);
+
+/** Tools that need a person at a terminal or never end on their own. */
+const INTERACTIVE_TOOLS = new Set(['vi', 'vim', 'nvim', 'nano', 'emacs', 'less', 'more', 'htop', 'btop', 'atop', 'iotop', 'iftop', 'nload', 'watch', 'man', 'tmux', 'screen', 'ssh', 'telnet', 'strace', 'ltrace', 'gdb', 'k9s', 'mtr', 'tcpdump', 'bash', 'sh', 'zsh']);
+
+/** Tools the classifier knows; a plain-text line starting with one of these is a command. */
+export const KNOWN_TOOLS = new Set([
+  ...READ_TOOLS, ...CHANGE_TOOLS, ...INTERACTIVE_TOOLS,
+  'kubectl', 'oc', 'docker', 'podman', 'nerdctl', 'docker-compose', 'systemctl', 'service', 'redis-cli', 'psql', 'mysql', 'mongo', 'mongosh',
+  'aws', 'gcloud', 'az', 'helm', 'git', 'iptables', 'ip6tables', 'nft', 'ufw', 'ip', 'nginx', 'apachectl', 'certbot', 'terraform', 'crontab',
+  'vault', 'etcdctl', 'patronictl', 'pg_ctl', 'rabbitmqctl', 'nodetool', 'consul', 'ssh', 'curl', 'kubens', 'kubectx', 'stern', 'sed',
+]);
+
+function isFlag(w: string): boolean {
+  return w.startsWith('-') && w.length > 1;
+}
+
+/** The words after flags (and the values of the flags named in `withValue`). */
+function positional(words: string[], withValue: Set<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (w === '--') {
+      out.push(...words.slice(i + 1));
+      break;
+    }
+    if (isFlag(w)) {
+      if (!w.includes('=') && withValue.has(w)) i++;
+      continue;
+    }
+    out.push(w);
+  }
+  return out;
+}
+
+function hasFlag(words: string[], ...flags: string[]): boolean {
+  return words.some((w) => flags.includes(w) || flags.some((f) => f.startsWith('--') && w.startsWith(`${f}=`)) || flags.some((f) => /^-[a-z]$/i.test(f) && /^-[a-z]+$/i.test(w) && !w.startsWith('--') && w.includes(f[1]) && w.length <= 4));
+}
+
+function flagValue(words: string[], ...flags: string[]): string | undefined {
+  for (let i = 0; i < words.length; i++) {
+    for (const f of flags) {
+      if (words[i] === f) return words[i + 1];
+      if (f.startsWith('--') && words[i].startsWith(`${f}=`)) return words[i].slice(f.length + 1);
+      if (!f.startsWith('--') && words[i].startsWith(f) && words[i].length > f.length) return words[i].slice(f.length);
+    }
+  }
+  return undefined;
+}
+
+const KUBECTL_VALUE_FLAGS = new Set(['-n', '--namespace', '--context', '--cluster', '--kubeconfig', '-s', '--server', '--user', '--as', '-l', '--selector', '-o', '--output', '-c', '--container', '--sort-by', '--since', '--tail', '--field-selector', '-f', '--filename', '--replicas', '--timeout', '--for', '--image', '-p', '--patch', '--type', '--to-revision', '--grace-period']);
+const KUBECTL_READ = new Set(['get', 'describe', 'logs', 'top', 'explain', 'api-resources', 'api-versions', 'version', 'cluster-info', 'events', 'diff', 'wait', 'auth']);
+const KUBECTL_CHANGE = new Set(['delete', 'scale', 'apply', 'create', 'replace', 'patch', 'set', 'label', 'annotate', 'taint', 'cordon', 'uncordon', 'drain', 'expose', 'run', 'autoscale', 'cp', 'certificate', 'rollout']);
+
+function kubectl(args: string[]): Classification {
+  const pos = positional(args, KUBECTL_VALUE_FLAGS);
+  const verb = pos[0];
+  if (!verb) return UNKNOWN('kubectl without a subcommand');
+  if (verb === 'exec') {
+    if (hasFlag(args.slice(0, args.indexOf('--') < 0 ? args.length : args.indexOf('--')), '-i', '-t', '--stdin', '--tty')) return INTERACTIVE('kubectl exec -it needs a terminal');
+    const dd = args.indexOf('--');
+    if (dd < 0) return UNKNOWN('kubectl exec without "--" before the command');
+    const inner = classifyWords(args.slice(dd + 1));
+    return { verdict: inner.verdict, reason: `kubectl exec … ${inner.reason}` };
+  }
+  if (verb === 'logs' && hasFlag(args, '-f', '--follow')) return INTERACTIVE('kubectl logs -f follows the log and never ends');
+  if (verb === 'get' && hasFlag(args, '-w', '--watch')) return INTERACTIVE('kubectl get --watch never ends');
+  if (['edit', 'attach', 'port-forward', 'proxy', 'debug'].includes(verb)) return INTERACTIVE(`kubectl ${verb} needs a terminal or never ends`);
+  if (verb === 'rollout') {
+    const sub = pos[1];
+    if (sub === 'status' || sub === 'history') return READ(`kubectl rollout ${sub}`);
+    return CHANGE(`kubectl rollout ${sub ?? ''}`.trim());
+  }
+  if (verb === 'config') return ['view', 'get-contexts', 'current-context', 'get-clusters'].includes(pos[1]) ? READ(`kubectl config ${pos[1]}`) : CHANGE(`kubectl config ${pos[1] ?? ''}`.trim());
+  if (KUBECTL_READ.has(verb)) return READ(`kubectl ${verb}`);
+  if (KUBECTL_CHANGE.has(verb)) return CHANGE(`kubectl ${verb}`);
+  return UNKNOWN(`kubectl ${verb} is not a subcommand ir knows`);
+}
+
+const DOCKER_VALUE_FLAGS = new Set(['-f', '--file', '-p', '--project-name', '--env-file', '--profile', '--format', '--filter', '-e', '--env', '-u', '--user', '-w', '--workdir', '--tail', '--since', '--until', '-n', '--name', '-H', '--host', '--context', '-t', '--time', '-s', '--signal']);
+const DOCKER_READ = new Set(['ps', 'logs', 'inspect', 'images', 'top', 'info', 'version', 'history', 'port', 'diff', 'ls', 'config', 'df', 'search']);
+const DOCKER_CHANGE = new Set(['rm', 'rmi', 'stop', 'kill', 'restart', 'start', 'pause', 'unpause', 'run', 'create', 'update', 'prune', 'up', 'down', 'pull', 'push', 'cp', 'commit', 'tag', 'rename', 'build', 'load', 'import', 'save', 'scale']);
+
+function docker(tool: string, args: string[]): Classification {
+  let a = args;
+  let name = tool;
+  if (tool === 'docker-compose' || a[0] === 'compose') {
+    if (a[0] === 'compose') a = a.slice(1);
+    name = 'docker compose';
+  }
+  const pos = positional(a, DOCKER_VALUE_FLAGS);
+  let verb = pos[0];
+  // `docker container ls`, `docker system prune`, `docker network inspect`.
+  if (['container', 'image', 'network', 'volume', 'system', 'builder', 'node', 'service', 'stack'].includes(verb ?? '') && pos[1]) verb = pos[1];
+  if (!verb) return UNKNOWN(`${name} without a subcommand`);
+  if (verb === 'exec' || (verb === 'run' && hasFlag(a.slice(0, a.indexOf(pos[1]) < 0 ? a.length : a.indexOf(pos[1])), '-i', '-t'))) {
+    const before = a.slice(0, Math.max(0, a.indexOf(pos[1])));
+    if (hasFlag(before, '-i', '-t', '--interactive', '--tty')) return INTERACTIVE(`${name} ${verb} -it needs a terminal`);
+    if (verb === 'run') return CHANGE(`${name} run`);
+    // docker exec [flags] CONTAINER COMMAND...: the words after the container.
+    const at = a.indexOf(pos[1]);
+    const inner = at < 0 ? [] : a.slice(at + 1);
+    if (!inner.length) return UNKNOWN(`${name} exec without a command`);
+    const c = classifyWords(inner);
+    return { verdict: c.verdict, reason: `${name} exec … ${c.reason}` };
+  }
+  if ((verb === 'logs' || verb === 'events') && (verb === 'events' || hasFlag(a, '-f', '--follow'))) return INTERACTIVE(`${name} ${verb}${verb === 'logs' ? ' -f' : ''} never ends`);
+  if (verb === 'stats' && !a.includes('--no-stream')) return INTERACTIVE(`${name} stats never ends without --no-stream`);
+  if (verb === 'stats') return READ(`${name} stats`);
+  if (verb === 'attach') return INTERACTIVE(`${name} attach needs a terminal`);
+  if (DOCKER_READ.has(verb)) return READ(`${name} ${verb}`);
+  if (DOCKER_CHANGE.has(verb)) return CHANGE(`${name} ${verb}`);
+  return UNKNOWN(`${name} ${verb} is not a subcommand ir knows`);
+}
+
+const REDIS_VALUE_FLAGS = new Set(['-h', '-p', '-a', '-n', '-u', '--user', '--pass', '-s', '--cacert', '--cert', '--key', '-r', '-i', '--sni']);
+const REDIS_READ = new Set(['PING', 'INFO', 'GET', 'MGET', 'EXISTS', 'TTL', 'PTTL', 'TYPE', 'KEYS', 'SCAN', 'DBSIZE', 'SLOWLOG', 'MEMORY', 'LATENCY', 'HGET', 'HGETALL', 'HMGET', 'HLEN', 'HKEYS', 'LLEN', 'LRANGE', 'LINDEX', 'SCARD', 'SMEMBERS', 'SISMEMBER', 'ZRANGE', 'ZCARD', 'ZSCORE', 'ZREVRANGE', 'STRLEN', 'ROLE', 'LASTSAVE', 'TIME', 'XINFO', 'XLEN', 'XRANGE', 'PUBSUB', 'ECHO', 'OBJECT', 'COMMAND', 'HSCAN', 'SSCAN', 'ZSCAN', 'RANDOMKEY', 'BITCOUNT', 'GETRANGE']);
+const REDIS_READ_SUB: Record<string, string[]> = { CONFIG: ['GET'], CLIENT: ['LIST', 'INFO', 'GETNAME', 'ID'], CLUSTER: ['INFO', 'NODES', 'SLOTS', 'SHARDS', 'MYID', 'KEYSLOT', 'COUNTKEYSINSLOT'], SENTINEL: ['MASTERS', 'MASTER', 'REPLICAS', 'SLAVES', 'SENTINELS', 'GET-MASTER-ADDR-BY-NAME', 'CKQUORUM'], SCRIPT: ['EXISTS'], ACL: ['LIST', 'WHOAMI', 'USERS', 'GETUSER', 'LOG', 'CAT'] };
+
+function redisCli(args: string[]): Classification {
+  const flags = new Set(['--stat', '--latency', '--latency-history', '--latency-dist', '--monitor']);
+  if (args.some((a) => flags.has(a))) return INTERACTIVE('redis-cli --stat/--latency never ends');
+  if (args.includes('--bigkeys') || args.includes('--memkeys') || args.includes('--scan')) return READ('redis-cli scan');
+  const pos = positional(args, REDIS_VALUE_FLAGS);
+  if (!pos.length) return INTERACTIVE('redis-cli without a command opens a prompt');
+  const cmd = pos[0].toUpperCase();
+  const sub = (pos[1] ?? '').toUpperCase();
+  if (cmd === 'MONITOR' || cmd === 'SUBSCRIBE' || cmd === 'PSUBSCRIBE') return INTERACTIVE(`redis-cli ${cmd} never ends`);
+  if (REDIS_READ_SUB[cmd]) return REDIS_READ_SUB[cmd].includes(sub) ? READ(`redis-cli ${cmd} ${sub}`) : CHANGE(`redis-cli ${cmd} ${sub}`.trim());
+  if (REDIS_READ.has(cmd)) return READ(`redis-cli ${cmd}`);
+  return CHANGE(`redis-cli ${cmd}`);
+}
+
+/** SQL: only SELECT/SHOW/EXPLAIN/WITH...SELECT read, and not when they call admin functions. */
+export function classifySql(sql: string): Classification {
+  const text = sql.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
+  const statements = text.split(';').map((s) => s.trim()).filter(Boolean);
+  if (!statements.length) return UNKNOWN('empty SQL');
+  let worst: Classification = READ('SQL SELECT');
+  for (const s of statements) {
+    const first = (/^[\\A-Za-z]+/.exec(s)?.[0] ?? '').toUpperCase();
+    let c: Classification;
+    if (/\bpg_(terminate|cancel)_backend\b/i.test(s)) c = CHANGE(`SQL ${/pg_terminate_backend/i.test(s) ? 'pg_terminate_backend' : 'pg_cancel_backend'}`);
+    else if (/\b(pg_reload_conf|pg_promote|pg_switch_wal|set_config|setval|nextval|pg_rotate_logfile|pg_drop_replication_slot|pg_create_\w+)\s*\(/i.test(s)) c = CHANGE('SQL admin function');
+    else if (['SELECT', 'SHOW', 'WITH', 'TABLE', 'VALUES', 'DESCRIBE', 'DESC'].includes(first)) c = /\b(INSERT|UPDATE|DELETE)\b/i.test(s) && first === 'WITH' ? CHANGE('SQL WITH … data change') : /\bINTO\b/i.test(s) && first === 'SELECT' ? CHANGE('SQL SELECT INTO') : READ(`SQL ${first}`);
+    else if (first === 'EXPLAIN') c = /\bANALY[SZ]E\b/i.test(s) && /\b(INSERT|UPDATE|DELETE)\b/i.test(s) ? CHANGE('SQL EXPLAIN ANALYZE of a change') : READ('SQL EXPLAIN');
+    else if (first.startsWith('\\')) c = READ(`psql ${first}`);
+    else if (['BEGIN', 'COMMIT', 'ROLLBACK', 'START', 'END'].includes(first)) continue;
+    else if (['INSERT', 'UPDATE', 'DELETE', 'DROP', 'TRUNCATE', 'ALTER', 'CREATE', 'GRANT', 'REVOKE', 'VACUUM', 'REINDEX', 'CLUSTER', 'KILL', 'COPY', 'LOCK', 'CALL', 'DO', 'REFRESH', 'MERGE', 'REPLACE', 'RENAME', 'ANALYZE', 'SET', 'RESET', 'FLUSH', 'OPTIMIZE', 'PURGE', 'CHECKPOINT'].includes(first)) c = CHANGE(`SQL ${first}`);
+    else c = UNKNOWN(`SQL ${first || 'statement'} is not one ir knows`);
+    if (RANK[c.verdict] > RANK[worst.verdict] || (worst.verdict === 'read' && c.verdict !== 'read')) worst = c;
+  }
+  return worst;
+}
+
+function psql(tool: string, args: string[]): Classification {
+  const sql = flagValue(args, '-c', '--command', '-e', '--execute');
+  if (sql !== undefined) return classifySql(sql);
+  if (hasFlag(args, '-f', '--file')) return UNKNOWN(`${tool} -f runs a file ir cannot see`);
+  if (hasFlag(args, '-l', '--list')) return READ(`${tool} --list`);
+  return INTERACTIVE(`${tool} without -c opens a prompt`);
+}
+
+const MONGO_CHANGE = /\.(drop|dropDatabase|remove|delete(One|Many)|update(One|Many)?|insert(One|Many)?|replaceOne|findAndModify|findOneAnd\w+|createIndex(es)?|dropIndex(es)?|renameCollection|bulkWrite|save|createCollection|createUser|dropUser|grantRolesToUser|shutdownServer|fsyncLock|fsyncUnlock|killOp|setProfilingLevel)\s*\(|rs\.(stepDown|reconfig|add|remove|freeze|initiate|syncFrom|addArb)\s*\(|\$(out|merge)\b|\b(shutdown|setParameter|compact|repairDatabase|replSetStepDown|replSetReconfig|killOp|fsync)\b/;
+const MONGO_READ = /rs\.(status|conf|config|printReplicationInfo|printSecondaryReplicationInfo|printSlaveReplicationInfo|isMaster|hello)\s*\(|\.(find|findOne|count|countDocuments|estimatedDocumentCount|aggregate|stats|getIndexes|explain|distinct|dataSize|totalSize|storageSize)\s*\(|db\.(serverStatus|stats|currentOp|version|getCollectionNames|getName|hello|isMaster|hostInfo|getReplicationInfo|printReplicationInfo|serverBuildInfo|getProfilingStatus)\s*\(|\b(ping|serverStatus|replSetGetStatus|currentOp|hello|isMaster|listDatabases|dbStats|collStats|buildInfo|getLog|hostInfo|connectionStatus|getCmdLineOpts)\b|show\s+(dbs|databases|collections)/;
+
+export function classifyMongo(js: string): Classification {
+  if (MONGO_CHANGE.test(js)) return CHANGE(`mongo ${MONGO_CHANGE.exec(js)![0].replace(/[.(\s]/g, '')}`);
+  if (MONGO_READ.test(js)) return READ(`mongo ${MONGO_READ.exec(js)![0].replace(/[.(\s]/g, '')}`);
+  return UNKNOWN('a MongoDB script ir cannot classify');
+}
+
+function mongo(tool: string, args: string[]): Classification {
+  const js = flagValue(args, '--eval');
+  if (js !== undefined) return classifyMongo(js);
+  if (hasFlag(args, '--file', '-f') || args.some((a) => a.endsWith('.js'))) return UNKNOWN(`${tool} runs a script ir cannot see`);
+  return INTERACTIVE(`${tool} without --eval opens a prompt`);
+}
+
+function curl(args: string[]): Classification {
+  const method = (flagValue(args, '-X', '--request') ?? '').toUpperCase();
+  if (method && !['GET', 'HEAD', 'OPTIONS'].includes(method)) return CHANGE(`curl -X ${method}`);
+  if (hasFlag(args, '-d', '--data', '--data-raw', '--data-binary', '--data-urlencode', '-F', '--form', '-T', '--upload-file', '--json')) return CHANGE('curl sending data (POST)');
+  return READ(method === 'HEAD' || hasFlag(args, '-I', '--head') ? 'curl -I' : 'curl GET');
+}
+
+function byVerb(tool: string, verb: string | undefined, read: RegExp, change: RegExp): Classification {
+  if (!verb) return UNKNOWN(`${tool} without a subcommand`);
+  if (read.test(verb)) return READ(`${tool} ${verb}`);
+  if (change.test(verb)) return CHANGE(`${tool} ${verb}`);
+  return UNKNOWN(`${tool} ${verb} is not a subcommand ir knows`);
+}
+
+/** Classifies one simple command given as words (quotes already removed). */
+export function classifyWords(input: string[]): Classification {
+  let words = input;
+  // Wrappers that do not change what the command does.
+  for (;;) {
+    const w = words[0];
+    if (w === undefined) return UNKNOWN('empty command');
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) words = words.slice(1);
+    else if (w === 'sudo' || w === 'nohup' || w === 'time' || w === 'nice' || w === 'command' || w === 'exec') {
+      words = words.slice(1);
+      while (words[0] && isFlag(words[0])) words = words.slice(['-u', '-g', '-n'].includes(words[0]) ? 2 : 1);
+    } else if (w === 'env') {
+      words = words.slice(1);
+      while (words[0] && (isFlag(words[0]) || words[0].includes('='))) words = words.slice(1);
+    } else if (w === 'timeout') {
+      words = words.slice(1);
+      while (words[0] && isFlag(words[0])) words = words.slice(['-s', '-k', '--signal', '--kill-after'].includes(words[0]) ? 2 : 1);
+      words = words.slice(1); // the duration
+    }
+    else break;
+  }
+  const [rawTool, ...args] = words;
+  const tool = rawTool.replace(/^.*\//, '');
+  const pos = positional(args, new Set());
+  switch (tool) {
+    case 'kubectl':
+    case 'oc':
+      return kubectl(args);
+    case 'docker':
+    case 'podman':
+    case 'nerdctl':
+    case 'docker-compose':
+      return docker(tool, args);
+    case 'systemctl':
+      return byVerb('systemctl', pos[0], /^(status|is-active|is-enabled|is-failed|list-\w+|show|cat)$/, /^(start|stop|restart|reload|enable|disable|mask|unmask|kill|daemon-reload|isolate|try-restart|reload-or-restart|reset-failed)$/);
+    case 'service':
+      return byVerb('service', pos[1], /^status$/, /^(start|stop|restart|reload|force-reload)$/);
+    case 'journalctl':
+      return hasFlag(args, '-f', '--follow') ? INTERACTIVE('journalctl -f never ends') : READ('journalctl');
+    case 'redis-cli':
+      return redisCli(args);
+    case 'psql':
+    case 'mysql':
+      return psql(tool, args);
+    case 'mongo':
+    case 'mongosh':
+      return mongo(tool, args);
+    case 'curl':
+      return curl(args);
+    case 'ping':
+      return hasFlag(args, '-c', '-w') || args.some((a) => /^-c\d+$/.test(a)) ? READ('ping -c') : INTERACTIVE('ping without -c never ends');
+    case 'tail':
+      return hasFlag(args, '-f', '-F', '--follow') ? INTERACTIVE('tail -f never ends') : READ('tail');
+    case 'top':
+      return hasFlag(args, '-b') ? READ('top -b') : INTERACTIVE('top is a full-screen program (top -b -n 1 reads once)');
+    case 'vmstat':
+    case 'iostat':
+    case 'mpstat':
+    case 'sar':
+      return pos.length === 1 ? INTERACTIVE(`${tool} with an interval and no count never ends`) : READ(tool);
+    case 'dmesg':
+      return hasFlag(args, '-w', '--follow') ? INTERACTIVE('dmesg -w never ends') : READ('dmesg');
+    case 'openssl': {
+      const sub = pos[0];
+      if (sub === 's_client') return INTERACTIVE('openssl s_client waits for input (add </dev/null to run it)');
+      if (['x509', 'verify', 'version', 'crl', 'asn1parse', 'dgst', 'ciphers'].includes(sub ?? '')) return READ(`openssl ${sub}`);
+      if (sub === 'req' && hasFlag(args, '-noout') && !hasFlag(args, '-new')) return READ('openssl req -noout');
+      return CHANGE(`openssl ${sub ?? ''} may create keys or files`.trim());
+    }
+    case 'sed':
+      return hasFlag(args, '-i', '--in-place') || args.some((a) => a.startsWith('-i')) ? CHANGE('sed -i edits a file in place') : READ('sed');
+    case 'find':
+      return args.some((a) => a === '-delete' || a === '-exec' || a === '-execdir') ? CHANGE('find -delete/-exec') : READ('find');
+    case 'tee':
+      return READ('tee');
+    case 'xargs':
+      return pos.length ? classifyWords(args.filter((a, i) => i >= args.indexOf(pos[0]))) : READ('xargs');
+    case 'crontab':
+      return hasFlag(args, '-l') ? READ('crontab -l') : hasFlag(args, '-e') ? INTERACTIVE('crontab -e opens an editor') : CHANGE('crontab');
+    case 'nslookup':
+      return pos.length ? READ('nslookup') : INTERACTIVE('nslookup without a name opens a prompt');
+    case 'nc':
+    case 'ncat':
+      return hasFlag(args, '-z') ? READ(`${tool} -z`) : INTERACTIVE(`${tool} without -z keeps the connection open`);
+    case 'mtr':
+      return hasFlag(args, '-r', '--report', '-c') ? READ('mtr --report') : INTERACTIVE('mtr is a full-screen program');
+    case 'tcpdump':
+      return hasFlag(args, '-c') ? READ('tcpdump -c') : INTERACTIVE('tcpdump without -c never ends');
+    case 'ssh':
+      return pos.length >= 2 ? UNKNOWN('ssh runs a command on another host') : INTERACTIVE('ssh opens a remote shell');
+    case 'git':
+      return byVerb('git', pos[0], /^(status|log|diff|show|branch|remote|rev-parse|describe|blame|fetch|ls-files|shortlog|tag|reflog|grep|config)$/, /^(revert|reset|push|checkout|switch|commit|merge|rebase|cherry-pick|pull|restore|clean|rm|mv|stash|am|apply)$/);
+    case 'helm':
+      return byVerb('helm', pos[0], /^(list|ls|status|history|get|show|template|search|lint|version|diff|env|dependency)$/, /^(upgrade|install|rollback|uninstall|delete|repo|plugin|push|package|test)$/);
+    case 'aws': {
+      const op = pos[1];
+      if (pos[0] === 's3') return byVerb('aws s3', op, /^(ls|presign)$/, /^(cp|mv|rm|sync|mb|rb)$/);
+      return byVerb(`aws ${pos[0] ?? ''}`.trim(), op, /^(describe|list|get|head|lookup|search|filter|batch-get|wait|tail)-?|^(ls|wait)$/, /^(create|delete|update|put|modify|start|stop|reboot|terminate|run|invoke|attach|detach|associate|disassociate|set|reset|restore|promote|failover|revoke|authorize|register|deregister|enable|disable|remove|add|tag|untag|import|send|publish|cancel|execute|replace|scale|rotate|change|copy|purge)-?/);
+    }
+    case 'gcloud':
+    case 'az': {
+      const verb = [...pos].reverse().find((w) => /^[a-z][a-z-]*$/.test(w) && /^(list|describe|show|get|get-[a-z-]+|read|logs|tail|create|delete|update|set|deploy|resize|reset|stop|start|restart|rollback|failover|promote|patch|add-[a-z-]+|remove-[a-z-]+|import|export|restore|scale)$/.test(w));
+      return byVerb(tool, verb, /^(list|describe|show|get|get-[a-z-]+|read|logs|tail)$/, /./);
+    }
+    case 'terraform':
+      return byVerb('terraform', pos[0], /^(plan|show|validate|output|version|providers|graph|fmt)$/, /^(apply|destroy|import|taint|untaint|state|refresh|init|force-unlock)$/);
+    case 'iptables':
+    case 'ip6tables':
+      return hasFlag(args, '-L', '--list', '-S', '--list-rules', '-C', '--check') ? READ(`${tool} -L`) : CHANGE(`${tool} rule change`);
+    case 'nft':
+      return pos[0] === 'list' ? READ('nft list') : CHANGE('nft');
+    case 'ufw':
+      return pos[0] === 'status' || pos[0] === 'show' ? READ(`ufw ${pos[0]}`) : CHANGE(`ufw ${pos[0] ?? ''}`.trim());
+    case 'ip':
+      return pos.some((p) => /^(add|del|delete|set|flush|change|replace|append)$/.test(p)) ? CHANGE(`ip ${pos.join(' ')}`) : READ('ip show');
+    case 'nginx':
+      return hasFlag(args, '-t', '-T', '-v', '-V') ? READ('nginx -t') : hasFlag(args, '-s') ? CHANGE(`nginx -s ${flagValue(args, '-s') ?? ''}`.trim()) : CHANGE('nginx starts the server');
+    case 'apachectl':
+    case 'apache2ctl':
+      return /^(configtest|-t|status|-S)$/.test(pos[0] ?? args[0] ?? '') ? READ(`${tool} configtest`) : CHANGE(tool);
+    case 'certbot':
+      return byVerb('certbot', pos[0], /^(certificates|--version|plugins)$/, /^(renew|certonly|delete|revoke|run|install|register|update_account|reconfigure)$/);
+    case 'vault':
+      return byVerb('vault', pos[0] === 'kv' ? pos[1] : pos[0], /^(read|get|list|status|version|print|metadata)$/, /^(write|put|delete|destroy|patch|rollback|undelete|seal|unseal|enable|disable|login|operator)$/);
+    case 'etcdctl':
+      return byVerb('etcdctl', pos[0], /^(get|member|endpoint|version|check|alarm|watch)$/, /^(put|del|compaction|defrag|snapshot|move-leader|lease)$/);
+    case 'patronictl':
+      return byVerb('patronictl', pos[0], /^(list|history|show-config|topology|version|dsn|query)$/, /^(failover|switchover|restart|reinit|edit-config|reload|pause|resume|remove|flush)$/);
+    case 'pg_ctl':
+    case 'pg_ctlcluster':
+      return byVerb(tool, pos[0] === undefined ? undefined : (pos.find((p) => /^(status|start|stop|restart|reload|promote)$/.test(p)) ?? pos[0]), /^status$/, /./);
+    case 'rabbitmqctl':
+      return byVerb('rabbitmqctl', pos[0], /^(list_\w+|status|cluster_status|environment|report|node_health_check|ping)$/, /./);
+    case 'nodetool':
+      return byVerb('nodetool', pos[0], /^(status|info|tpstats|cfstats|tablestats|describecluster|ring|netstats|compactionstats|gossipinfo|version)$/, /./);
+    case 'kubens':
+    case 'kubectx':
+      return pos.length ? CHANGE(`${tool} switches the current context`) : READ(tool);
+    case 'stern':
+      return INTERACTIVE('stern follows logs and never ends');
+    default:
+      break;
+  }
+  if (INTERACTIVE_TOOLS.has(tool)) return INTERACTIVE(`${tool} needs a terminal or never ends`);
+  if (CHANGE_TOOLS.has(tool)) return CHANGE(tool);
+  if (READ_TOOLS.has(tool)) return READ(tool);
+  return UNKNOWN(`${rawTool} is not a command ir knows`);
+}
+
+/** Placeholders a person must fill in: `<pod-name>`, `YOUR_HOST`, `{service}`, `[NAMESPACE]`, `xxx`. */
+export function placeholders(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(/<([A-Za-z][\w .:/-]*)>/g)) if (!/^<</.test(m[0])) found.add(m[0]);
+  for (const m of text.matchAll(/\b(YOUR[_-][A-Z0-9_-]+|[A-Z0-9_]+_HERE|REPLACE[_-]ME|CHANGEME|XXX+)\b/g)) found.add(m[0]);
+  for (const m of text.matchAll(/(?<![{$])\{([A-Za-z][\w -]*)\}(?!\})/g)) found.add(m[0]);
+  return [...found];
+}
+
+/** Is this line of plain text a command (it starts with a tool ir knows, followed by arguments)? */
+export function looksLikeCommand(line: string): boolean {
+  const t = line.trim().replace(/^\$\s+/, '').replace(/^sudo\s+/, '');
+  const m = /^([A-Za-z][\w.-]*)(\s+|$)(.*)$/.exec(t);
+  if (!m || !KNOWN_TOOLS.has(m[1])) return false;
+  if (/[.!?]$/.test(t) && !/\s-\S|\//.test(t)) return false;
+  const rest = m[3];
+  // "find the owner of the key", "top offenders": prose, not a command.
+  if (!rest) return ['df', 'free', 'uptime', 'ps', 'top', 'htop', 'whoami', 'hostname', 'date', 'dmesg'].includes(m[1]);
+  const words = rest.split(/\s+/);
+  if (words.length > 3 && words.filter((w) => /^[a-z]+$/.test(w)).length === words.length && !['kubectl', 'docker', 'git', 'helm', 'systemctl'].includes(m[1])) return false;
+  return /^[-a-z0-9"'./$~@{<_:]/.test(rest);
+}
+
+/**
+ * How to write a command in a runbook: run / run + destructive / print, and whether it needs a
+ * shell. `text` is the command as it will be written (with `{{` already escaped).
+ */
+export function planCommand(text: string, opts: { compound?: boolean; usesAssigned?: string[] } = {}): CommandPlan {
+  const lx = lex(text);
+  const guesses: string[] = [];
+  let worst: Classification | undefined;
+  for (const seg of lx.segments) {
+    const words = seg.map((w) => w.text);
+    if (!words.length) continue;
+    // Words of a compound statement (`while`, `do`...) are not commands.
+    if (/^(if|then|else|elif|fi|for|while|until|do|done|case|esac|in|function|\{|\}|!)$/.test(words[0])) {
+      const rest = words.slice(1).filter((w) => !/^(then|do|else)$/.test(w));
+      if (!rest.length || /^(for|case|select)$/.test(words[0])) continue;
+      const c = classifyWords(rest);
+      if (!worst || RANK[c.verdict] > RANK[worst.verdict]) worst = c;
+      continue;
+    }
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) && words.length === 1) continue;
+    const c = classifyWords(words);
+    if (!worst || RANK[c.verdict] > RANK[worst.verdict]) worst = c;
+  }
+  worst ??= UNKNOWN('no command found');
+  if (lx.overwrites.length && worst.verdict === 'read') worst = CHANGE(`"> ${lx.overwrites[0]}" overwrites a file`);
+
+  const shell = lx.shellFeatures.length > 0 || lx.open || opts.compound === true || 'error' in splitCommand(text);
+  const holes = placeholders(text);
+  let action: CommandPlan['action'] = worst.verdict === 'read' || worst.verdict === 'change' ? 'run' : 'print';
+  let reason = worst.reason;
+  if (action === 'run' && holes.length) {
+    action = 'print';
+    reason = `has a placeholder to fill in: ${holes.join(', ')}`;
+  } else if (action === 'run' && opts.usesAssigned?.length) {
+    action = 'print';
+    reason = `uses ${opts.usesAssigned.map((n) => `$${n}`).join(', ')}, set by an earlier line of the script`;
+  } else if (action === 'run' && opts.compound) {
+    action = 'print';
+    reason = 'a loop or condition: review it before running it by hand';
+  } else if (action === 'run' && lx.shellFeatures.includes('background &')) {
+    action = 'print';
+    reason = 'runs in the background (&)';
+  } else if (action === 'print' && holes.length) {
+    guesses.push(`placeholder to fill in: ${holes.join(', ')}`);
+  }
+  const envVars = [...new Set([...text.matchAll(/\$\{?([A-Z][A-Z0-9_]*)\}?/g)].map((m) => m[1]))].filter((n) => !opts.usesAssigned?.includes(n));
+  if (action === 'run' && envVars.length) guesses.push(`reads ${envVars.map((n) => `$${n}`).join(', ')} from the responder's environment`);
+  return { action, destructive: action === 'run' && worst.verdict === 'change', shell: action === 'run' && shell, reason, guesses, verdict: worst.verdict };
+}

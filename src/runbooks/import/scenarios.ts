@@ -1,0 +1,674 @@
+// From a parsed playbook to draft runbooks: which sections are scenarios, which of their parts are
+// detection, phases, verification and follow-up, and which steps each phase holds. Everything here
+// is a guess about a document written for people; each guess a reviewer should check is recorded
+// with the playbook line it came from.
+
+import { codeSpans, inlineText, leadingLabel, type Block, type ListItem, type Section } from './markdown.js';
+import { commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
+
+export interface Guess {
+  line: number;
+  message: string;
+}
+
+export interface DraftStep {
+  title: string;
+  line: number;
+  description?: string;
+  kind: 'run' | 'print' | 'note' | 'checklist';
+  /** run / print */
+  command?: string;
+  plan?: CommandPlan;
+  /** note */
+  text?: string;
+  /** checklist */
+  items?: string[];
+  /** Shown as YAML comments and in the review summary. */
+  guesses: string[];
+}
+
+export interface DraftPhase {
+  id: string;
+  title: string;
+  within?: string;
+  line: number;
+  steps: DraftStep[];
+}
+
+export interface DraftVariable {
+  name: string;
+  description: string;
+  default: string;
+}
+
+export interface Draft {
+  id: string;
+  title: string;
+  heading: string;
+  line: number;
+  severity?: string;
+  description?: string;
+  detection: string[];
+  phases: DraftPhase[];
+  verify: string[];
+  followUp: string[];
+  variables: DraftVariable[];
+  guesses: Guess[];
+}
+
+export interface Skipped {
+  heading: string;
+  line: number;
+  why: string;
+}
+
+export type PartKind = 'detection' | 'impact' | 'verify' | 'follow_up' | 'immediate' | 'investigate' | 'resolve' | 'communicate' | 'escalate' | 'other';
+
+const PART_PATTERNS: Array<[PartKind, RegExp]> = [
+  ['detection', /\b(when (this|it) (fires|happens)|symptoms?|detection|detecting|detect|triggers?|alerts?|alerting|signals?|signs|indicators?|how to (recognize|identify|spot|tell)|when to use)\b/],
+  ['follow_up', /\b(post[- ]?incident|post[- ]?mortem|follow[- ]?ups?|afterwards|after (the|every|an) incident|prevention|preventive|action items|lessons|long[- ]term|next steps|improvements?)\b/],
+  ['verify', /\b(verif(y|ication|ying)|validat(e|ion)|confirm(ation)?|success criteria|done when|exit criteria|health checks?|smoke tests?)\b/],
+  ['immediate', /\b(immediate(ly)?|first (\d+|few|five|ten|fifteen|thirty) (min|mins|minutes?)|first (response|steps|actions)|triage|mitigat(e|ion|ions)|stabili[sz](e|ation)|quick (fix|actions?|mitigation)|workarounds?|emergency|initial (response|actions?|steps)|act now|right now|short[- ]term)\b/],
+  ['investigate', /\b(investigat(e|ion|ing)|diagnos(e|is|tics?|ing)|debug(ging)?|troubleshoot(ing)?|analy(sis|ze|se)|root cause|identif(y|ication)|checks|assessment|assess)\b/],
+  ['resolve', /\b(resol(ve|ution|ving)|recover(y|ing)?|remediat(e|ion)|contain(ment)?|eradicat(e|ion)|fix(es|ing)?|roll ?backs?|restor(e|ation)|repair|failover|rebuild)\b/],
+  ['communicate', /\b(communicat(e|ion|ions)|comms|notif(y|ication|ications)|stakeholders?|status page|announce)\b/],
+  ['escalate', /\b(escalat(e|ion|ions))\b/],
+  ['impact', /\b(impact|overview|summary|context|description|background|causes?|about|what it means|likely causes)\b/],
+];
+
+/** What a sub-heading (or a bold label) of a scenario is. */
+export function partKind(text: string): PartKind {
+  const t = cleanHeading(text).toLowerCase();
+  for (const [kind, re] of PART_PATTERNS) if (re.test(t)) return kind;
+  return 'other';
+}
+
+const RUN_PHASES = new Set<PartKind>(['immediate', 'investigate', 'resolve', 'communicate', 'escalate']);
+const PHASE_IDS: Partial<Record<PartKind, string>> = { immediate: 'immediate', investigate: 'investigate', resolve: 'resolve', communicate: 'communicate', escalate: 'escalate' };
+
+/** Sections that describe the process around incidents rather than one kind of failure. */
+const REFERENCE = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements)\b/i;
+
+const EMOJI = /\p{Extended_Pictographic}|\u{FE0F}|\u{200D}|\u{20E3}|[\u{1F1E6}-\u{1F1FF}]/gu;
+const SEVERITY_IN_TEXT = /(?:^|[\s([{:,-])((?:SEV|Sev|sev|P|p|Priority|priority)[\s-]?([0-9]))(?=$|[\s)\]},.:;!-])/;
+
+/** Heading text without numbering, emoji, severity markers and time budgets. */
+export function cleanHeading(text: string): string {
+  return inlineText(text)
+    .replace(EMOJI, '')
+    .replace(/^\s*(?:(?:scenario|case|incident|runbook|playbook|section|part)\s*\d*\s*[:.)-]\s*)/i, '')
+    .replace(/^\s*(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)]|[IVX]+\.)\s+/, '')
+    .replace(/^\s*(?:scenario|runbook|playbook|incident)\s*:\s*/i, '')
+    .replace(/\s*[([]\s*(?:SEV|Sev|sev|P|Priority)[\s-]?\d\s*[)\]]/g, '')
+    .replace(/\s*[-—–:]\s*(?:SEV|Sev|P)[\s-]?\d\s*$/g, '')
+    .replace(/\s*\((?:[^()]*\d+\s*(?:-|–|to)?\s*\d*\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?)\b[^()]*)\)\s*$/i, '')
+    .replace(/[\s:.\-—–]+$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** `[a-z0-9][a-z0-9-]*`, at most `max` characters, cut at a dash. */
+export function slug(text: string, max = 48): string {
+  let s = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (s.length > max) {
+    s = s.slice(0, max);
+    const dash = s.lastIndexOf('-');
+    if (dash > max / 2) s = s.slice(0, dash);
+    s = s.replace(/-+$/, '');
+  }
+  return s;
+}
+
+/** The time budget a heading gives: `(0-5 min)` → 5m, `(first 30 minutes)` → 30m, `(< 1 hour)` → 1h. */
+export function timeBudget(text: string): string | undefined {
+  const unit = '(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)';
+  const t = text.toLowerCase();
+  const range = new RegExp(`(?:t\\s*\\+\\s*)?(\\d+)\\s*${unit}?\\s*(?:-|–|—|to)\\s*(?:t\\s*\\+\\s*)?(\\d+)\\s*${unit}\\b`).exec(t);
+  let n: number | undefined;
+  let u: string | undefined;
+  if (range) {
+    n = Number(range[3]);
+    u = range[4];
+  } else {
+    const bound = new RegExp(`(?:first|within|under|<=?|≤|up to|next|in|by|t\\s*\\+)\\s*(\\d+)\\s*${unit}\\b`).exec(t) ?? new RegExp(`\\(\\s*(\\d+)\\s*${unit}\\s*\\)`).exec(t);
+    if (bound) {
+      n = Number(bound[1]);
+      u = bound[2];
+    }
+  }
+  if (n === undefined || u === undefined || n <= 0) return undefined;
+  const minutes = u.startsWith('s') ? n / 60 : u.startsWith('h') ? n * 60 : u.startsWith('d') ? n * 1440 : n;
+  if (minutes < 1) return `${Math.round(minutes * 60)}s`;
+  const h = Math.floor(minutes / 60);
+  const m = Math.round(minutes % 60);
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}`;
+}
+
+/** A severity marker in a heading or a severity field, as written (`SEV-0`, `Sev 1`, `P2`). */
+export function severityIn(text: string, loose = false): string | undefined {
+  const m = SEVERITY_IN_TEXT.exec(text);
+  if (!m) return undefined;
+  // A lone "P2" in running text is too often something else (P95 is excluded by the pattern).
+  if (!loose && /^p/i.test(m[1]) && !/[([]/.test(text[Math.max(0, (m.index ?? 0))] ?? '')) return undefined;
+  return m[1];
+}
+
+/** The team's id for a severity as written, compared without case, dashes and spaces. */
+export function matchSeverity(written: string, ids: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/priority/, 'p').replace(/[-_\s]/g, '');
+  return ids.find((id) => norm(id) === norm(written));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What counts as actionable: commands and numbered steps.
+
+const SHELL_INFO = new Set(['bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'sh-session', 'terminal', 'ksh', 'fish']);
+
+function isShellCode(b: Block & { kind: 'code' }): boolean {
+  if (SHELL_INFO.has(b.info)) return true;
+  if (b.info) return false;
+  const lines = b.lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return lines.length > 0 && lines.filter((l) => looksLikeCommand(l)).length * 2 >= lines.length;
+}
+
+function inlineCommands(text: string): string[] {
+  return codeSpans(text).filter((c) => looksLikeCommand(c) && c.split(/\s+/).length >= 2);
+}
+
+function blocksHaveCommands(blocks: Block[]): boolean {
+  return blocks.some((b) => {
+    if (b.kind === 'code') return isShellCode(b) || b.info === 'sql';
+    if (b.kind === 'list') return b.items.some((it) => inlineCommands(it.text).length > 0 || blocksHaveCommands(it.blocks));
+    if (b.kind === 'quote') return blocksHaveCommands(b.blocks);
+    return false;
+  });
+}
+
+function blocksActionable(blocks: Block[]): boolean {
+  return blocksHaveCommands(blocks) || blocks.some((b) => b.kind === 'list' && b.ordered && b.items.length >= 2);
+}
+
+function subtree(sec: Section): Block[] {
+  return [...sec.blocks, ...sec.children.flatMap(subtree)];
+}
+
+const actionable = (sec: Section) => blocksActionable(subtree(sec));
+const hasCommands = (sec: Section) => blocksHaveCommands(subtree(sec));
+
+function hasDetection(sec: Section): boolean {
+  if (sec.children.some((c) => partKind(c.heading!.text) === 'detection')) return true;
+  const labelled = (blocks: Block[]) => blocks.some((b) => b.kind === 'paragraph' && leadingLabel(b.text) !== undefined && partKind(leadingLabel(b.text)![0]) === 'detection');
+  return labelled(sec.blocks) || sec.children.some((c) => labelled(c.blocks));
+}
+
+function hasRunPhases(sec: Section): boolean {
+  return sec.children.some((c) => RUN_PHASES.has(partKind(c.heading!.text)) && actionable(c));
+}
+
+/**
+ * Sections that each hold one scenario: the deepest sections that are actionable and are not a
+ * part (phase, detection...) of a scenario, unless a section's parts make it a scenario itself.
+ */
+export function findCandidates(sec: Section, parents: Section[] = []): Array<{ section: Section; parent?: Section }> {
+  const nonParts = sec.children.filter((c) => partKind(c.heading!.text) === 'other' || partKind(c.heading!.text) === 'impact');
+  const results = nonParts.flatMap((c) => findCandidates(c, [...parents, sec]));
+  if (!sec.heading) return results;
+  const parent = parents[parents.length - 1];
+  const self = [{ section: sec, parent }];
+  const parts = sec.children.some((c) => ['detection', ...RUN_PHASES].includes(partKind(c.heading!.text)));
+  if (parts && results.length < 2 && actionable(sec)) return self;
+  if (results.length === 1 && blocksActionable(sec.blocks)) return self;
+  if (results.length) return results;
+  return actionable(sec) ? self : [];
+}
+
+/** The scenarios of a document, and the candidates left out with the reason. */
+export function pickScenarios(root: Section): { scenarios: Section[]; skipped: Skipped[] } {
+  let candidates = findCandidates(root);
+  if (!candidates.length && blocksActionable(root.blocks)) candidates = [{ section: root }];
+  const skipped: Skipped[] = [];
+  const label = (s: Section) => (s.heading ? inlineText(s.heading.text) : '(document)');
+  const line = (s: Section) => s.heading?.line ?? 1;
+  const reference = (s: Section) => s.heading !== undefined && REFERENCE.test(cleanHeading(s.heading.text));
+  const strong = candidates.filter((c) => hasDetection(c.section) && !reference(c.section));
+  let keep: typeof candidates;
+  let why: string;
+  if (strong.length) {
+    const parents = new Set(strong.map((c) => c.parent));
+    keep = candidates.filter((c) => strong.includes(c) || (parents.has(c.parent) && c.parent?.heading !== undefined && hasCommands(c.section) && !reference(c.section)));
+    why = 'no symptoms, detection or trigger: looks like a general procedure, not a failure scenario';
+  } else {
+    const phased = candidates.filter((c) => hasRunPhases(c.section) && !reference(c.section));
+    const commands = candidates.filter((c) => hasCommands(c.section) && !reference(c.section));
+    const any = candidates.filter((c) => !reference(c.section));
+    keep = phased.length ? phased : commands.length ? commands : any;
+    why = phased.length ? 'no phases (immediate actions, investigation, resolution...)' : 'looks like reference material (its heading names a process, tools or templates)';
+  }
+  for (const c of candidates) if (!keep.includes(c)) skipped.push({ heading: label(c.section), line: line(c.section), why });
+  return { scenarios: keep.map((c) => c.section), skipped };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building a draft runbook from a scenario section.
+
+export interface BuildOptions {
+  /** The playbook as named in messages (`playbook.md`). */
+  file: string;
+  /** The team's severity ids. */
+  severityIds: readonly string[];
+  /** Title for a document without headings. */
+  fallbackTitle: string;
+}
+
+class Builder {
+  readonly draft: Draft;
+  private phase?: DraftPhase;
+  private readonly phaseIds = new Set<string>();
+
+  constructor(
+    private readonly sec: Section,
+    private readonly opts: BuildOptions,
+  ) {
+    const headingText = sec.heading ? sec.heading.text : opts.fallbackTitle;
+    const title = cleanHeading(headingText) || opts.fallbackTitle;
+    this.draft = {
+      id: slug(title.replace(/\s*\([^)]*\)\s*/g, ' ')) || slug(title) || 'scenario',
+      title,
+      heading: inlineText(headingText),
+      line: sec.heading?.line ?? 1,
+      detection: [],
+      phases: [],
+      verify: [],
+      followUp: [],
+      variables: [],
+      guesses: [],
+    };
+    const sev = sec.heading ? severityIn(sec.heading.text) : undefined;
+    if (sev) this.setSeverity(sev, this.draft.line, false);
+  }
+
+  private guess(line: number, message: string): void {
+    this.draft.guesses.push({ line, message });
+  }
+
+  private setSeverity(written: string, line: number, fromText: boolean): void {
+    if (this.draft.severity) return;
+    const id = matchSeverity(written, this.opts.severityIds);
+    if (id) {
+      this.draft.severity = id;
+      if (fromText) this.guess(line, `severity ${id} taken from the text "${written}"`);
+    } else {
+      this.guess(line, `severity "${written}" is not one of the team's (${this.opts.severityIds.join(', ')}): left out`);
+    }
+  }
+
+  build(): Draft {
+    // Text before the first step or sub-heading introduces the scenario: it is the description.
+    const own = attachToItems(this.sec.blocks);
+    let k = 0;
+    for (; k < own.length; k++) {
+      const b = own[k];
+      const label = b.kind === 'paragraph' ? leadingLabel(b.text) : undefined;
+      if (label && partKind(label[0]) !== 'other') break;
+      if (b.kind === 'paragraph' && !commandParagraph(b.text)) this.addDescription(inlineText(b.text));
+      else if (b.kind === 'quote' && !blocksHaveCommands(b.blocks)) this.addDescription(b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n'));
+      else if (b.kind !== 'table' && b.kind !== 'rule') break;
+    }
+    this.blocks(own.slice(k), 'other', undefined);
+    for (const child of this.sec.children) this.part(child);
+    if (!this.draft.severity) {
+      const text = this.draft.detection.join(' ');
+      const sev = severityIn(text, false) ?? severityIn(this.draft.description ?? '', false);
+      if (sev) this.setSeverity(sev, this.draft.line, true);
+    }
+    this.draft.phases = this.draft.phases.filter((p) => p.steps.length);
+    return this.draft;
+  }
+
+  private addDescription(text: string): void {
+    const t = text.trim();
+    if (!t) return;
+    this.draft.description = this.draft.description ? `${this.draft.description}\n\n${t}` : t;
+  }
+
+  /** Starts a phase (or returns the current one when the kind matches and no heading is given). */
+  private openPhase(kind: PartKind, title: string | undefined, line: number, budgetText = ''): DraftPhase {
+    const base = PHASE_IDS[kind] ?? (slug(title ?? '', 24) || 'respond');
+    let id = base;
+    for (let n = 2; this.phaseIds.has(id); n++) id = `${base}-${n}`;
+    this.phaseIds.add(id);
+    const phase: DraftPhase = { id, title: title ?? 'Response', line, steps: [] };
+    const within = timeBudget(budgetText);
+    if (within) phase.within = within;
+    this.draft.phases.push(phase);
+    this.phase = phase;
+    return phase;
+  }
+
+  private current(line: number): DraftPhase {
+    return this.phase ?? this.openPhase('other', undefined, line);
+  }
+
+  private part(sec: Section): void {
+    const heading = sec.heading!;
+    const kind = partKind(heading.text);
+    const title = cleanHeading(heading.text) || inlineText(heading.text);
+    if (kind === 'detection' || kind === 'verify' || kind === 'follow_up' || kind === 'impact') {
+      this.phase = undefined;
+      for (const b of subtree(sec)) this.collect(kind, b);
+      this.phase = undefined;
+      return;
+    }
+    if (!actionable(sec) && !subtree(sec).some((b) => b.kind === 'list' || b.kind === 'paragraph' || b.kind === 'quote')) return;
+    this.openPhase(kind, title, heading.line, heading.text);
+    this.blocks(sec.blocks, kind, undefined);
+    for (const child of sec.children) {
+      // Sub-headings of a phase ("Option 1: Rollback") title the steps under them.
+      const childKind = partKind(child.heading!.text);
+      if (childKind === 'verify' || childKind === 'follow_up' || childKind === 'detection') {
+        for (const b of subtree(child)) this.collect(childKind, b);
+        continue;
+      }
+      this.blocks(subtree(child), kind, cleanHeading(child.heading!.text) || inlineText(child.heading!.text), child.heading!.line);
+    }
+  }
+
+  /** Detection, verification, follow-up and impact: items as text. */
+  private collect(kind: PartKind, b: Block): void {
+    const push = (text: string) => {
+      const t = inlineText(text).replace(/^\[[ xX]\]\s*/, '');
+      if (!t) return;
+      if (kind === 'detection') this.draft.detection.push(t);
+      else if (kind === 'verify') this.draft.verify.push(t);
+      else if (kind === 'follow_up') this.draft.followUp.push(t);
+      else this.addDescription(t);
+    };
+    if (b.kind === 'list') {
+      for (const it of b.items) {
+        push(it.text);
+        for (const inner of it.blocks) this.collect(kind, inner);
+      }
+    } else if (b.kind === 'paragraph') {
+      if (kind === 'impact') this.addDescription(inlineText(b.text));
+      else for (const l of b.text.split('\n')) push(l);
+    } else if (b.kind === 'code' && kind !== 'impact') {
+      for (const l of b.lines) if (l.trim()) push(l.trim());
+    } else if (b.kind === 'quote') {
+      for (const inner of b.blocks) this.collect(kind, inner);
+    } else if (b.kind === 'table' && kind !== 'impact') {
+      for (const row of b.rows.slice(1)) push(row.filter(Boolean).join(' — '));
+    }
+  }
+
+  /**
+   * Steps from blocks in a phase. `title` (a sub-heading) titles the first step; a label such as
+   * `**Verification:**` sends the blocks after it elsewhere.
+   */
+  private blocks(input: Block[], kind: PartKind, title: string | undefined, titleLine?: number): void {
+    const blocks = attachToItems(input);
+    let target: PartKind | undefined;
+    let pendingTitle = title;
+    let lastList: (Block & { kind: 'list' }) | undefined;
+    const takeTitle = () => {
+      const t = pendingTitle;
+      pendingTitle = undefined;
+      return t;
+    };
+    for (const b of blocks) {
+      if (b.kind === 'paragraph') {
+        lastList = undefined;
+        const label = leadingLabel(b.text);
+        if (label) {
+          const lk = partKind(label[0]);
+          if (/^severity$/i.test(label[0]) && severityIn(label[1], true)) {
+            this.setSeverity(severityIn(label[1], true)!, b.line, false);
+            continue;
+          }
+          if (lk === 'detection' || lk === 'verify' || lk === 'follow_up' || lk === 'impact') {
+            target = lk;
+            if (label[1]) {
+              this.collect(lk, { kind: 'paragraph', text: lk === 'detection' && /^trigger/i.test(label[0]) ? label[1] : label[1], line: b.line });
+              if (lk === 'detection') {
+                const sev = severityIn(label[1], false);
+                if (sev) this.setSeverity(sev, b.line, true);
+              }
+              target = undefined;
+            }
+            continue;
+          }
+          const generic = /^(runbook|procedure|steps|actions|response|what to do|how to fix|playbook)$/i.test(label[0]);
+          if ((RUN_PHASES.has(lk) || generic) && !label[1]) {
+            // "**Runbook.**", "**Immediate actions:**": the blocks after it are a phase.
+            target = undefined;
+            if (!this.phase || this.phase.steps.length) this.openPhase(generic ? 'other' : lk, generic ? undefined : inlineText(label[0]), b.line, label[0]);
+            continue;
+          }
+        }
+        if (target) {
+          this.collect(target, b);
+          continue;
+        }
+        const text = inlineText(b.text);
+        if (!text) continue;
+        const commands = inlineCommands(b.text);
+        if (commands.length) {
+          for (const c of commands) this.command(c, b.line, takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, []);
+          continue;
+        }
+        if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(label[0])), inlineText(label[1]), b.line);
+        else this.note(takeTitle() ?? shortTitle(text), text, b.line);
+        continue;
+      }
+      if (target && b.kind !== 'code') {
+        this.collect(target, b);
+        continue;
+      }
+      target = undefined;
+      if (b.kind === 'list') {
+        this.list(b, takeTitle());
+        lastList = b;
+        continue;
+      }
+      if (b.kind === 'code') {
+        // A code block right after a list belongs to the list's last item (flush-left fences).
+        const owner = lastList?.items[lastList.items.length - 1];
+        this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine);
+        continue;
+      }
+      lastList = undefined;
+      if (b.kind === 'quote') {
+        const text = b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n');
+        if (blocksHaveCommands(b.blocks)) this.blocks(b.blocks, kind, takeTitle());
+        else if (text) this.note(takeTitle() ?? shortTitle(text), text, b.line);
+      }
+    }
+  }
+
+  private note(title: string, text: string, line: number): void {
+    this.current(line).steps.push({ title, line, kind: 'note', text, guesses: [] });
+  }
+
+  private list(b: Block & { kind: 'list' }, title: string | undefined): void {
+    const plain = b.items.every((it) => !inlineCommands(it.text).length && !blocksHaveCommands(it.blocks) && !it.blocks.some((x) => x.kind === 'list'));
+    if (!b.ordered && plain) {
+      const items = b.items.map((it) => inlineText(it.text)).filter(Boolean);
+      const phase = this.current(b.line);
+      if (items.length) phase.steps.push({ title: title ?? (items.length === 1 ? shortTitle(items[0]) : phase.steps.length ? 'Check' : phase.title), line: b.line, kind: 'checklist', items, guesses: [] });
+      return;
+    }
+    for (const it of b.items) this.item(it, b.items.length === 1 ? title : undefined);
+  }
+
+  private item(it: ListItem, heading: string | undefined): void {
+    const title = heading ?? itemTitle(it);
+    const full = inlineText(it.text);
+    const norm = (x: string) => x.replace(/[\s:.!?]+$/, '');
+    const rest = norm(full) !== norm(title) ? full : undefined;
+    const commands = inlineCommands(it.text);
+    let made = 0;
+    for (const c of commands) {
+      let d = inlineText(it.text.replace(/`[^`]*`/g, (m) => (m.slice(1, -1).trim() === c ? '' : m))).replace(/\s+([.,:;])/g, '$1').replace(/[\s:→.-]+$/, '');
+      if (d === title) d = '';
+      this.command(c, it.line, made ? commandTitle(c) : title, d || undefined, []);
+      made++;
+    }
+    for (const b of it.blocks) {
+      if (b.kind === 'code') {
+        this.code(b, undefined, made ? undefined : title);
+        made++;
+      } else if (b.kind === 'list') {
+        const plain = b.items.every((x) => !inlineCommands(x.text).length && !blocksHaveCommands(x.blocks));
+        if (plain) {
+          this.current(it.line).steps.push({ title, line: it.line, kind: 'checklist', items: b.items.map((x) => inlineText(x.text)).filter(Boolean), guesses: [], ...(rest ? { description: rest } : {}) });
+        } else for (const x of b.items) this.item(x, undefined);
+        made++;
+      }
+    }
+    if (!made) this.note(title, full, it.line);
+  }
+
+  /** `firstTitle` titles the first command when it has no comment; `ownerTitle` when it comes from a list item. */
+  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number): void {
+    if (b.info === 'sql' || b.info === 'postgresql' || b.info === 'psql' || b.info === 'pgsql') {
+      const sql = b.lines.filter((l) => !/^\s*--/.test(l)).join('\n').trim();
+      if (!sql) return;
+      const command = `psql -X -c ${singleQuote(sql)}`;
+      const c = classifySql(sql);
+      const step = this.command(command, b.line + 1, ownerTitle ?? firstTitle ?? `SQL: ${shortTitle(sql.split('\n')[0])}`, undefined, []);
+      step.guesses.push(`SQL block made a psql step (${c.reason}): psql connects with the PG* environment variables (PGHOST, PGUSER, PGDATABASE)`);
+      return;
+    }
+    if (!isShellCode(b)) {
+      if (b.lines.some((l) => l.trim())) this.guess(b.line, `a ${b.info || 'plain'} code block was not imported (not shell commands)`);
+      return;
+    }
+    let first = true;
+    const firstLine = b.fenced ? b.line + 1 : b.line;
+    for (const item of splitScript(b.lines, firstLine, b.info)) {
+      if (item.kind === 'note') {
+        const lines = item.note.text.filter((l) => l.trim());
+        if (!lines.length) continue;
+        this.note(shortTitle(stripNumber(lines[0])), [stripNumber(lines[0]), ...lines.slice(1)].join('\n'), item.note.line);
+        continue;
+      }
+      if (item.kind === 'assignment') {
+        this.guess(item.line, `shell variable ${item.name} is set by the script; the commands that use it became print steps`);
+        continue;
+      }
+      const cmd = item.command;
+      const comments = cmd.comments.filter((c) => c.trim());
+      let title: string;
+      let description: string | undefined;
+      if (first && ownerTitle) {
+        title = ownerTitle;
+        description = comments.length ? comments.map(stripNumber).join('\n') : undefined;
+      } else if (comments.length) {
+        title = shortTitle(stripNumber(comments[0]));
+        description = comments.length > 1 ? comments.slice(1).map((c) => c.replace(/^-\s*/, '- ')).join('\n') : undefined;
+      } else if (first && firstTitle) {
+        title = firstTitle;
+      } else {
+        title = commandTitle(cmd.text);
+      }
+      for (const extra of [...(cmd.trailing ? [cmd.trailing] : []), ...cmd.after]) description = description ? `${description}\n${extra}` : extra;
+      this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound);
+      first = false;
+    }
+  }
+
+  private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false): DraftStep {
+    const escaped = escapeTemplates(text);
+    const plan = planCommand(escaped, { compound, usesAssigned });
+    const step: DraftStep = { title: title || shortTitle(text), line, kind: plan.action, command: escaped, plan, guesses: [...plan.guesses] };
+    if (description && description !== step.title) step.description = description;
+    if (plan.action === 'print') step.guesses.unshift(`print, not run: ${plan.reason}`);
+    else if (plan.destructive) step.guesses.unshift(`destructive (${plan.reason})`);
+    if (escaped !== text) step.guesses.push('"{{" in the command written as "\\{{" so it is not read as a variable');
+    this.current(line).steps.push(step);
+    return step;
+  }
+}
+
+/**
+ * Flush-left code under a numbered item ends the list in Markdown, yet it belongs to that item, and
+ * the list goes on after it (`3.`): code right after a list joins its last item, and a list that
+ * continues the numbering of the one before is merged into it.
+ */
+export function attachToItems(blocks: Block[]): Block[] {
+  const out: Block[] = [];
+  for (const b of splitLabelled(blocks).map(asCode)) {
+    const prev = out[out.length - 1];
+    const nests = b.kind === 'list' && prev?.kind === 'list' && prev.ordered && !b.ordered && /:\s*(\*\*|__)?\s*$/.test(prev.items[prev.items.length - 1].text);
+    if (prev?.kind === 'list' && (b.kind === 'code' || nests)) {
+      const last = prev.items[prev.items.length - 1];
+      prev.items[prev.items.length - 1] = { ...last, blocks: [...last.blocks, b] };
+      continue;
+    }
+    if (prev?.kind === 'list' && b.kind === 'list' && prev.ordered === b.ordered && (!b.ordered || b.items[0].number === (prev.items[prev.items.length - 1].number ?? 0) + 1)) {
+      out[out.length - 1] = { ...prev, items: [...prev.items, ...b.items] };
+      continue;
+    }
+    out.push(b.kind === 'list' ? { ...b, items: [...b.items] } : b);
+  }
+  return out;
+}
+
+/** Every line a command: bare command lines (or code indented inside a list item) are code. */
+function commandParagraph(text: string): boolean {
+  const lines = text.split('\n');
+  return lines.every((l, k) => looksLikeCommand(l) || /\\\s*$/.test(lines[k - 1] ?? ''));
+}
+
+function asCode(b: Block): Block {
+  if (b.kind === 'paragraph' && commandParagraph(b.text)) return { kind: 'code', info: 'sh', lines: b.text.split('\n'), line: b.line, fenced: false };
+  if (b.kind === 'list') return { ...b, items: b.items.map((it) => ({ ...it, blocks: it.blocks.map(asCode) })) };
+  return b;
+}
+
+/** `**Symptoms.** …` and `**Runbook.**` on consecutive lines are two paragraphs, not one. */
+function splitLabelled(blocks: Block[]): Block[] {
+  return blocks.flatMap((b): Block[] => {
+    if (b.kind !== 'paragraph' || !b.text.includes('\n')) return [b];
+    const out: Array<Block & { kind: 'paragraph' }> = [];
+    b.text.split('\n').forEach((l, k) => {
+      if (!out.length || /^(\*\*|__)[^*_]+\1/.test(l)) out.push({ kind: 'paragraph', text: l, line: b.line + k });
+      else out[out.length - 1].text += `\n${l}`;
+    });
+    return out;
+  });
+}
+
+/** `{{name}}` in playbook text is not a runbook variable: escape it so the loader keeps it literal. */
+export function escapeTemplates(text: string): string {
+  return text.replace(/\{\{(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\})/g, '\\{{');
+}
+
+function singleQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The title of a list item: its bold label, else its text up to the first sentence end. */
+export function itemTitle(it: ListItem): string {
+  const label = /^(\*\*|__)(.+?)\1/.exec(it.text.trim());
+  if (label) return shortTitle(inlineText(label[2]).replace(/[:.]$/, ''));
+  return shortTitle(inlineText(it.text.replace(/`[^`]*`/g, (m) => (looksLikeCommand(m.slice(1, -1)) ? '' : m))).replace(/[\s:→-]+$/, '') || inlineText(it.text));
+}
+
+/** At most ~72 characters, cut at a sentence or word end. */
+export function shortTitle(text: string): string {
+  let t = inlineText(text).replace(/[:\s]+$/, '');
+  const sentence = /^(.{12,}?[.!?])\s/.exec(t);
+  if (sentence) t = sentence[1];
+  if (t.length > 72) t = `${t.slice(0, 70).replace(/\s+\S*$/, '')}…`;
+  return t.replace(/\.$/, '') || 'Step';
+}
+
+export function buildDraft(sec: Section, opts: BuildOptions): Draft {
+  return new Builder(sec, opts).build();
+}

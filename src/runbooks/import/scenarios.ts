@@ -339,7 +339,10 @@ class Builder {
 
   /** Starts a phase (or returns the current one when the kind matches and no heading is given). */
   private openPhase(kind: PartKind, title: string | undefined, line: number, budgetText = ''): DraftPhase {
-    const base = PHASE_IDS[kind] ?? (slug(title ?? '', 24) || 'respond');
+    const own = slug(title ?? '', 24);
+    let base = PHASE_IDS[kind] ?? (own || 'respond');
+    // Two sections of one kind (Triage, then Mitigation) read better under their own names.
+    if (this.phaseIds.has(base) && own && !this.phaseIds.has(own)) base = own;
     let id = base;
     for (let n = 2; this.phaseIds.has(id); n++) id = `${base}-${n}`;
     this.phaseIds.add(id);

@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark in one run, printed as a table and as JSON (BENCH_JSON=1).
 import { startup } from './startup.js';
 import { postmortem } from './postmortem.js';
+import { evidence } from './evidence.js';
 
-const results = [startup(), await postmortem()];
+const results = [startup(), await postmortem(), await evidence()];
 if (process.env.BENCH_JSON) {
   console.log(JSON.stringify(results, null, 2));
 } else {

@@ -13,6 +13,7 @@ import * as resolve from './incident/resolve.js';
 import * as reopen from './incident/reopen.js';
 import * as timeline from './incident/timeline.js';
 import * as runbook from './runbook/index.js';
+import * as evidence from './evidence/index.js';
 import * as escalate from './incident/escalate.js';
 import * as postmortem from './report/postmortem.js';
 import * as comms from './report/comms.js';
@@ -37,4 +38,5 @@ export const COMMANDS: Register[] = [
   comms.register,
   action.register,
   metrics.register,
+  evidence.register,
 ];

@@ -49,6 +49,17 @@ export function describeEvent(e: TimelineEvent): string {
       return `Action item ${s(d.n)}: ${s(d.text)}${d.owner ? ` (owner ${s(d.owner)})` : ''}${d.due ? ` due ${s(d.due)}` : ''}`;
     case 'action.done':
       return `Action item ${s(d.n)} done: ${s(d.text)}`;
+    case 'evidence.collection_started':
+      return `Evidence collection ${s(d.collection_id)} started: ${Array.isArray(d.collectors) ? d.collectors.length : 0} collectors, since ${s(d.since)}${d.kube_context ? `, context ${s(d.kube_context)}` : ''}${d.namespace ? `, namespace ${s(d.namespace)}` : ''}${d.selector ? `, selector ${s(d.selector)}` : ''}`;
+    case 'evidence.collected': {
+      const files = Array.isArray(d.files) ? (d.files as { file?: unknown; status?: unknown }[]) : [];
+      const bad = files.filter((f) => f.status === 'failed' || f.status === 'timeout').length;
+      return `Evidence ${s(d.collection_id)} ${s(d.status)}: ${files.filter((f) => f.file).length} files${bad ? `, ${bad} failed or timed out` : ''}`;
+    }
+    case 'evidence.verified':
+      return d.ok ? `Evidence verified: ${s(d.checked)} files intact` : `Evidence verification FAILED: ${Array.isArray(d.problems) ? d.problems.map((p: { file?: unknown; problem?: unknown }) => `${s(p.problem)} ${s(p.file)}`).join(', ') : ''}`;
+    case 'evidence.exported':
+      return `Evidence exported to ${s(d.file)} (${s(d.files)} files${d.redacted ? ', redacted' : ''}, sha256 ${s(d.sha256).slice(0, 12)})`;
     default: {
       const summary = d.summary ?? d.title ?? d.message;
       return summary ? `${e.type}: ${s(summary)}` : e.type;

@@ -53,4 +53,46 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX runbook_runs_incident ON runbook_runs(incident_id, runbook_id, started_at);
   `,
+  // 3: evidence collections and their files — the custody record next to the timeline's events.
+  // Rows are written as each collector finishes, so a killed collection keeps what it finished.
+  `
+  CREATE TABLE evidence_collections (
+    id           TEXT PRIMARY KEY,
+    incident_id  TEXT NOT NULL REFERENCES incidents(id),
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT,
+    status       TEXT NOT NULL,
+    collectors   TEXT NOT NULL,
+    since        TEXT,
+    namespace    TEXT,
+    selector     TEXT,
+    kube_context TEXT,
+    collected_by TEXT NOT NULL,
+    ir_version   TEXT NOT NULL,
+    pid          INTEGER,
+    host         TEXT
+  );
+  CREATE INDEX evidence_collections_incident ON evidence_collections(incident_id, started_at);
+
+  CREATE TABLE evidence_files (
+    id            INTEGER PRIMARY KEY,
+    collection_id TEXT NOT NULL REFERENCES evidence_collections(id),
+    collector     TEXT NOT NULL,
+    file          TEXT,
+    source        TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT NOT NULL,
+    bytes         INTEGER NOT NULL,
+    sha256        TEXT,
+    status        TEXT NOT NULL,
+    reason        TEXT
+  );
+  CREATE INDEX evidence_files_collection ON evidence_files(collection_id, id);
+  CREATE UNIQUE INDEX evidence_files_path ON evidence_files(collection_id, file) WHERE file IS NOT NULL;
+
+  CREATE TRIGGER evidence_files_append_only_update BEFORE UPDATE ON evidence_files
+  BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
+  CREATE TRIGGER evidence_files_append_only_delete BEFORE DELETE ON evidence_files
+  BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
+  `,
 ];

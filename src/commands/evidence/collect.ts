@@ -1,0 +1,203 @@
+// `ir evidence collect`: run the Kubernetes and command collectors in parallel, each file streamed
+// to disk and hashed as written, recorded in the store and the timeline as the chain of custody.
+// Exit 0 when every collector succeeded or was skipped, 1 when any failed or timed out.
+
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import type { Register } from '../../cli/program.js';
+import type { Context } from '../../context.js';
+import { CancelledError, EXIT, UsageError } from '../../errors.js';
+import { displayPath, SHIPPED_RUNBOOKS, teamOrShipped } from '../../config/paths.js';
+import { DURATION_HINT, formatDuration, parseDuration } from '../../util/duration.js';
+import { columns } from '../../io/format.js';
+import type { Collector, FileRecord } from '../../evidence/types.js';
+import type { Kube } from '../../k8s/kube.js';
+
+export interface CollectOptions {
+  only?: string;
+  skip?: string;
+  since: string;
+  namespace?: string;
+  selector?: string;
+  context?: string;
+  kubeconfig?: string;
+  concurrency: string;
+  timeout: string;
+}
+
+export const register: Register = (group, ctx, bind) => {
+  group
+    .command('collect')
+    .description('collect evidence from the cluster and the hosts, in parallel, checksummed as written')
+    .option('--only <names>', 'only these collectors (comma-separated; k8s-* style wildcards)')
+    .option('--skip <names>', 'leave out these collectors (comma-separated; wildcards)')
+    .option('--since <duration>', 'the window: logs, commits and container output since then', '2h')
+    .option('-n, --namespace <ns>', "the namespace (default: the kube context's, else default)")
+    .option('-l, --selector <labels>', 'label selector for pods, logs, deployments, replica sets, services (e.g. app=api)')
+    .option('--context <name>', 'kubeconfig context (default: current-context)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)')
+    .option('--concurrency <n>', 'collectors running at once', '4')
+    .option('--timeout <duration>', 'per-collector timeout, unless evidence.yaml sets one', '300s')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  ir evidence collect --namespace shop --selector app=api --since 2h\n  ir evidence collect --only k8s-logs,k8s-events\n  ir evidence collect --skip "docker-*" --json\n\nCommand collectors come from evidence.yaml in the runbook directory (else the shipped one).\nFiles: <home>/incidents/<ID>/evidence/<EV-id>/<collector>.<ext>, k8s-logs/<pod>/<container>[.previous].log',
+    )
+    .action(bind((cmd: Command) => run(cmd.opts<CollectOptions>(), ctx)));
+};
+
+const names = (list?: string) =>
+  (list ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** --only/--skip: exact names or `*` wildcards; a pattern that matches nothing is a usage error. */
+export function selectCollectors(all: Collector[], only?: string, skip?: string): Collector[] {
+  const known = all.map((c) => c.name);
+  const match = (pattern: string) => {
+    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const hits = known.filter((n) => re.test(n));
+    if (!hits.length) throw new UsageError(`no collector named "${pattern}"`, { details: [`collectors: ${known.join(', ')}`] });
+    return hits;
+  };
+  const onlySet = only !== undefined ? new Set(names(only).flatMap(match)) : undefined;
+  const skipSet = new Set(names(skip).flatMap(match));
+  return all.filter((c) => (!onlySet || onlySet.has(c.name)) && !skipSet.has(c.name));
+}
+
+export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
+  const sinceMs = parseDuration(opts.since);
+  if (!sinceMs) throw new UsageError(`--since must be ${DURATION_HINT}, not "${opts.since}"`);
+  const timeoutMs = parseDuration(opts.timeout);
+  if (!timeoutMs) throw new UsageError(`--timeout must be ${DURATION_HINT}, not "${opts.timeout}"`);
+  const concurrency = Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency must be a whole number from 1 to 64, not "${opts.concurrency}"`);
+
+  const incident = await ctx.currentIncident();
+  const store = await ctx.store();
+  const now = ctx.now();
+  const since = new Date(now.getTime() - sinceMs);
+  const { kubernetesCollectors } = await import('../../evidence/k8s.js');
+  const { commandCollectors, loadEvidenceConfig } = await import('../../evidence/commands.js');
+  const { kubeconfigSource } = await import('../../k8s/kube.js');
+
+  // The cluster, loaded once for every Kubernetes collector (client-node is imported only here).
+  let kube: Kube | undefined;
+  const kubeOpts = { kubeconfig: opts.kubeconfig, context: opts.context, env: ctx.env };
+  const haveCluster = kubeconfigSource(kubeOpts) !== undefined;
+  const params = { incidentId: incident.id, since, sinceText: opts.since, namespace: opts.namespace, selector: opts.selector };
+  const k8s = kubernetesCollectors(
+    {
+      unavailable: haveCluster ? undefined : 'no kubeconfig (pass --kubeconfig FILE or set KUBECONFIG)',
+      kube: async () => kube!,
+      namespace: async () => opts.namespace ?? kube!.namespace,
+    },
+    params,
+    timeoutMs,
+  );
+  const configFile = teamOrShipped(ctx.runbookDir().dir, 'evidence.yaml', SHIPPED_RUNBOOKS);
+  const specs = loadEvidenceConfig(configFile, displayPath(configFile, ctx.io.cwd));
+  const vars: Record<string, string> = {
+    IR_INCIDENT: incident.id,
+    IR_SINCE: since.toISOString(),
+    IR_SINCE_SECONDS: String(Math.round(sinceMs / 1000)),
+    ...(opts.namespace ? { IR_NAMESPACE: opts.namespace } : {}),
+    ...(opts.selector ? { IR_SELECTOR: opts.selector } : {}),
+  };
+  const commands = commandCollectors(specs, { env: ctx.env, cwd: ctx.io.cwd, vars, defaultTimeoutMs: timeoutMs });
+  const selected = selectCollectors([...k8s, ...commands], opts.only, opts.skip);
+  if (!selected.length) throw new UsageError('--only/--skip left no collectors to run');
+
+  if (haveCluster && selected.some((c) => c.kind === 'kubernetes')) {
+    const { Kube } = await import('../../k8s/kube.js');
+    kube = await Kube.load(kubeOpts);
+    if (!opts.namespace) vars.IR_NAMESPACE = kube.namespace;
+    const { collectAll } = await import('../../evidence/gc.js');
+    collectAll();
+  } else if ((opts.kubeconfig || opts.context) && !haveCluster) {
+    throw new UsageError('--context given but no kubeconfig found (pass --kubeconfig FILE or set KUBECONFIG)');
+  }
+
+  const { collect } = await import('../../evidence/collect.js');
+  const { Progress } = await import('../../evidence/progress.js');
+  const { version } = await import('../../version.js');
+  const progress = new Progress(ctx.io.stderr, ctx.io.stderr.isTTY === true && !ctx.json, ctx.json);
+  // Ctrl-C stops every collector, keeps what they wrote, and still records the collection.
+  const cancel = new AbortController();
+  const onSigint = () => cancel.abort(new Error('cancelled'));
+  process.once('SIGINT', onSigint);
+  let result;
+  try {
+    result = await collect(
+      store,
+      {
+        ...params,
+        namespace: kube ? (opts.namespace ?? kube.namespace) : opts.namespace,
+        incidentDir: ctx.incidentDir(incident.id),
+        collectors: selected,
+        concurrency,
+        kubeContext: kube?.contextName ?? null,
+        actor: ctx.actor(),
+        host: hostname(),
+        irVersion: version(),
+        clock: ctx.clock,
+        signal: cancel.signal,
+      },
+      {
+        onStarted: (id, dir) => {
+          if (!ctx.json) ctx.err(`Collecting ${id} for ${incident.id} into ${displayPath(dir, ctx.io.cwd)} (${selected.length} collectors, ${concurrency} at a time)`);
+        },
+        onState: (n, s, b, r) => progress.onState(n, s, b, r),
+        onBytes: (n, b) => progress.onBytes(n, b),
+      },
+    );
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress.end();
+  }
+
+  if (ctx.json) {
+    ctx.printJson({
+      collection_id: result.collectionId,
+      incident: incident.id,
+      status: result.status,
+      dir: result.dir,
+      manifest: result.manifest,
+      manifest_sha256: result.manifestSha256,
+      kube_context: kube?.contextName ?? null,
+      duration_ms: result.durationMs,
+      files: result.files.map(fileJson),
+    });
+  } else {
+    const { formatBytes } = await import('../../evidence/progress.js');
+    ctx.out(
+      columns(
+        ['COLLECTOR', 'STATUS', 'BYTES', 'SHA256', 'FILE'],
+        result.files.map((f) => [f.collector, f.status, f.file ? formatBytes(f.bytes) : '-', f.sha256 ? f.sha256.slice(0, 12) : '-', f.file ? `${f.file}${f.reason ? `  (${f.reason})` : ''}` : (f.reason ?? '-')]),
+      ),
+    );
+    const kept = result.files.filter((f) => f.file);
+    const bad = result.files.filter((f) => f.status === 'failed' || f.status === 'timeout');
+    ctx.out(
+      `\n${result.collectionId} ${result.status}: ${kept.length} files, ${formatBytes(kept.reduce((n, f) => n + f.bytes, 0))} in ${formatDuration(result.durationMs)}` +
+        `${bad.length ? `; ${bad.length} failed or timed out` : ''}. Manifest: ${displayPath(`${ctx.incidentDir(incident.id)}/${result.manifest}`, ctx.io.cwd)}`,
+    );
+  }
+  if (cancel.signal.aborted && ctx.json) return EXIT.CANCELLED; // the one JSON document is already out
+  if (cancel.signal.aborted) throw new CancelledError(`collection cancelled; ${result.collectionId} recorded as partial`);
+  return result.status === 'complete' ? 0 : 1;
+}
+
+export function fileJson(f: FileRecord) {
+  return {
+    collector: f.collector,
+    file: f.file,
+    source: f.source,
+    started_at: f.startedAt,
+    finished_at: f.finishedAt,
+    bytes: f.bytes,
+    sha256: f.sha256,
+    status: f.status,
+    ...(f.reason ? { reason: f.reason } : {}),
+  };
+}

@@ -1,0 +1,73 @@
+// `ir evidence export --out FILE.tar.gz`: files, manifests, SHA256SUMS and the custody log in one
+// archive; --redact puts redacted copies in it and leaves the originals untouched.
+
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Register } from '../../cli/program.js';
+import type { Context } from '../../context.js';
+import { UsageError } from '../../errors.js';
+import { displayPath } from '../../config/paths.js';
+
+export interface ExportOptions {
+  out?: string;
+  redact?: boolean;
+  redactPattern: string[];
+  collection: string[];
+  force?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export const register: Register = (group, ctx, bind) => {
+  group
+    .command('export')
+    .description('write the evidence, manifests, SHA256SUMS and custody log to a .tar.gz')
+    .requiredOption('-o, --out <file>', 'the archive to write (.tar.gz)')
+    .option('--redact', 'archive redacted copies: tokens, passwords, Authorization headers, connection-string credentials, AWS keys, JWTs')
+    .option('--redact-pattern <regex>', 'also redact this (repeatable; with a capture group, only the group)', collect, [])
+    .option('--collection <id>', 'only this collection (repeatable; default all)', collect, [])
+    .option('--force', 'overwrite an existing archive')
+    .addHelpText('after', '\nExamples:\n  ir evidence export --out INC-20261123-001.tar.gz\n  ir evidence export --out shareable.tar.gz --redact --redact-pattern "session=(\\w+)"')
+    .action(bind((cmd: Command) => run(cmd.opts<ExportOptions>(), ctx)));
+};
+
+export async function run(opts: ExportOptions, ctx: Context): Promise<number> {
+  if (!opts.out) throw new UsageError('--out FILE.tar.gz is required');
+  const out = resolve(ctx.io.cwd, opts.out);
+  if (existsSync(out) && !opts.force) throw new UsageError(`${displayPath(out, ctx.io.cwd)} exists; pass --force to overwrite it`);
+  if (opts.redactPattern.length && !opts.redact) throw new UsageError('--redact-pattern needs --redact');
+  const incident = await ctx.currentIncident();
+  const store = await ctx.store();
+  const { exportEvidence } = await import('../../evidence/export.js');
+  const { Redaction } = await import('../../evidence/redact.js');
+  const redaction = opts.redact ? new Redaction(opts.redactPattern) : undefined;
+  const result = await exportEvidence(store, {
+    incidentId: incident.id,
+    incidentDir: ctx.incidentDir(incident.id),
+    out,
+    host: hostname(),
+    redaction,
+    collectionIds: opts.collection.length ? opts.collection : undefined,
+  });
+  store.append(
+    incident.id,
+    () => ({
+      type: 'evidence.exported',
+      data: { file: result.file, sha256: result.sha256, redacted: result.redacted, files: result.files, collections: result.collections, ...(result.redacted ? { redactions: result.redactions } : {}) },
+    }),
+    ctx.now(),
+    ctx.actor(),
+  );
+  if (ctx.json) {
+    ctx.printJson({ incident: incident.id, ...result });
+  } else {
+    const { formatBytes } = await import('../../evidence/progress.js');
+    ctx.out(`${displayPath(result.file, ctx.io.cwd)}  ${formatBytes(result.bytes)}  sha256 ${result.sha256}`);
+    ctx.out(
+      `${result.files} files from ${result.collections.length} collection${result.collections.length === 1 ? '' : 's'}${result.redacted ? `, redacted (${Object.entries(result.redactions).map(([k, n]) => `${n} ${k.toLowerCase()}`).join(', ') || 'nothing matched'})` : ''}; SHA256SUMS and custody.log inside`,
+    );
+  }
+  return 0;
+}

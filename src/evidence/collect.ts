@@ -1,0 +1,146 @@
+// One evidence collection from start to custody: the started event and row, the collectors run in
+// parallel with their records stored as each finishes, the manifest, and the collected event.
+// A process killed half-way leaves the started event, the finished collectors' rows, and no
+// collected event: `ir evidence list` reports that collection as incomplete.
+
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Clock } from '../context.js';
+import type { Store } from '../store/store.js';
+import { EvidenceStore } from '../store/evidence.js';
+import { MANIFEST_FORMAT, MANIFEST_NAME, manifestFiles, writeManifest } from './manifest.js';
+import { runCollectors, type SchedulerEvents } from './scheduler.js';
+import type { Collector, CollectParams, FileRecord } from './types.js';
+
+export interface CollectInput extends CollectParams {
+  incidentDir: string;
+  collectors: Collector[];
+  concurrency: number;
+  kubeContext: string | null;
+  actor: string;
+  host: string;
+  irVersion: string;
+  clock: Clock;
+  signal?: AbortSignal;
+  graceMs?: number;
+}
+
+export interface CollectResult {
+  collectionId: string;
+  dir: string;
+  status: 'complete' | 'partial';
+  files: FileRecord[];
+  durationMs: number;
+  manifest: string;
+  manifestSha256: string;
+}
+
+/** Creates a directory and its missing parents 0700, and tightens ones ir owns that exist. */
+export function privateDir(path: string, tighten: string[] = []): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  for (const p of [...tighten, path]) chmodSync(p, 0o700);
+}
+
+export async function collect(store: Store, input: CollectInput, events: SchedulerEvents & { onStarted?(id: string, dir: string): void } = {}): Promise<CollectResult> {
+  const evidence = new EvidenceStore(store);
+  const startedAt = input.clock.now();
+  const collectedBy = `${input.actor}@${input.host}`;
+  const names = input.collectors.map((c) => c.name);
+  const record = evidence.create(
+    {
+      incidentId: input.incidentId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: null,
+      status: 'running',
+      collectors: names,
+      since: input.since.toISOString(),
+      namespace: input.namespace ?? null,
+      selector: input.selector ?? null,
+      kubeContext: input.kubeContext,
+      collectedBy,
+      irVersion: input.irVersion,
+      pid: process.pid,
+      host: input.host,
+    },
+    (id) =>
+      store.append(
+        input.incidentId,
+        () => ({
+          type: 'evidence.collection_started',
+          data: {
+            collection_id: id,
+            collectors: names,
+            since: input.sinceText,
+            window_start: input.since.toISOString(),
+            namespace: input.namespace ?? null,
+            selector: input.selector ?? null,
+            kube_context: input.kubeContext,
+            collected_by: collectedBy,
+            ir_version: input.irVersion,
+          },
+        }),
+        startedAt,
+        input.actor,
+      ),
+  );
+  const evidenceRoot = join(input.incidentDir, 'evidence');
+  const dir = join(evidenceRoot, record.id);
+  privateDir(dir, [join(input.incidentDir, '..'), input.incidentDir, evidenceRoot]);
+  events.onStarted?.(record.id, dir);
+
+  const files = await runCollectors(input.collectors, {
+    dir,
+    relativeTo: input.incidentDir,
+    concurrency: input.concurrency,
+    signal: input.signal,
+    graceMs: input.graceMs,
+    now: () => input.clock.now(),
+    ...events,
+    onFinished: (name, records) => {
+      // Stored as each collector finishes: a kill -9 later keeps these.
+      evidence.addFiles(record.id, records);
+      events.onFinished?.(name, records);
+    },
+  });
+
+  const finishedAt = input.clock.now();
+  const status = files.every((f) => f.status === 'ok' || f.status === 'skipped') && !input.signal?.aborted ? 'complete' : 'partial';
+  const manifestPath = join(dir, MANIFEST_NAME);
+  const manifestSha256 = writeManifest(manifestPath, {
+    format: MANIFEST_FORMAT,
+    collection_id: record.id,
+    incident: input.incidentId,
+    status,
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    collected_by: collectedBy,
+    ir_version: input.irVersion,
+    kube_context: input.kubeContext,
+    namespace: input.namespace ?? null,
+    selector: input.selector ?? null,
+    since: input.sinceText,
+    window_start: input.since.toISOString(),
+    files: manifestFiles(files),
+  });
+  const durationMs = finishedAt.getTime() - startedAt.getTime();
+  const manifest = relative(input.incidentDir, manifestPath);
+  evidence.finish(record.id, status, finishedAt.toISOString(), () =>
+    store.append(
+      input.incidentId,
+      () => ({
+        type: 'evidence.collected',
+        data: {
+          collection_id: record.id,
+          status,
+          files: files.map((f) => ({ collector: f.collector, file: f.file, sha256: f.sha256, bytes: f.bytes, status: f.status, ...(f.reason ? { reason: f.reason } : {}) })),
+          duration_ms: durationMs,
+          manifest,
+          manifest_sha256: manifestSha256,
+        },
+      }),
+      finishedAt,
+      input.actor,
+    ),
+  );
+  return { collectionId: record.id, dir, status, files, durationMs, manifest, manifestSha256 };
+}

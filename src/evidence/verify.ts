@@ -1,0 +1,111 @@
+// Rehashes every evidence file of an incident against the custody record: the hashes in the
+// hash-chained `evidence.collected` events (or, for a collection that never finished, the rows
+// stored as its collectors finished). Anything changed, gone or added is named.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { TimelineEvent } from '../core/incident.js';
+import { EvidenceStore, type CollectionRecord } from '../store/evidence.js';
+import type { Store } from '../store/store.js';
+import type { FileRecord } from './types.js';
+
+export type EvidenceProblemKind = 'modified' | 'missing' | 'unexpected';
+
+export interface EvidenceProblem {
+  file: string;
+  problem: EvidenceProblemKind;
+  expected?: string;
+  actual?: string;
+}
+
+export interface EvidenceVerifyResult {
+  ok: boolean;
+  checked: number;
+  problems: EvidenceProblem[];
+}
+
+export function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    createReadStream(path, { highWaterMark: 1024 * 1024 })
+      .on('data', (b) => {
+        hash.update(b as Buffer);
+        bytes += (b as Buffer).length;
+      })
+      .on('end', () => resolve({ bytes, sha256: hash.digest('hex') }))
+      .on('error', reject);
+  });
+}
+
+/** Every regular file under dir, as paths relative to `base` with forward slashes. */
+export function walk(dir: string, base: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p, base));
+    else out.push(relative(base, p).split(sep).join('/'));
+  }
+  return out;
+}
+
+export interface CollectionFacts {
+  collection: CollectionRecord;
+  /** The collected event, when the collection finished. */
+  collected?: TimelineEvent;
+  /** What custody vouches for: the event's files if it finished, else the stored rows. */
+  files: FileRecord[] | { file: string | null; sha256: string | null; bytes: number; collector: string; status: string; reason?: string }[];
+  state: 'complete' | 'partial' | 'running' | 'incomplete';
+}
+
+const alive = (pid: number | null): boolean => {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Each collection of the incident with its state derived from the store and the timeline. */
+export function collections(store: Store, incidentId: string, host: string): CollectionFacts[] {
+  const ev = new EvidenceStore(store);
+  const collected = new Map<string, TimelineEvent>();
+  for (const e of store.events(incidentId)) if (e.type === 'evidence.collected') collected.set(String(e.data.collection_id), e);
+  return ev.forIncident(incidentId).map((c) => {
+    const done = collected.get(c.id);
+    if (done) {
+      return { collection: c, collected: done, files: (done.data.files as CollectionFacts['files']) ?? [], state: done.data.status === 'complete' ? 'complete' : 'partial' };
+    }
+    // Started and never finished: still running in a live process here, or killed.
+    const running = c.status === 'running' && c.host === host && alive(c.pid);
+    return { collection: c, files: ev.files(c.id), state: running ? 'running' : 'incomplete' };
+  });
+}
+
+export async function verifyEvidence(store: Store, incidentId: string, incidentDir: string, host: string): Promise<EvidenceVerifyResult> {
+  const expected = new Map<string, string>();
+  for (const c of collections(store, incidentId, host)) {
+    for (const f of c.files) if (f.file && f.sha256) expected.set(f.file, f.sha256);
+    const m = c.collected?.data;
+    if (m && typeof m.manifest === 'string' && typeof m.manifest_sha256 === 'string') expected.set(m.manifest, m.manifest_sha256);
+  }
+  const problems: EvidenceProblem[] = [];
+  const onDisk = new Set(walk(join(incidentDir, 'evidence'), incidentDir));
+  let checked = 0;
+  for (const [file, sha256] of [...expected].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!onDisk.has(file)) {
+      problems.push({ file, problem: 'missing', expected: sha256 });
+      continue;
+    }
+    checked++;
+    const actual = (await hashFile(join(incidentDir, file))).sha256;
+    if (actual !== sha256) problems.push({ file, problem: 'modified', expected: sha256, actual });
+  }
+  for (const file of [...onDisk].sort()) if (!expected.has(file)) problems.push({ file, problem: 'unexpected' });
+  problems.sort((a, b) => a.file.localeCompare(b.file));
+  return { ok: problems.length === 0, checked, problems };
+}

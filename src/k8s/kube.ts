@@ -1,0 +1,117 @@
+// The lazy @kubernetes/client-node wrapper: finds the kubeconfig (--kubeconfig, KUBECONFIG,
+// ~/.kube/config, in-cluster), selects the context, and opens streaming GETs with the kubeconfig's
+// TLS and credentials (tokens, client certs, exec plugins) applied by client-node itself.
+//
+// Why raw GETs rather than the typed CoreV1Api: the typed models drop fields they do not know and
+// rewrite timestamps, and they buffer a whole response in memory. Evidence wants the objects
+// exactly as the API server sent them, streamed to disk.
+
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, RequestOptions } from 'node:http';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+
+export interface KubeOptions {
+  kubeconfig?: string;
+  context?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Where the kubeconfig comes from, without loading client-node (so "no cluster" costs nothing). */
+export function kubeconfigSource(opts: KubeOptions): { kind: 'file' | 'env' | 'default' | 'in-cluster'; path?: string } | undefined {
+  if (opts.kubeconfig) return { kind: 'file', path: opts.kubeconfig };
+  if (opts.env.KUBECONFIG) return { kind: 'env', path: opts.env.KUBECONFIG };
+  const home = opts.env.HOME;
+  if (home && existsSync(join(home, '.kube', 'config'))) return { kind: 'default', path: join(home, '.kube', 'config') };
+  if (opts.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return { kind: 'in-cluster' };
+  return undefined;
+}
+
+/** A failed API request: the HTTP status and the server's Status message. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Kube {
+  private constructor(
+    private readonly kc: import('@kubernetes/client-node').KubeConfig,
+    readonly contextName: string,
+    readonly server: string,
+    readonly namespace: string,
+  ) {}
+
+  static async load(opts: KubeOptions): Promise<Kube> {
+    const source = kubeconfigSource(opts);
+    if (!source) throw new UserError('no kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
+    if (source.kind === 'file' && !existsSync(source.path!)) throw new UserError(`kubeconfig not found: ${source.path} (from --kubeconfig)`);
+    const k8s = await import('@kubernetes/client-node');
+    const kc = new k8s.KubeConfig();
+    try {
+      if (source.kind === 'file') kc.loadFromFile(source.path!);
+      else if (source.kind === 'env') kc.loadFromDefault(); // merges every file KUBECONFIG lists
+      else if (source.kind === 'default') kc.loadFromFile(source.path!);
+      else kc.loadFromCluster();
+    } catch (err) {
+      throw new UserError(`cannot read kubeconfig ${source.path ?? '(in-cluster)'}: ${(err as Error).message}`);
+    }
+    if (opts.context) {
+      if (!kc.getContextObject(opts.context)) {
+        throw new UserError(`no context "${opts.context}" in the kubeconfig (has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      }
+      kc.setCurrentContext(opts.context);
+    }
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new UserError(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
+    const ns = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+    return new Kube(kc, kc.getCurrentContext(), cluster.server.replace(/\/+$/, ''), ns);
+  }
+
+  /**
+   * A streaming GET of an API path. Resolves with the response once headers arrive (status 200);
+   * a non-200 answer rejects with the server's Status message. `signal` aborts the request.
+   */
+  async get(path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const opts: RequestOptions & { rejectUnauthorized?: boolean } = { headers: { Accept: 'application/json, */*' } };
+    // client-node fills in the agent (TLS, or plain http only when the cluster skips TLS verify),
+    // bearer tokens, exec-plugin credentials and basic auth.
+    await this.kc.applyToHTTPSOptions(opts as never);
+    const { request } = url.protocol === 'http:' ? await import('node:http') : await import('node:https');
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(url, { ...opts, method: 'GET', signal }, (res) => {
+        if (res.statusCode === 200) return resolve(res);
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          if (body.length < 64 * 1024) body += d;
+        });
+        res.on('end', () => {
+          let message = body.trim().slice(0, 500);
+          try {
+            message = (JSON.parse(body) as { message?: string }).message ?? message;
+          } catch {
+            /* not a Status document */
+          }
+          reject(new KubeApiError(res.statusCode ?? 0, `${res.statusCode} ${message || res.statusMessage || ''}`.trim()));
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** A GET whose answer is small enough to parse (discovery, the pod list logs are chosen from). */
+  async getJson<T>(path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal): Promise<T> {
+    const res = await this.get(path, query, signal);
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  }
+}

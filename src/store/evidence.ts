@@ -1,0 +1,138 @@
+// Evidence collections and their files, next to the events: what was collected, from where, by
+// whom, with which hash. File rows are append-only (triggers), written as each collector finishes.
+
+import type { FileRecord, FileStatus } from '../evidence/types.js';
+import type { Store } from './store.js';
+
+export type CollectionStatus = 'running' | 'complete' | 'partial';
+
+export interface CollectionRecord {
+  id: string;
+  incidentId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: CollectionStatus;
+  collectors: string[];
+  since: string | null;
+  namespace: string | null;
+  selector: string | null;
+  kubeContext: string | null;
+  collectedBy: string;
+  irVersion: string;
+  pid: number | null;
+  host: string | null;
+}
+
+interface CollectionRow {
+  id: string;
+  incident_id: string;
+  started_at: string;
+  finished_at: string | null;
+  status: CollectionStatus;
+  collectors: string;
+  since: string | null;
+  namespace: string | null;
+  selector: string | null;
+  kube_context: string | null;
+  collected_by: string;
+  ir_version: string;
+  pid: number | null;
+  host: string | null;
+}
+
+interface FileRow {
+  collector: string;
+  file: string | null;
+  source: string;
+  started_at: string;
+  finished_at: string;
+  bytes: number;
+  sha256: string | null;
+  status: FileStatus;
+  reason: string | null;
+}
+
+const fromRow = (r: CollectionRow): CollectionRecord => ({
+  id: r.id,
+  incidentId: r.incident_id,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  status: r.status,
+  collectors: JSON.parse(r.collectors) as string[],
+  since: r.since,
+  namespace: r.namespace,
+  selector: r.selector,
+  kubeContext: r.kube_context,
+  collectedBy: r.collected_by,
+  irVersion: r.ir_version,
+  pid: r.pid,
+  host: r.host,
+});
+
+const fileFromRow = (r: FileRow): FileRecord => ({
+  collector: r.collector,
+  file: r.file,
+  source: r.source,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  bytes: r.bytes,
+  sha256: r.sha256,
+  status: r.status,
+  ...(r.reason ? { reason: r.reason } : {}),
+});
+
+export class EvidenceStore {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Allocates the next id for this second (EV-20261123T101500-1, -2, …) and inserts the row; `also`
+   * runs in the same transaction (the started event), so a row never exists without its event.
+   */
+  create(rec: Omit<CollectionRecord, 'id'>, also: (id: string) => void): CollectionRecord {
+    return this.store.write(() => {
+      const stamp = rec.startedAt.slice(0, 19).replace(/[-:]/g, '');
+      const prefix = `EV-${stamp}-`;
+      const { n } = this.store.db.prepare(`SELECT count(*) + 1 AS n FROM evidence_collections WHERE id LIKE ?`).get(`${prefix}%`) as { n: number };
+      const id = `${prefix}${n}`;
+      this.store.db
+        .prepare(
+          `INSERT INTO evidence_collections (id, incident_id, started_at, finished_at, status, collectors, since, namespace, selector, kube_context, collected_by, ir_version, pid, host)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, rec.incidentId, rec.startedAt, rec.finishedAt, rec.status, JSON.stringify(rec.collectors), rec.since, rec.namespace, rec.selector, rec.kubeContext, rec.collectedBy, rec.irVersion, rec.pid, rec.host);
+      also(id);
+      return { ...rec, id };
+    });
+  }
+
+  addFiles(collectionId: string, files: FileRecord[]): void {
+    const insert = this.store.db.prepare(
+      `INSERT INTO evidence_files (collection_id, collector, file, source, started_at, finished_at, bytes, sha256, status, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.store.write(() => {
+      for (const f of files) insert.run(collectionId, f.collector, f.file, f.source, f.startedAt, f.finishedAt, f.bytes, f.sha256, f.status, f.reason ?? null);
+    });
+  }
+
+  /** Marks the collection finished; `also` (the collected event) commits with it. */
+  finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, also: () => void): void {
+    this.store.write(() => {
+      this.store.db.prepare(`UPDATE evidence_collections SET status = ?, finished_at = ?, pid = NULL WHERE id = ?`).run(status, finishedAt, collectionId);
+      also();
+    });
+  }
+
+  get(id: string): CollectionRecord | undefined {
+    const r = this.store.db.prepare(`SELECT * FROM evidence_collections WHERE id = ?`).get(id) as CollectionRow | undefined;
+    return r && fromRow(r);
+  }
+
+  forIncident(incidentId: string): CollectionRecord[] {
+    return (this.store.db.prepare(`SELECT * FROM evidence_collections WHERE incident_id = ? ORDER BY started_at, rowid`).all(incidentId) as CollectionRow[]).map(fromRow);
+  }
+
+  files(collectionId: string): FileRecord[] {
+    return (this.store.db.prepare(`SELECT * FROM evidence_files WHERE collection_id = ? ORDER BY id`).all(collectionId) as FileRow[]).map(fileFromRow);
+  }
+}

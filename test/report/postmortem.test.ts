@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempHome } from '../helpers/cli.js';
 import { FixedClock, runIr } from '../helpers/context.js';
 import { parseGantt } from '../helpers/mermaid.js';
-import { Store } from '../../src/store/store.js';
 
 const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden', 'postmortem.md');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runbooks');
@@ -43,21 +42,8 @@ describe('postmortem', () => {
     await ir(['status', 'identified', '--note', 'bad deploy']);
     clock.advance(2 * M);
     await ir(['severity', 'SEV-1', '--reason', 'payments affected in two regions']);
-    // An evidence collection, recorded as `ir evidence collect` records one.
-    const store = Store.open(join(home, 'ir.db'));
-    store.append(id, () => ({
-      type: 'evidence.collected',
-      data: {
-        collection_id: 'EV-20261122T025700-1',
-        status: 'complete',
-        duration_ms: 4200,
-        files: [
-          { collector: 'k8s-pods', file: 'evidence/EV-20261122T025700-1/k8s-pods.json', sha256: 'a'.repeat(64), bytes: 18211, status: 'ok' },
-          { collector: 'redis-info', file: 'evidence/EV-20261122T025700-1/redis-info.txt', sha256: 'b'.repeat(64), bytes: 4096, status: 'ok' },
-        ],
-      },
-    }), clock.now(), 'bob');
-    store.close();
+    // A real collection, of command collectors whose output never changes.
+    await runIr(home, ['evidence', 'collect', '--only', 'deploy-history,pool-settings', '--runbooks', join(ROOT, 'test', 'fixtures', 'evidence-team')], { clock, env: { IR_USER: 'bob' } });
     clock.advance(1 * M);
     await ir(['status', 'mitigating', '--note', 'rolling back to v4.1.9']);
     clock.advance(5 * M);

@@ -10,7 +10,8 @@ import { CancelledError, EXIT, UsageError } from '../../errors.js';
 import { displayPath, SHIPPED_RUNBOOKS, teamOrShipped } from '../../config/paths.js';
 import { DURATION_HINT, formatDuration, parseDuration } from '../../util/duration.js';
 import { columns } from '../../io/format.js';
-import type { Collector, FileRecord } from '../../evidence/types.js';
+import type { Collector } from '../../evidence/types.js';
+import { manifestFiles } from '../../evidence/manifest.js';
 import type { Kube } from '../../k8s/kube.js';
 
 export interface CollectOptions {
@@ -166,7 +167,7 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
       manifest_sha256: result.manifestSha256,
       kube_context: kube?.contextName ?? null,
       duration_ms: result.durationMs,
-      files: result.files.map(fileJson),
+      files: manifestFiles(result.files),
     });
   } else {
     const { formatBytes } = await import('../../evidence/progress.js');
@@ -186,18 +187,4 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
   if (cancel.signal.aborted && ctx.json) return EXIT.CANCELLED; // the one JSON document is already out
   if (cancel.signal.aborted) throw new CancelledError(`collection cancelled; ${result.collectionId} recorded as partial`);
   return result.status === 'complete' ? 0 : 1;
-}
-
-export function fileJson(f: FileRecord) {
-  return {
-    collector: f.collector,
-    file: f.file,
-    source: f.source,
-    started_at: f.startedAt,
-    finished_at: f.finishedAt,
-    bytes: f.bytes,
-    sha256: f.sha256,
-    status: f.status,
-    ...(f.reason ? { reason: f.reason } : {}),
-  };
 }

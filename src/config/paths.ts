@@ -3,11 +3,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
+import { packageRoot } from '../version.js';
 
 /** The installed package's root: runbooks/ and templates/ shipped with ir live here. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PACKAGE_ROOT = packageRoot();
 export const SHIPPED_RUNBOOKS = join(PACKAGE_ROOT, 'runbooks');
 export const SHIPPED_TEMPLATES = join(PACKAGE_ROOT, 'templates');
 

@@ -102,6 +102,31 @@ describe('interactive runbook run in a pseudo-terminal', () => {
   });
 });
 
+describe('no open incident at a terminal', () => {
+  let home: string;
+  let cleanup: () => void;
+  let session: TmuxSession | undefined;
+  beforeAll(() => ({ home, cleanup } = tempHome()));
+  afterEach(() => session?.kill());
+  afterAll(() => cleanup());
+
+  it('offers to declare one, with the runbook title and severity as defaults, then runs', async () => {
+    session = new TmuxSession(home, ['runbook', 'interactive', ...rb]);
+    await session.waitFor(/No open incident\. Declare one for "Interactive choices" now\?/);
+    session.keys('Enter'); // yes (default)
+    await session.waitFor(/Incident title/);
+    session.keys('Enter'); // keep the runbook's title
+    await session.waitFor(/Severity/);
+    session.keys('Down', 'Down', 'Enter'); // SEV-2
+    await session.waitFor(/Declared INC-\d{8}-001 \(SEV-2\)[\s\S]*hello:/);
+    session.keys('C-c');
+    expect(await session.exitCode()).toBe(130);
+    const incidents = json<{ incidents: { id: string; title: string; severity: string }[] }>(ir(home, ['list', '--json'])).incidents;
+    expect(incidents).toEqual([expect.objectContaining({ title: 'Interactive choices', severity: 'SEV-2' })]);
+    expect(events(home, incidents[0].id).map((e) => e.type)).toEqual(['incident.declared', 'runbook.started', 'runbook.interrupted']);
+  });
+});
+
 describe('resume after kill -9 in the middle of a step', () => {
   let home: string;
   let cleanup: () => void;

@@ -389,7 +389,7 @@ export class RunbookEngine {
         io.err(s.yellow('  not confirmed: skipped'));
         return { outcome: 'declined', data: { ...base, reason: 'confirmation not typed' } };
       }
-    } else if (step.optional && this.opts.yes && !prompter) {
+    } else if (step.optional && this.opts.yes) {
       io.err(s.dim('  optional: skipped by --yes'));
       return { outcome: 'skipped', data: { ...base, reason: 'optional step; --yes does not choose optional steps' } };
     } else if (!this.opts.yes) {

@@ -63,5 +63,7 @@ function report(err: unknown, ctx: Context, argv: string[]): number {
 }
 
 function isCommanderError(err: unknown): err is Error & { code: string; exitCode: number } {
-  return err instanceof Error && err.name === 'CommanderError' && typeof (err as { code?: unknown }).code === 'string';
+  // By its code, not its class name: a bundler may rename the class.
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('commander.');
 }

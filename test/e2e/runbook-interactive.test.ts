@@ -4,9 +4,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, ir, irEnv, json, tempHome } from '../helpers/cli.js';
-import { TmuxSession } from '../helpers/tty.js';
+import { terminalSuite, type TmuxSession } from '../helpers/tty.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runbooks');
 const rb = ['--runbooks', FIXTURES];
@@ -19,18 +19,14 @@ const events = (home: string, id: string) => json<{ events: Event[] }>(ir(home, 
 const steps = (home: string, id: string) => events(home, id).filter((e) => e.type === 'runbook.step').map((e) => e.data);
 
 describe('interactive runbook run in a pseudo-terminal', () => {
-  let home: string;
-  let cleanup: () => void;
-  let session: TmuxSession | undefined;
-  beforeAll(() => ({ home, cleanup } = tempHome()));
-  afterEach(() => session?.kill());
-  afterAll(() => cleanup());
+  const term = terminalSuite();
+  let session: TmuxSession;
 
   it('run, skip, typed confirmation for the destructive step, checklist', async () => {
-    const id = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'interactive', '-s', 'SEV-2'])).id;
-    const target = join(home, 'target-file');
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'interactive', '-s', 'SEV-2'])).id;
+    const target = join(term.home, 'target-file');
     writeFileSync(target, 'x');
-    session = new TmuxSession(home, ['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
+    session = term.open(['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
     await session.waitFor(/Say hello[\s\S]*hello:/);
     session.keys('Enter'); // Run (the default)
     await session.waitFor(/hello-from-step[\s\S]*skip-me:/);
@@ -47,7 +43,7 @@ describe('interactive runbook run in a pseudo-terminal', () => {
     session.keys('Enter');
     expect(await session.exitCode()).toBe(0);
     expect(existsSync(target)).toBe(false);
-    const s = steps(home, id);
+    const s = steps(term.home, id);
     expect(s.map((d) => [d.step, d.outcome])).toEqual([
       ['hello', 'ok'],
       ['skip-me', 'skipped'],
@@ -55,14 +51,14 @@ describe('interactive runbook run in a pseudo-terminal', () => {
       ['tick', 'checked'],
     ]);
     expect(s[3]).toMatchObject({ checked: ['First thing'], unchecked: ['Second thing'] });
-    expect(events(home, id).find((e) => e.type === 'runbook.verify')!.data).toMatchObject({ unconfirmed: ['Target file is gone'] });
+    expect(events(term.home, id).find((e) => e.type === 'runbook.verify')!.data).toMatchObject({ unconfirmed: ['Target file is gone'] });
   });
 
   it('a wrong confirmation skips the destructive step', async () => {
-    const id = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'wrong confirm', '-s', 'SEV-2'])).id;
-    const target = join(home, 'keep-me');
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'wrong confirm', '-s', 'SEV-2'])).id;
+    const target = join(term.home, 'keep-me');
     writeFileSync(target, 'x');
-    session = new TmuxSession(home, ['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
+    session = term.open(['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
     await session.waitFor(/hello:/);
     session.keys('Enter');
     await session.waitFor(/skip-me:/);
@@ -78,40 +74,35 @@ describe('interactive runbook run in a pseudo-terminal', () => {
     session.keys('Enter');
     expect(await session.exitCode()).toBe(0);
     expect(existsSync(target)).toBe(true);
-    expect(steps(home, id).find((d) => d.step === 'wipe')).toMatchObject({ outcome: 'declined' });
+    expect(steps(term.home, id).find((d) => d.step === 'wipe')).toMatchObject({ outcome: 'declined' });
   });
 
   it('Ctrl-C at a step prompt exits 130, records the interruption, and --resume continues there', async () => {
-    const id = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'ctrl-c', '-s', 'SEV-2'])).id;
-    session = new TmuxSession(home, ['runbook', 'interactive', '--incident', id, ...rb]);
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'ctrl-c', '-s', 'SEV-2'])).id;
+    session = term.open(['runbook', 'interactive', '--incident', id, ...rb]);
     await session.waitFor(/hello:/);
     session.keys('Enter');
     await session.waitFor(/skip-me:/);
     session.keys('C-c');
     expect(await session.exitCode()).toBe(130);
-    const kinds = events(home, id).map((e) => e.type);
+    const kinds = events(term.home, id).map((e) => e.type);
     expect(kinds.at(-1)).toBe('runbook.interrupted');
-    session.kill();
-    session = new TmuxSession(home, ['runbook', 'interactive', '--resume', '--incident', id, ...rb]);
+    session = term.open(['runbook', 'interactive', '--resume', '--incident', id, ...rb]);
     await session.waitFor(/Resuming RUN-\S+ at step 2 of 4 \(skip-me\)/);
     await session.waitFor(/skip-me:/);
     session.keys('C-c');
     expect(await session.exitCode()).toBe(130);
-    expect(steps(home, id).map((d) => d.step)).toEqual(['hello']);
-    expect(events(home, id).filter((e) => e.type === 'runbook.resumed')[0].data).toMatchObject({ step: 'skip-me' });
+    expect(steps(term.home, id).map((d) => d.step)).toEqual(['hello']);
+    expect(events(term.home, id).filter((e) => e.type === 'runbook.resumed')[0].data).toMatchObject({ step: 'skip-me' });
   });
 });
 
 describe('no open incident at a terminal', () => {
-  let home: string;
-  let cleanup: () => void;
-  let session: TmuxSession | undefined;
-  beforeAll(() => ({ home, cleanup } = tempHome()));
-  afterEach(() => session?.kill());
-  afterAll(() => cleanup());
+  const term = terminalSuite();
+  let session: TmuxSession;
 
   it('offers to declare one, with the runbook title and severity as defaults, then runs', async () => {
-    session = new TmuxSession(home, ['runbook', 'interactive', ...rb]);
+    session = term.open(['runbook', 'interactive', ...rb]);
     await session.waitFor(/No open incident\. Declare one for "Interactive choices" now\?/);
     session.keys('Enter'); // yes (default)
     await session.waitFor(/Incident title/);
@@ -121,9 +112,9 @@ describe('no open incident at a terminal', () => {
     await session.waitFor(/Declared INC-\d{8}-001 \(SEV-2\)[\s\S]*hello:/);
     session.keys('C-c');
     expect(await session.exitCode()).toBe(130);
-    const incidents = json<{ incidents: { id: string; title: string; severity: string }[] }>(ir(home, ['list', '--json'])).incidents;
+    const incidents = json<{ incidents: { id: string; title: string; severity: string }[] }>(ir(term.home, ['list', '--json'])).incidents;
     expect(incidents).toEqual([expect.objectContaining({ title: 'Interactive choices', severity: 'SEV-2' })]);
-    expect(events(home, incidents[0].id).map((e) => e.type)).toEqual(['incident.declared', 'runbook.started', 'runbook.interrupted']);
+    expect(events(term.home, incidents[0].id).map((e) => e.type)).toEqual(['incident.declared', 'runbook.started', 'runbook.interrupted']);
   });
 });
 

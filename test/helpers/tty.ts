@@ -4,7 +4,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, irEnv } from './cli.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { BIN, irEnv, tempHome } from './cli.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -71,4 +72,27 @@ export class TmuxSession {
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
   }
+}
+
+/**
+ * A suite's temporary home and its terminal: `open()` starts ir in a fresh tmux session (ending
+ * the previous one); the suite's hooks end the last session after each test and remove the home.
+ */
+export function terminalSuite(): { readonly home: string; open(args: string[], env?: Record<string, string | undefined>): TmuxSession } {
+  let home = '';
+  let cleanup = () => {};
+  let current: TmuxSession | undefined;
+  beforeAll(() => ({ home, cleanup } = tempHome()));
+  afterEach(() => current?.kill());
+  afterAll(() => cleanup());
+  return {
+    get home() {
+      return home;
+    },
+    open(args, env = {}) {
+      current?.kill();
+      current = new TmuxSession(home, args, env);
+      return current;
+    },
+  };
 }

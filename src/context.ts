@@ -163,6 +163,21 @@ export class Context {
   }
 
   /**
+   * For commands about an incident's aftermath (postmortem, action items): like currentIncident,
+   * but with nothing open and nothing named, the most recently declared incident.
+   */
+  async currentOrLatestIncident(explicit?: string): Promise<Incident> {
+    if (!explicit && !this.globals.incident && !this.env.IR_INCIDENT) {
+      const store = await this.store();
+      if (store.listIncidents().length === 0) {
+        const latest = store.listIncidents({ all: true })[0];
+        if (latest) return latest;
+      }
+    }
+    return this.currentIncident(explicit);
+  }
+
+  /**
    * The incident a command acts on: --incident / IR_INCIDENT, else the one open incident.
    * None open, or several and none named, is a usage error that says what to do.
    */

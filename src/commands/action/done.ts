@@ -6,7 +6,6 @@ import type { Context } from '../../context.js';
 import { UsageError, UserError } from '../../errors.js';
 import { deriveActions } from '../../core/actions.js';
 import { appendToIncident } from '../incident/mutate.js';
-import { lastIfNoneOpen } from './list.js';
 
 export const register: Register = (group, ctx, bind) => {
   group
@@ -29,7 +28,7 @@ export async function run(opts: { n: string }, ctx: Context): Promise<number> {
       if (item.done) throw new UserError(`action item ${n} is already done`);
       return { type: 'action.done', data: { n, text: item.text } };
     },
-    await lastIfNoneOpen(ctx),
+    (await ctx.currentOrLatestIncident()).id,
   );
   return 0;
 }

@@ -23,7 +23,7 @@ export async function run(opts: { all?: boolean }, ctx: Context): Promise<number
       for (const a of deriveActions(store.events(inc.id))) if (!a.done) rows.push({ ...a, incident: inc.id });
     }
   } else {
-    const inc = await ctx.currentIncident(await lastIfNoneOpen(ctx));
+    const inc = await ctx.currentOrLatestIncident();
     for (const a of deriveActions(store.events(inc.id))) rows.push({ ...a, incident: inc.id });
   }
   if (ctx.json) {
@@ -37,11 +37,4 @@ export async function run(opts: { all?: boolean }, ctx: Context): Promise<number
   const today = ctx.now().toISOString().slice(0, 10);
   ctx.out(columns(['INCIDENT', '#', 'STATUS', 'OWNER', 'DUE', 'ACTION'], rows.map((a) => [a.incident, String(a.n), a.done ? 'done' : a.due && a.due < today ? 'OVERDUE' : 'open', a.owner ?? '-', a.due ?? '-', a.text])));
   return 0;
-}
-
-/** Action items outlive the incident: with nothing open, list the most recent incident's. */
-export async function lastIfNoneOpen(ctx: Context): Promise<string | undefined> {
-  if (ctx.globals.incident || ctx.env.IR_INCIDENT) return undefined;
-  const store = await ctx.store();
-  return store.listIncidents().length ? undefined : store.listIncidents({ all: true })[0]?.id;
 }

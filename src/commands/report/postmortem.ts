@@ -27,7 +27,7 @@ export const register: Register = (program, ctx, bind) => {
 };
 
 export async function run(opts: PostmortemOptions, ctx: Context): Promise<number> {
-  const incident = await ctx.currentIncident(opts.id ?? (await latestResolvedIfNone(ctx)));
+  const incident = await ctx.currentOrLatestIncident(opts.id);
   if (incident.state !== 'resolved' && !opts.draft) {
     throw new UserError(`${incident.id} is not resolved (${incident.state}): pass --draft for a draft report, or \`ir resolve\` first`);
   }
@@ -46,12 +46,4 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   if (ctx.json) ctx.printJson({ incident: incident.id, draft: model.draft, markdown: text });
   else ctx.io.stdout.write(text);
   return 0;
-}
-
-/** With nothing open and nothing named, the report people want is the latest resolved incident's. */
-async function latestResolvedIfNone(ctx: Context): Promise<string | undefined> {
-  if (ctx.globals.incident || ctx.env.IR_INCIDENT) return undefined;
-  const store = await ctx.store();
-  if (store.listIncidents().length > 0) return undefined;
-  return store.listIncidents({ all: true })[0]?.id;
 }

@@ -144,5 +144,8 @@ describe('escalation and action items', () => {
     expect(ir(home, ['resolve', '--summary', 'done again', '--follow-ups', ...rb]).code).toBe(0);
     const after = json<{ actions: { n: number; text: string }[] }>(ir(home, ['action', 'list', '--json'])).actions;
     expect(after.at(-1)).toMatchObject({ n: 3, text: 'Validate deploy tags before they reach a shell' });
+    // After resolution, with nothing open, action items go to the latest incident.
+    expect(ir(home, ['action', 'add', 'Written at the postmortem review']).code).toBe(0);
+    expect(json<{ actions: { n: number }[] }>(ir(home, ['action', 'list', '--json'])).actions.at(-1)).toMatchObject({ n: 4 });
   });
 });

@@ -1,14 +1,16 @@
 // One evidence collection from start to custody: the started event and row, the collectors run in
 // parallel with their records stored as each finishes, the manifest, and the collected event.
-// A process killed half-way leaves the started event, the finished collectors' rows, and no
-// collected event: `ir evidence list` reports that collection as incomplete.
+// Every file is recorded as it is opened, before its first byte. A process killed half-way leaves
+// the started event, the opened files, the finished collectors' rows, and no collected event:
+// `ir evidence list` reports that collection as incomplete and its unfinished files as partial.
+// An interruption (a signal, a closed terminal) or a full disk still ends in a recorded collection.
 
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Clock } from '../context.js';
 import type { Store } from '../store/store.js';
 import { EvidenceStore } from '../store/evidence.js';
-import { MANIFEST_FORMAT, MANIFEST_NAME, manifestFiles, writeManifest } from './manifest.js';
+import { MANIFEST_FORMAT, MANIFEST_NAME, manifestFiles, writeManifest, type Manifest } from './manifest.js';
 import { runCollectors, type SchedulerEvents } from './scheduler.js';
 import type { Collector, CollectParams, FileRecord } from './types.js';
 
@@ -21,8 +23,11 @@ export interface CollectInput extends CollectParams {
   host: string;
   irVersion: string;
   clock: Clock;
+  /** Aborted by a signal or a closed terminal; its reason (an Error) names which. */
   signal?: AbortSignal;
   graceMs?: number;
+  /** Sources that could not be used at all (a broken kubeconfig): the collection is partial. */
+  unavailable?: { source: string; reason: string }[];
 }
 
 export interface CollectResult {
@@ -31,8 +36,12 @@ export interface CollectResult {
   status: 'complete' | 'partial';
   files: FileRecord[];
   durationMs: number;
-  manifest: string;
-  manifestSha256: string;
+  /** Null when the manifest could not be written (a full disk); the store still has every record. */
+  manifest: string | null;
+  manifestSha256: string | null;
+  manifestError?: string;
+  /** Why the collection was cut short (e.g. "interrupted by SIGTERM"), if it was. */
+  interrupted?: string;
 }
 
 /** Creates a directory and its missing parents 0700, and tightens ones ir owns that exist. */
@@ -96,6 +105,7 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
     graceMs: input.graceMs,
     now: () => input.clock.now(),
     ...events,
+    onOpened: (name, f) => evidence.addOpened(record.id, { collector: name, ...f }),
     onFinished: (name, records) => {
       // Stored as each collector finishes: a kill -9 later keeps these.
       evidence.addFiles(record.id, records);
@@ -104,9 +114,11 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
   });
 
   const finishedAt = input.clock.now();
-  const status = files.every((f) => f.status === 'ok' || f.status === 'skipped') && !input.signal?.aborted ? 'complete' : 'partial';
+  const interrupted = input.signal?.aborted ? (input.signal.reason instanceof Error ? input.signal.reason.message : 'interrupted') : undefined;
+  const unavailable = input.unavailable ?? [];
+  const allOk = files.every((f) => f.status === 'ok' || f.status === 'skipped');
   const manifestPath = join(dir, MANIFEST_NAME);
-  const manifestSha256 = writeManifest(manifestPath, {
+  const facts = (status: 'complete' | 'partial'): Manifest => ({
     format: MANIFEST_FORMAT,
     collection_id: record.id,
     incident: input.incidentId,
@@ -120,10 +132,24 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
     selector: input.selector ?? null,
     since: input.sinceText,
     window_start: input.since.toISOString(),
+    ...(interrupted ? { interrupted } : {}),
+    ...(unavailable.length ? { unavailable } : {}),
     files: manifestFiles(files),
   });
+  let status: 'complete' | 'partial' = allOk && !interrupted && !unavailable.length ? 'complete' : 'partial';
+  let manifestSha256: string | null = null;
+  let manifestError: string | undefined;
+  try {
+    manifestSha256 = writeManifest(manifestPath, facts(status));
+  } catch (err) {
+    // Most likely the disk is full. A half-written manifest would only mislead: the store and the
+    // timeline hold every fact it would have held.
+    manifestError = `manifest not written: ${(err as Error).message}`;
+    status = 'partial';
+    rmSync(manifestPath, { force: true });
+  }
   const durationMs = finishedAt.getTime() - startedAt.getTime();
-  const manifest = relative(input.incidentDir, manifestPath);
+  const manifest = manifestSha256 ? relative(input.incidentDir, manifestPath) : null;
   evidence.finish(record.id, status, finishedAt.toISOString(), () =>
     store.append(
       input.incidentId,
@@ -134,13 +160,16 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
           status,
           files: files.map((f) => ({ collector: f.collector, file: f.file, sha256: f.sha256, bytes: f.bytes, status: f.status, ...(f.reason ? { reason: f.reason } : {}) })),
           duration_ms: durationMs,
+          ...(interrupted ? { interrupted } : {}),
+          ...(unavailable.length ? { unavailable } : {}),
           manifest,
           manifest_sha256: manifestSha256,
+          ...(manifestError ? { manifest_error: manifestError } : {}),
         },
       }),
       finishedAt,
       input.actor,
     ),
   );
-  return { collectionId: record.id, dir, status, files, durationMs, manifest, manifestSha256 };
+  return { collectionId: record.id, dir, status, files, durationMs, manifest, manifestSha256, ...(manifestError ? { manifestError } : {}), ...(interrupted ? { interrupted } : {}) };
 }

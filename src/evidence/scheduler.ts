@@ -84,16 +84,17 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
 
   const runOne = async (c: Collector): Promise<FileRecord[]> => {
     const startedAt = now().toISOString();
-    if (diskFull && !opts.signal?.aborted) {
-      const reason = `not started: the disk is full (${diskFull})`;
+    // Cut short before it could start: failed, not skipped (skipped means "nothing to collect here").
+    if ((diskFull || opts.signal?.aborted) && !(await c.skipReason?.())) {
+      const reason = `not started: ${opts.signal?.aborted ? outerReason() : `the disk is full (${diskFull})`}`;
       opts.onState?.(c.name, 'failed', 0, reason);
       const records: FileRecord[] = [{ collector: c.name, file: null, source: c.description, startedAt, finishedAt: now().toISOString(), bytes: 0, sha256: null, status: 'failed', reason }];
       opts.onFinished?.(c.name, records);
       return records;
     }
     const skip = await c.skipReason?.();
-    if (skip || opts.signal?.aborted) {
-      const reason = skip ?? `${outerReason()} before it started`;
+    if (skip) {
+      const reason = skip;
       opts.onState?.(c.name, 'skipped', 0, reason);
       const records: FileRecord[] = [{ collector: c.name, file: null, source: c.description, startedAt, finishedAt: now().toISOString(), bytes: 0, sha256: null, status: 'skipped', reason }];
       opts.onFinished?.(c.name, records);

@@ -1,11 +1,12 @@
 // A full disk during `ir evidence collect` (a real one: a small tmpfs mounted as root): one clear
 // line, no stack trace, every collector either finished or recorded as failed, what reached the
-// disk kept and hashed, nothing left `running`, exit 1. Skipped, with the reason, when this is not
-// root or tmpfs cannot be mounted.
+// disk kept and hashed, nothing left `running`, exit 1 — with only the evidence directory on the
+// full disk, and with the whole IR_HOME (database included) on it. Skipped, with the reason, when
+// this is not root or tmpfs cannot be mounted.
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -68,13 +69,13 @@ describe('evidence collect on a full disk', () => {
   });
 
   /** Checks what the brief promises of a collection that ran out of disk. */
-  function checkRecorded(home: string, incident: string, r: { code: number; stdout: string; stderr: string }) {
+  function checkRecorded(home: string, incident: string, r: { code: number; stdout: string; stderr: string }, line = /^ir: disk full \((ENOSPC|EDQUOT)\) writing evidence\/EV-[^;]+; \d of 4 collectors failed or did not start; what was written is kept and hashed, EV-\S+ recorded as partial$/) {
     expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr).not.toMatch(/internal error/);
     const said = r.stderr.split('\n').filter((l) => l.startsWith('ir: '));
     expect(said, r.stderr).toHaveLength(1);
-    expect(said[0]).toMatch(/^ir: disk full \((ENOSPC|EDQUOT)\)/);
+    expect(said[0]).toMatch(line);
 
     const doc = json<CollectJson>(r);
     expect(doc.status).toBe('partial');
@@ -113,5 +114,19 @@ describe('evidence collect on a full disk', () => {
     mounts.push(evidence);
     const r = await irAsync(home, ['--runbooks', team, 'evidence', 'collect', '--json', '--kubeconfig', kube.kubeconfigPath, '--only', 'k8s-pods,k8s-logs,quick,big', '--concurrency', '2']);
     checkRecorded(home, incident, r);
+  });
+
+  it('with the whole IR_HOME on a full tmpfs: the reserve beside ir.db lets the end be recorded; nothing left running, exit 1', async ({ skip }) => {
+    const root = mkdtempSync(join(tmpdir(), 'ir-full-home-'));
+    homes.push(() => rmSync(root, { recursive: true, force: true }));
+    const why = mountTmpfs(root, '6m');
+    if (why) return skip(why);
+    mounts.push(root);
+    const home = join(root, 'home');
+    const incident = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'disk full', '-s', 'SEV-2'])).id;
+    const r = await irAsync(home, ['--runbooks', team, 'evidence', 'collect', '--json', '--kubeconfig', kube.kubeconfigPath, '--only', 'k8s-pods,k8s-logs,quick,big', '--concurrency', '2']);
+    checkRecorded(home, incident, r, /^ir: (disk full \((ENOSPC|EDQUOT)\) writing evidence\/EV-[^;]+|the disk holding the store is full \(SQLITE_FULL\)); \d of 4 collectors failed or did not start; what was written is kept and hashed, EV-\S+ recorded as partial$/);
+    // The reserve was given back or removed: nothing of it is left in the home.
+    expect(readdirSync(home).filter((n) => n.startsWith('.ir-reserve-'))).toEqual([]);
   });
 });

@@ -255,11 +255,10 @@ async function collectWith(opts: CollectOptions, ctx: Context, p: Prepared): Pro
     throw new InterruptedError(message, interruption.exitCode);
   }
   // A full disk is said once, in one line, whatever the number of files it cut short.
-  const full = result.files.find((f) => /^disk full|the disk is full/.test(f.reason ?? ''));
-  if (full || result.manifestError) {
-    const cut = result.files.filter((f) => f.status === 'failed').length;
-    const first = full?.reason ?? result.manifestError!;
-    say(`ir: ${first.replace(/^not started: /, '')}: ${cut} collector file${cut === 1 ? '' : 's'} failed; what was written is kept and hashed, ${result.collectionId} recorded as partial`);
+  const full = result.files.find((f) => /^disk full/.test(f.reason ?? ''))?.reason?.split(';')[0] ?? (/disk holding the store is full/.test(result.interrupted ?? '') ? result.interrupted!.replace(/^interrupted: /, '') : result.manifestError);
+  if (full) {
+    const failed = new Set(result.files.filter((f) => f.status === 'failed').map((f) => f.collector)).size;
+    say(`ir: ${full}; ${failed} of ${selected.length} collectors failed or did not start; what was written is kept and hashed, ${result.collectionId} recorded as partial`);
   }
   return result.status === 'complete' ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 // Whatever ends `ir evidence collect` early — SIGINT, SIGTERM, SIGHUP, or the pipe it writes to
-// closing — ends the process groups of its collectors (no orphan under PID 1), keeps and hashes
-// what they wrote, and records the collection as partial with the reason.
+// closing — ends the process groups of its collectors (no orphan under PID 1) and its Kubernetes
+// streams (a kubelet gone silent, from the fake API server), keeps and hashes what they wrote, and
+// records the collection as partial with the reason.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, ir, irEnv, json, tempHome } from '../helpers/cli.js';
+import { startFakeKube, type FakeKube } from '../fixtures/kube/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,13 +40,23 @@ async function until(what: string, check: () => boolean, ms = 30_000): Promise<v
 
 describe('evidence collect ended by a signal or a closed pipe', () => {
   let team: string;
+  let kube: FakeKube;
   // Every ir spawned and every marker used: whatever a failing run left behind is ended by pid.
   const children: ChildProcess[] = [];
   const markers: string[] = [];
   const homes: (() => void)[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     team = mkdtempSync(join(tmpdir(), 'ir-team-'));
+    // A kubelet that sends the first lines of a log, then goes silent with the stream open.
+    const pod = {
+      metadata: { name: 'api-0', namespace: 'shop', uid: 'u', resourceVersion: '1', labels: { app: 'api' } },
+      spec: { containers: [{ name: 'api', image: 'api:1' }] },
+      status: { containerStatuses: [{ name: 'api', restartCount: 0 }] },
+    };
+    const now = Date.now();
+    const lines = Array.from({ length: 20 }, (_, i) => ({ ts: new Date(now - (20 - i) * 1000).toISOString(), text: `GET /orders 200 #${i}` }));
+    kube = await startFakeKube({ namespace: 'shop', pods: [pod], logs: { 'shop/api-0/api': { lines, hangAfter: 200 } } });
   });
   afterEach(() => {
     for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -56,7 +68,8 @@ describe('evidence collect ended by a signal or a closed pipe', () => {
       }
     }
   });
-  afterAll(() => {
+  afterAll(async () => {
+    await kube?.stop();
     rmSync(team, { recursive: true, force: true });
     for (const c of homes) c();
   });
@@ -88,8 +101,8 @@ describe('evidence collect ended by a signal or a closed pipe', () => {
       ].join('\n'),
     );
     const incident = json<{ id: string }>(ir(home, ['declare', '--json', '-t', `interrupted by ${name}`, '-s', 'SEV-2'])).id;
-    const child = spawn(process.execPath, [BIN, '--runbooks', dir, 'evidence', 'collect', '--concurrency', '3'], {
-      env: irEnv(home, { KUBECONFIG: undefined, HOME: home }),
+    const child = spawn(process.execPath, [BIN, '--runbooks', dir, 'evidence', 'collect', '--concurrency', '4'], {
+      env: irEnv(home, { KUBECONFIG: kube.kubeconfigPath, HOME: home }),
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -107,8 +120,11 @@ describe('evidence collect ended by a signal or a closed pipe', () => {
     const running = async () => {
       await until(`the collection to get going (${stderr})`, () => {
         const c = list();
-        const onDisk = c ? join(home, 'incidents', incident, 'evidence', c.id, 'hang.txt') : '';
-        return !!c && c.file_list.some((f) => f.collector === 'quick') && marked(marker).length >= 2 && existsSync(onDisk) && statSync(onDisk).size > 0;
+        const has = (file: string) => {
+          const p = c ? join(home, 'incidents', incident, 'evidence', c.id, file) : '';
+          return existsSync(p) && statSync(p).size > 0;
+        };
+        return !!c && c.file_list.some((f) => f.collector === 'quick') && marked(marker).length >= 2 && has('hang.txt') && has('k8s-logs/api-0/api.log');
       });
       expect(list()!.state).toBe('running');
     };
@@ -119,7 +135,7 @@ describe('evidence collect ended by a signal or a closed pipe', () => {
     ['SIGTERM', 143],
     ['SIGHUP', 129],
     ['SIGINT', 130],
-  ] as const)('%s: no marked process survives, the collection is recorded partial (interrupted), exit %i', async (sig, exit) => {
+  ] as const)('%s: no marked process survives, the Kubernetes stream is aborted, what was written is hashed, the collection is recorded partial (interrupted), exit %i', async (sig, exit) => {
     const run = setup(sig);
     await run.running();
     run.child.kill(sig);
@@ -141,6 +157,13 @@ describe('evidence collect ended by a signal or a closed pipe', () => {
     expect(readFileSync(path, 'utf8')).toBe('started\n');
     expect(hang.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
     expect(c.file_list.find((f) => f.collector === 'quick')).toMatchObject({ status: 'ok' });
+    // The Kubernetes stream was aborted: its first lines kept, hashed, the file marked interrupted.
+    const log = c.file_list.find((f) => f.collector === 'k8s-logs')!;
+    expect(log).toMatchObject({ status: 'failed', reason: `interrupted by ${sig}; partial output kept` });
+    const logPath = join(run.home, 'incidents', run.incident, log.file!);
+    expect(readFileSync(logPath, 'utf8')).toMatch(/^\S+ GET \/orders 200 #0\n/);
+    expect(log.sha256).toBe(createHash('sha256').update(readFileSync(logPath)).digest('hex'));
+    expect(log.bytes).toBe(statSync(logPath).size);
     // The one that never got its go was interrupted too, not left open.
     expect(c.file_list.find((f) => f.collector === 'waits')).toMatchObject({ status: 'failed' });
     const verify = ir(run.home, ['evidence', 'verify']);

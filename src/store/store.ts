@@ -1,9 +1,10 @@
 // The incident store: one SQLite file, WAL, an append-only event log with a per-incident sha256 chain.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { UserError } from '../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../core/incident.js';
 import { canonicalJson } from './canonical.js';
 import { MIGRATIONS } from './migrations.js';
@@ -26,9 +27,31 @@ interface EventRow {
 
 interface IncidentRow {
   id: string;
+  state: string;
+  severity: string;
+  declared_at: string;
+  resolved_at: string | null;
   doc: string;
   head_seq: number;
   head_hash: string;
+}
+
+/** The newest event of an incident's chain; written as `SEQ:HASH` where a team keeps it. */
+export interface ChainHead {
+  incidentId: string;
+  seq: number;
+  hash: string;
+  at: string;
+}
+
+export function formatHead(head: { seq: number; hash: string }): string {
+  return `${head.seq}:${head.hash}`;
+}
+
+/** `SEQ:HASH` (as printed by `ir timeline --head` and written into reports) or undefined. */
+export function parseHead(text: string): { seq: number; hash: string } | undefined {
+  const m = /^\s*(\d+):([0-9a-f]{64})\s*$/i.exec(text);
+  return m ? { seq: Number(m[1]), hash: m[2].toLowerCase() } : undefined;
 }
 
 /** The hash of one event row: sha256 over the previous hash and the row's canonical JSON. */
@@ -55,7 +78,20 @@ export interface VerifyResult {
   incidents: number;
   events: number;
   problems: VerifyProblem[];
+  /** The anchored heads that were checked, and whether the chain still holds each. */
+  anchors: AnchorResult[];
 }
+
+export interface AnchorResult {
+  seq: number;
+  hash: string;
+  incidentId?: string;
+  ok: boolean;
+  reason: string;
+}
+
+/** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
+const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
 
 export interface DeclareInput {
   title: string;
@@ -69,16 +105,37 @@ export interface DeclareInput {
 export class Store {
   private constructor(readonly db: Database.Database, readonly path: string) {}
 
-  static open(path: string): Store {
+  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}): Store {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Notes and names are private: the file exists with mode 0600 before SQLite opens it, and SQLite
+    // gives its -wal and -shm files the database's mode. Files an older ir left 0644 are tightened.
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    for (const f of STORE_FILES(path)) {
+      try {
+        chmodSync(f, 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
     const db = new Database(path);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    const store = new Store(db, path);
-    store.migrate();
-    return store;
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const schema = db.pragma('user_version', { simple: true }) as number;
+      if (schema > MIGRATIONS.length) {
+        throw new UserError(`${path} was written by a newer ir (schema ${schema}; this ir knows schema ${MIGRATIONS.length}): upgrade ir`);
+      }
+      db.pragma('journal_mode = WAL');
+      // FULL: in WAL mode NORMAL may lose the last commits on power loss; FULL syncs the WAL at every
+      // commit, so an event `ir` has reported recorded survives a crash of the machine. Cost: bench/append.js.
+      db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      const store = new Store(db, path);
+      store.migrate();
+      return store;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   }
 
   close(): void {
@@ -91,6 +148,7 @@ export class Store {
     // Another process may be migrating the same file: take the write lock, then look again.
     this.db
       .transaction(() => {
+        if (current() > MIGRATIONS.length) throw new UserError(`${this.path} was written by a newer ir (schema ${current()}): upgrade ir`);
         for (let v = current(); v < MIGRATIONS.length; v++) {
           this.db.exec(MIGRATIONS[v]);
           this.db.pragma(`user_version = ${v + 1}`);
@@ -143,11 +201,14 @@ export class Store {
     actor: string,
   ): { incident: Incident; events: TimelineEvent[] } {
     return this.write(() => {
-      const row = this.db.prepare(`SELECT id, doc, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
-        | IncidentRow
+      const row = this.db.prepare(`SELECT id, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
+        | Pick<IncidentRow, 'id' | 'head_seq' | 'head_hash'>
         | undefined;
       if (!row) throw new Error(`no incident ${incidentId}`);
-      let incident = JSON.parse(row.doc) as Incident;
+      // Decisions are taken on the incident as its events say it is, never on the cached row, so an
+      // edited row cannot steer a state check or leak a forged value into a new event.
+      let incident = this.derive(incidentId);
+      if (!incident) throw new Error(`incident ${incidentId} has no events`);
       const wanted = decide(incident);
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
@@ -185,47 +246,82 @@ export class Store {
     return toEvent({ ...row, prev_hash: prevHash, hash });
   }
 
+  /**
+   * The incident as its events say it is. The row's `doc` is a cache for SQL queries; what a
+   * command shows, reports or decides on is recomputed from the hash-chained events.
+   */
   getIncident(id: string): Incident | undefined {
-    const row = this.db.prepare(`SELECT doc FROM incidents WHERE id = ?`).get(id) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Incident) : undefined;
+    const row = this.db.prepare(`SELECT id FROM incidents WHERE id = ?`).get(id) as { id: string } | undefined;
+    return row ? this.derive(row.id) : undefined;
   }
 
-  /** Open incidents (or all with `all`), newest first. */
+  /** Open incidents (or all with `all`), newest first; state and order come from the events too. */
   listIncidents(opts: { all?: boolean } = {}): Incident[] {
-    const sql = opts.all
-      ? `SELECT doc FROM incidents ORDER BY declared_at DESC, id DESC`
-      : `SELECT doc FROM incidents WHERE state != 'resolved' ORDER BY declared_at DESC, id DESC`;
-    return (this.db.prepare(sql).all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as Incident);
+    const ids = this.db.prepare(`SELECT id FROM incidents`).all() as { id: string }[];
+    const out: Incident[] = [];
+    for (const { id } of ids) {
+      const incident = this.derive(id);
+      if (incident && (opts.all || incident.state !== 'resolved')) out.push(incident);
+    }
+    return out.sort((a, b) => (a.declaredAt === b.declaredAt ? (a.id < b.id ? 1 : -1) : a.declaredAt < b.declaredAt ? 1 : -1));
+  }
+
+  /** Folds an incident's events into its record, streaming (no array of events is built). */
+  private derive(id: string): Incident | undefined {
+    let incident: Incident | undefined;
+    const stmt = this.db.prepare(`SELECT incident_id, at, type, actor, data FROM events WHERE incident_id = ? ORDER BY seq`);
+    for (const row of stmt.iterate(id) as IterableIterator<Pick<EventRow, 'incident_id' | 'at' | 'type' | 'actor' | 'data'>>) {
+      const event = { incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data) };
+      // A chain that does not start with its declaration is for --verify to report; skip, don't crash.
+      if (!incident && event.type !== 'incident.declared') continue;
+      incident = applyEvent(incident, event);
+    }
+    return incident;
+  }
+
+  /** The newest event of an incident's chain, or undefined for an unknown incident. */
+  head(incidentId: string): ChainHead | undefined {
+    const row = this.db.prepare(`SELECT seq, hash, at FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`).get(incidentId) as
+      | { seq: number; hash: string; at: string }
+      | undefined;
+    return row ? { incidentId, seq: row.seq, hash: row.hash, at: row.at } : undefined;
   }
 
   events(incidentId: string): TimelineEvent[] {
     const rows = this.db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(incidentId) as EventRow[];
-    return rows.map(toEvent);
+    return rows.map((r) => toEvent(r));
   }
 
   /** Walks each incident's chain: every prev_hash links, every hash recomputes, the head matches. */
-  verify(incidentId?: string): VerifyResult {
+  verify(incidentId?: string, anchors: { seq: number; hash: string }[] = []): VerifyResult {
+    const cols = `id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash`;
     const incidents = (
       incidentId
-        ? this.db.prepare(`SELECT id, doc, head_seq, head_hash FROM incidents WHERE id = ?`).all(incidentId)
-        : this.db.prepare(`SELECT id, doc, head_seq, head_hash FROM incidents ORDER BY id`).all()
+        ? this.db.prepare(`SELECT ${cols} FROM incidents WHERE id = ?`).all(incidentId)
+        : this.db.prepare(`SELECT ${cols} FROM incidents ORDER BY id`).all()
     ) as IncidentRow[];
-    const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [] };
+    const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
     const stmt = this.db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`);
+    const intact = new Set<string>();
     for (const inc of incidents) {
       let prev = GENESIS_HASH;
       let lastSeq: number | undefined;
       let bad: VerifyProblem | undefined;
+      let derived: Incident | undefined;
       for (const row of stmt.iterate(inc.id) as IterableIterator<EventRow>) {
         result.events++;
         if (bad) continue;
+        if (derived === undefined && row.type !== 'incident.declared') {
+          bad = { incidentId: inc.id, seq: row.seq, reason: 'the chain does not begin with the incident\'s declaration' };
+          continue;
+        }
         if (row.prev_hash !== prev) {
           bad = { incidentId: inc.id, seq: row.seq, reason: 'prev_hash does not link to the event before it (an event was removed or reordered)' };
         } else if (eventHash(prev, row) !== row.hash) {
           bad = { incidentId: inc.id, seq: row.seq, reason: 'contents do not match its hash (the event was modified)' };
         } else {
           try {
-            JSON.parse(row.data);
+            derived = applyEvent(derived, toEvent(row, true));
           } catch {
             bad = { incidentId: inc.id, seq: row.seq, reason: 'data is not valid JSON' };
           }
@@ -236,8 +332,15 @@ export class Store {
       if (!bad && (lastSeq !== inc.head_seq || prev !== inc.head_hash)) {
         bad = { incidentId: inc.id, seq: lastSeq, reason: `the chain ends at event ${lastSeq ?? 'none'} but the incident's head is event ${inc.head_seq} (events were removed from the end)` };
       }
+      if (!bad && derived) {
+        const field = recordDifference(inc, derived);
+        if (field) bad = { incidentId: inc.id, reason: `the incident record was changed outside its events: ${field}` };
+      }
       if (bad) result.problems.push(bad);
+      else intact.add(inc.id);
     }
+    for (const a of anchors) result.anchors.push(this.checkAnchor(a, intact, incidentId));
+    for (const a of result.anchors) if (!a.ok) result.problems.push({ incidentId: a.incidentId ?? incidentId ?? '?', seq: a.seq, reason: a.reason });
     // Events whose incident row is gone are orphans: the chain cannot vouch for them.
     const orphans = this.db
       .prepare(`SELECT e.seq, e.incident_id FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE i.id IS NULL ${incidentId ? 'AND e.incident_id = ?' : ''} LIMIT 20`)
@@ -246,14 +349,78 @@ export class Store {
     result.ok = result.problems.length === 0;
     return result;
   }
+  /**
+   * An anchored head (kept outside ir: a postmortem's front matter, a posted message, a paste) is
+   * proof only while the chain still contains it: the event with that seq exists, has that hash,
+   * and its incident's chain verified intact up to and past it.
+   */
+  private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): AnchorResult {
+    const base = { seq: anchor.seq, hash: anchor.hash };
+    const row = this.db.prepare(`SELECT incident_id, hash FROM events WHERE seq = ?`).get(anchor.seq) as { incident_id: string; hash: string } | undefined;
+    const byHash = this.db.prepare(`SELECT incident_id, seq FROM events WHERE hash = ?`).get(anchor.hash) as { incident_id: string; seq: number } | undefined;
+    if (!row) {
+      const where = byHash ? ` (that hash is now event ${byHash.seq})` : '';
+      return { ...base, incidentId: byHash?.incident_id, ok: false, reason: `the anchored head ${formatHead(anchor)} is no longer in the store${where}: events up to it were removed, or its incident was deleted` };
+    }
+    if (row.hash !== anchor.hash) {
+      return { ...base, incidentId: row.incident_id, ok: false, reason: `event ${anchor.seq} no longer has the anchored hash: the chain was rewritten from there or before` };
+    }
+    if (incidentId && row.incident_id !== incidentId) {
+      return { ...base, incidentId: row.incident_id, ok: false, reason: `the anchored head belongs to ${row.incident_id}, not ${incidentId}` };
+    }
+    if (!intact.has(row.incident_id)) {
+      const known = this.db.prepare(`SELECT 1 FROM incidents WHERE id = ?`).get(row.incident_id);
+      return { ...base, incidentId: row.incident_id, ok: false, reason: known ? `the chain of ${row.incident_id} holds the anchored head but does not verify` : `the anchored head's incident ${row.incident_id} was deleted` };
+    }
+    const { later } = this.db.prepare(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(row.incident_id, anchor.seq) as { later: number };
+    return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
+  }
 }
 
-function toEvent(row: EventRow): TimelineEvent {
-  let data: Record<string, unknown>;
+function parseData(text: string, strict = false): Record<string, unknown> {
   try {
-    data = JSON.parse(row.data) as Record<string, unknown>;
-  } catch {
-    data = { unreadable: row.data };
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (strict) throw err;
+    return { unreadable: text };
   }
-  return { seq: row.seq, incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data, prevHash: row.prev_hash, hash: row.hash };
+}
+
+function toEvent(row: EventRow, strict = false): TimelineEvent {
+  return { seq: row.seq, incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
+}
+
+/**
+ * The first field where the stored incident row disagrees with the record its events produce, as
+ * `field: "stored" in the record, "derived" by the events`; undefined when they agree.
+ */
+function recordDifference(row: IncidentRow, derived: Incident): string | undefined {
+  const say = (field: string, stored: unknown, expected: unknown) =>
+    `${field} is ${stored === undefined ? 'missing' : JSON.stringify(stored)} in the record but ${expected === undefined ? 'absent' : JSON.stringify(expected)} by its events`;
+  const columns: [string, unknown, unknown][] = [
+    ['state', row.state, derived.state],
+    ['severity', row.severity, derived.severity],
+    ['declared_at', row.declared_at, derived.declaredAt],
+    ['resolved_at', row.resolved_at ?? undefined, derived.resolvedAt],
+  ];
+  for (const [field, stored, expected] of columns) if (stored !== expected) return say(field, stored, expected);
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(row.doc) as Record<string, unknown>;
+  } catch {
+    return 'the cached record is not valid JSON';
+  }
+  const want = JSON.parse(JSON.stringify(derived)) as Record<string, unknown>;
+  for (const key of [...new Set([...Object.keys(want), ...Object.keys(doc)])].sort()) {
+    if (canonicalJson(doc[key]) !== canonicalJson(want[key])) {
+      const a = doc[key];
+      const b = want[key];
+      if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+        const inner = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().find((k) => canonicalJson((a as Record<string, unknown>)[k]) !== canonicalJson((b as Record<string, unknown>)[k]));
+        if (inner) return say(`${key}.${inner}`, (a as Record<string, unknown>)[inner], (b as Record<string, unknown>)[inner]);
+      }
+      return say(key, a, b);
+    }
+  }
+  return undefined;
 }

@@ -23,6 +23,8 @@ interface EventRow {
   data: string;
   prev_hash: string;
   hash: string;
+  /** sha256 of the canonical incident record after this event; null on events older than schema 4. */
+  state_sha256: string | null;
 }
 
 interface IncidentRow {
@@ -55,7 +57,7 @@ export function parseHead(text: string): { seq: number; hash: string } | undefin
 }
 
 /** The hash of one event row: sha256 over the previous hash and the row's canonical JSON. */
-export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'hash'>): string {
+export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'hash' | 'state_sha256'> & { state_sha256?: string | null }): string {
   const body = canonicalJson({
     seq: row.seq,
     incident_id: row.incident_id,
@@ -63,8 +65,18 @@ export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'h
     type: row.type,
     actor: row.actor,
     data: row.data,
+    // Absent (not null) on events written before the digest existed, so their hashes still hold.
+    state_sha256: row.state_sha256 ?? undefined,
   });
   return createHash('sha256').update(prevHash).update(body).digest('hex');
+}
+
+/**
+ * The digest of an incident record. Each event carries the digest of the record it produces, inside
+ * its hash, so the cached record can be checked against the chain in O(1) instead of refolding.
+ */
+export function recordDigest(incident: Incident): string {
+  return createHash('sha256').update(canonicalJson(incident)).digest('hex');
 }
 
 export interface VerifyProblem {
@@ -89,6 +101,13 @@ export interface AnchorResult {
   ok: boolean;
   reason: string;
 }
+
+/** An incident row with its newest event: what `trusted()` needs to check the cache in O(1). */
+const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_at, i.doc, i.head_seq, i.head_hash,
+    e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256
+  FROM incidents i LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events WHERE incident_id = i.id)`;
+
+type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null };
 
 /** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
 const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
@@ -138,6 +157,18 @@ export class Store {
     }
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per connection: preparing costs more than running these small statements. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -167,24 +198,20 @@ export class Store {
     return this.write(() => {
       const day = at.toISOString().slice(0, 10).replaceAll('-', '');
       const prefix = `INC-${day}-`;
-      const last = this.db
-        .prepare(`SELECT id FROM incidents WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
+      const last = this.sql(`SELECT id FROM incidents WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
         .get(`${prefix}%`) as { id: string } | undefined;
       const n = last ? Number(last.id.slice(prefix.length)) + 1 : 1;
       const id = `${prefix}${String(n).padStart(3, '0')}`;
       const data: Record<string, unknown> = { ...input };
       for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
       // The row comes first (events reference it) and takes its head once the event exists.
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash)
            VALUES (?, 'investigating', ?, ?, NULL, '{}', 0, ?)`,
         )
         .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
-      const event = this.insertEvent(id, GENESIS_HASH, { type: 'incident.declared', data }, at, actor);
-      const incident = applyEvent(undefined, event);
-      this.db
-        .prepare(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
+      const { event, incident } = this.insertEvent(id, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor);
+      this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
         .run(incident.state, incident.severity, JSON.stringify(incident), event.seq, event.hash, id);
       return { incident, event };
     });
@@ -201,75 +228,90 @@ export class Store {
     actor: string,
   ): { incident: Incident; events: TimelineEvent[] } {
     return this.write(() => {
-      const row = this.db.prepare(`SELECT id, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
+      const row = this.sql(`SELECT id, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
         | Pick<IncidentRow, 'id' | 'head_seq' | 'head_hash'>
         | undefined;
       if (!row) throw new Error(`no incident ${incidentId}`);
-      // Decisions are taken on the incident as its events say it is, never on the cached row, so an
-      // edited row cannot steer a state check or leak a forged value into a new event.
-      let incident = this.derive(incidentId);
+      // Decisions are taken on the incident as its events say it is (the cache only when the chain
+      // vouches for it), so an edited row cannot steer a state check or leak into a new event.
+      let incident = this.record(incidentId);
       if (!incident) throw new Error(`incident ${incidentId} has no events`);
       const wanted = decide(incident);
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
       const events: TimelineEvent[] = [];
       for (const e of list) {
-        const event = this.insertEvent(incidentId, head, e, at, actor);
-        incident = applyEvent(incident, event);
-        head = event.hash;
-        events.push(event);
+        const written = this.insertEvent(incidentId, head, incident, e, at, actor);
+        incident = written.incident;
+        head = written.event.hash;
+        events.push(written.event);
       }
       if (events.length) {
         const last = events[events.length - 1];
-        this.db
-          .prepare(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
+        this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
           .run(incident.state, incident.severity, incident.resolvedAt ?? null, JSON.stringify(incident), last.seq, last.hash, incidentId);
       }
       return { incident, events };
     });
   }
 
-  private insertEvent(incidentId: string, prevHash: string, e: NewEvent, at: Date, actor: string): TimelineEvent {
-    const { next } = this.db.prepare(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).get() as { next: number };
-    const row = {
-      seq: next,
-      incident_id: incidentId,
-      at: at.toISOString(),
-      type: e.type,
-      actor,
-      data: canonicalJson(e.data),
-    };
+  private insertEvent(incidentId: string, prevHash: string, before: Incident | undefined, e: NewEvent, at: Date, actor: string): { event: TimelineEvent; incident: Incident } {
+    const { next } = this.sql(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).get() as { next: number };
+    const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data: canonicalJson(e.data) };
+    const incident = applyEvent(before, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(fields.data) as Record<string, unknown> });
+    const row = { seq: next, ...fields, state_sha256: recordDigest(incident) };
     const hash = eventHash(prevHash, row);
-    this.db
-      .prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash);
-    return toEvent({ ...row, prev_hash: prevHash, hash });
+    this.sql(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash, row.state_sha256);
+    return { event: toEvent({ ...row, prev_hash: prevHash, hash }), incident };
   }
 
   /**
-   * The incident as its events say it is. The row's `doc` is a cache for SQL queries; what a
-   * command shows, reports or decides on is recomputed from the hash-chained events.
+   * The incident as its events say it is. The row's `doc` is a cache for SQL queries and speed: it is
+   * used only when the newest event's hash recomputes, the row's head is that event, and the digest
+   * that event carries is the digest of the cached record; otherwise the events are folded again.
    */
   getIncident(id: string): Incident | undefined {
-    const row = this.db.prepare(`SELECT id FROM incidents WHERE id = ?`).get(id) as { id: string } | undefined;
-    return row ? this.derive(row.id) : undefined;
+    return this.record(id);
   }
 
-  /** Open incidents (or all with `all`), newest first; state and order come from the events too. */
+  /** Open incidents (or all with `all`), newest first; state and order as the events say. */
   listIncidents(opts: { all?: boolean } = {}): Incident[] {
-    const ids = this.db.prepare(`SELECT id FROM incidents`).all() as { id: string }[];
+    const rows = this.sql(`${CACHED_SQL} ORDER BY i.declared_at DESC, i.id DESC`).all() as CachedRow[];
     const out: Incident[] = [];
-    for (const { id } of ids) {
-      const incident = this.derive(id);
+    for (const row of rows) {
+      const incident = this.trusted(row) ?? this.derive(row.id);
       if (incident && (opts.all || incident.state !== 'resolved')) out.push(incident);
     }
     return out.sort((a, b) => (a.declaredAt === b.declaredAt ? (a.id < b.id ? 1 : -1) : a.declaredAt < b.declaredAt ? 1 : -1));
   }
 
+  private record(id: string): Incident | undefined {
+    const row = this.sql(`${CACHED_SQL} WHERE i.id = ?`).get(id) as CachedRow | undefined;
+    if (!row) return undefined;
+    return this.trusted(row) ?? this.derive(id);
+  }
+
+  /** The cached record when the chain vouches for it, else undefined. */
+  private trusted(row: CachedRow): Incident | undefined {
+    if (row.seq === null || row.state_sha256 === null) return undefined;
+    if (row.seq !== row.head_seq || row.hash !== row.head_hash) return undefined;
+    if (eventHash(row.prev_hash, { ...row, seq: row.seq, incident_id: row.id }) !== row.hash) return undefined;
+    let doc: Incident;
+    try {
+      doc = JSON.parse(row.doc) as Incident;
+    } catch {
+      return undefined;
+    }
+    if (recordDigest(doc) !== row.state_sha256) return undefined;
+    if (doc.state !== row.state || doc.severity !== row.severity || doc.declaredAt !== row.declared_at || (doc.resolvedAt ?? null) !== row.resolved_at) return undefined;
+    return doc;
+  }
+
   /** Folds an incident's events into its record, streaming (no array of events is built). */
   private derive(id: string): Incident | undefined {
     let incident: Incident | undefined;
-    const stmt = this.db.prepare(`SELECT incident_id, at, type, actor, data FROM events WHERE incident_id = ? ORDER BY seq`);
+    const stmt = this.sql(`SELECT incident_id, at, type, actor, data FROM events WHERE incident_id = ? ORDER BY seq`);
     for (const row of stmt.iterate(id) as IterableIterator<Pick<EventRow, 'incident_id' | 'at' | 'type' | 'actor' | 'data'>>) {
       const event = { incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data) };
       // A chain that does not start with its declaration is for --verify to report; skip, don't crash.
@@ -281,14 +323,14 @@ export class Store {
 
   /** The newest event of an incident's chain, or undefined for an unknown incident. */
   head(incidentId: string): ChainHead | undefined {
-    const row = this.db.prepare(`SELECT seq, hash, at FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`).get(incidentId) as
+    const row = this.sql(`SELECT seq, hash, at FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`).get(incidentId) as
       | { seq: number; hash: string; at: string }
       | undefined;
     return row ? { incidentId, seq: row.seq, hash: row.hash, at: row.at } : undefined;
   }
 
   events(incidentId: string): TimelineEvent[] {
-    const rows = this.db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(incidentId) as EventRow[];
+    const rows = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(incidentId) as EventRow[];
     return rows.map((r) => toEvent(r));
   }
 
@@ -297,11 +339,11 @@ export class Store {
     const cols = `id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash`;
     const incidents = (
       incidentId
-        ? this.db.prepare(`SELECT ${cols} FROM incidents WHERE id = ?`).all(incidentId)
-        : this.db.prepare(`SELECT ${cols} FROM incidents ORDER BY id`).all()
+        ? this.sql(`SELECT ${cols} FROM incidents WHERE id = ?`).all(incidentId)
+        : this.sql(`SELECT ${cols} FROM incidents ORDER BY id`).all()
     ) as IncidentRow[];
     const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
-    const stmt = this.db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`);
+    const stmt = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`);
     const intact = new Set<string>();
     for (const inc of incidents) {
       let prev = GENESIS_HASH;
@@ -342,8 +384,7 @@ export class Store {
     for (const a of anchors) result.anchors.push(this.checkAnchor(a, intact, incidentId));
     for (const a of result.anchors) if (!a.ok) result.problems.push({ incidentId: a.incidentId ?? incidentId ?? '?', seq: a.seq, reason: a.reason });
     // Events whose incident row is gone are orphans: the chain cannot vouch for them.
-    const orphans = this.db
-      .prepare(`SELECT e.seq, e.incident_id FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE i.id IS NULL ${incidentId ? 'AND e.incident_id = ?' : ''} LIMIT 20`)
+    const orphans = this.sql(`SELECT e.seq, e.incident_id FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE i.id IS NULL ${incidentId ? 'AND e.incident_id = ?' : ''} LIMIT 20`)
       .all(...(incidentId ? [incidentId] : [])) as { seq: number; incident_id: string }[];
     for (const o of orphans) result.problems.push({ incidentId: o.incident_id, seq: o.seq, reason: 'event belongs to no known incident' });
     result.ok = result.problems.length === 0;
@@ -356,8 +397,8 @@ export class Store {
    */
   private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): AnchorResult {
     const base = { seq: anchor.seq, hash: anchor.hash };
-    const row = this.db.prepare(`SELECT incident_id, hash FROM events WHERE seq = ?`).get(anchor.seq) as { incident_id: string; hash: string } | undefined;
-    const byHash = this.db.prepare(`SELECT incident_id, seq FROM events WHERE hash = ?`).get(anchor.hash) as { incident_id: string; seq: number } | undefined;
+    const row = this.sql(`SELECT incident_id, hash FROM events WHERE seq = ?`).get(anchor.seq) as { incident_id: string; hash: string } | undefined;
+    const byHash = this.sql(`SELECT incident_id, seq FROM events WHERE hash = ?`).get(anchor.hash) as { incident_id: string; seq: number } | undefined;
     if (!row) {
       const where = byHash ? ` (that hash is now event ${byHash.seq})` : '';
       return { ...base, incidentId: byHash?.incident_id, ok: false, reason: `the anchored head ${formatHead(anchor)} is no longer in the store${where}: events up to it were removed, or its incident was deleted` };
@@ -369,10 +410,10 @@ export class Store {
       return { ...base, incidentId: row.incident_id, ok: false, reason: `the anchored head belongs to ${row.incident_id}, not ${incidentId}` };
     }
     if (!intact.has(row.incident_id)) {
-      const known = this.db.prepare(`SELECT 1 FROM incidents WHERE id = ?`).get(row.incident_id);
+      const known = this.sql(`SELECT 1 FROM incidents WHERE id = ?`).get(row.incident_id);
       return { ...base, incidentId: row.incident_id, ok: false, reason: known ? `the chain of ${row.incident_id} holds the anchored head but does not verify` : `the anchored head's incident ${row.incident_id} was deleted` };
     }
-    const { later } = this.db.prepare(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(row.incident_id, anchor.seq) as { later: number };
+    const { later } = this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(row.incident_id, anchor.seq) as { later: number };
     return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
   }
 }

@@ -95,6 +95,33 @@ describe('the incident record is derived from its events', () => {
   });
 });
 
+describe('a store written before events carried the record digest', () => {
+  it('upgrades in place: old events verify, new ones chain on, and the record is folded from both', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const db = join(home, 'ir.db');
+      const { default: Database } = await import('better-sqlite3');
+      const { MIGRATIONS } = await import(join(ROOT, 'dist', 'store', 'migrations.js'));
+      const { eventHash, GENESIS_HASH } = await import(join(ROOT, 'dist', 'store', 'store.js'));
+      const { canonicalJson } = await import(join(ROOT, 'dist', 'store', 'canonical.js'));
+      const old = new Database(db);
+      for (const m of MIGRATIONS.slice(0, 3)) old.exec(m);
+      old.pragma('user_version = 3');
+      const row = { seq: 1, incident_id: 'INC-20261101-001', at: '2026-11-01T02:00:00.000Z', type: 'incident.declared', actor: 'old-ir', data: canonicalJson({ title: 'From schema 3', severity: 'SEV-2' }) };
+      const hash = eventHash(GENESIS_HASH, row);
+      old.prepare(`INSERT INTO incidents VALUES (?, 'investigating', 'SEV-2', ?, NULL, '{}', 1, ?)`).run(row.incident_id, row.at, hash);
+      old.prepare(`INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, GENESIS_HASH, hash);
+      old.close();
+      expect(ir(home, ['note', 'after the upgrade']).code).toBe(0);
+      expect(ir(home, ['severity', 'SEV-1', '--reason', 'worse']).code).toBe(0);
+      expect(ir(home, ['timeline', '--verify']).code).toBe(0);
+      expect(json<{ title: string; severity: string }>(ir(home, ['show', '--json']))).toMatchObject({ title: 'From schema 3', severity: 'SEV-1' });
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('an anchored chain head', () => {
   let home: string;
   let cleanup: () => void;

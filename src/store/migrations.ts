@@ -95,7 +95,12 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER evidence_files_append_only_delete BEFORE DELETE ON evidence_files
   BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
   `,
-  // evidence: each evidence file as it is opened, before a byte is written. A collection killed
+  // 4: each event carries the digest of the incident record it produces (inside its hash), so the cached
+  // record can be checked against the chain without refolding every event.
+  `
+  ALTER TABLE events ADD COLUMN state_sha256 TEXT;
+  `,
+  // 5: each evidence file as it is opened, before a byte is written. A collection killed
   // half-way (kill -9, power loss) then still knows its files: they are partial, not unexpected.
   `
   CREATE TABLE evidence_files_opened (

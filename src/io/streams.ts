@@ -19,7 +19,53 @@ export interface IO {
 }
 
 export function processIO(): IO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return { stdout: guarded(process.stdout, 'stdout'), stderr: guarded(process.stderr, 'stderr'), stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+type Which = 'stdout' | 'stderr';
+const closed = new Set<Which>();
+let takeover: ((which: Which) => void) | undefined;
+
+/**
+ * `ir … | head -1` closes the pipe early. By default that is the reader's choice and ir ends
+ * quietly (exit 0, no trace). A command with a record to finish (a runbook run) takes over with
+ * onOutputClosed and ends itself once the record is complete; writes to the closed stream are
+ * dropped meanwhile, since every one of them would fail again.
+ */
+export function watchOutputPipes(): void {
+  for (const [stream, which] of [
+    [process.stdout, 'stdout'],
+    [process.stderr, 'stderr'],
+  ] as const) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      const first = !closed.has(which);
+      closed.add(which);
+      if (!takeover) process.exit(0);
+      if (first) takeover(which);
+    });
+  }
+}
+
+/** While registered, a closed stdout/stderr calls fn (once per stream) instead of ending ir; returns the release. */
+export function onOutputClosed(fn: (which: Which) => void): () => void {
+  takeover = fn;
+  return () => {
+    if (takeover === fn) takeover = undefined;
+  };
+}
+
+/** Writes go to the real stream until its reader has gone. */
+function guarded(stream: NodeJS.WriteStream, which: Which): OutStream {
+  return {
+    write: (chunk) => (closed.has(which) ? false : stream.write(chunk)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
 }
 
 /** Colour is decided once: off for --no-color, NO_COLOR, TERM=dumb, --json or a stdout that is not a terminal. */

@@ -480,8 +480,9 @@ export class RunbookEngine {
     };
     if (outcome.spawnError) data.error = outcome.spawnError;
     if (outcome.saveError) {
-      data.error = data.save_error = outcome.saveError;
-      io.err(s.red(`  ✘ ${outcome.saveError} · ${outcome.bytes} bytes kept, sha256 ${outcome.sha256.slice(0, 12)}`));
+      data.save_error = outcome.saveError;
+      // The cause is the command's one error line; this line says what was kept.
+      io.err(s.red(`  ✘ stopped: its output could not be saved in full · ${outcome.bytes} bytes kept, sha256 ${outcome.sha256.slice(0, 12)}`));
       return { outcome: 'failed', data: { ...data, reason: outcome.saveError } };
     }
     if (outcome.aborted) return { outcome: 'interrupted', data };

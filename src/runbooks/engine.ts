@@ -45,6 +45,8 @@ export interface EngineDeps {
   outputDir: (incidentId: string, runId: string) => string;
   /** Aborted on Ctrl-C, SIGTERM or SIGHUP, or when stdout's reader goes away; its reason is a StopReason. */
   signal: AbortSignal;
+  /** Gives back the space kept aside for the record, when a step's output has filled the disk. */
+  onDiskFull?: () => void;
 }
 
 /** Why a run was told to stop (the abort reason of EngineDeps.signal). */
@@ -202,6 +204,8 @@ export class RunbookEngine {
         this.stop(index, step, true);
       }
       if (result.data.save_error) {
+        // The disk the output filled may be the one ir.db is on: free the reserve so the record fits.
+        this.deps.onDiskFull?.();
         this.counts.failed++;
         this.recordStep(phase, step, result);
         const why = String(result.data.save_error);

@@ -307,10 +307,14 @@ describe.skipIf(canMount !== undefined)(`a full disk while a step's output is sa
   let cleanup: () => void;
   const mounts: string[] = [];
   beforeAll(() => ({ home, cleanup } = tempHome()));
-  afterEach(() => {
+  const unmount = () => {
     while (mounts.length) spawnSync('umount', ['-l', mounts.pop()!]);
+  };
+  afterEach(unmount);
+  afterAll(() => {
+    unmount();
+    cleanup();
   });
-  afterAll(() => cleanup());
 
   it('one line naming the file; what was written is kept and hashed; the step recorded with the error; the run interrupted, exit 1', () => {
     const id = declare(home, 'disk full');
@@ -341,5 +345,24 @@ describe.skipIf(canMount !== undefined)(`a full disk while a step's output is sa
     expect(String(last.data.reason)).toMatch(/^disk full writing/);
     expect(sql(home, `SELECT status, next_index FROM runbook_runs WHERE incident_id = '${id}'`)).toBe('interrupted|0');
     expect(ir(home, ['timeline', id, '--verify']).code).toBe(0);
+  });
+
+  it('with ir.db on the same full disk, the record still fits (the reserve beside ir.db is given back): step, interruption, run state', () => {
+    const whole = join(home, 'whole');
+    expect(mountTmpfs(whole, '2m')).toBeUndefined();
+    mounts.push(whole);
+    const id = declare(whole, 'everything full');
+    const tail = `3000.${process.pid}4`;
+    const run = spawnSync(process.execPath, [BIN, 'runbook', 'big-output', '--yes', '--var', `secs=${tail}`, '--incident', id, ...rb], { env: irEnv(whole), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^ir: disk full writing .*01-flood\.log: no space left on device; run RUN-\S+ interrupted at step "flood"/m);
+    expect(run.stderr).not.toMatch(/internal error|database or disk is full|\n\s+at /);
+    expect(processesWith(tail)).toEqual([]);
+    const step = steps(whole, id)[0];
+    expect(step).toMatchObject({ step: 'flood', outcome: 'failed' });
+    expect(step.sha256).toBe(sha256(String(step.output_file)));
+    expect(events(whole, id).at(-1)).toMatchObject({ type: 'runbook.interrupted', data: { step: 'flood' } });
+    expect(sql(whole, `SELECT status FROM runbook_runs WHERE incident_id = '${id}'`)).toBe('interrupted');
+    expect(ir(whole, ['timeline', id, '--verify']).code).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 // `ir runbook ID` / `ir runbook run ID` / `ir runbook resume`: follow a runbook step by step.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -151,6 +151,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
     }
 
     const values = await resolveVariables(runbook, flags, ctx, prompter, resume?.vars);
+    const reserve = keepReserve(join(ctx.home, RESERVE_FILE));
     const { RunbookEngine } = await import('../../runbooks/engine.js');
     const { runner } = await import('../../exec/runner.js');
     const engine = new RunbookEngine(
@@ -162,6 +163,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
         actor: ctx.actor(),
         prompter,
         signal: controller.signal,
+        onDiskFull: () => reserve.release(),
         outputDir: (incidentId, runId) => join(ctx.incidentDir(incidentId), 'runbooks', runId),
         io: {
           // With --json, stdout carries only the summary document; the walk-through goes to stderr.
@@ -187,6 +189,42 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
     release();
     for (const sig of signals) process.off(sig, onSignal);
   }
+}
+
+/** Space kept next to ir.db for the record of a step whose output filled the disk. */
+const RESERVE_FILE = 'space-reserve';
+const RESERVE_BYTES = 1024 * 1024;
+
+/**
+ * A step's output can fill the disk ir.db lives on, and then the step, the interruption and the
+ * run's state could not be recorded at all. A megabyte written (not sparse) beside the database
+ * before the run is given back at that moment; SQLite needs far less to record the outcome.
+ */
+function keepReserve(path: string): { release(): void } {
+  const release = () => {
+    try {
+      unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  };
+  try {
+    if (statSync(path).size === RESERVE_BYTES) return { release };
+  } catch {
+    /* not there yet */
+  }
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w', 0o600);
+    const zeros = Buffer.alloc(64 * 1024);
+    for (let n = 0; n < RESERVE_BYTES; n += zeros.length) writeSync(fd, zeros);
+  } catch {
+    // No room even for the reserve: the run goes on without it, as it would have before.
+    release();
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return { release };
 }
 
 /** The ir that owns this run is alive on this machine (a second ir must not run it too). */

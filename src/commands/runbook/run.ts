@@ -281,7 +281,12 @@ async function settleStepProcesses(a: {
     try {
       await waitUntilGone(proc, a.signal);
     } catch {
-      throw new CancelledError(`stopped waiting for pid ${proc.pid}; it keeps running, and nothing was started`);
+      const message = `stopped waiting for pid ${proc.pid}; it keeps running, and nothing was started`;
+      if ((a.signal.reason as Partial<StopReason> | undefined)?.outputClosed) {
+        const { OutputClosedError } = await import('../../runbooks/engine.js');
+        throw new OutputClosedError(message);
+      }
+      throw new CancelledError(message);
     }
     const { recordEndedOutside } = await import('../../runbooks/engine.js');
     const store = await ctx.store();

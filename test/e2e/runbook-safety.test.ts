@@ -64,6 +64,11 @@ async function killIrDuringLongStep(home: string, id: string, dir: string): Prom
   return orphans[0];
 }
 
+/** Ends whatever still carries one of the markers (a failing run may have left a step behind). */
+function killMarked(markers: string[]): void {
+  for (const m of markers) for (const pid of processesWith(m)) killGroup(pid);
+}
+
 function killGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL');
@@ -220,7 +225,10 @@ describe('a closed stdout (ir runbook … --yes | head -1)', () => {
   let home: string;
   let cleanup: () => void;
   beforeAll(() => ({ home, cleanup } = tempHome()));
-  afterAll(() => cleanup());
+  afterAll(() => {
+    killMarked([`3000.${process.pid}1`, `3000.${process.pid}2`]);
+    cleanup();
+  });
 
   /** Runs `script` with bash; returns its output and the exit status ir had inside the pipeline. */
   function pipeline(script: string): { irStatus: number; stdout: string; stderr: string } {
@@ -312,6 +320,7 @@ describe.skipIf(canMount !== undefined)(`a full disk while a step's output is sa
   };
   afterEach(unmount);
   afterAll(() => {
+    killMarked([`3000.${process.pid}3`, `3000.${process.pid}4`]);
     unmount();
     cleanup();
   });

@@ -24,20 +24,25 @@ const declare = (home: string, title: string) => json<{ id: string }>(ir(home, [
 const sql = (home: string, query: string) => execFileSync('sqlite3', [join(home, 'ir.db'), query], { encoding: 'utf8' }).trim();
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-/** Pids of live (not zombie) processes whose command line contains marker. */
+/**
+ * Live (not zombie) processes whose command line contains marker, leaving out those whose parent
+ * carries it too: a shell's child between fork and exec shows its parent's command line, and is
+ * not a second copy of anything.
+ */
 function processesWith(marker: string): number[] {
-  const out: number[] = [];
+  const found = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0])) continue;
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) out.push(Number(name));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (/^[ZX]$/.test(fields[0])) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) found.set(Number(name), Number(fields[1]));
     } catch {
       /* exited meanwhile */
     }
   }
-  return out;
+  return [...found].filter(([, ppid]) => !found.has(ppid)).map(([pid]) => pid);
 }
 
 async function until(what: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {

@@ -71,7 +71,16 @@ async function killIrDuringLongStep(home: string, id: string, dir: string): Prom
 
 /** Ends whatever still carries one of the markers (a failing run may have left a step behind). */
 function killMarked(markers: string[]): void {
-  for (const m of markers) for (const pid of processesWith(m)) killGroup(pid);
+  for (const m of markers) {
+    for (const pid of processesWith(m)) {
+      killGroup(pid);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
 }
 
 function killGroup(pid: number): void {
@@ -89,6 +98,8 @@ describe('kill -9 of ir while a step runs: the step is never run twice', () => {
   beforeAll(() => ({ home, cleanup } = tempHome()));
   afterAll(() => {
     for (const pid of orphans) killGroup(pid);
+    // Steps a failing test did not get to count (every scratch directory is under the home).
+    killMarked([home]);
     cleanup();
   });
 
@@ -180,7 +191,7 @@ describe('kill -9 of ir while a step runs: the step is never run twice', () => {
     killGroup(pid);
     await until('the orphan to end', () => processesWith(dir).length === 0);
     // A live, unrelated process now answers to the recorded pid; its start time differs.
-    const stranger = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const stranger = spawn('sleep', ['600'], { stdio: 'ignore', detached: true });
     orphans.push(stranger.pid!);
     sql(home, `UPDATE runbook_runs SET step_pid = ${stranger.pid} WHERE incident_id = '${id}'`);
     writeFileSync(marker, 'go');
@@ -194,7 +205,10 @@ describe('kill -9 of ir while a step runs: the step is never run twice', () => {
 describe.skipIf(!haveTmux())('kill -9 of ir while a step runs, resumed at a terminal', () => {
   const term = terminalSuite();
   const orphans: number[] = [];
-  afterAll(() => orphans.forEach(killGroup));
+  afterAll(() => {
+    orphans.forEach(killGroup);
+    killMarked([join(term.home, 'tty')]);
+  });
 
   it('offers to wait or stop; stop exits 130 and starts nothing; wait records the step and goes on', async () => {
     const id = declare(term.home, 'orphan at a terminal');

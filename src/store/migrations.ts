@@ -95,7 +95,12 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER evidence_files_append_only_delete BEFORE DELETE ON evidence_files
   BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
   `,
-  // 4: the process of the step in flight, so a resume after ir was killed can tell whether that
+  // 4: each event carries the digest of the incident record it produces (inside its hash), so the cached
+  // record can be checked against the chain without refolding every event.
+  `
+  ALTER TABLE events ADD COLUMN state_sha256 TEXT;
+  `,
+  // 5: the process of the step in flight, so a resume after ir was killed can tell whether that
   // step still runs (its pid, and its start time so a reused pid is not mistaken for it) and never
   // starts it a second time beside itself.
   `

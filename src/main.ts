@@ -2,6 +2,7 @@
 
 import { Context, type ContextParts } from './context.js';
 import { EXIT, IrError, UserError, systemError } from './errors.js';
+import { watchOutputPipes } from './io/streams.js';
 import { version } from './version.js';
 
 export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
@@ -10,15 +11,8 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
     (parts.io?.stdout ?? process.stdout).write(`${version()}\n`);
     return EXIT.OK;
   }
-  if (!parts.io) {
-    // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
-    for (const stream of [process.stdout, process.stderr]) {
-      stream.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EPIPE') process.exit(0);
-        throw err;
-      });
-    }
-  }
+  // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
+  if (!parts.io) watchOutputPipes();
   const ctx = new Context(parts);
   try {
     const { buildProgram } = await import('./cli/program.js');

@@ -7,11 +7,11 @@
 // a small reserve file beside the database is given back when the store's own disk fills, so the
 // end of the collection can still be written there.
 
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Clock } from '../context.js';
 import type { Store } from '../store/store.js';
+import { diskFullCode, takeReserve } from '../store/reserve.js';
 import { EvidenceStore } from '../store/evidence.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, manifestFiles, writeManifest, type Manifest } from './manifest.js';
 import { runCollectors, type SchedulerEvents } from './scheduler.js';
@@ -49,41 +49,6 @@ export interface CollectResult {
 
 /** Room kept beside the database for recording the end of a collection when the disk fills. */
 const RESERVE_BYTES = 2 * 1024 * 1024;
-const RESERVE_PREFIX = '.ir-reserve-';
-
-const storeFull = (err: unknown): string | undefined => {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT' ? code : undefined;
-};
-
-/**
- * Writes the reserve (random bytes, so a compressing filesystem cannot shrink it) and removes
- * reserves that a killed collection left behind. No reserve when the disk is already full.
- */
-function takeReserve(store: Store, evidence: EvidenceStore, id: string): string | undefined {
-  const dir = dirname(store.path);
-  for (const name of readdirSync(dir).filter((n) => n.startsWith(RESERVE_PREFIX))) {
-    const owner = evidence.get(name.slice(RESERVE_PREFIX.length));
-    if (!owner || owner.status !== 'running' || !owner.pid || owner.pid === process.pid || !alive(owner.pid)) rmSync(join(dir, name), { force: true });
-  }
-  const path = join(dir, `${RESERVE_PREFIX}${id}`);
-  try {
-    writeFileSync(path, randomBytes(RESERVE_BYTES), { flag: 'wx', mode: 0o600 });
-    return path;
-  } catch {
-    rmSync(path, { force: true });
-    return undefined;
-  }
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Creates a directory and its missing parents 0700, and tightens ones ir owns that exist. */
 export function privateDir(path: string, tighten: string[] = []): void {
@@ -143,18 +108,16 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
   const onOuter = () => stop.abort(input.signal!.reason);
   if (input.signal?.aborted) onOuter();
   else input.signal?.addEventListener('abort', onOuter, { once: true });
-  let reserve = takeReserve(store, evidence, record.id);
+  const reserve = takeReserve(dirname(store.path), RESERVE_BYTES);
   /** A store write; on a full disk, stop collecting, give back the reserve and try once more. */
   const room = <T>(write: () => T): T => {
     try {
       return write();
     } catch (err) {
-      const code = storeFull(err);
+      const code = diskFullCode(err);
       if (!code) throw err;
       if (!stop.signal.aborted) stop.abort(new Error(`interrupted: the disk holding the store is full (${code})`));
-      if (!reserve) throw err;
-      rmSync(reserve, { force: true });
-      reserve = undefined;
+      if (!reserve.release()) throw err;
       return write();
     }
   };
@@ -162,7 +125,7 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
     return await collectInto(store, evidence, input, events, { record, dir, startedAt, collectedBy, stop: stop.signal, room });
   } finally {
     input.signal?.removeEventListener('abort', onOuter);
-    if (reserve) rmSync(reserve, { force: true });
+    reserve.release();
   }
 }
 

@@ -2,7 +2,7 @@
 // away (EPIPE, EIO). Each becomes an abort with a reason instead of the default death, so the
 // collectors' process groups are ended, their files kept and hashed, and the collection recorded.
 
-import type { IO } from '../io/streams.js';
+import { onOutputClosed, type IO } from '../io/streams.js';
 
 export interface Interruption {
   /** For the records: "interrupted by SIGTERM", "interrupted: output closed (EPIPE)". */
@@ -26,11 +26,11 @@ export interface InterruptWatch {
 
 /**
  * Turns the signals and stream errors that would end ir into `onInterrupt`, once (later ones are
- * ignored while the record is finished). Stream errors are caught only on the process's own
- * streams: while watching, the usual "EPIPE means exit now" handler is set aside, since exiting
- * now would leave the collectors running and the collection unrecorded.
+ * ignored while the record is finished). While watching, a closed output no longer means "exit
+ * now" (io/streams.ts), since exiting now would leave the collectors running and the collection
+ * unrecorded.
  */
-export function watchInterruptions(io: IO, onInterrupt: (i: Interruption) => void): InterruptWatch {
+export function watchInterruptions(_io: IO, onInterrupt: (i: Interruption) => void): InterruptWatch {
   let interruption: Interruption | undefined;
   const closed = new Set<'stdout' | 'stderr'>();
   const fire = (i: Interruption) => {
@@ -43,21 +43,12 @@ export function watchInterruptions(io: IO, onInterrupt: (i: Interruption) => voi
     process.on(sig, h);
     return [sig, h] as const;
   });
-  const guarded: { stream: NodeJS.WriteStream; name: 'stdout' | 'stderr'; saved: ((...a: unknown[]) => void)[]; h: (err: NodeJS.ErrnoException) => void }[] = [];
-  for (const [name, stream] of [
-    ['stdout', process.stdout],
-    ['stderr', process.stderr],
-  ] as const) {
-    if ((io[name] as unknown) !== stream) continue;
-    const saved = stream.listeners('error') as ((...a: unknown[]) => void)[];
-    stream.removeAllListeners('error');
-    const h = (err: NodeJS.ErrnoException) => {
-      closed.add(name);
-      fire({ reason: `interrupted: ${name} closed (${err.code ?? err.message})`, exitCode: EXIT_SIGPIPE, closed: name });
-    };
-    stream.on('error', h);
-    guarded.push({ stream, name, saved, h });
-  }
+  // A closed stdout/stderr (EPIPE, or EIO from a vanished terminal) is taken over from the default
+  // "exit quietly" for as long as the collection runs.
+  const release = onOutputClosed((name, code) => {
+    closed.add(name);
+    fire({ reason: `interrupted: ${name} closed (${code})`, exitCode: EXIT_SIGPIPE, closed: name });
+  });
   return {
     get interruption() {
       return interruption;
@@ -65,12 +56,7 @@ export function watchInterruptions(io: IO, onInterrupt: (i: Interruption) => voi
     closed,
     dispose() {
       for (const [sig, h] of handlers) process.removeListener(sig, h);
-      for (const g of guarded) {
-        // A stream that already failed stays quietly failed: nothing more will be written to it.
-        if (closed.has(g.name)) continue;
-        g.stream.removeListener('error', g.h);
-        for (const l of g.saved) g.stream.on('error', l);
-      }
+      release();
     },
   };
 }

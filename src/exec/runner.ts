@@ -3,7 +3,7 @@
 // secrets masked before either sees them.
 
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Redactor } from './redact.js';
 
@@ -23,6 +23,8 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** How long after SIGTERM a still-running group gets SIGKILL. */
   graceMs?: number;
+  /** Told the pid (also the process group) as soon as the program has started. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunOutcome {
@@ -38,6 +40,11 @@ export interface RunOutcome {
   /** Masked combined output, up to the capture limit, for `expect` checks. */
   output: string;
   truncated: boolean;
+  /**
+   * The output could not be saved (a full disk): one line naming the file. The program was stopped,
+   * and bytes/sha256 describe what is on disk, not what it printed.
+   */
+  saveError?: string;
 }
 
 const CAPTURE_LIMIT = 8 * 1024 * 1024;
@@ -57,21 +64,40 @@ export async function runCommand(spec: RunSpec): Promise<RunOutcome> {
   let output = '';
   let truncated = false;
   let file: ReturnType<typeof createWriteStream> | undefined;
+  let saveError: string | undefined;
   if (spec.outputFile) {
-    mkdirSync(dirname(spec.outputFile), { recursive: true, mode: 0o700 });
-    file = createWriteStream(spec.outputFile, { mode: 0o600, flags: 'w' });
+    try {
+      mkdirSync(dirname(spec.outputFile), { recursive: true, mode: 0o700 });
+      // Opened before the program starts: a step whose output cannot be kept is not run at all.
+      file = createWriteStream(spec.outputFile, { fd: openSync(spec.outputFile, 'w', 0o600) });
+    } catch (err) {
+      return notStarted(saveFailure(spec.outputFile, err));
+    }
   }
+  let terminate = () => {};
+  file?.on('error', (err) => {
+    if (saveError) return;
+    saveError = saveFailure(spec.outputFile!, err);
+    // Output that cannot be kept is output nobody can review later: stop the step rather than let
+    // it run on unrecorded.
+    terminate();
+  });
   const emit = (text: string, stream: 'stdout' | 'stderr') => {
     if (!text) return;
     const buf = Buffer.from(text, 'utf8');
     bytes += buf.length;
     hash.update(buf);
-    file?.write(buf);
+    if (!saveError) file?.write(buf);
     if (output.length < CAPTURE_LIMIT) output += text;
     else truncated = true;
     spec.onOutput?.(text, stream);
   };
 
+  // Told to stop before it started (a signal, or stdout closed while the step was announced).
+  if (spec.signal?.aborted) {
+    file?.destroy();
+    return { ...notStarted(undefined), aborted: true };
+  }
   const started = Date.now();
   let timedOut = false;
   let aborted = false;
@@ -95,8 +121,10 @@ export async function runCommand(spec: RunSpec): Promise<RunOutcome> {
       /* already gone */
     }
   };
+  if (child.pid !== undefined) spec.onSpawn?.(child.pid);
   let killTimer: NodeJS.Timeout | undefined;
-  const terminate = () => {
+  terminate = () => {
+    if (killTimer) return;
     killGroup('SIGTERM');
     killTimer = setTimeout(() => killGroup('SIGKILL'), spec.graceMs ?? 2000);
     killTimer.unref();
@@ -110,6 +138,7 @@ export async function runCommand(spec: RunSpec): Promise<RunOutcome> {
     terminate();
   };
   spec.signal?.addEventListener('abort', onAbort, { once: true });
+  if (spec.signal?.aborted) onAbort();
 
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
@@ -120,11 +149,21 @@ export async function runCommand(spec: RunSpec): Promise<RunOutcome> {
   clearTimeout(timer);
   spec.signal?.removeEventListener('abort', onAbort);
   // The group may outlive its leader (a backgrounded grandchild); make sure nothing is left running.
-  if (timedOut || aborted) killGroup('SIGKILL');
+  if (timedOut || aborted || saveError) killGroup('SIGKILL');
   if (killTimer) clearTimeout(killTimer);
   emit(masks.stdout.flush(), 'stdout');
   emit(masks.stderr.flush(), 'stderr');
-  if (file) await new Promise<void>((res, rej) => file!.end((err?: Error | null) => (err ? rej(err) : res())));
+  if (file) {
+    await new Promise<void>((res) =>
+      file!.end((err?: Error | null) => {
+        if (err && !saveError) saveError = saveFailure(spec.outputFile!, err);
+        res();
+      }),
+    );
+  }
+  let saved = { bytes, sha256: hash.digest('hex') };
+  // Part of a chunk may have reached the disk before it filled: describe the file as it is.
+  if (saveError && spec.outputFile) saved = await hashFile(spec.outputFile);
 
   const r = result as unknown as { exitCode?: number; signal?: string; failed: boolean; code?: string; originalMessage?: string; shortMessage?: string };
   const spawnFailed = r.exitCode === undefined && !r.signal && r.failed;
@@ -135,9 +174,36 @@ export async function runCommand(spec: RunSpec): Promise<RunOutcome> {
     aborted,
     spawnError: spawnFailed ? redactor.mask(r.code === 'ENOENT' ? `${spec.argv[0]}: command not found` : r.originalMessage ?? r.shortMessage ?? 'could not start') : undefined,
     durationMs: Date.now() - started,
-    bytes,
-    sha256: hash.digest('hex'),
+    bytes: saved.bytes,
+    sha256: saved.sha256,
     output,
     truncated,
+    ...(saveError ? { saveError } : {}),
   };
+}
+
+/** One line for a failed save; a full disk says so in words a tired responder reads at once. */
+function saveFailure(file: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC') return `disk full writing ${file}: no space left on device`;
+  if (e.code === 'EDQUOT') return `disk quota exceeded writing ${file}`;
+  return `could not write ${file}: ${e.code ?? e.message}`;
+}
+
+function notStarted(saveError: string | undefined): RunOutcome {
+  return { exitCode: null, signal: null, timedOut: false, aborted: false, durationMs: 0, bytes: 0, sha256: createHash('sha256').digest('hex'), output: '', truncated: false, ...(saveError ? { saveError } : {}) };
+}
+
+async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      bytes += (chunk as Buffer).length;
+      hash.update(chunk as Buffer);
+    }
+  } catch {
+    /* unreadable: what was read so far is what can be vouched for */
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }

@@ -19,7 +19,58 @@ export interface IO {
 }
 
 export function processIO(): IO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return { stdout: guarded(process.stdout, 'stdout'), stderr: guarded(process.stderr, 'stderr'), stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+type Which = 'stdout' | 'stderr';
+const closed = new Set<Which>();
+let takeover: ((which: Which, code: string) => void) | undefined;
+const closedBy = new Map<Which, string>();
+
+/**
+ * `ir … | head -1` closes the pipe early. By default that is the reader's choice and ir ends
+ * quietly (exit 0, no trace). A command with a record to finish (a runbook run) takes over with
+ * onOutputClosed and ends itself once the record is complete; writes to the closed stream are
+ * dropped meanwhile, since every one of them would fail again.
+ */
+export function watchOutputPipes(): void {
+  for (const [stream, which] of [
+    [process.stdout, 'stdout'],
+    [process.stderr, 'stderr'],
+  ] as const) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      // EIO: the terminal went away (a closed SSH session) — the same loss of a reader as a pipe.
+      if (err.code !== 'EPIPE' && err.code !== 'EIO' && err.code !== 'ECONNRESET') throw err;
+      const first = !closed.has(which);
+      closed.add(which);
+      if (first) closedBy.set(which, err.code);
+      if (!takeover) process.exit(0);
+      if (first) takeover(which, err.code);
+    });
+  }
+}
+
+/** While registered, a closed stdout/stderr calls fn (once per stream) instead of ending ir; returns the release. */
+export function onOutputClosed(fn: (which: Which, code: string) => void): () => void {
+  // A stream that closed before the takeover began still has to be answered for.
+  for (const which of closed) queueMicrotask(() => takeover === fn && fn(which, closedBy.get(which) ?? 'EPIPE'));
+  takeover = fn;
+  return () => {
+    if (takeover === fn) takeover = undefined;
+  };
+}
+
+/** Writes go to the real stream until its reader has gone. */
+function guarded(stream: NodeJS.WriteStream, which: Which): OutStream {
+  return {
+    write: (chunk) => (closed.has(which) ? false : stream.write(chunk)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
 }
 
 /** Colour is decided once: off for --no-color, NO_COLOR, TERM=dumb, --json or a stdout that is not a terminal. */

@@ -2,16 +2,18 @@
 // result, saves the output, follows on_failure, and records every outcome in the timeline. The run's
 // position is saved around every step so a crash, a closed SSH session or Ctrl-C can resume.
 
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { Clock } from '../context.js';
-import { CancelledError } from '../errors.js';
+import { CancelledError, IrError, OperationError } from '../errors.js';
 import type { Incident, NewEvent } from '../core/incident.js';
 import type { Prompter } from '../io/prompter.js';
 import { Redactor } from '../exec/redact.js';
 import type { Runner, RunOutcome } from '../exec/runner.js';
+import { identify } from '../exec/process.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord, RunStore } from '../store/runs.js';
 import { durationToString, formatDuration } from '../util/duration.js';
@@ -41,8 +43,26 @@ export interface EngineDeps {
   io: EngineIO;
   /** Directory for a run's saved output. */
   outputDir: (incidentId: string, runId: string) => string;
-  /** Aborted on Ctrl-C, SIGTERM or SIGHUP while a step runs. */
+  /** Aborted on Ctrl-C, SIGTERM or SIGHUP, or when stdout's reader goes away; its reason is a StopReason. */
   signal: AbortSignal;
+  /** Gives back the space kept aside for the record, when a step's output has filled the disk. */
+  onDiskFull?: () => void;
+}
+
+/** Why a run was told to stop (the abort reason of EngineDeps.signal). */
+export interface StopReason {
+  reason: string;
+  /** The reader of ir's output went away (`ir runbook … | head -1`). */
+  outputClosed: boolean;
+}
+
+/** 128 + SIGPIPE: what a shell reports for a writer whose reader went away, and what pipefail sees. */
+export const EXIT_OUTPUT_CLOSED = 141;
+
+/** The run stopped because nobody reads its output any more; the record is complete up to there. */
+export class OutputClosedError extends IrError {
+  readonly exitCode: number = EXIT_OUTPUT_CLOSED;
+  readonly kind: string = 'output-closed';
 }
 
 export interface StartOptions {
@@ -57,7 +77,7 @@ export interface StartOptions {
   resume?: RunRecord;
 }
 
-export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' | 'printed' | 'checked' | 'answered' | 'noted' | 'interrupted';
+export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' | 'printed' | 'checked' | 'answered' | 'noted' | 'interrupted' | 'unknown';
 
 export interface RunSummary {
   runId: string;
@@ -130,7 +150,7 @@ export class RunbookEngine {
       const at = this.steps[resume.nextIndex];
       events.push({ type: 'runbook.resumed', data: { run_id: resume.id, runbook: runbook.id, step: at?.id ?? null, step_number: resume.nextIndex + 1 } });
       this.record(events);
-      runs.update(resume.id, { status: 'running', pid: process.pid, host: hostname(), currentIndex: null, vars: this.savedVars(), updatedAt: startedAt.toISOString() });
+      runs.update(resume.id, { status: 'running', pid: process.pid, host: hostname(), currentIndex: null, stepProcess: null, vars: this.savedVars(), updatedAt: startedAt.toISOString() });
       this.run = { ...resume, status: 'running', currentIndex: null };
       io.err(io.style.dim(`Resuming ${resume.id} at step ${resume.nextIndex + 1} of ${this.steps.length}${at ? ` (${at.id})` : ''}.`));
     } else {
@@ -169,6 +189,7 @@ export class RunbookEngine {
         lastPhase = phase.id;
       }
       this.checkBudget(phase);
+      if (this.deps.signal.aborted) this.stop(index, step, false);
       runs.update(this.run.id, { currentIndex: index, updatedAt: this.now().toISOString() });
       let result: { outcome: StepOutcome; data: Record<string, unknown> };
       try {
@@ -178,8 +199,18 @@ export class RunbookEngine {
         throw err;
       }
       if (result.outcome === 'interrupted') {
-        this.interrupt(index, step, 'the step was stopped (Ctrl-C or a signal) while running');
-        throw new CancelledError(`stopped during step "${step.id}"; resume with \`ir runbook ${this.opts.runbook.id} --resume\``);
+        // What the step printed before it was stopped is saved and hashed: record it, then the stop.
+        this.recordStep(phase, step, result);
+        this.stop(index, step, true);
+      }
+      if (result.data.save_error) {
+        // The disk the output filled may be the one ir.db is on: free the reserve so the record fits.
+        this.deps.onDiskFull?.();
+        this.counts.failed++;
+        this.recordStep(phase, step, result);
+        const why = String(result.data.save_error);
+        this.interrupt(index, step, why);
+        throw new OperationError(`${why}; run ${this.run.id} interrupted at step "${step.id}" (free space, then: ir runbook ${this.opts.runbook.id} --resume)`);
       }
       let next = index + 1;
       if (FAILED.has(result.outcome)) {
@@ -199,14 +230,14 @@ export class RunbookEngine {
       } else {
         this.counts.skipped++;
       }
-      this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
+      this.recordStep(phase, step, result);
       // A phase whose last step ran long is over budget even if no later step of it starts.
       this.checkBudget(phase);
       if (next > index + 1) {
         const target = this.steps[next];
         io.err(io.style.yellow(`  on_failure: jumping to "${target.id}" (${this.steps.slice(index + 1, next).map((s) => s.id).join(', ')} not done)`));
       }
-      runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+      runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
       if (aborted) {
         io.err(io.style.red(`  on_failure: abort — the run stops here.`));
         break;
@@ -232,10 +263,24 @@ export class RunbookEngine {
     return { runId: this.run.id, status, ...this.counts };
   }
 
+  private recordStep(phase: Phase, step: Step, result: { outcome: StepOutcome; data: Record<string, unknown> }): void {
+    this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
+  }
+
   private interrupt(index: number, step: Step, reason: string): void {
     this.record({ type: 'runbook.interrupted', data: { run_id: this.run.id, runbook: this.opts.runbook.id, step: step.id, reason } });
-    this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+    this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
     this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ir runbook ${this.opts.runbook.id} --resume`));
+  }
+
+  /** The run was told to stop (a signal, or stdout closed): record where, and end with the matching error. */
+  private stop(index: number, step: Step, during: boolean): never {
+    const why = this.deps.signal.reason as Partial<StopReason> | undefined;
+    const reason = typeof why?.reason === 'string' ? why.reason : 'stopped by a signal';
+    this.interrupt(index, step, during ? `${reason} while the step ran` : reason);
+    const resume = `resume with \`ir runbook ${this.opts.runbook.id} --resume\``;
+    if (why?.outputClosed) throw new OutputClosedError(`${reason}: run ${this.run.id} interrupted at step "${step.id}"; ${resume}`);
+    throw new CancelledError(`stopped ${during ? 'during' : 'before'} step "${step.id}"; ${resume}`);
   }
 
   private showPhase(phase: Phase, number: number): void {
@@ -416,6 +461,11 @@ export class RunbookEngine {
         secrets: [...this.secretNames].map((n) => this.opts.values.get(n) ?? '').filter(Boolean),
         onOutput,
         signal: this.deps.signal,
+        onSpawn: (pid) => {
+          // Saved before any output: if ir is killed from here on, a resume can find this process.
+          const id = identify(pid);
+          if (id) this.deps.runs.update(this.run.id, { stepProcess: { ...id, command, outputFile: file } });
+        },
       }),
     );
     const pattern = expectRegExp(step.expect);
@@ -433,6 +483,12 @@ export class RunbookEngine {
       bytes: outcome.bytes,
     };
     if (outcome.spawnError) data.error = outcome.spawnError;
+    if (outcome.saveError) {
+      data.save_error = outcome.saveError;
+      // The cause is the command's one error line; this line says what was kept.
+      io.err(s.red(`  ✘ stopped: its output could not be saved in full · ${outcome.bytes} bytes kept, sha256 ${outcome.sha256.slice(0, 12)}`));
+      return { outcome: 'failed', data: { ...data, reason: outcome.saveError } };
+    }
     if (outcome.aborted) return { outcome: 'interrupted', data };
     let result: StepOutcome = 'ok';
     let why = '';
@@ -507,4 +563,68 @@ function indent(text: string, pad: string): string {
     .split('\n')
     .map((l) => pad + l)
     .join('\n');
+}
+
+/**
+ * A step whose process outlived the ir that started it (kill -9, a lost machine session) and has
+ * since ended: ir never saw its exit. Records it as finished outside ir, exit status unknown, with
+ * the output saved before ir died (hashed as it is on disk), and moves the run past it.
+ */
+export async function recordEndedOutside(
+  deps: Pick<EngineDeps, 'store' | 'runs' | 'clock' | 'actor'>,
+  incident: Incident,
+  runbook: Runbook,
+  run: RunRecord,
+): Promise<RunRecord> {
+  const proc = run.stepProcess;
+  const index = run.currentIndex ?? run.nextIndex;
+  const step = allSteps(runbook)[index];
+  const phase = runbook.phases.find((p) => p.steps.some((s) => s.id === step?.id));
+  const saved = proc?.outputFile ? await hashOnDisk(proc.outputFile) : undefined;
+  const at = deps.clock.now();
+  const events: NewEvent[] = [];
+  if (run.status === 'running') {
+    events.push({
+      type: 'runbook.interrupted',
+      data: { run_id: run.id, runbook: runbook.id, step: step?.id ?? null, reason: `ir ended while step "${step?.id}" was running; its process (pid ${proc?.pid}) went on`, detected: 'on resume' },
+    });
+  }
+  events.push({
+    type: 'runbook.step',
+    data: {
+      run_id: run.id,
+      runbook: runbook.id,
+      phase: phase?.id ?? null,
+      step: step?.id ?? null,
+      kind: step?.kind ?? 'run',
+      title: step?.title ?? null,
+      outcome: 'unknown',
+      reason: 'finished outside ir (ir was gone while it ran); exit status unknown',
+      command: proc?.command ?? null,
+      pid: proc?.pid ?? null,
+      process_started_at: proc?.startedAt ?? null,
+      exit_code: null,
+      output_file: proc?.outputFile || null,
+      sha256: saved?.sha256 ?? null,
+      bytes: saved?.bytes ?? null,
+    },
+  });
+  deps.store.append(incident.id, () => events, at, deps.actor);
+  deps.runs.update(run.id, { status: 'interrupted', nextIndex: index + 1, currentIndex: null, stepProcess: null, updatedAt: at.toISOString() });
+  return deps.runs.get(run.id)!;
+}
+
+async function hashOnDisk(path: string): Promise<{ bytes: number; sha256: string } | undefined> {
+  if (!existsSync(path)) return undefined;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      bytes += (chunk as Buffer).length;
+      hash.update(chunk as Buffer);
+    }
+  } catch {
+    return undefined;
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }

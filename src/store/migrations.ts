@@ -118,4 +118,16 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER evidence_files_opened_append_only_delete BEFORE DELETE ON evidence_files_opened
   BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
   `,
+  // 6: the process of the step in flight, so a resume after ir was killed can tell whether that
+  // step still runs (its pid, and its start time so a reused pid is not mistaken for it) and never
+  // starts it a second time beside itself.
+  `
+  ALTER TABLE runbook_runs ADD COLUMN step_pid INTEGER;
+  ALTER TABLE runbook_runs ADD COLUMN step_start_ticks INTEGER;
+  ALTER TABLE runbook_runs ADD COLUMN step_boot_id TEXT;
+  ALTER TABLE runbook_runs ADD COLUMN step_started_at TEXT;
+  ALTER TABLE runbook_runs ADD COLUMN step_host TEXT;
+  ALTER TABLE runbook_runs ADD COLUMN step_command TEXT;
+  ALTER TABLE runbook_runs ADD COLUMN step_output TEXT;
+  `,
 ];

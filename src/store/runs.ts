@@ -22,6 +22,20 @@ export interface RunRecord {
   failures: number;
   pid: number | null;
   host: string | null;
+  /** The process of the step in flight (set when it starts, cleared when it is recorded). */
+  stepProcess: StepProcess | null;
+}
+
+/** A step's process as recorded when it started: enough to find it again after ir was killed. */
+export interface StepProcess {
+  pid: number;
+  startTicks: number;
+  bootId: string;
+  startedAt: string;
+  host: string;
+  /** As shown to the responder (secrets masked). */
+  command: string;
+  outputFile: string;
 }
 
 interface Row {
@@ -39,6 +53,13 @@ interface Row {
   failures: number;
   pid: number | null;
   host: string | null;
+  step_pid: number | null;
+  step_start_ticks: number | null;
+  step_boot_id: string | null;
+  step_started_at: string | null;
+  step_host: string | null;
+  step_command: string | null;
+  step_output: string | null;
 }
 
 const fromRow = (r: Row): RunRecord => ({
@@ -56,13 +77,25 @@ const fromRow = (r: Row): RunRecord => ({
   failures: r.failures,
   pid: r.pid,
   host: r.host,
+  stepProcess:
+    r.step_pid === null
+      ? null
+      : {
+          pid: r.step_pid,
+          startTicks: r.step_start_ticks ?? -1,
+          bootId: r.step_boot_id ?? '',
+          startedAt: r.step_started_at ?? '',
+          host: r.step_host ?? '',
+          command: r.step_command ?? '',
+          outputFile: r.step_output ?? '',
+        },
 });
 
 export class RunStore {
   constructor(private readonly store: Store) {}
 
   /** A new run id: RUN-<incident suffix>-<n>, unique within the store. */
-  create(rec: Omit<RunRecord, 'id'>): RunRecord {
+  create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): RunRecord {
     return this.store.write(() => {
       const { n } = this.store.db.prepare(`SELECT count(*) + 1 AS n FROM runbook_runs WHERE incident_id = ?`).get(rec.incidentId) as { n: number };
       const id = `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${n}`;
@@ -72,16 +105,21 @@ export class RunStore {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(id, rec.incidentId, rec.runbookId, rec.runbookPath, rec.runbookSha256, rec.startedAt, rec.updatedAt, rec.status, rec.nextIndex, rec.currentIndex, JSON.stringify(rec.vars), rec.failures, rec.pid, rec.host);
-      return { ...rec, id };
+      return { ...rec, id, stepProcess: null };
     });
   }
 
-  update(id: string, changes: Partial<Pick<RunRecord, 'status' | 'nextIndex' | 'currentIndex' | 'vars' | 'failures' | 'pid' | 'host' | 'updatedAt'>>): void {
+  update(id: string, changes: Partial<Pick<RunRecord, 'status' | 'nextIndex' | 'currentIndex' | 'vars' | 'failures' | 'pid' | 'host' | 'updatedAt' | 'stepProcess'>>): void {
     const cols: string[] = [];
     const values: unknown[] = [];
+    if (changes.stepProcess !== undefined) {
+      const p = changes.stepProcess;
+      cols.push('step_pid = ?', 'step_start_ticks = ?', 'step_boot_id = ?', 'step_started_at = ?', 'step_host = ?', 'step_command = ?', 'step_output = ?');
+      values.push(p?.pid ?? null, p?.startTicks ?? null, p?.bootId ?? null, p?.startedAt ?? null, p?.host ?? null, p?.command ?? null, p?.outputFile ?? null);
+    }
     const map: Record<string, string> = { status: 'status', nextIndex: 'next_index', currentIndex: 'current_index', vars: 'vars', failures: 'failures', pid: 'pid', host: 'host', updatedAt: 'updated_at' };
     for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined) continue;
+      if (v === undefined || k === 'stepProcess') continue;
       cols.push(`${map[k]} = ?`);
       values.push(k === 'vars' ? JSON.stringify(v) : v);
     }
@@ -103,6 +141,15 @@ export class RunStore {
       )
       .get(...(runbookId ? [incidentId, runbookId] : [incidentId])) as Row | undefined;
     return r && fromRow(r);
+  }
+
+  /** Unfinished runs of this runbook whose step was in flight with a recorded process. */
+  withStepProcess(incidentId: string, runbookId: string): RunRecord[] {
+    return (
+      this.store.db
+        .prepare(`SELECT * FROM runbook_runs WHERE incident_id = ? AND runbook_id = ? AND status IN ('running', 'interrupted') AND step_pid IS NOT NULL ORDER BY started_at, rowid`)
+        .all(incidentId, runbookId) as Row[]
+    ).map(fromRow);
   }
 
   forIncident(incidentId: string): RunRecord[] {

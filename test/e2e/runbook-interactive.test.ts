@@ -2,7 +2,7 @@
 // checklists; Ctrl-C at a prompt; and a run killed with SIGKILL in the middle of a step, resumed.
 
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, ir, irEnv, json, tempHome } from '../helpers/cli.js';
@@ -144,7 +144,11 @@ describe('resume after kill -9 in the middle of a step', () => {
     expect(ir(home, ['timeline', '--verify']).code).toBe(0);
     expect(steps(home, id).map((d) => d.step)).toEqual(['one']);
 
-    writeFileSync(marker, 'go'); // let step two (and the orphan left by the crash) finish
+    writeFileSync(marker, 'go'); // let the orphan left by the crash finish
+    // While that orphan runs, a resume refuses to start step two beside it (runbook-safety.test.ts);
+    // once it has ended, the resume runs the step again.
+    const gone = Date.now() + 20_000;
+    while (orphanAlive(marker) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
     const resumed = ir(home, ['runbook', 'resumable', '--resume', '--yes', '--incident', id, ...rb]);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Resuming RUN-\S+ at step 2 of 3 \(two\)/);
@@ -163,3 +167,18 @@ describe('resume after kill -9 in the middle of a step', () => {
     expect(ir(home, ['runbook', 'resumable', '--resume', '--yes', '--incident', id, ...rb]).stderr).toMatch(/no unfinished run/);
   });
 });
+
+/** A live (not zombie) process whose command line mentions text. */
+function orphanAlive(text: string): boolean {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0])) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) return true;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return false;
+}

@@ -1,16 +1,20 @@
 // `ir runbook ID` / `ir runbook run ID` / `ir runbook resume`: follow a runbook step by step.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.js';
 import type { Context } from '../../context.js';
-import { CancelledError, UsageError, UserError } from '../../errors.js';
+import { CancelledError, OperationError, UsageError, UserError } from '../../errors.js';
 import type { Incident } from '../../core/incident.js';
 import { findLevel } from '../../core/severity.js';
 import type { Prompter } from '../../io/prompter.js';
+import { onOutputClosed } from '../../io/streams.js';
+import type { SpaceReserve } from '../../store/reserve.js';
+import type { StopReason } from '../../runbooks/engine.js';
+import type { RunRecord, RunStore } from '../../store/runs.js';
 import { allSteps, type Runbook, type Step } from '../../runbooks/format.js';
 import { displayCommand, displayText } from '../../runbooks/words.js';
 import { durationToString } from '../../util/duration.js';
@@ -22,6 +26,7 @@ export interface RunOptions {
   yes?: boolean;
   dryRun?: boolean;
   resume?: boolean;
+  wait?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -32,7 +37,8 @@ export function runOptions(cmd: Command): Command {
     .option('--var <name=value>', 'set a variable (repeatable)', collect)
     .option('-y, --yes', 'run every non-destructive `run` step without asking (destructive steps are never run)')
     .option('--dry-run', 'print every step with its command filled in; run nothing, record nothing')
-    .option('--resume', 'continue the unfinished run of this runbook at its next step');
+    .option('--resume', 'continue the unfinished run of this runbook at its next step')
+    .option('--wait', 'if a step of an earlier run outlived the ir that started it (kill -9), wait for it to end instead of refusing');
 }
 
 /**
@@ -110,34 +116,45 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
 
   let resume = runs.unfinished(incident.id, runbook.id);
   const style = await ctx.style();
-  if (resume && resume.status === 'running' && resume.pid && resume.host === hostname() && resume.pid !== process.pid && alive(resume.pid)) {
+  if (resume && irStillRuns(resume)) {
     throw new UserError(`run ${resume.id} of ${runbook.id} is still in progress (pid ${resume.pid}); stop it first or wait`);
   }
-  if (opts.resume) {
-    if (!resume) throw new UserError(`no unfinished run of ${runbook.id} for ${incident.id} to resume`);
-    if (resume.runbookSha256 !== sha256) ctx.err(style.yellow(`warning: ${runbook.file} changed since run ${resume.id} started; resuming at step ${resume.nextIndex + 1} of the current file`));
-  } else if (resume) {
-    if (prompter) {
-      const again = await prompter.select<'resume' | 'new'>({
-        message: `Run ${resume.id} of ${runbook.id} stopped at step ${resume.nextIndex + 1}. Resume it?`,
-        choices: [
-          { name: 'Resume where it stopped', value: 'resume' },
-          { name: 'Start a new run from the first step', value: 'new' },
-        ],
-      });
-      if (again === 'new') resume = undefined;
-    } else {
-      ctx.err(style.yellow(`note: run ${resume.id} of ${runbook.id} is unfinished; starting a new run (use --resume to continue it)`));
-      resume = undefined;
-    }
-  }
 
-  const values = await resolveVariables(runbook, flags, ctx, prompter, resume?.vars);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const stop = (why: StopReason) => {
+    if (!controller.signal.aborted) controller.abort(why);
+  };
+  const onSignal = (sig: NodeJS.Signals) => stop({ reason: `stopped by ${sig === 'SIGINT' ? 'Ctrl-C (SIGINT)' : sig}`, outputClosed: false });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const sig of signals) process.on(sig, onSignal);
+  // Until the run is recorded as stopped, a closed stdout is the run's to handle, not a quiet exit.
+  const release = onOutputClosed((which) => stop({ reason: `${which} closed`, outputClosed: true }));
+  let reserve: SpaceReserve | undefined;
   try {
+    const settled = await settleStepProcesses({ runs, runbook, incident, opts, prompter, ctx, signal: controller.signal, style });
+    if (resume) resume = settled.find((r) => r.id === resume!.id) ?? resume;
+    if (opts.resume) {
+      if (!resume) throw new UserError(`no unfinished run of ${runbook.id} for ${incident.id} to resume`);
+      if (resume.runbookSha256 !== sha256) ctx.err(style.yellow(`warning: ${runbook.file} changed since run ${resume.id} started; resuming at step ${resume.nextIndex + 1} of the current file`));
+    } else if (resume) {
+      if (prompter) {
+        const again = await prompter.select<'resume' | 'new'>({
+          message: `Run ${resume.id} of ${runbook.id} stopped at step ${resume.nextIndex + 1}. Resume it?`,
+          choices: [
+            { name: 'Resume where it stopped', value: 'resume' },
+            { name: 'Start a new run from the first step', value: 'new' },
+          ],
+        });
+        if (again === 'new') resume = undefined;
+      } else {
+        ctx.err(style.yellow(`note: run ${resume.id} of ${runbook.id} is unfinished; starting a new run (use --resume to continue it)`));
+        resume = undefined;
+      }
+    }
+
+    const values = await resolveVariables(runbook, flags, ctx, prompter, resume?.vars);
+    const { takeReserve } = await import('../../store/reserve.js');
+    const held = (reserve = takeReserve(ctx.home, RESERVE_BYTES));
     const { RunbookEngine } = await import('../../runbooks/engine.js');
     const { runner } = await import('../../exec/runner.js');
     const engine = new RunbookEngine(
@@ -149,6 +166,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
         actor: ctx.actor(),
         prompter,
         signal: controller.signal,
+        onDiskFull: () => held.release(),
         outputDir: (incidentId, runId) => join(ctx.incidentDir(incidentId), 'runbooks', runId),
         io: {
           // With --json, stdout carries only the summary document; the walk-through goes to stderr.
@@ -171,8 +189,83 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
     }
     return summary.status === 'completed' ? 0 : 1;
   } finally {
+    release();
+    reserve?.release();
     for (const sig of signals) process.off(sig, onSignal);
   }
+}
+
+/** Space kept next to ir.db for the record of a step whose output filled the disk. */
+const RESERVE_BYTES = 1024 * 1024;
+
+/** The ir that owns this run is alive on this machine (a second ir must not run it too). */
+function irStillRuns(run: RunRecord): boolean {
+  return run.status === 'running' && !!run.pid && run.host === hostname() && run.pid !== process.pid && alive(run.pid);
+}
+
+/**
+ * A step whose process outlived the ir that started it (kill -9 of ir) must never be started a
+ * second time beside itself. Still running: refuse (no terminal, no --wait), or wait for it to end
+ * and record it as finished outside ir. Gone: nothing to do, the step is offered again as before.
+ * Returns the runs it changed.
+ */
+async function settleStepProcesses(a: {
+  runs: RunStore;
+  runbook: Runbook;
+  incident: Incident;
+  opts: RunOptions;
+  prompter: Prompter | undefined;
+  ctx: Context;
+  signal: AbortSignal;
+  style: Awaited<ReturnType<Context['style']>>;
+}): Promise<RunRecord[]> {
+  const { runs, runbook, incident, opts, prompter, ctx, style } = a;
+  const changed: RunRecord[] = [];
+  const { processState, waitUntilGone } = await import('../../exec/process.js');
+  for (const run of runs.withStepProcess(incident.id, runbook.id)) {
+    const proc = run.stepProcess!;
+    if (irStillRuns(run)) continue;
+    const state = processState(proc);
+    if (state === 'gone') continue;
+    const step = allSteps(runbook)[run.currentIndex ?? run.nextIndex];
+    const name = step ? `step "${step.id}"` : `step ${(run.currentIndex ?? run.nextIndex) + 1}`;
+    if (state === 'elsewhere') {
+      ctx.err(style.yellow(`warning: ${name} of run ${run.id} was started on ${proc.host} (pid ${proc.pid}); ir cannot see from here whether it still runs there`));
+      continue;
+    }
+    const what = `${name} of run ${run.id} is still running outside ir: pid ${proc.pid} (${proc.command}), since ${proc.startedAt}`;
+    if (!opts.wait) {
+      if (!prompter) {
+        throw new OperationError(`${what}; wait for it with \`ir runbook ${runbook.id} --resume --wait\`, or end it with \`kill -TERM -${proc.pid}\` and resume`);
+      }
+      ctx.err(style.yellow(what));
+      const choice = await prompter.select<'wait' | 'stop'>({
+        message: `It was started by an ir that has gone. Running it again now would run it twice.`,
+        choices: [
+          { name: 'Wait for it to end (recorded as finished outside ir, exit status unknown), then go on', value: 'wait' },
+          { name: 'Stop here (it keeps running)', value: 'stop' },
+        ],
+      });
+      if (choice === 'stop') throw new CancelledError(`${name} (pid ${proc.pid}) left running; nothing was started`);
+    }
+    ctx.err(style.dim(`${what}; waiting for it to end (Ctrl-C stops waiting, not the process)…`));
+    try {
+      await waitUntilGone(proc, a.signal);
+    } catch {
+      const message = `stopped waiting for pid ${proc.pid}; it keeps running, and nothing was started`;
+      if ((a.signal.reason as Partial<StopReason> | undefined)?.outputClosed) {
+        const { OutputClosedError } = await import('../../runbooks/engine.js');
+        throw new OutputClosedError(message);
+      }
+      throw new CancelledError(message);
+    }
+    const { recordEndedOutside } = await import('../../runbooks/engine.js');
+    const store = await ctx.store();
+    const updated = await recordEndedOutside({ store, runs, clock: ctx.clock, actor: ctx.actor() }, incident, runbook, run);
+    ctx.err(style.dim(`pid ${proc.pid} has ended; ${name} recorded as finished outside ir (exit status unknown).`));
+    changed.push(updated);
+  }
+  return changed;
 }
 
 function alive(pid: number): boolean {

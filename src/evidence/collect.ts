@@ -7,7 +7,7 @@
 // a small reserve file beside the database is given back when the store's own disk fills, so the
 // end of the collection can still be written there.
 
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Clock } from '../context.js';
 import type { Store } from '../store/store.js';

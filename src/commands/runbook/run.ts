@@ -1,7 +1,7 @@
 // `ir runbook ID` / `ir runbook run ID` / `ir runbook resume`: follow a runbook step by step.
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';

@@ -598,6 +598,8 @@ class Builder {
         p++;
       }
     }
+    // In a single-quoted scalar '' is one quote: the walk stops between the two when a value follows.
+    if (c === "'" && text[p] === "'" && text[p - 1] === "'" && value[offset - 1] === "'") p++;
     while (p < text.length && p < limit && text[p] !== value[offset] && space(text[p])) p++;
     if (i !== offset || text[p] !== value[offset]) return start;
     let line = 0;

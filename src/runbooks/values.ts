@@ -16,7 +16,7 @@ const TYPE_HINTS: Record<ValueType, string> = {
   port: 'a port (a whole number from 1 to 65535)',
   int: 'a whole number',
   path: 'a path (not empty)',
-  url: 'a URL (scheme://…, no spaces)',
+  url: 'a URL (scheme://host…, no spaces)',
   text: 'text',
 };
 
@@ -31,7 +31,7 @@ function isHostName(v: string): boolean {
 }
 
 function isUrl(v: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s]+$/.test(v)) return false;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/]\S*$/.test(v)) return false;
   let url: URL;
   try {
     url = new URL(v);

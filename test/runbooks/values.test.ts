@@ -65,7 +65,6 @@ function load(text: string) {
 
 describe('the loader', () => {
   const head = ['title: T', 'variables:'];
-  const tail = ['phases:', '  - id: p', '    steps:', '      - id: s', '        title: S', '        run: echo {{v}}'];
 
   it('reads type, pattern and allow_dash, and gives an ask its own rule unless the variable is declared', () => {
     const r = load([

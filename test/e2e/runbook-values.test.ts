@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, ir, json, tempHome } from '../helpers/cli.js';
+import { ROOT, irAsync as ir, json, tempHome } from '../helpers/cli.js';
 import { terminalSuite, type TmuxSession } from '../helpers/tty.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runbooks');
@@ -18,11 +18,12 @@ interface Event {
   type: string;
   data: Record<string, unknown>;
 }
-const events = (home: string, id: string) => json<{ events: Event[] }>(ir(home, ['timeline', id, '--json'])).events;
-const steps = (home: string, id: string) => events(home, id).filter((e) => e.type === 'runbook.step').map((e) => e.data);
+// Spawned asynchronously: a long run of spawnSync calls would starve the test worker's own messages.
+const events = async (home: string, id: string) => json<{ events: Event[] }>(await ir(home, ['timeline', id, '--json'])).events;
+const steps = async (home: string, id: string) => (await events(home, id)).filter((e) => e.type === 'runbook.step').map((e) => e.data);
 
-function declare(home: string, title: string): string {
-  const r = ir(home, ['declare', '--json', '-t', title, '-s', 'SEV-1']);
+async function declare(home: string, title: string): Promise<string> {
+  const r = await ir(home, ['declare', '--json', '-t', title, '-s', 'SEV-1']);
   expect(r.code, r.stderr).toBe(0);
   return json<{ id: string }>(r).id;
 }
@@ -45,15 +46,15 @@ describe('a value that begins with "-" is refused before anything runs', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('backup-failure --yes --var backup_dir=-delete: exit 2 naming backup_dir and the step; no file deleted, nothing recorded', () => {
+  it('backup-failure --yes --var backup_dir=-delete: exit 2 naming backup_dir and the step; no file deleted, nothing recorded', async () => {
     // `find -delete -maxdepth 2 …` deletes everything under its working directory: give it one full of files.
     for (const f of ['a.dump', 'b.dump', 'notes.txt']) writeFileSync(join(work, f), 'keep me');
     mkdirSync(join(work, 'sub'));
     writeFileSync(join(work, 'sub', 'c.dump'), 'keep me');
     const before = tree(work);
-    const id = declare(home, 'backups');
-    const eventsBefore = events(home, id).length;
-    const r = ir(home, ['runbook', 'backup-failure', '--yes', '--var', 'backup_dir=-delete', '--incident', id], { cwd: work });
+    const id = await declare(home, 'backups');
+    const eventsBefore = (await events(home, id)).length;
+    const r = await ir(home, ['runbook', 'backup-failure', '--yes', '--var', 'backup_dir=-delete', '--incident', id], { cwd: work });
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--var backup_dir: "-delete" begins with "-"/);
     expect(r.stderr).toMatch(/step[s]? "fresh-backup" \(\S*backup-failure\.yaml:\d+\)/);
@@ -61,57 +62,57 @@ describe('a value that begins with "-" is refused before anything runs', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(tree(work)).toEqual(before);
-    expect(events(home, id)).toHaveLength(eventsBefore);
-    expect(ir(home, ['runbook', 'backup-failure', '--resume', '--yes', '--incident', id]).stderr).toMatch(/no unfinished run/);
+    expect(await events(home, id)).toHaveLength(eventsBefore);
+    expect((await ir(home, ['runbook', 'backup-failure', '--resume', '--yes', '--incident', id])).stderr).toMatch(/no unfinished run/);
   });
 
-  it('--var pod=--all-namespaces is refused (ask variable), also with --dry-run', () => {
-    const id = declare(home, 'hot pod');
+  it('--var pod=--all-namespaces is refused (ask variable), also with --dry-run', async () => {
+    const id = await declare(home, 'hot pod');
     for (const extra of [['--yes', '--incident', id], ['--dry-run']]) {
-      const r = ir(home, ['runbook', 'high-resource-usage', '--var', 'pod=--all-namespaces', ...extra]);
+      const r = await ir(home, ['runbook', 'high-resource-usage', '--var', 'pod=--all-namespaces', ...extra]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/--var pod: "--all-namespaces" begins with "-"/);
       expect(r.stderr).toMatch(/"pod-processes" \(runbooks\/high-resource-usage\.yaml:\d+\)/);
     }
-    expect(steps(home, id)).toEqual([]);
+    expect(await steps(home, id)).toEqual([]);
   });
 
-  it('a dash value from the variable\'s env: is refused, naming the environment variable', () => {
-    const id = declare(home, 'env dash');
-    const r = ir(home, ['runbook', 'values', '--yes', '--incident', id, ...rb], { cwd: work, env: { IR_TEST_VALUES_DIR: '-delete' } });
+  it('a dash value from the variable\'s env: is refused, naming the environment variable', async () => {
+    const id = await declare(home, 'env dash');
+    const r = await ir(home, ['runbook', 'values', '--yes', '--incident', id, ...rb], { cwd: work, env: { IR_TEST_VALUES_DIR: '-delete' } });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/dir \(from \$IR_TEST_VALUES_DIR\): "-delete" begins with "-".*step "list" \(\S*values\.yaml:\d+\)/);
     expect(tree(work).length).toBeGreaterThan(0);
-    expect(steps(home, id)).toEqual([]);
+    expect(await steps(home, id)).toEqual([]);
   });
 
-  it('a secret value is refused without being shown', () => {
+  it('a secret value is refused without being shown', async () => {
     const secret = '-SeCrEt-42';
-    const r = ir(home, ['runbook', 'values', '--dry-run', ...rb], { env: { IR_TEST_VALUES_TOKEN: secret } });
+    const r = await ir(home, ['runbook', 'values', '--dry-run', ...rb], { env: { IR_TEST_VALUES_TOKEN: secret } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/token \(from \$IR_TEST_VALUES_TOKEN\): the value begins with "-"/);
     expect(r.stdout + r.stderr).not.toContain('SeCrEt');
   });
 
-  it('allow_dash: true accepts a leading dash, and the value still arrives as one argument', () => {
-    const id = declare(home, 'allow dash');
-    const r = ir(home, ['runbook', 'values', '--yes', '--var', 'offset=-5', '--incident', id, ...rb]);
+  it('allow_dash: true accepts a leading dash, and the value still arrives as one argument', async () => {
+    const id = await declare(home, 'allow dash');
+    const r = await ir(home, ['runbook', 'values', '--yes', '--var', 'offset=-5', '--incident', id, ...rb]);
     expect(r.code, r.stderr).toBe(0);
-    const out = readFileSync(String(steps(home, id).find((s) => s.step === 'echo-all')!.output_file), 'utf8');
+    const out = readFileSync(String((await steps(home, id)).find((s) => s.step === 'echo-all')!.output_file), 'utf8');
     expect(out).toBe('[default]\n[127.0.0.1]\n[80]\n[1]\n[http://127.0.0.1/]\n[n]\n[v1.0]\n[-5]\n');
   });
 
-  it('a value saved for --resume is checked again', () => {
-    const id = declare(home, 'resume');
-    const run = ir(home, ['runbook', 'values', '--yes', '--var', 'ns=web', '--incident', id, ...rb]);
+  it('a value saved for --resume is checked again', async () => {
+    const id = await declare(home, 'resume');
+    const run = await ir(home, ['runbook', 'values', '--yes', '--var', 'ns=web', '--incident', id, ...rb]);
     expect(run.code, run.stderr).toBe(0);
     // An unfinished run whose saved value was changed behind ir's back (or by an older ir).
     const db = join(home, 'ir.db');
     execFileSync('sqlite3', [db, `UPDATE runbook_runs SET status='interrupted', next_index=1, vars=json_set(vars, '$.ns', '-oops') WHERE incident_id='${id}'`]);
-    const r = ir(home, ['runbook', 'values', '--resume', '--yes', '--incident', id, ...rb]);
+    const r = await ir(home, ['runbook', 'values', '--resume', '--yes', '--incident', id, ...rb]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/ns \(saved for --resume\): "-oops" begins with "-"/);
-    expect(events(home, id).filter((e) => e.type === 'runbook.resumed')).toEqual([]);
+    expect((await events(home, id)).filter((e) => e.type === 'runbook.resumed')).toEqual([]);
   });
 });
 
@@ -123,9 +124,9 @@ describe('types, patterns and line breaks', () => {
 
   const dry = (...vars: string[]) => ir(home, ['runbook', 'values', '--dry-run', ...vars.flatMap((v) => ['--var', v]), ...rb]);
 
-  it('each type accepts a good value and refuses a bad one, naming the variable (the full lists are in test/runbooks/values.test.ts)', () => {
+  it('each type accepts a good value and refuses a bad one, naming the variable (the full lists are in test/runbooks/values.test.ts)', async () => {
     const good = ['ns=web-1', 'host=fe80::1', 'port=65535', 'count=42', 'url=mongodb://u:p@a:1,b:2/?replicaSet=rs0', 'note=$(id); x', 'tag=v1.2', 'dir=./-delete'];
-    const ok = dry(...good);
+    const ok = await dry(...good);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain("printf '[%s]\\n' web-1 fe80::1 65535 42 'mongodb://u:p@a:1,b:2/?replicaSet=rs0' '$(id); x' v1.2 0");
     const refused: Array<[string, RegExp]> = [
@@ -139,21 +140,21 @@ describe('types, patterns and line breaks', () => {
       ['count=-3', /--var count: "-3" begins with "-"/],
     ];
     for (const [v, message] of refused) {
-      const r = dry(v);
+      const r = await dry(v);
       expect(r.code, `${v} was accepted`).toBe(2);
       expect(r.stderr).toMatch(message);
     }
   });
 
-  it('a line break is refused unless the type is text', () => {
-    const r = dry('ns=web\nkube-system');
+  it('a line break is refused unless the type is text', async () => {
+    const r = await dry('ns=web\nkube-system');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--var ns: "web\\nkube-system" contains a line break, which only a variable of type text may hold/);
-    expect(dry('dir=/tmp\n/etc').stderr).toMatch(/contains a line break/);
-    expect(dry('note=a\nb').code).toBe(0);
+    expect((await dry('dir=/tmp\n/etc')).stderr).toMatch(/contains a line break/);
+    expect((await dry('note=a\nb')).code).toBe(0);
   });
 
-  it('a runbook whose default fails its own type, or whose type or pattern is unknown, does not load', () => {
+  it('a runbook whose default fails its own type, or whose type or pattern is unknown, does not load', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ir-values-rb-'));
     try {
       writeFileSync(join(dir, 'bad.yaml'), [
@@ -173,7 +174,7 @@ describe('types, patterns and line breaks', () => {
         '        title: S', // 14
         '        run: echo {{port}} {{kind}} {{tag}}', // 15
       ].join('\n'));
-      const r = ir(home, ['runbook', 'validate', dir]);
+      const r = await ir(home, ['runbook', 'validate', dir]);
       expect(r.code).toBe(2);
       expect(r.stdout).toMatch(/bad\.yaml:5:14: variable "port": the default "99999" is not a port/);
       expect(r.stdout).toMatch(/bad\.yaml:7:11: variable "kind": "type" must be one of name, host, port, int, path, url, text, not "string"/);
@@ -189,7 +190,7 @@ describe('answers at a terminal are checked and asked again', () => {
   let session: TmuxSession;
 
   it('a prompt answer "-x" and an ask answer "-x" are refused with the reason, then a good answer runs', async () => {
-    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'answers', '-s', 'SEV-2'])).id;
+    const id = json<{ id: string }>(await ir(term.home, ['declare', '--json', '-t', 'answers', '-s', 'SEV-2'])).id;
     session = term.open(['runbook', 'ask-values', '--incident', id, ...rb]);
     await session.waitFor(/port — port to print/);
     session.type('-x');
@@ -212,7 +213,7 @@ describe('answers at a terminal are checked and asked again', () => {
     await session.waitFor(/show:/);
     session.keys('Enter'); // Run
     expect(await session.exitCode()).toBe(0);
-    const s = steps(term.home, id);
+    const s = await steps(term.home, id);
     expect(s.map((d) => [d.step, d.outcome])).toEqual([
       ['which-pod', 'answered'],
       ['show', 'ok'],

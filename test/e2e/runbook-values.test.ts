@@ -102,7 +102,7 @@ describe('a value that begins with "-" is refused before anything runs', () => {
     expect(out).toBe('[default]\n[127.0.0.1]\n[80]\n[1]\n[http://127.0.0.1/]\n[n]\n[v1.0]\n[-5]\n');
   });
 
-  it('a value saved for --resume is checked again', async () => {
+  it('a value saved for --resume is checked again (a dash, a NUL)', async () => {
     const id = await declare(home, 'resume');
     const run = await ir(home, ['runbook', 'values', '--yes', '--var', 'ns=web', '--incident', id, ...rb]);
     expect(run.code, run.stderr).toBe(0);
@@ -112,6 +112,11 @@ describe('a value that begins with "-" is refused before anything runs', () => {
     const r = await ir(home, ['runbook', 'values', '--resume', '--yes', '--incident', id, ...rb]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/ns \(saved for --resume\): "-oops" begins with "-"/);
+    // A NUL cannot come from a flag or the environment, but a stored value can hold one.
+    execFileSync('sqlite3', [db, `UPDATE runbook_runs SET vars=json_set(vars, '$.ns', 'a' || char(0) || 'b') WHERE incident_id='${id}'`]);
+    const nul = await ir(home, ['runbook', 'values', '--resume', '--yes', '--incident', id, ...rb]);
+    expect(nul.code, nul.stderr).toBe(2);
+    expect(nul.stderr).toMatch(/ns \(saved for --resume\): "a\\u0000b" contains a NUL character/);
     expect((await events(home, id)).filter((e) => e.type === 'runbook.resumed')).toEqual([]);
   });
 });

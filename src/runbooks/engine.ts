@@ -359,7 +359,7 @@ export class RunbookEngine {
         const secret = this.secretNames.has(step.variable);
         // A refused answer is asked again with the reason, so no bad value reaches a later step.
         const rule = { ...(variableRules(this.opts.runbook).get(step.variable) ?? { allowDash: false }), secret };
-        const answer = await askValue(prompter, step.message, rule, { err: (t) => io.err(s.yellow(t)) }, step.default);
+        const answer = await askValue(prompter, step.message, rule, { err: (t) => io.err(s.yellow(t)) }, { default: step.default, emptyOk: true });
         if (!answer.trim()) return { outcome: 'skipped', data: { variable: step.variable, reason: 'no answer' } };
         this.opts.values.set(step.variable, answer);
         if (secret) this.redactor.add(answer);

@@ -118,12 +118,16 @@ export function receivers(runbook: Runbook, name: string): string {
   return `${steps.length > 1 ? 'steps' : 'step'} ${shown.join(', ')}${more} would receive it`;
 }
 
-/** Asks until the answer passes the variable's checks; each refusal says why (a secret is never echoed). */
-export async function askValue(prompter: Prompter, message: string, rule: VariableRule, ctx: { err(text: string): void }, dflt?: string): Promise<string> {
-  if (!rule.secret) return prompter.input({ message, default: dflt, validate: (v) => (v === '' ? true : (valueProblem(v, rule) ?? true)) });
+/**
+ * Asks until the answer passes the variable's checks; each refusal says why (a secret is never
+ * echoed). `emptyOk`: an empty answer is returned as is (an ask step treats it as "skip").
+ */
+export async function askValue(prompter: Prompter, message: string, rule: VariableRule, ctx: { err(text: string): void }, opts: { default?: string; emptyOk?: boolean } = {}): Promise<string> {
+  const problem = (v: string) => (v === '' && opts.emptyOk ? undefined : valueProblem(v, rule, rule.secret));
+  if (!rule.secret) return prompter.input({ message, default: opts.default, validate: (v) => problem(v) ?? true });
   for (;;) {
     const answer = await prompter.password({ message });
-    const why = answer === '' ? undefined : valueProblem(answer, rule, true);
+    const why = problem(answer);
     if (!why) return answer;
     ctx.err(`  ${why}: try again`);
   }

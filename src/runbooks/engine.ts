@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { RunRecord, RunStore } from '../store/runs.js';
 import { durationToString, formatDuration } from '../util/duration.js';
 import { allSteps, expectRegExp, type Phase, type RunStep, type Runbook, type Step } from './format.js';
+import { askValue, variableRules } from './values.js';
 import { displayCommand, displayText, findReferences, renderArgv, renderShell, renderText } from './words.js';
 
 export interface EngineIO {
@@ -401,9 +402,9 @@ export class RunbookEngine {
           return { outcome: 'skipped', data: { variable: step.variable, reason: 'no terminal' } };
         }
         const secret = this.secretNames.has(step.variable);
-        const answer = secret
-          ? await prompter.password({ message: step.message })
-          : await prompter.input({ message: step.message, default: step.default });
+        // A refused answer is asked again with the reason, so no bad value reaches a later step.
+        const rule = { ...(variableRules(this.opts.runbook).get(step.variable) ?? { allowDash: false }), secret };
+        const answer = await askValue(prompter, step.message, rule, { err: (t) => io.err(s.yellow(t)) }, { default: step.default, emptyOk: true });
         if (!answer.trim()) return { outcome: 'skipped', data: { variable: step.variable, reason: 'no answer' } };
         this.opts.values.set(step.variable, answer);
         if (secret) this.redactor.add(answer);

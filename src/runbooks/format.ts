@@ -30,7 +30,19 @@ export interface TextTemplate {
  */
 export type CommandTemplate = { shell: false; source: string; words: WordTemplate[] } | { shell: true; source: string };
 
-export interface Variable {
+/** What a value may be; see values.ts and RUNBOOK-FORMAT "Values and safety". */
+export type ValueType = 'name' | 'host' | 'port' | 'int' | 'path' | 'url' | 'text';
+
+/** The checks every value of a variable passes when it is set (flag, env, default, resume, answer). */
+export interface ValueRule {
+  type?: ValueType;
+  /** Regular expression the whole value must match. */
+  pattern?: string;
+  /** `allow_dash: true`: a value may begin with "-" (refused otherwise: it would read as an option). */
+  allowDash: boolean;
+}
+
+export interface Variable extends ValueRule {
   name: string;
   description?: string;
   /** Used when nothing else supplies a value (flag, environment, answer). */
@@ -95,6 +107,8 @@ export interface AskStep extends StepCommon {
   default?: string;
   /** The answer is masked like a secret variable (also when the variable is declared secret). */
   secret: boolean;
+  /** The ask's own type/pattern/allow_dash; a variable declared under `variables` uses its declaration. */
+  rule: ValueRule;
 }
 
 export interface NoteStep extends StepCommon {

@@ -19,8 +19,12 @@ import {
   type Runbook,
   type Step,
   type TextTemplate,
+  type ValueRule,
+  type ValueType,
   type Variable,
 } from './format.js';
+import { findNestedShell } from './nested.js';
+import { patternRegExp, valueProblem, VALUE_TYPES } from './values.js';
 import { checkSchema, describePath, didYouMean, type SchemaCheck } from './validate.js';
 import { checkShellCommand, findReferences, parseTemplate, splitCommand } from './words.js';
 
@@ -204,6 +208,8 @@ class Builder {
   private readonly asks = new Map<string, { step: string; index: number }>();
   private readonly stepIndex = new Map<string, { index: number; line?: number }>();
   private readonly jumps: PendingJump[] = [];
+  /** Declared variables' rules, for ask steps of the same variable. */
+  private readonly declared = new Map<string, ValueRule & { secret: boolean }>();
 
   constructor(
     private readonly source: YamlSource,
@@ -264,12 +270,17 @@ class Builder {
       for (const [name, def] of Object.entries(data.variables)) {
         this.known.add(name);
         if (!isRecord(def)) continue;
-        const v: Variable = { name, secret: def.secret === true };
+        const base: YamlPath = ['variables', name];
+        const v: Variable = { name, secret: def.secret === true, ...this.rule(def, base) };
         if (typeof def.description === 'string') v.description = def.description;
         const dflt = scalar(def.default);
-        if (dflt !== undefined) v.default = dflt;
+        if (dflt !== undefined) {
+          v.default = dflt;
+          this.checkDefault(dflt, v, v.secret, [...base, 'default'], `variable "${name}"`);
+        }
         if (typeof def.env === 'string') v.env = def.env;
         variables.push(v);
+        this.declared.set(name, v);
       }
     }
 
@@ -399,9 +410,19 @@ class Builder {
       case 'ask': {
         const ask = s.ask;
         if (isRecord(ask) && typeof ask.variable === 'string') {
-          step = { ...common, kind: 'ask', variable: ask.variable, message: typeof ask.message === 'string' ? ask.message : ask.variable, secret: ask.secret === true };
+          const askPath = [...base, 'ask'];
+          const rule = this.rule(ask, askPath);
+          const declared = this.declared.get(ask.variable);
+          const own = ['type', 'pattern', 'allow_dash'].find((k) => ask[k] !== undefined);
+          if (declared && own) {
+            this.at([...askPath, own], `${label}: "${ask.variable}" is declared under "variables", so its type, pattern and allow_dash are set there: remove "${own}" here`, true);
+          }
+          step = { ...common, kind: 'ask', variable: ask.variable, message: typeof ask.message === 'string' ? ask.message : ask.variable, secret: ask.secret === true, rule };
           const dflt = scalar(ask.default);
-          if (dflt !== undefined) step.default = dflt;
+          if (dflt !== undefined) {
+            step.default = dflt;
+            this.checkDefault(dflt, declared ?? rule, step.secret || declared?.secret === true, [...askPath, 'default'], label);
+          }
         }
         break;
       }
@@ -430,6 +451,9 @@ class Builder {
         else command = { shell: false, source: text, words: split.words };
       }
       this.checkReferences(text, runPath, label);
+      for (const n of findNestedShell(text, s.shell === true)) {
+        this.problems.push({ location: this.locate(runPath, text, n.offset), message: `${label}: ${n.error}` });
+      }
     }
 
     const env: Record<string, TextTemplate> = {};
@@ -488,6 +512,30 @@ class Builder {
     };
     if (cwd) step.cwd = cwd;
     return step;
+  }
+
+  /** type / pattern / allow_dash of a variable or an ask, each checked where it is written. */
+  private rule(def: Record<string, unknown>, base: YamlPath): ValueRule {
+    const rule: ValueRule = { allowDash: def.allow_dash === true };
+    if (typeof def.type === 'string' && this.ok([...base, 'type']) && (VALUE_TYPES as readonly string[]).includes(def.type)) rule.type = def.type as ValueType;
+    if (typeof def.pattern === 'string' && this.ok([...base, 'pattern'])) {
+      const { label } = describePath(this.source.data, base);
+      try {
+        patternRegExp(def.pattern);
+        rule.pattern = def.pattern;
+      } catch (err) {
+        const why = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+        this.at([...base, 'pattern'], `${label}: "pattern" is not a valid regular expression: ${why}`);
+      }
+    }
+    return rule;
+  }
+
+  /** A default must pass its own variable's checks: otherwise every run would be refused. */
+  private checkDefault(value: string, rule: ValueRule, secret: boolean, path: YamlPath, label: string): void {
+    if (!this.ok(path)) return;
+    const why = valueProblem(value, rule, secret);
+    if (why) this.at(path, `${label}: the default ${why.replace(/^the value /, 'value ')}`);
   }
 
   /** A print command or cwd: any text, with its references checked. */
@@ -550,6 +598,8 @@ class Builder {
         p++;
       }
     }
+    // In a single-quoted scalar '' is one quote: the walk stops between the two when a value follows.
+    if (c === "'" && text[p] === "'" && text[p - 1] === "'" && value[offset - 1] === "'") p++;
     while (p < text.length && p < limit && text[p] !== value[offset] && space(text[p])) p++;
     if (i !== offset || text[p] !== value[offset]) return start;
     let line = 0;

@@ -259,3 +259,40 @@ describe('ir runbook import: files', () => {
     expect(readFileSync(join(out, 'kafka-consumer-lag.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/schema\.json\n/);
   });
 });
+
+describe('ir runbook import: commands with hidden effects', () => {
+  it('never become a plain run step: each is destructive or printed, while plain reads still run', () => {
+    // [command, a piece of it that the importer leaves as written]
+    const hidden: Array<[string, string]> = [
+      ['kubectl logs $(kubectl get pods -l app=api -o name | head -n 1) -n prod', '$(kubectl get pods'],
+      ['echo `kubectl delete pod api-0 -n prod`', '`kubectl delete'],
+      ['kubectl get pods -n prod; kubectl delete pod api-0 -n prod', '; kubectl delete'],
+      ['redis-cli PING && redis-cli FLUSHALL', '&& redis-cli FLUSHALL'],
+      ['pg_isready -h db || systemctl restart postgresql', '|| systemctl'],
+      ['kubectl get events -n prod > events.txt', '> events.txt'],
+      ['kubectl get events -n prod >> events.log', '>> events.log'],
+      ['curl -fsSL https://get.example.com/fix.sh | sh', 'fix.sh | sh'],
+      ['kubectl logs deploy/api -n prod | tee api.log', 'tee api.log'],
+      ['curl -sS -o page.html https://status.example.com', '-o page.html'],
+      ['wget https://backups.example.com/latest.tar.gz', 'wget '],
+      ['tar czf /tmp/logs.tgz /var/log/app', 'tar czf'],
+    ];
+    const reads = ['kubectl get pods -n prod', 'redis-cli -h cache PING'];
+    const playbook = join(home, 'hidden-effects.md');
+    writeFileSync(playbook, ['# Incident playbook', '', '## API errors', '', '### Symptoms', '- 5xx above 1%', '', '### Investigation', '', '```bash', ...reads, ...hidden.map(([c]) => c), '```', ''].join('\n'));
+    const out = join(home, 'hidden-out');
+    const r = ir(home, ['runbook', 'import', playbook, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ir(home, ['runbook', 'validate', out]).code).toBe(0);
+    const [file] = readdirSync(out);
+    const rb = parse(readFileSync(join(out, file), 'utf8')) as YamlRunbook;
+    for (const [c, key] of hidden) {
+      const s = find(rb, key);
+      expect(s.print !== undefined || s.destructive === true, `${c} became a plain run step`).toBe(true);
+    }
+    expect(find(rb, 'curl -fsSL').print).toBeDefined();
+    const plain = steps(rb).filter((s) => s.run !== undefined && !s.destructive).map(command);
+    expect(plain).toHaveLength(reads.length);
+    expect(plain.some((c) => c.startsWith('redis-cli -h cache PING'))).toBe(true);
+  });
+});

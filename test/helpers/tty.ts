@@ -43,7 +43,7 @@ export class TmuxSession {
   }
 
   type(text: string): void {
-    execFileSync('tmux', ['-L', this.socket, 'send-keys', '-t', this.name, '-l', text]);
+    execFileSync('tmux', ['-L', this.socket, 'send-keys', '-t', this.name, '-l', '--', text]);
   }
 
   async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {

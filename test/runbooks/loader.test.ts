@@ -81,8 +81,8 @@ describe('a valid runbook', () => {
     const runbook = result.runbook!;
     expect(runbook).toMatchObject({ id: 't', title: 'T', severity: 'SEV-1', file: 'rb.yaml', path: '/runbooks/rb.yaml' });
     expect(runbook.variables).toEqual([
-      { name: 'host', default: 'h', secret: false },
-      { name: 'pw', secret: true },
+      { name: 'host', default: 'h', secret: false, allowDash: false },
+      { name: 'pw', secret: true, allowDash: false },
     ]);
     expect(runbook.phases[0]).toMatchObject({ id: 'p1', title: 'p1', withinMs: 5 * 60_000, location: { file: 'rb.yaml', line: 10, col: 5 } });
     const steps = allSteps(runbook);

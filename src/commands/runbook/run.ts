@@ -16,6 +16,7 @@ import type { SpaceReserve } from '../../store/reserve.js';
 import type { StopReason } from '../../runbooks/engine.js';
 import type { RunRecord, RunStore } from '../../store/runs.js';
 import { allSteps, type Runbook, type Step } from '../../runbooks/format.js';
+import { askValue, receivers, valueProblem, variableRules, type VariableRule } from '../../runbooks/values.js';
 import { displayCommand, displayText } from '../../runbooks/words.js';
 import { durationToString } from '../../util/duration.js';
 import { loadRunbookById } from './load.js';
@@ -99,8 +100,10 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
     }
   }
 
+  // Every value known now is checked before anything is asked, declared or recorded.
+  const known = resolveKnown(runbook, flags, ctx.env);
   if (opts.dryRun) {
-    printDryRun(runbook, resolveKnown(runbook, flags, ctx.env), ctx, await ctx.style());
+    printDryRun(runbook, known, ctx, await ctx.style());
     return 0;
   }
   if (!canAsk && !opts.yes) {
@@ -277,17 +280,42 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Values known without asking: --var, then the variable's environment variable, then its default. */
+const NO_RULE: VariableRule = { allowDash: false, secret: false };
+
+/** Refuses a value that fails its variable's checks: exit 2 naming the variable, where the value came from and who would receive it. */
+function checkValue(runbook: Runbook, rules: Map<string, VariableRule>, name: string, value: string, source: string): void {
+  const rule = rules.get(name) ?? NO_RULE;
+  const why = valueProblem(value, rule, rule.secret);
+  if (why) throw new UsageError(`${source}: ${why}; ${receivers(runbook, name)}`);
+}
+
+/**
+ * Values known without asking: --var, then the variable's environment variable, then its default
+ * (a run being resumed starts from its saved values). Each value used is checked.
+ */
 function resolveKnown(runbook: Runbook, flags: Map<string, string>, env: NodeJS.ProcessEnv, saved: Record<string, string> = {}): Map<string, string> {
+  const rules = variableRules(runbook);
   const values = new Map<string, string>();
-  for (const [k, v] of Object.entries(saved)) values.set(k, v);
-  for (const v of runbook.variables) {
-    if (values.has(v.name) && !flags.has(v.name)) continue;
-    const fromEnv = v.env ? env[v.env] : undefined;
-    const value = flags.get(v.name) ?? fromEnv ?? v.default;
-    if (value !== undefined) values.set(v.name, value);
+  for (const [k, v] of Object.entries(saved)) {
+    if (flags.has(k)) continue;
+    checkValue(runbook, rules, k, v, `${k} (saved for --resume)`);
+    values.set(k, v);
   }
-  for (const [k, v] of flags) values.set(k, v);
+  for (const v of runbook.variables) {
+    if (values.has(v.name) || flags.has(v.name)) continue;
+    const fromEnv = v.env ? env[v.env] : undefined;
+    if (fromEnv !== undefined) {
+      checkValue(runbook, rules, v.name, fromEnv, `${v.name} (from $${v.env})`);
+      values.set(v.name, fromEnv);
+    } else if (v.default !== undefined) {
+      checkValue(runbook, rules, v.name, v.default, `${v.name} (its default)`);
+      values.set(v.name, v.default);
+    }
+  }
+  for (const [k, v] of flags) {
+    checkValue(runbook, rules, k, v, `--var ${k}`);
+    values.set(k, v);
+  }
   return values;
 }
 
@@ -299,10 +327,11 @@ async function resolveVariables(runbook: Runbook, flags: Map<string, string>, ct
       `runbook ${runbook.id} needs ${missing.map((v) => v.name).join(', ')}: supply ${missing.map((v) => (v.env ? `--var ${v.name}=VALUE (or ${v.env})` : `--var ${v.name}=VALUE`)).join(', ')}`,
     );
   }
+  const rules = variableRules(runbook);
   for (const v of missing) {
     const message = `${v.name}${v.description ? ` — ${v.description}` : ''}`;
-    const answer = v.secret ? await prompter!.password({ message }) : await prompter!.input({ message });
-    values.set(v.name, answer);
+    const rule = rules.get(v.name) ?? NO_RULE;
+    values.set(v.name, await askValue(prompter!, message, rule, ctx));
   }
   return values;
 }

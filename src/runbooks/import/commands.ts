@@ -23,6 +23,10 @@ export interface Lexed {
   shellFeatures: string[];
   /** Files written by `>` (not `>>`). */
   overwrites: string[];
+  /** Files appended to by `>>`. */
+  appends: string[];
+  /** The text inside each `$(…)` and backticks, whose commands run unseen inside this one. */
+  substitutions: string[];
   /** Text after an unquoted `#` at the start of a word. */
   comment?: string;
   /** Offset where that comment starts. */
@@ -38,7 +42,29 @@ export function lex(text: string): Lexed {
   const segments: ShellWord[][] = [[]];
   const features = new Set<string>();
   const overwrites: string[] = [];
+  const appends: string[] = [];
+  const substitutions: string[] = [];
   const heredocs: string[] = [];
+  // $(…) and `…`: remembered whole, so what they run is classified too.
+  const closingBackticks = new Set<number>();
+  const substitution = (at: number): void => {
+    if (text[at] === '`') {
+      if (closingBackticks.has(at)) return;
+      const end = text.indexOf('`', at + 1);
+      substitutions.push(text.slice(at + 1, end < 0 ? text.length : end));
+      closingBackticks.add(end);
+      return;
+    }
+    let depth = 0;
+    for (let j = at + 1; j < text.length; j++) {
+      if (text[j] === '(') depth++;
+      else if (text[j] === ')' && --depth === 0) {
+        substitutions.push(text.slice(at + 2, j));
+        return;
+      }
+    }
+    substitutions.push(text.slice(at + 2));
+  };
   let word: ShellWord | undefined;
   let redirect: '>' | '>>' | '<' | '<<' | undefined;
   let quote: string | undefined;
@@ -47,7 +73,9 @@ export function lex(text: string): Lexed {
   const endWord = () => {
     if (!word) return;
     if (redirect) {
-      if (redirect === '>' && word.text !== '/dev/null' && !word.text.startsWith('/dev/std') && !/^&\d$/.test(word.text)) overwrites.push(word.text);
+      const harmless = word.text === '/dev/null' || word.text.startsWith('/dev/std') || /^&\d$/.test(word.text);
+      if (redirect === '>' && !harmless) overwrites.push(word.text);
+      if (redirect === '>>' && !harmless) appends.push(word.text);
       if (redirect === '<<') heredocs.push(word.text.replace(/^-/, ''));
       redirect = undefined;
     } else segments[segments.length - 1].push(word);
@@ -79,7 +107,11 @@ export function lex(text: string): Lexed {
         add(text[++i], i, true);
       } else {
         if (c === '$' && /[A-Za-z_{(]/.test(text[i + 1] ?? '')) features.add(text[i + 1] === '(' ? '$(...)' : '$VAR');
-        if (c === '`') features.add('backticks');
+        if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') substitution(i);
+        if (c === '`') {
+          features.add('backticks');
+          substitution(i);
+        }
         add(c, i, true);
       }
       continue;
@@ -153,14 +185,18 @@ export function lex(text: string): Lexed {
       continue;
     }
     if (c === '$' && /[A-Za-z_{(0-9@*#?]/.test(text[i + 1] ?? '')) features.add(text[i + 1] === '(' ? '$(...)' : '$VAR');
-    if (c === '`') features.add('backticks');
+    if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') substitution(i);
+    if (c === '`') {
+      features.add('backticks');
+      substitution(i);
+    }
     if ((c === '*' || c === '?' || c === '[') && !word?.text.includes('=')) features.add('glob');
     if (c === '~' && !word) features.add('~');
     add(c, i);
   }
   endWord();
   if (!segments[segments.length - 1].length) segments.pop();
-  const out: Lexed = { segments, shellFeatures: [...features], overwrites, open: quote !== undefined, heredocs };
+  const out: Lexed = { segments, shellFeatures: [...features], overwrites, appends, substitutions, open: quote !== undefined, heredocs };
   if (comment !== undefined) {
     out.comment = comment;
     out.commentAt = commentAt;
@@ -432,6 +468,29 @@ function flagValue(words: string[], ...flags: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The file an output option names (`-o FILE`, `-oFILE`, `--output=FILE`, or a short cluster ending
+ * in the option, `-sSo FILE`), or undefined when the option is absent.
+ */
+function outputFile(words: string[], short: string, long: string[]): string | undefined {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (long.includes(w) || w === short) return words[i + 1] ?? '';
+    const eq = long.find((l) => w.startsWith(`${l}=`));
+    if (eq) return w.slice(eq.length + 1);
+    if (w.startsWith('--')) continue;
+    // -o FILE, -oFILE, -sSo FILE, -qO- (flags without values may come first in a cluster).
+    const m = new RegExp(`^-[A-Za-z]*?${short[1]}(.*)$`).exec(w);
+    if (m) return m[1] || (words[i + 1] ?? '');
+  }
+  return undefined;
+}
+
+/** `-` and /dev/null are not files anyone keeps. */
+function toScreen(file: string | undefined): boolean {
+  return file === '-' || file === '/dev/null' || file === '/dev/stdout';
+}
+
 const KUBECTL_VALUE_FLAGS = new Set(['-n', '--namespace', '--context', '--cluster', '--kubeconfig', '-s', '--server', '--user', '--as', '-l', '--selector', '-o', '--output', '-c', '--container', '--sort-by', '--since', '--tail', '--field-selector', '-f', '--filename', '--replicas', '--timeout', '--for', '--image', '-p', '--patch', '--type', '--to-revision', '--grace-period']);
 const KUBECTL_READ = new Set(['get', 'describe', 'logs', 'top', 'explain', 'api-resources', 'api-versions', 'version', 'cluster-info', 'events', 'diff', 'wait', 'auth']);
 const KUBECTL_CHANGE = new Set(['delete', 'scale', 'apply', 'create', 'replace', 'patch', 'set', 'label', 'annotate', 'taint', 'cordon', 'uncordon', 'drain', 'expose', 'run', 'autoscale', 'cp', 'certificate', 'rollout']);
@@ -565,6 +624,13 @@ function curl(args: string[]): Classification {
   const method = (flagValue(args, '-X', '--request') ?? '').toUpperCase();
   if (method && !['GET', 'HEAD', 'OPTIONS'].includes(method)) return CHANGE(`curl -X ${method}`);
   if (hasFlag(args, '-d', '--data', '--data-raw', '--data-binary', '--data-urlencode', '-F', '--form', '-T', '--upload-file', '--json')) return CHANGE('curl sending data (POST)');
+  const out = outputFile(args, '-o', ['--output']);
+  if (out !== undefined && !toScreen(out)) return CHANGE(`curl -o writes the response to ${out || 'a file'}`);
+  if (hasFlag(args, '-O', '--remote-name', '--remote-name-all')) return CHANGE('curl -O writes the response to a file');
+  for (const [short, long, what] of [['-D', ['--dump-header'], 'the headers'], ['-c', ['--cookie-jar'], 'cookies']] as const) {
+    const file = outputFile(args, short, [...long]);
+    if (file !== undefined && !toScreen(file)) return CHANGE(`curl ${short} writes ${what} to ${file || 'a file'}`);
+  }
   return READ(method === 'HEAD' || hasFlag(args, '-I', '--head') ? 'curl -I' : 'curl GET');
 }
 
@@ -613,7 +679,8 @@ export function classifyWords(input: string[]): Classification {
     case 'service':
       return byVerb('service', pos[1], /^status$/, /^(start|stop|restart|reload|force-reload)$/);
     case 'journalctl':
-      return hasFlag(args, '-f', '--follow') ? INTERACTIVE('journalctl -f never ends') : READ('journalctl');
+      if (hasFlag(args, '-f', '--follow')) return INTERACTIVE('journalctl -f never ends');
+      return hasFlag(args, '--vacuum-size', '--vacuum-time', '--vacuum-files', '--rotate', '--flush', '--relinquish-var', '--setup-keys') ? CHANGE('journalctl --vacuum/--rotate removes or moves journal files') : READ('journalctl');
     case 'redis-cli':
       return redisCli(args);
     case 'psql':
@@ -636,6 +703,7 @@ export function classifyWords(input: string[]): Classification {
     case 'sar':
       return pos.length === 1 ? INTERACTIVE(`${tool} with an interval and no count never ends`) : READ(tool);
     case 'dmesg':
+      if (hasFlag(args, '-c', '-C', '--clear', '--read-clear')) return CHANGE('dmesg -c clears the kernel log');
       return hasFlag(args, '-w', '--follow') ? INTERACTIVE('dmesg -w never ends') : READ('dmesg');
     case 'openssl': {
       const sub = pos[0];
@@ -647,9 +715,42 @@ export function classifyWords(input: string[]): Classification {
     case 'sed':
       return hasFlag(args, '-i', '--in-place') || args.some((a) => a.startsWith('-i')) ? CHANGE('sed -i edits a file in place') : READ('sed');
     case 'find':
-      return args.some((a) => a === '-delete' || a === '-exec' || a === '-execdir') ? CHANGE('find -delete/-exec') : READ('find');
+      return args.some((a) => ['-delete', '-exec', '-execdir', '-ok', '-okdir', '-fprint', '-fprint0', '-fprintf', '-fls'].includes(a)) ? CHANGE('find -delete/-exec/-fprint') : READ('find');
     case 'tee':
-      return READ('tee');
+      return pos.every((p) => toScreen(p)) ? READ('tee to the screen only') : CHANGE(`tee writes to ${pos.filter((p) => !toScreen(p)).join(', ')}`);
+    case 'wget': {
+      if (hasFlag(args, '--spider')) return READ('wget --spider');
+      const out = outputFile(args, '-O', ['--output-document']);
+      return toScreen(out) ? READ('wget -O -') : CHANGE(`wget writes the download to ${out || 'a file'}`);
+    }
+    case 'tar': {
+      const first = args[0] ?? '';
+      const modes = (first.startsWith('-') ? args.filter((a) => /^-[A-Za-z]+$/.test(a)).join('') : first) + args.filter((a) => a.startsWith('--')).join(' ');
+      if (/--(create|extract|get|append|update|delete|concatenate)|[cxruA]/.test(modes)) return CHANGE('tar creates or extracts files');
+      return /--list|t/.test(modes) ? READ('tar t lists an archive') : UNKNOWN('tar without a mode');
+    }
+    case 'gzip':
+    case 'gunzip':
+    case 'bzip2':
+    case 'bunzip2':
+    case 'xz':
+    case 'unxz':
+    case 'zstd':
+      return hasFlag(args, '-c', '--stdout', '-l', '--list', '-t', '--test') ? READ(`${tool} -c`) : CHANGE(`${tool} replaces the file it compresses`);
+    case 'sort':
+      return outputFile(args, '-o', ['--output']) !== undefined ? CHANGE('sort -o writes a file') : READ('sort');
+    case 'pg_dump':
+    case 'pg_dumpall':
+    case 'mysqldump': {
+      const file = outputFile(args, tool === 'mysqldump' ? '-r' : '-f', tool === 'mysqldump' ? ['--result-file'] : ['--file']);
+      return file !== undefined && !toScreen(file) ? CHANGE(`${tool} writes ${file || 'a file'}`) : READ(`${tool} to the screen`);
+    }
+    case 'mongodump':
+      return args.includes('--archive') || toScreen(outputFile(args, '-o', ['--out'])) ? READ('mongodump to the screen') : CHANGE('mongodump writes a dump directory');
+    case 'hostname':
+      return pos.length ? CHANGE('hostname NAME renames the host') : READ('hostname');
+    case 'date':
+      return hasFlag(args, '-s', '--set') ? CHANGE('date -s sets the clock') : READ('date');
     case 'xargs':
       return pos.length ? classifyWords(args.filter((a, i) => i >= args.indexOf(pos[0]))) : READ('xargs');
     case 'crontab':
@@ -771,7 +872,19 @@ export function planCommand(text: string, opts: { compound?: boolean; usesAssign
     if (!worst || RANK[c.verdict] > RANK[worst.verdict]) worst = c;
   }
   worst ??= UNKNOWN('no command found');
-  if (lx.overwrites.length && worst.verdict === 'read') worst = CHANGE(`"> ${lx.overwrites[0]}" overwrites a file`);
+  // Effects that hide behind the first command: never a plain run step, at least a confirmation.
+  const atLeast = (c: Classification) => {
+    if (RANK[c.verdict] > RANK[worst!.verdict]) worst = c;
+  };
+  if (lx.overwrites.length) atLeast(CHANGE(`"> ${lx.overwrites[0]}" overwrites a file`));
+  if (lx.appends.length) atLeast(CHANGE(`">> ${lx.appends[0]}" appends to a file`));
+  for (const inner of lx.substitutions) {
+    const c = planCommand(inner);
+    atLeast({ verdict: c.verdict, reason: `${inner.includes('`') ? '`…`' : '$(…)'}: ${c.reason}` });
+    atLeast(CHANGE(`$(${inner.trim()}) runs a command hidden inside this one`));
+  }
+  const sequence = lx.shellFeatures.filter((f) => f === ';' || f === '&&' || f === '||');
+  if (sequence.length) atLeast(CHANGE(`runs several commands one after another (${sequence.join(' ')})`));
 
   const shell = lx.shellFeatures.length > 0 || lx.open || opts.compound === true || 'error' in splitCommand(text);
   const holes = placeholders(text);

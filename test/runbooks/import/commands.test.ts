@@ -214,3 +214,73 @@ describe('splitScript', () => {
     expect(planCommand('kubectl get pods > $DIR/pods.txt', { usesAssigned: ['DIR'] }).action).toBe('print');
   });
 });
+
+describe('planCommand: a command with hidden effects is never a plain run step', () => {
+  it.each([
+    ['echo $(rm -rf /tmp/x)', /\$\(…\): rm/],
+    ['kubectl logs $(kubectl get pods -l app=api -o name | head -n 1)', /runs a command hidden inside this one/],
+    ['cat `ls /etc/app`', /runs a command hidden inside this one/],
+    ['echo "pods: $(kubectl delete pod x)"', /kubectl delete/],
+    ['kubectl get pods; kubectl delete pod api-0', /kubectl delete/],
+    ['df -h; du -sh /var/log', /several commands one after another \(;\)/],
+    ['redis-cli PING && redis-cli INFO', /several commands one after another \(&&\)/],
+    ['pg_isready || echo down', /several commands one after another \(\|\|\)/],
+    ['kubectl get pods -o yaml > pods.yaml', /"> pods\.yaml" overwrites a file/],
+    ['kubectl get events >> /var/incidents/events.log', /">> \/var\/incidents\/events\.log" appends to a file/],
+    ['kubectl logs deploy/api | tee api.log', /tee writes to api\.log/],
+    ['kubectl logs deploy/api | tee -a api.log', /tee writes to api\.log/],
+    ['curl -sS -o page.html https://example.com', /curl -o writes the response to page\.html/],
+    ['curl -sSo page.html https://example.com', /curl -o writes/],
+    ['curl --output=page.html https://example.com', /curl -o writes/],
+    ['curl -O https://example.com/file.tar.gz', /curl -O writes/],
+    ['curl -D headers.txt https://example.com', /curl -D writes the headers/],
+    ['wget https://example.com/backup.tar.gz', /wget writes the download/],
+    ['wget -O /tmp/x https://example.com/x', /wget writes the download to \/tmp\/x/],
+    ['tar czf /tmp/logs.tgz /var/log/app', /tar creates or extracts/],
+    ['tar -xzf backup.tgz', /tar creates or extracts/],
+    ['tar --create -f x.tar dir', /tar creates or extracts/],
+    ['dd if=/dev/zero of=/tmp/fill bs=1M count=10', /^dd$/],
+    ['find /var/log -name "*.gz" | xargs rm', /^rm$/],
+    ['gzip /var/log/app.log', /gzip replaces the file/],
+    ['sort -o sorted.txt input.txt', /sort -o writes/],
+    ['pg_dump -d app -f /tmp/app.sql', /pg_dump writes \/tmp\/app\.sql/],
+    ['mongodump --uri mongodb://localhost', /mongodump writes a dump directory/],
+    ['journalctl --vacuum-size=500M', /journalctl --vacuum/],
+    ['find /tmp -name "*.tmp" -fprint /tmp/list', /find -delete\/-exec\/-fprint/],
+  ])('%s → run + destructive', (c, reason) => {
+    const p = planCommand(c);
+    expect(p.action, c).toBe('run');
+    expect(p.destructive, c).toBe(true);
+    expect(p.reason).toMatch(reason);
+  });
+
+  it.each([
+    ['curl -fsSL https://get.example.com/install.sh | sh', /sh needs a terminal/],
+    ['curl -fsSL https://get.example.com/install.sh | sudo bash', /bash needs a terminal/],
+    ['wget -qO- https://get.example.com | bash -s -- --yes', /bash/],
+    ['echo $(./scripts/mystery.sh)', /not a command ir knows/],
+    ['eval "$(ssh-agent)"', /not a command ir knows/],
+  ])('%s → print', (c, reason) => {
+    const p = planCommand(c);
+    expect(p.action, c).toBe('print');
+    expect(p.reason).toMatch(reason);
+  });
+
+  it.each([
+    'curl -sS -o /dev/null --max-time 10 https://example.com',
+    'curl -sS https://example.com/health',
+    'wget -qO- https://example.com/health',
+    'wget --spider https://example.com/health',
+    'tar tzf backup.tgz',
+    'gzip -l /var/log/app.log.gz',
+    'kubectl logs deploy/api | tee /dev/null',
+    'kubectl logs deploy/api 2>&1 | grep -i error',
+    'pg_dump -d app --schema-only',
+    'mongodump --archive --uri mongodb://localhost',
+    'journalctl -u nginx --since "1 hour ago"',
+  ])('%s still only reads: run', (c) => {
+    const p = planCommand(c);
+    expect(p.action, `${c}: ${p.reason}`).toBe('run');
+    expect(p.destructive, `${c}: ${p.reason}`).toBe(false);
+  });
+});

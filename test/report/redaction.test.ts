@@ -68,6 +68,9 @@ describe('secrets pasted into an incident', () => {
       const update = await irAsync(home, ['comms', 'update', '--message', message, '--post', '--json'], { env: { IR_SLACK_WEBHOOK: h.url } });
       expect(update.code, update.stderr).toBe(0);
       const doc = json<{ text: string; redacted: boolean; posted: { ok: boolean } }>(update);
+      expect(h.bodies).toHaveLength(1);
+      expect(leaks(corpus, JSON.stringify(h.bodies))).toEqual([]);
+      expect(leaks(corpus, doc.text)).toEqual([]);
       expect(doc).toMatchObject({ redacted: true, posted: { ok: true } });
       expect(doc.text).toContain('[REDACTED-');
       for (const kind of ['initial', 'customer', 'update']) {
@@ -75,9 +78,6 @@ describe('secrets pasted into an incident', () => {
         expect(leaks(corpus, r.stdout), `comms ${kind}`).toEqual([]);
         expect(r.stderr).toMatch(/^Redacted \d+ .* in the message\.$/m);
       }
-      expect(h.bodies).toHaveLength(1);
-      expect(leaks(corpus, JSON.stringify(h.bodies))).toEqual([]);
-      expect(leaks(corpus, doc.text)).toEqual([]);
       // What was sent is what is recorded as sent.
       const sent = timeline(home, id).filter((e) => e.type === 'comms.sent');
       expect(leaks(corpus, JSON.stringify(sent))).toEqual([]);
@@ -238,10 +238,10 @@ describe('evidence export', () => {
   it('redacts by default: no file of the archive holds a secret; the same value has one placeholder in every file', () => {
     const archive = join(home, 'default.tar.gz');
     const r = ok(ir(home, ['evidence', 'export', '--out', archive]), 'export');
-    expect(r.stdout).toMatch(/redacted \(\d+ /);
     const all = unpack(archive, join(home, 'x-default'));
     expect(all.map((f) => f.split('/').pop())).toEqual(expect.arrayContaining(['app-log.txt', 'env-dump.txt', 'custody.log', 'SHA256SUMS', 'manifest.json']));
     for (const f of all) expect(leaks(corpus, readFileSync(f, 'utf8')), f).toEqual([]);
+    expect(r.stdout).toMatch(/redacted \(\d+ /);
     const app = readFileSync(all.find((f) => f.endsWith('app-log.txt'))!, 'utf8');
     const env = readFileSync(all.find((f) => f.endsWith('env-dump.txt'))!, 'utf8');
     for (const [name, marker] of [

@@ -2,8 +2,9 @@
 import { startup } from './startup.js';
 import { postmortem } from './postmortem.js';
 import { evidence } from './evidence.js';
+import { append } from './append.js';
 
-const results = [startup(), await postmortem(), await evidence()];
+const results = [startup(), await append(), await postmortem(), await evidence()];
 if (process.env.BENCH_JSON) {
   console.log(JSON.stringify(results, null, 2));
 } else {

@@ -1,9 +1,10 @@
 // The one Context a command receives: streams, clock, prompter, and lazily opened store and config.
 
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
-import { UsageError, UserError } from './errors.js';
+import { systemCause, UsageError, UserError } from './errors.js';
 import type { Incident } from './core/incident.js';
 import type { SeverityConfig } from './core/severity.js';
 import type { Store } from './store/store.js';
@@ -35,6 +36,27 @@ export interface ContextParts {
   prompter?: Prompter;
   /** Force interactive mode on or off regardless of TTYs (tests). */
   interactive?: boolean;
+}
+
+function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Why the store could not be opened, in one line that names the path; a setup problem, so exit 2. */
+function storeOpenError(err: unknown, dbPath: string): unknown {
+  if (err instanceof UserError) return err;
+  // Node's recursive mkdir reports a read-only parent as ENOENT.
+  let cause = systemCause(err) ?? ((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the directory cannot be created' : undefined);
+  if (!cause) return err;
+  // SQLite says "I/O error" when it cannot grow its shared-memory file on a full disk.
+  if (/I\/O error/.test(cause) && freeBytes(dirname(dbPath)) < 256 * 1024) cause = 'disk full';
+  const path = (err as NodeJS.ErrnoException).path;
+  return new UserError(`cannot open the store ${dbPath}: ${cause}${path && path !== dbPath ? ` (${path})` : ''}; set IR_HOME or --home to a writable directory`);
 }
 
 export class Context {
@@ -102,7 +124,11 @@ export class Context {
   async store(): Promise<Store> {
     if (!this.storeInstance) {
       const { Store } = await import('./store/store.js');
-      this.storeInstance = Store.open(this.dbPath);
+      try {
+        this.storeInstance = Store.open(this.dbPath);
+      } catch (err) {
+        throw storeOpenError(err, this.dbPath);
+      }
     }
     return this.storeInstance;
   }

@@ -71,3 +71,73 @@ export class CancelledError extends IrError {
     super(message);
   }
 }
+
+/** A few words for what went wrong with the machine, or undefined when the code is not one of those. */
+export function systemCause(err: unknown): string | undefined {
+  const code = String((err as { code?: unknown } | undefined)?.code ?? '');
+  const causes: Record<string, string> = {
+    ENOSPC: 'disk full',
+    EDQUOT: 'disk quota exceeded',
+    SQLITE_FULL: 'disk full',
+    EROFS: 'read-only file system',
+    SQLITE_READONLY: 'read-only file system',
+    SQLITE_READONLY_DIRECTORY: 'read-only directory',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOTDIR: 'a file stands where a directory is needed',
+    EEXIST: 'a file stands where a directory is needed',
+    EISDIR: 'a directory stands where a file is needed',
+    SQLITE_CANTOPEN: 'the database file cannot be opened',
+    SQLITE_NOTADB: 'not an ir database',
+    SQLITE_CORRUPT: 'the database is damaged',
+  };
+  return causes[code] ?? (code.startsWith('SQLITE_IOERR') ? `disk I/O error (${code})` : undefined);
+}
+
+/** The path an fs error names, shown relative to nothing: the user typed or configured it. */
+function errPath(err: NodeJS.ErrnoException): string {
+  return err.path ?? (err as { dest?: string }).dest ?? '';
+}
+
+/**
+ * The one-line cause of a failure of the machine rather than of ir: a full or read-only disk, a
+ * permission, a path of the wrong kind. Setup problems (can't write where told to) are exit 2;
+ * running out of disk part-way through an operation is exit 1. Undefined for anything else.
+ */
+export function systemError(err: unknown, fallbackPath?: string): IrError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const path = errPath(e) || fallbackPath || '';
+  const at = path ? ` ${path}` : '';
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+    case 'SQLITE_FULL':
+      return new OperationError(`disk full${path ? ` writing ${path}` : ''}: free some space; what was recorded before this is kept`);
+    case 'EROFS':
+    case 'SQLITE_READONLY':
+    case 'SQLITE_READONLY_DIRECTORY':
+    case 'SQLITE_READONLY_DBMOVED':
+      return new UserError(`read-only file system${at ? `:${at}` : ''}: point IR_HOME (or --home) at a writable directory`);
+    case 'EACCES':
+    case 'EPERM':
+      return new UserError(`permission denied${at ? `:${at}` : ''}`);
+    case 'ENOTDIR':
+      return new UserError(`not a directory${at ? `:${at}` : ''} (a file stands where a directory is needed)`);
+    case 'EEXIST':
+      return e.syscall === 'mkdir' ? new UserError(`${path} exists and is not a directory`) : undefined;
+    case 'EISDIR':
+      return new UserError(`${path || 'the output'} is a directory: name a file`);
+    case 'ENAMETOOLONG':
+      return new UserError(`file name too long${at ? `:${at}` : ''}`);
+    case 'SQLITE_CANTOPEN':
+      return new UserError(`cannot open the database${at ? `:${at}` : ''}: check that IR_HOME (or --home) is a writable directory`);
+    case 'SQLITE_NOTADB':
+    case 'SQLITE_CORRUPT':
+      return new UserError(`the database is not an ir database or is damaged${at ? `:${at}` : ''}: ${e.message}`);
+    default:
+      if (code.startsWith('SQLITE_IOERR')) return new OperationError(`disk I/O error (${code}): ${e.message}`);
+      return undefined;
+  }
+}

@@ -1,7 +1,7 @@
 // Entry point: build the program, parse argv, run the command, map every error to one exit code.
 
 import { Context, type ContextParts } from './context.js';
-import { EXIT, IrError, UserError } from './errors.js';
+import { EXIT, IrError, UserError, systemError } from './errors.js';
 import { version } from './version.js';
 
 export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
@@ -40,6 +40,11 @@ function report(err: unknown, ctx: Context, argv: string[]): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
     if (json) ctx.printJson({ error: { kind: 'usage', message: err.message.replace(/^error: /, '') } });
     return EXIT.USAGE;
+  }
+  if (!(err instanceof IrError)) {
+    // SQLite's errors name no file: the store is the one SQLite file ir writes.
+    const sqlite = String((err as { code?: unknown } | undefined)?.code ?? '').startsWith('SQLITE_');
+    err = systemError(err, sqlite ? ctx.dbPath : undefined) ?? err;
   }
   if (err instanceof IrError) {
     const details = (err as { details?: string[] }).details ?? [];

@@ -95,4 +95,9 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER evidence_files_append_only_delete BEFORE DELETE ON evidence_files
   BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
   `,
+  // 4: each event carries the digest of the incident record it produces (inside its hash), so the cached
+  // record can be checked against the chain without refolding every event.
+  `
+  ALTER TABLE events ADD COLUMN state_sha256 TEXT;
+  `,
 ];

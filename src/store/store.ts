@@ -1,9 +1,10 @@
 // The incident store: one SQLite file, WAL, an append-only event log with a per-incident sha256 chain.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { UserError } from '../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../core/incident.js';
 import { canonicalJson } from './canonical.js';
 import { MIGRATIONS } from './migrations.js';
@@ -22,17 +23,41 @@ interface EventRow {
   data: string;
   prev_hash: string;
   hash: string;
+  /** sha256 of the canonical incident record after this event; null on events older than schema 4. */
+  state_sha256: string | null;
 }
 
 interface IncidentRow {
   id: string;
+  state: string;
+  severity: string;
+  declared_at: string;
+  resolved_at: string | null;
   doc: string;
   head_seq: number;
   head_hash: string;
 }
 
+/** The newest event of an incident's chain; written as `SEQ:HASH` where a team keeps it. */
+export interface ChainHead {
+  incidentId: string;
+  seq: number;
+  hash: string;
+  at: string;
+}
+
+export function formatHead(head: { seq: number; hash: string }): string {
+  return `${head.seq}:${head.hash}`;
+}
+
+/** `SEQ:HASH` (as printed by `ir timeline --head` and written into reports) or undefined. */
+export function parseHead(text: string): { seq: number; hash: string } | undefined {
+  const m = /^\s*(\d+):([0-9a-f]{64})\s*$/i.exec(text);
+  return m ? { seq: Number(m[1]), hash: m[2].toLowerCase() } : undefined;
+}
+
 /** The hash of one event row: sha256 over the previous hash and the row's canonical JSON. */
-export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'hash'>): string {
+export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'hash' | 'state_sha256'> & { state_sha256?: string | null }): string {
   const body = canonicalJson({
     seq: row.seq,
     incident_id: row.incident_id,
@@ -40,8 +65,18 @@ export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'h
     type: row.type,
     actor: row.actor,
     data: row.data,
+    // Absent (not null) on events written before the digest existed, so their hashes still hold.
+    state_sha256: row.state_sha256 ?? undefined,
   });
   return createHash('sha256').update(prevHash).update(body).digest('hex');
+}
+
+/**
+ * The digest of an incident record. Each event carries the digest of the record it produces, inside
+ * its hash, so the cached record can be checked against the chain in O(1) instead of refolding.
+ */
+export function recordDigest(incident: Incident): string {
+  return createHash('sha256').update(canonicalJson(incident)).digest('hex');
 }
 
 export interface VerifyProblem {
@@ -55,7 +90,27 @@ export interface VerifyResult {
   incidents: number;
   events: number;
   problems: VerifyProblem[];
+  /** The anchored heads that were checked, and whether the chain still holds each. */
+  anchors: AnchorResult[];
 }
+
+export interface AnchorResult {
+  seq: number;
+  hash: string;
+  incidentId?: string;
+  ok: boolean;
+  reason: string;
+}
+
+/** An incident row with its newest event: what `trusted()` needs to check the cache in O(1). */
+const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_at, i.doc, i.head_seq, i.head_hash,
+    e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256
+  FROM incidents i LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events WHERE incident_id = i.id)`;
+
+type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null };
+
+/** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
+const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
 
 export interface DeclareInput {
   title: string;
@@ -69,16 +124,49 @@ export interface DeclareInput {
 export class Store {
   private constructor(readonly db: Database.Database, readonly path: string) {}
 
-  static open(path: string): Store {
+  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}): Store {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Notes and names are private: the file exists with mode 0600 before SQLite opens it, and SQLite
+    // gives its -wal and -shm files the database's mode. Files an older ir left 0644 are tightened.
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    for (const f of STORE_FILES(path)) {
+      try {
+        chmodSync(f, 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
     const db = new Database(path);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    const store = new Store(db, path);
-    store.migrate();
-    return store;
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const schema = db.pragma('user_version', { simple: true }) as number;
+      if (schema > MIGRATIONS.length) {
+        throw new UserError(`${path} was written by a newer ir (schema ${schema}; this ir knows schema ${MIGRATIONS.length}): upgrade ir`);
+      }
+      db.pragma('journal_mode = WAL');
+      // FULL: in WAL mode NORMAL may lose the last commits on power loss; FULL syncs the WAL at every
+      // commit, so an event `ir` has reported recorded survives a crash of the machine. Cost: bench/append.js.
+      db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      const store = new Store(db, path);
+      store.migrate();
+      return store;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per connection: preparing costs more than running these small statements. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
   }
 
   close(): void {
@@ -91,6 +179,7 @@ export class Store {
     // Another process may be migrating the same file: take the write lock, then look again.
     this.db
       .transaction(() => {
+        if (current() > MIGRATIONS.length) throw new UserError(`${this.path} was written by a newer ir (schema ${current()}): upgrade ir`);
         for (let v = current(); v < MIGRATIONS.length; v++) {
           this.db.exec(MIGRATIONS[v]);
           this.db.pragma(`user_version = ${v + 1}`);
@@ -109,24 +198,20 @@ export class Store {
     return this.write(() => {
       const day = at.toISOString().slice(0, 10).replaceAll('-', '');
       const prefix = `INC-${day}-`;
-      const last = this.db
-        .prepare(`SELECT id FROM incidents WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
+      const last = this.sql(`SELECT id FROM incidents WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
         .get(`${prefix}%`) as { id: string } | undefined;
       const n = last ? Number(last.id.slice(prefix.length)) + 1 : 1;
       const id = `${prefix}${String(n).padStart(3, '0')}`;
       const data: Record<string, unknown> = { ...input };
       for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
       // The row comes first (events reference it) and takes its head once the event exists.
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash)
            VALUES (?, 'investigating', ?, ?, NULL, '{}', 0, ?)`,
         )
         .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
-      const event = this.insertEvent(id, GENESIS_HASH, { type: 'incident.declared', data }, at, actor);
-      const incident = applyEvent(undefined, event);
-      this.db
-        .prepare(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
+      const { event, incident } = this.insertEvent(id, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor);
+      this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
         .run(incident.state, incident.severity, JSON.stringify(incident), event.seq, event.hash, id);
       return { incident, event };
     });
@@ -143,89 +228,142 @@ export class Store {
     actor: string,
   ): { incident: Incident; events: TimelineEvent[] } {
     return this.write(() => {
-      const row = this.db.prepare(`SELECT id, doc, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
-        | IncidentRow
+      const row = this.sql(`SELECT id, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
+        | Pick<IncidentRow, 'id' | 'head_seq' | 'head_hash'>
         | undefined;
       if (!row) throw new Error(`no incident ${incidentId}`);
-      let incident = JSON.parse(row.doc) as Incident;
+      // Decisions are taken on the incident as its events say it is (the cache only when the chain
+      // vouches for it), so an edited row cannot steer a state check or leak into a new event.
+      let incident = this.record(incidentId);
+      if (!incident) throw new Error(`incident ${incidentId} has no events`);
       const wanted = decide(incident);
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
       const events: TimelineEvent[] = [];
       for (const e of list) {
-        const event = this.insertEvent(incidentId, head, e, at, actor);
-        incident = applyEvent(incident, event);
-        head = event.hash;
-        events.push(event);
+        const written = this.insertEvent(incidentId, head, incident, e, at, actor);
+        incident = written.incident;
+        head = written.event.hash;
+        events.push(written.event);
       }
       if (events.length) {
         const last = events[events.length - 1];
-        this.db
-          .prepare(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
+        this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
           .run(incident.state, incident.severity, incident.resolvedAt ?? null, JSON.stringify(incident), last.seq, last.hash, incidentId);
       }
       return { incident, events };
     });
   }
 
-  private insertEvent(incidentId: string, prevHash: string, e: NewEvent, at: Date, actor: string): TimelineEvent {
-    const { next } = this.db.prepare(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).get() as { next: number };
-    const row = {
-      seq: next,
-      incident_id: incidentId,
-      at: at.toISOString(),
-      type: e.type,
-      actor,
-      data: canonicalJson(e.data),
-    };
+  private insertEvent(incidentId: string, prevHash: string, before: Incident | undefined, e: NewEvent, at: Date, actor: string): { event: TimelineEvent; incident: Incident } {
+    const { next } = this.sql(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).get() as { next: number };
+    const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data: canonicalJson(e.data) };
+    const incident = applyEvent(before, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(fields.data) as Record<string, unknown> });
+    const row = { seq: next, ...fields, state_sha256: recordDigest(incident) };
     const hash = eventHash(prevHash, row);
-    this.db
-      .prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash);
-    return toEvent({ ...row, prev_hash: prevHash, hash });
+    this.sql(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash, row.state_sha256);
+    return { event: toEvent({ ...row, prev_hash: prevHash, hash }), incident };
   }
 
+  /**
+   * The incident as its events say it is. The row's `doc` is a cache for SQL queries and speed: it is
+   * used only when the newest event's hash recomputes, the row's head is that event, and the digest
+   * that event carries is the digest of the cached record; otherwise the events are folded again.
+   */
   getIncident(id: string): Incident | undefined {
-    const row = this.db.prepare(`SELECT doc FROM incidents WHERE id = ?`).get(id) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Incident) : undefined;
+    return this.record(id);
   }
 
-  /** Open incidents (or all with `all`), newest first. */
+  /** Open incidents (or all with `all`), newest first; state and order as the events say. */
   listIncidents(opts: { all?: boolean } = {}): Incident[] {
-    const sql = opts.all
-      ? `SELECT doc FROM incidents ORDER BY declared_at DESC, id DESC`
-      : `SELECT doc FROM incidents WHERE state != 'resolved' ORDER BY declared_at DESC, id DESC`;
-    return (this.db.prepare(sql).all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as Incident);
+    const rows = this.sql(`${CACHED_SQL} ORDER BY i.declared_at DESC, i.id DESC`).all() as CachedRow[];
+    const out: Incident[] = [];
+    for (const row of rows) {
+      const incident = this.trusted(row) ?? this.derive(row.id);
+      if (incident && (opts.all || incident.state !== 'resolved')) out.push(incident);
+    }
+    return out.sort((a, b) => (a.declaredAt === b.declaredAt ? (a.id < b.id ? 1 : -1) : a.declaredAt < b.declaredAt ? 1 : -1));
+  }
+
+  private record(id: string): Incident | undefined {
+    const row = this.sql(`${CACHED_SQL} WHERE i.id = ?`).get(id) as CachedRow | undefined;
+    if (!row) return undefined;
+    return this.trusted(row) ?? this.derive(id);
+  }
+
+  /** The cached record when the chain vouches for it, else undefined. */
+  private trusted(row: CachedRow): Incident | undefined {
+    if (row.seq === null || row.state_sha256 === null) return undefined;
+    if (row.seq !== row.head_seq || row.hash !== row.head_hash) return undefined;
+    if (eventHash(row.prev_hash, { ...row, seq: row.seq, incident_id: row.id }) !== row.hash) return undefined;
+    let doc: Incident;
+    try {
+      doc = JSON.parse(row.doc) as Incident;
+    } catch {
+      return undefined;
+    }
+    if (recordDigest(doc) !== row.state_sha256) return undefined;
+    if (doc.state !== row.state || doc.severity !== row.severity || doc.declaredAt !== row.declared_at || (doc.resolvedAt ?? null) !== row.resolved_at) return undefined;
+    return doc;
+  }
+
+  /** Folds an incident's events into its record, streaming (no array of events is built). */
+  private derive(id: string): Incident | undefined {
+    let incident: Incident | undefined;
+    const stmt = this.sql(`SELECT incident_id, at, type, actor, data FROM events WHERE incident_id = ? ORDER BY seq`);
+    for (const row of stmt.iterate(id) as IterableIterator<Pick<EventRow, 'incident_id' | 'at' | 'type' | 'actor' | 'data'>>) {
+      const event = { incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data) };
+      // A chain that does not start with its declaration is for --verify to report; skip, don't crash.
+      if (!incident && event.type !== 'incident.declared') continue;
+      incident = applyEvent(incident, event);
+    }
+    return incident;
+  }
+
+  /** The newest event of an incident's chain, or undefined for an unknown incident. */
+  head(incidentId: string): ChainHead | undefined {
+    const row = this.sql(`SELECT seq, hash, at FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`).get(incidentId) as
+      | { seq: number; hash: string; at: string }
+      | undefined;
+    return row ? { incidentId, seq: row.seq, hash: row.hash, at: row.at } : undefined;
   }
 
   events(incidentId: string): TimelineEvent[] {
-    const rows = this.db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(incidentId) as EventRow[];
-    return rows.map(toEvent);
+    const rows = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(incidentId) as EventRow[];
+    return rows.map((r) => toEvent(r));
   }
 
   /** Walks each incident's chain: every prev_hash links, every hash recomputes, the head matches. */
-  verify(incidentId?: string): VerifyResult {
+  verify(incidentId?: string, anchors: { seq: number; hash: string }[] = []): VerifyResult {
+    const cols = `id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash`;
     const incidents = (
       incidentId
-        ? this.db.prepare(`SELECT id, doc, head_seq, head_hash FROM incidents WHERE id = ?`).all(incidentId)
-        : this.db.prepare(`SELECT id, doc, head_seq, head_hash FROM incidents ORDER BY id`).all()
+        ? this.sql(`SELECT ${cols} FROM incidents WHERE id = ?`).all(incidentId)
+        : this.sql(`SELECT ${cols} FROM incidents ORDER BY id`).all()
     ) as IncidentRow[];
-    const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [] };
-    const stmt = this.db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`);
+    const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
+    const stmt = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`);
+    const intact = new Set<string>();
     for (const inc of incidents) {
       let prev = GENESIS_HASH;
       let lastSeq: number | undefined;
       let bad: VerifyProblem | undefined;
+      let derived: Incident | undefined;
       for (const row of stmt.iterate(inc.id) as IterableIterator<EventRow>) {
         result.events++;
         if (bad) continue;
+        if (derived === undefined && row.type !== 'incident.declared') {
+          bad = { incidentId: inc.id, seq: row.seq, reason: 'the chain does not begin with the incident\'s declaration' };
+          continue;
+        }
         if (row.prev_hash !== prev) {
           bad = { incidentId: inc.id, seq: row.seq, reason: 'prev_hash does not link to the event before it (an event was removed or reordered)' };
         } else if (eventHash(prev, row) !== row.hash) {
           bad = { incidentId: inc.id, seq: row.seq, reason: 'contents do not match its hash (the event was modified)' };
         } else {
           try {
-            JSON.parse(row.data);
+            derived = applyEvent(derived, toEvent(row, true));
           } catch {
             bad = { incidentId: inc.id, seq: row.seq, reason: 'data is not valid JSON' };
           }
@@ -236,24 +374,94 @@ export class Store {
       if (!bad && (lastSeq !== inc.head_seq || prev !== inc.head_hash)) {
         bad = { incidentId: inc.id, seq: lastSeq, reason: `the chain ends at event ${lastSeq ?? 'none'} but the incident's head is event ${inc.head_seq} (events were removed from the end)` };
       }
+      if (!bad && derived) {
+        const field = recordDifference(inc, derived);
+        if (field) bad = { incidentId: inc.id, reason: `the incident record was changed outside its events: ${field}` };
+      }
       if (bad) result.problems.push(bad);
+      else intact.add(inc.id);
     }
+    for (const a of anchors) result.anchors.push(this.checkAnchor(a, intact, incidentId));
+    for (const a of result.anchors) if (!a.ok) result.problems.push({ incidentId: a.incidentId ?? incidentId ?? '?', seq: a.seq, reason: a.reason });
     // Events whose incident row is gone are orphans: the chain cannot vouch for them.
-    const orphans = this.db
-      .prepare(`SELECT e.seq, e.incident_id FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE i.id IS NULL ${incidentId ? 'AND e.incident_id = ?' : ''} LIMIT 20`)
+    const orphans = this.sql(`SELECT e.seq, e.incident_id FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE i.id IS NULL ${incidentId ? 'AND e.incident_id = ?' : ''} LIMIT 20`)
       .all(...(incidentId ? [incidentId] : [])) as { seq: number; incident_id: string }[];
     for (const o of orphans) result.problems.push({ incidentId: o.incident_id, seq: o.seq, reason: 'event belongs to no known incident' });
     result.ok = result.problems.length === 0;
     return result;
   }
+  /**
+   * An anchored head (kept outside ir: a postmortem's front matter, a posted message, a paste) is
+   * proof only while the chain still contains it: the event with that seq exists, has that hash,
+   * and its incident's chain verified intact up to and past it.
+   */
+  private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): AnchorResult {
+    const base = { seq: anchor.seq, hash: anchor.hash };
+    const row = this.sql(`SELECT incident_id, hash FROM events WHERE seq = ?`).get(anchor.seq) as { incident_id: string; hash: string } | undefined;
+    const byHash = this.sql(`SELECT incident_id, seq FROM events WHERE hash = ?`).get(anchor.hash) as { incident_id: string; seq: number } | undefined;
+    if (!row) {
+      const where = byHash ? ` (that hash is now event ${byHash.seq})` : '';
+      return { ...base, incidentId: byHash?.incident_id, ok: false, reason: `the anchored head ${formatHead(anchor)} is no longer in the store${where}: events up to it were removed, or its incident was deleted` };
+    }
+    if (row.hash !== anchor.hash) {
+      return { ...base, incidentId: row.incident_id, ok: false, reason: `event ${anchor.seq} no longer has the anchored hash: the chain was rewritten from there or before` };
+    }
+    if (incidentId && row.incident_id !== incidentId) {
+      return { ...base, incidentId: row.incident_id, ok: false, reason: `the anchored head belongs to ${row.incident_id}, not ${incidentId}` };
+    }
+    if (!intact.has(row.incident_id)) {
+      const known = this.sql(`SELECT 1 FROM incidents WHERE id = ?`).get(row.incident_id);
+      return { ...base, incidentId: row.incident_id, ok: false, reason: known ? `the chain of ${row.incident_id} holds the anchored head but does not verify` : `the anchored head's incident ${row.incident_id} was deleted` };
+    }
+    const { later } = this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(row.incident_id, anchor.seq) as { later: number };
+    return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
+  }
 }
 
-function toEvent(row: EventRow): TimelineEvent {
-  let data: Record<string, unknown>;
+function parseData(text: string, strict = false): Record<string, unknown> {
   try {
-    data = JSON.parse(row.data) as Record<string, unknown>;
-  } catch {
-    data = { unreadable: row.data };
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (strict) throw err;
+    return { unreadable: text };
   }
-  return { seq: row.seq, incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data, prevHash: row.prev_hash, hash: row.hash };
+}
+
+function toEvent(row: EventRow, strict = false): TimelineEvent {
+  return { seq: row.seq, incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
+}
+
+/**
+ * The first field where the stored incident row disagrees with the record its events produce, as
+ * `field: "stored" in the record, "derived" by the events`; undefined when they agree.
+ */
+function recordDifference(row: IncidentRow, derived: Incident): string | undefined {
+  const say = (field: string, stored: unknown, expected: unknown) =>
+    `${field} is ${stored === undefined ? 'missing' : JSON.stringify(stored)} in the record but ${expected === undefined ? 'absent' : JSON.stringify(expected)} by its events`;
+  const columns: [string, unknown, unknown][] = [
+    ['state', row.state, derived.state],
+    ['severity', row.severity, derived.severity],
+    ['declared_at', row.declared_at, derived.declaredAt],
+    ['resolved_at', row.resolved_at ?? undefined, derived.resolvedAt],
+  ];
+  for (const [field, stored, expected] of columns) if (stored !== expected) return say(field, stored, expected);
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(row.doc) as Record<string, unknown>;
+  } catch {
+    return 'the cached record is not valid JSON';
+  }
+  const want = JSON.parse(JSON.stringify(derived)) as Record<string, unknown>;
+  for (const key of [...new Set([...Object.keys(want), ...Object.keys(doc)])].sort()) {
+    if (canonicalJson(doc[key]) !== canonicalJson(want[key])) {
+      const a = doc[key];
+      const b = want[key];
+      if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+        const inner = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().find((k) => canonicalJson((a as Record<string, unknown>)[k]) !== canonicalJson((b as Record<string, unknown>)[k]));
+        if (inner) return say(`${key}.${inner}`, (a as Record<string, unknown>)[inner], (b as Record<string, unknown>)[inner]);
+      }
+      return say(key, a, b);
+    }
+  }
+  return undefined;
 }

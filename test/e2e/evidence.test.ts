@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ir, irAsync, json, tempHome } from '../helpers/cli.js';
-import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '../helpers/services.js';
+import { startAll, startPostgres, startRedis, type PostgresServer, type RedisServer } from '../helpers/services.js';
 import { startFakeKube, type FakeKube } from '../fixtures/kube/server.js';
 import { fixtureData, SECRET_VALUE } from '../fixtures/kube/dataset.js';
 
@@ -40,7 +40,7 @@ describe('evidence collection against fake kube, real redis and real PostgreSQL'
 
   beforeAll(async () => {
     ({ home, cleanup } = tempHome());
-    [kube, redis, pg] = await Promise.all([startFakeKube(fixtureData()), startRedis(), startPostgres()]);
+    ({ kube, redis, pg } = await startAll({ kube: () => startFakeKube(fixtureData()), redis: () => startRedis(), pg: () => startPostgres() }));
     // The team's evidence.yaml replaces the shipped one: the shipped collectors plus one that hangs.
     team = mkdtempSync(join(tmpdir(), 'ir-team-'));
     writeFileSync(

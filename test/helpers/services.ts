@@ -41,11 +41,20 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
   if (opts.password) args.push('--requirepass', opts.password);
   const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+  // A missing binary is an 'error' event: surface it as this start's failure, not an uncaught one.
+  const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`redis-server could not start: ${err.message} (npm test installs it; or: apt-get install -y redis-server redis-tools)`))));
+  failed.catch(() => undefined);
   const ping = () => {
     const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: opts.password ?? '' } });
     return /PONG/.test(r.stdout);
   };
-  await until(`redis-server on ${port}`, ping);
+  try {
+    await Promise.race([until(`redis-server on ${port}`, ping), failed]);
+  } catch (err) {
+    if (child.exitCode === null && child.pid) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     stop: async () => {
@@ -117,4 +126,21 @@ export async function startPostgres(): Promise<PostgresServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts several servers at once. If any fails, the ones that did start are stopped before the
+ * error is thrown: a suite whose setup failed must not leave a PostgreSQL running behind it.
+ */
+export async function startAll<T extends Record<string, () => Promise<{ stop(): Promise<void> }>>>(
+  starters: T,
+): Promise<{ [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  const names = Object.keys(starters);
+  const settled = await Promise.allSettled(names.map((n) => starters[n]()));
+  const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [`${names[i]}: ${(r.reason as Error)?.message ?? r.reason}`] : []));
+  if (failures.length) {
+    await Promise.allSettled(settled.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    throw new Error(`test services failed to start (the others were stopped): ${failures.join('; ')}`);
+  }
+  return Object.fromEntries(names.map((n, i) => [n, (settled[i] as PromiseFulfilledResult<unknown>).value])) as { [K in keyof T]: Awaited<ReturnType<T[K]>> };
 }

@@ -1,0 +1,48 @@
+// Append benchmark: in-process `Store.append` of one note at a time (one transaction each, as
+// `ir note` does), with synchronous=FULL (what ir uses: a committed event survives power loss) and
+// with NORMAL (WAL's default: may lose the last commits on power loss), in one run. Reported as
+// events per second and the cost of FULL as a ratio. Also the chain's growth: appends per second
+// at the start of an incident and after it has 5,000 events (the record is folded from its events).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000) } = {}) {
+  const { Store } = await import(join(root, 'dist', 'store', 'store.js'));
+  const measure = (synchronous, prefill = 0) => {
+    const home = mkdtempSync(join(tmpdir(), 'ir-bench-append-'));
+    const store = Store.open(join(home, 'ir.db'), { synchronous });
+    const { incident } = store.declare({ title: 'append bench', severity: 'SEV-3' }, new Date(), 'bench');
+    for (let done = 0; done < prefill; done += 500) {
+      store.append(incident.id, () => Array.from({ length: Math.min(500, prefill - done) }, (_, i) => ({ type: 'note.added', data: { text: `prefill ${done + i}` } })), new Date(), 'bench');
+    }
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) store.append(incident.id, () => ({ type: 'note.added', data: { text: `note ${i}` } }), new Date(), 'bench');
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    store.close();
+    rmSync(home, { recursive: true, force: true });
+    return { ms, perSecond: (count * 1000) / ms };
+  };
+  measure('FULL'); // warm-up
+  const normal = measure('NORMAL');
+  const full = measure('FULL');
+  const long = measure('FULL', 5000);
+  const row = (name, r, extra = {}) => ({ name, median_ms: Number((r.ms / count).toFixed(3)), detail: `${Math.round(r.perSecond)} events/s`, ...extra });
+  return {
+    benchmark: 'append (in-process, one event per transaction)',
+    rounds: count,
+    rows: [
+      row('append, synchronous=NORMAL', normal),
+      row('append, synchronous=FULL (used)', full, { detail: `${Math.round(full.perSecond)} events/s, ${(full.ms / normal.ms).toFixed(2)}x the time of NORMAL` }),
+      row('append at 5,000 events (FULL)', long, { detail: `${Math.round(long.perSecond)} events/s` }),
+    ],
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await append();
+  for (const row of r.rows) console.log(`${row.name.padEnd(34)} ${String(row.median_ms).padStart(8)} ms/event  ${row.detail}`);
+}

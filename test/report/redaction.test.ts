@@ -5,7 +5,7 @@
 // originals, and --no-redact, which says so, shows them. Also: Slack escaping of posted text, the
 // chain head in what leaves, and the scanner loaded only by the commands that need it.
 
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,42 @@ describe('status messages carry the chain head', () => {
       expect(h.bodies[1].body.text).toContain(`${head.seq}:${head.hash}`);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('the chain heads that left the machine', () => {
+  let home: string;
+  let cleanup: () => void;
+  beforeAll(() => ({ home, cleanup } = tempHome()));
+  afterAll(() => cleanup());
+
+  it('verify with `ir timeline --verify --head` while the record holds them, and fail once its tail is cut back past them', async () => {
+    const id = json<{ id: string }>(ok(ir(home, ['declare', '--json', '-t', 'Anchored', '-s', 'SEV-2']), 'declare')).id;
+    ok(ir(home, ['note', 'first look']), 'note');
+    const h = await hook([200]);
+    let posted: string;
+    try {
+      expect((await irAsync(home, ['comms', 'update', '--post'], { env: { IR_SLACK_WEBHOOK: h.url } })).code).toBe(0);
+      posted = /ir chain head as of this message: `(\d+:[0-9a-f]{64})`/.exec(h.bodies[0].body.text)?.[1] ?? 'none in the post';
+    } finally {
+      await h.close();
+    }
+    ok(ir(home, ['note', 'rolled back']), 'note');
+    ok(ir(home, ['resolve', '--summary', 'rolled back']), 'resolve');
+    const report = /^chain_head: "(\d+:[0-9a-f]{64})"$/m.exec(ok(ir(home, ['postmortem', id]), 'postmortem').stdout)?.[1] ?? 'none in the report';
+    for (const anchor of [posted, report]) expect(ir(home, ['timeline', '--verify', '--head', anchor]).code, anchor).toBe(0);
+
+    // Cut the record back to before the message, the head pointer moved too: each anchor that left
+    // the machine is reported as no longer in the chain.
+    const seq = Number(posted.split(':')[0]);
+    const db = join(home, 'ir.db');
+    const keep = execFileSync('sqlite3', [db, `SELECT seq || '|' || hash FROM events WHERE incident_id = '${id}' AND seq < ${seq} ORDER BY seq DESC LIMIT 1`], { encoding: 'utf8' }).trim().split('|');
+    execFileSync('sqlite3', [db, `DROP TRIGGER IF EXISTS events_append_only_delete; DELETE FROM events WHERE incident_id = '${id}' AND seq >= ${seq}; UPDATE incidents SET head_seq = ${keep[0]}, head_hash = '${keep[1]}' WHERE id = '${id}';`]);
+    for (const anchor of [posted, report]) {
+      const r = ir(home, ['timeline', '--verify', '--head', anchor, '--json']);
+      expect(r.code, anchor).toBe(1);
+      expect(json<{ anchors: { head: string; ok: boolean; reason: string }[] }>(r).anchors).toEqual([expect.objectContaining({ head: anchor, ok: false, reason: expect.stringMatching(/no longer in the store/) })]);
     }
   });
 });

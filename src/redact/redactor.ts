@@ -80,6 +80,8 @@ function merge(spans: Span[]): Span[] {
 export class Redactor {
   private readonly rules: { rule: Rule; priority: number }[];
   private readonly placeholders = new Map<string, string>();
+  /** Values found by learn(): echoed whatever their length, since they were never replaced in place. */
+  private readonly learned = new Set<string>();
   /** How many different values were found, by kind (the N of the last [REDACTED-KIND-N]). */
   readonly counts = new Map<string, number>();
 
@@ -152,10 +154,16 @@ export class Redactor {
     }
     const merged = merge(clipped);
 
-    // A value found anywhere is a secret everywhere.
+    const spans = this.withEchoes(text, merged);
+    for (const s of spans) this.placeholder(s.kind, text.slice(s.start, s.end));
+    return spans;
+  }
+
+  /** `spans` plus every occurrence of a value already known, or found in `spans`: a value found anywhere is a secret everywhere. */
+  private withEchoes(text: string, spans: Span[]): Span[] {
     const echoes = new Map<string, string>();
-    for (const [value, p] of this.placeholders) if (value.length >= MIN_ECHO) echoes.set(value, p);
-    for (const s of merged) {
+    for (const [value, p] of this.placeholders) if (value.length >= MIN_ECHO || this.learned.has(value)) echoes.set(value, p);
+    for (const s of spans) {
       const value = text.slice(s.start, s.end);
       if (value.length >= MIN_ECHO && !echoes.has(value)) echoes.set(value, s.kind);
     }
@@ -166,9 +174,7 @@ export class Redactor {
         echoed.push({ start: i, end: i + value.length, kind, priority: PRIORITY_USER - 1 });
       }
     }
-    const spans = echoed.length ? merge([...merged, ...echoed]) : merged;
-    for (const s of spans) this.placeholder(s.kind, text.slice(s.start, s.end));
-    return spans;
+    return echoed.length ? merge([...spans, ...echoed]) : spans;
   }
 
   /** `text` up to `limit` with the given spans (those that end by then) replaced. */
@@ -187,6 +193,25 @@ export class Redactor {
   async redact(text: string): Promise<string> {
     if (!text) return text;
     return this.replace(text, await this.find(text));
+  }
+
+  /**
+   * Learns the secrets in `text` without rewriting it: for a template, whose literal text reaches
+   * the output without passing through the record.
+   */
+  async learn(text: string): Promise<void> {
+    if (!text) return;
+    for (const s of await this.find(text)) this.learned.add(text.slice(s.start, s.end));
+  }
+
+  /**
+   * Replaces only the values already found (by redact or learn), wherever they occur: the cheap
+   * second pass over text made from redacted parts, where a full scan would find nothing new.
+   */
+  echo(text: string): string {
+    const spans = this.withEchoes(text, []);
+    for (const s of spans) this.placeholder(s.kind, text.slice(s.start, s.end));
+    return this.replace(text, spans);
   }
 
   /** Many strings, scanned as one text (one secretlint pass instead of one per string). */

@@ -67,7 +67,7 @@ export const CONTEXT_RULES: Rule[] = [
   // name=value, name: value, --name=value, NAME='value' …
   {
     kind: 'PASSWORD',
-    re: new RegExp(String.raw`((?:^|[^A-Za-z0-9_.-])["']?${KEYWORD}["']?[ \t]*(?:=|:(?!//))[ \t]*)("[^"\r\n]+"|'[^'\r\n]+'|(?!(?:Bearer|Basic|Token)\s)[^\s"'&,;}\]|)]+)`, 'gi'),
+    re: new RegExp(String.raw`((?:^|[^A-Za-z0-9_.-])["']?${KEYWORD}["']?[ \t]*(?:=|:(?!//))[ \t]*)("[^"\r\n]+"|'[^'\r\n]+'|(?!(?:Bearer|Basic|Token)\s)[^\s"'&,;}\]|)<>]+)`, 'gi'),
     group: 2,
     generic: true,
   },

@@ -85,6 +85,14 @@ describe('Redactor', () => {
     expect(out).toEqual({ title: 'token: [REDACTED-PASSWORD-1]', notes: ['[REDACTED-PRIVATE-KEY-1]', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'ordinary note'], n: 3 });
   });
 
+  it('learn finds without rewriting; echo replaces only what is known, wherever it occurs, short values learned included', async () => {
+    const r = new Redactor();
+    await r.learn('Report <https://ci.example/status?token=abc12> and password=hunter2hunter');
+    expect(r.total).toBe(2);
+    const page = 'status: https://ci.example/status?token=abc12 · hunter2hunter · password=notseenbefore';
+    expect(r.echo(page)).toBe('status: https://ci.example/status?token=[REDACTED-PASSWORD-1] · [REDACTED-PASSWORD-2] · password=notseenbefore');
+  });
+
   it('a second pass over already redacted text changes nothing', async () => {
     const r = new Redactor();
     const once = await r.redact(secretCorpus(2).map((p) => p.text).join('\n'));

@@ -133,6 +133,17 @@ describe('secrets pasted into an incident', () => {
     expect(r.stderr).toMatch(/Redaction is OFF \(--no-redact\)/);
   });
 
+  it("a secret in a team's own template is redacted too, wherever it lands", () => {
+    const team = join(home, 'team');
+    mkdirSync(join(team, 'templates'), { recursive: true });
+    // A value that is nowhere in the record: only a scan of the template itself can know it.
+    const hookUrl = secretCorpus(99).find((p) => p.name === 'Slack webhook URL')!;
+    writeFileSync(join(team, 'templates', 'postmortem.md'), `# {{incident.title}}\n\nDiscuss in ${hookUrl.text}\n\n{{#each timeline}}\n| {{time}} | {{text}} |\n{{/each}}\n`);
+    const r = ok(ir(home, ['postmortem', id, '--draft', '--runbooks', team]), 'postmortem with a team template');
+    expect(leaks([...corpus, hookUrl], r.stdout)).toEqual([]);
+    expect(r.stdout).toMatch(/^Discuss in alerts go to \[REDACTED-SLACK-\d+\]$/m);
+  });
+
   it("the postmortem's front matter carries the chain head: the last event of `ir timeline --json`", () => {
     const last = timeline(home, id).at(-1)!;
     const r = ok(ir(home, ['postmortem', id]), 'postmortem');

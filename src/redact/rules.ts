@@ -16,8 +16,13 @@ export interface Rule {
 
 /** Names of variables and fields whose value is a credential. */
 const SECRET_NAME = String.raw`[A-Za-z0-9_.-]*(?:PASSWORD|PASSWD|PASSPHRASE|PWD|SECRET|TOKEN|API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_.-]*`;
-/** The same idea for `name=value` text, where a bare `key` or `auth` would catch too much. */
-const KEYWORD = String.raw`(?:[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key)[A-Za-z0-9_.-]*|pwd|pass)`;
+/**
+ * The same idea for `name=value` text, where a bare `key` or `auth` would catch too much. The
+ * match starts at the word itself and leaves out what comes before it in the name (`DB_`, `PG`),
+ * so the regex engine tries a position only where such a word begins: matching an identifier
+ * prefix first made these rules the slowest of all on large logs (30 ms a MiB against 1).
+ */
+const KEYWORD = String.raw`(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|(?<![A-Za-z0-9])(?:pwd|pass))[A-Za-z0-9_.-]*`;
 /** A quoted JSON string's body. */
 const JSON_STRING = String.raw`(?:[^"\\]|\\.)*`;
 
@@ -63,11 +68,11 @@ export const CONTEXT_RULES: Rule[] = [
   // user:password@ in any URL (connection strings, basic auth in a clone URL).
   { kind: 'PASSWORD', re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@'"]*:)([^@\s'"/]+)(@)/gi, group: 2 },
   // JSON: the whole quoted value, spaces and all.
-  { kind: 'PASSWORD', re: new RegExp(String.raw`("${KEYWORD}"\s*:\s*")(${JSON_STRING})(")`, 'gi'), group: 2, generic: true },
+  { kind: 'PASSWORD', re: new RegExp(String.raw`(${KEYWORD}"\s*:\s*")(${JSON_STRING})(")`, 'gi'), group: 2, generic: true },
   // name=value, name: value, --name=value, NAME='value' …
   {
     kind: 'PASSWORD',
-    re: new RegExp(String.raw`((?:^|[^A-Za-z0-9_.-])["']?${KEYWORD}["']?[ \t]*(?:=|:(?!//))[ \t]*)("[^"\r\n]+"|'[^'\r\n]+'|(?!(?:Bearer|Basic|Token)\s)[^\s"'&,;}\]|)<>]+)`, 'gi'),
+    re: new RegExp(String.raw`(${KEYWORD}["']?[ \t]*(?:=|:(?!//))[ \t]*)("[^"\r\n]+"|'[^'\r\n]+'|(?!(?:Bearer|Basic|Token)\s)[^\s"'&,;}\]|)<>]+)`, 'gi'),
     group: 2,
     generic: true,
   },

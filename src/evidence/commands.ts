@@ -1,6 +1,6 @@
 // Command collectors, declared in evidence.yaml (the team's runbook directory, else the shipped
 // one): each runs one program (argv, no shell unless `shell: true`) whose output is streamed to a
-// file and hashed by the Runner. Values of secret-looking environment variables are masked in the
+// file and hashed as written. Values of secret-looking environment variables are masked in the
 // output and in the recorded command line.
 
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
@@ -192,21 +192,37 @@ export function commandCollectors(specs: CommandCollectorSpec[], cx: CommandCont
       },
       run: async (r) => {
         const file = r.file(`${spec.name}.${spec.ext}`, shown);
-        // The scheduler owns the timeout (it aborts the signal); this one is only a backstop.
-        const outcome = await runCommand({
-          argv: expanded.argv,
-          env: { ...cx.vars },
-          cwd: cx.cwd,
-          timeoutMs: r.timeoutMs + 60_000,
-          outputFile: file.path,
-          secrets,
-          signal: r.signal,
-        });
+        // Our own hashing writer, not the Runner's file: its sha256 covers exactly the bytes that
+        // reached the disk, and a write error (a full disk) stops the command instead of crashing ir.
+        const out = file.writer();
+        const stop = new AbortController();
+        const onAbort = () => stop.abort(r.signal.reason);
+        if (r.signal.aborted) onAbort();
+        else r.signal.addEventListener('abort', onAbort, { once: true });
+        out.once('error', (err) => stop.abort(err));
+        let outcome;
+        try {
+          // The scheduler owns the timeout (it aborts the signal); this one is only a backstop.
+          outcome = await runCommand({
+            argv: expanded.argv,
+            env: { ...cx.vars },
+            cwd: cx.cwd,
+            timeoutMs: r.timeoutMs + 60_000,
+            secrets,
+            signal: stop.signal,
+            onOutput: (text) => {
+              if (!out.destroyed) out.write(text);
+            },
+          });
+        } finally {
+          r.signal.removeEventListener('abort', onAbort);
+        }
+        if (out.failure) return file.done(); // recorded as failed with the write error
         if (outcome.aborted || r.signal.aborted) throw r.signal.reason ?? new Error('aborted');
-        if (outcome.spawnError) return file.doneExternal(outcome, 'failed', outcome.spawnError);
-        if (outcome.timedOut) return file.doneExternal(outcome, 'timeout', 'timed out; partial output kept');
-        if (outcome.exitCode !== 0) return file.doneExternal(outcome, 'failed', outcome.signal ? `killed by ${outcome.signal}` : `exit ${outcome.exitCode}`);
-        file.doneExternal(outcome);
+        if (outcome.spawnError) return file.done('failed', outcome.spawnError);
+        if (outcome.timedOut) return file.done('timeout', 'timed out; partial output kept');
+        if (outcome.exitCode !== 0) return file.done('failed', outcome.signal ? `killed by ${outcome.signal}` : `exit ${outcome.exitCode}`);
+        await file.done();
       },
     };
   });

@@ -21,6 +21,10 @@ export interface Manifest {
   selector: string | null;
   since: string;
   window_start: string;
+  /** Why the collection was cut short (a signal, a closed terminal), when it was. */
+  interrupted?: string;
+  /** Sources that could not be used at all, e.g. a kubeconfig that does not exist. */
+  unavailable?: { source: string; reason: string }[];
   files: {
     collector: string;
     file: string | null;

@@ -1,6 +1,7 @@
 // Runs collectors with bounded parallelism and a timeout each. A collector that hangs is aborted at
 // its timeout and, if it still does not return, cut loose after a grace period: its files are
-// closed with what they hold, hashed, and marked `timeout`, while the others go on.
+// closed with what they hold, hashed, and marked `timeout`, while the others go on. A full disk
+// fails the files it cut short (what landed is kept and hashed) and the collectors not yet started.
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -25,8 +26,10 @@ export interface ScheduleOptions extends SchedulerEvents {
   concurrency: number;
   /** How long a collector gets to return after its abort before it is cut loose. */
   graceMs?: number;
-  /** Aborts every collector (Ctrl-C). */
+  /** Aborts every collector (a signal, a closed terminal); its reason says why. */
   signal?: AbortSignal;
+  /** A file is about to be created (nothing written yet): `file` is relative to `relativeTo`. */
+  onOpened?(name: string, file: { file: string; source: string; openedAt: string }): void;
   now?: () => Date;
 }
 
@@ -43,6 +46,20 @@ const hashFile = (path: string): Promise<{ bytes: number; sha256: string }> =>
       .on('error', reject);
   });
 
+/** Out of space (or quota): every file on that disk would fail the same way. */
+export const isDiskFull = (err: unknown): boolean => {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+};
+
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Why a file could not be written in full, in one line. */
+export function writeFailure(err: unknown, file: string, bytes: number): string {
+  if (isDiskFull(err)) return `disk full (${(err as NodeJS.ErrnoException).code}) writing ${file}; ${bytes} bytes kept`;
+  return `write failed: ${reasonOf(err)}`;
+}
+
 interface OpenFile {
   name: string;
   source: string;
@@ -58,12 +75,26 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
   const all: FileRecord[] = [];
   const queue = [...collectors];
   for (const c of collectors) opts.onState?.(c.name, 'queued', 0);
+  const outerReason = () => (opts.signal?.reason instanceof Error ? opts.signal.reason.message : 'cancelled');
+  // Set by the first write that finds the disk full: starting more collectors would only fail again.
+  let diskFull: string | undefined;
+  const noteDiskFull = (err: unknown) => {
+    if (isDiskFull(err)) diskFull ??= (err as NodeJS.ErrnoException).code;
+  };
 
   const runOne = async (c: Collector): Promise<FileRecord[]> => {
     const startedAt = now().toISOString();
+    // Cut short before it could start: failed, not skipped (skipped means "nothing to collect here").
+    if ((diskFull || opts.signal?.aborted) && !(await c.skipReason?.())) {
+      const reason = `not started: ${opts.signal?.aborted ? outerReason() : `the disk is full (${diskFull})`}`;
+      opts.onState?.(c.name, 'failed', 0, reason);
+      const records: FileRecord[] = [{ collector: c.name, file: null, source: c.description, startedAt, finishedAt: now().toISOString(), bytes: 0, sha256: null, status: 'failed', reason }];
+      opts.onFinished?.(c.name, records);
+      return records;
+    }
     const skip = await c.skipReason?.();
-    if (skip || opts.signal?.aborted) {
-      const reason = skip ?? 'cancelled before it started';
+    if (skip) {
+      const reason = skip;
       opts.onState?.(c.name, 'skipped', 0, reason);
       const records: FileRecord[] = [{ collector: c.name, file: null, source: c.description, startedAt, finishedAt: now().toISOString(), bytes: 0, sha256: null, status: 'skipped', reason }];
       opts.onFinished?.(c.name, records);
@@ -72,7 +103,7 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
     opts.onState?.(c.name, 'running', 0);
     const abort = new AbortController();
     let timedOut = false;
-    const onOuterAbort = () => abort.abort(new Error('cancelled'));
+    const onOuterAbort = () => abort.abort(new Error(outerReason()));
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const timer = setTimeout(() => {
       timedOut = true;
@@ -105,6 +136,8 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
       file: (name, source): EvidenceFile => {
         const f: OpenFile = { name, source, path: join(opts.dir, name), startedAt: now().toISOString() };
         if (files.some((o) => o.path === f.path)) throw new Error(`collector ${c.name} opened ${name} twice`);
+        // Recorded before the file exists, so a crash from here on leaves a known partial file.
+        opts.onOpened?.(c.name, { file: relative(opts.relativeTo, f.path), source, openedAt: f.startedAt });
         files.push(f);
         return {
           path: f.path,
@@ -119,7 +152,8 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
             if (f.record) return;
             const w = f.writer ?? (f.writer = new HashingFileWriter(f.path));
             const result = await w.finish();
-            const failure = w.failure && !timedOut ? `write failed: ${w.failure.message}` : undefined;
+            if (w.failure) noteDiskFull(w.failure);
+            const failure = w.failure && !timedOut ? writeFailure(w.failure, relative(opts.relativeTo, f.path), result.bytes) : undefined;
             f.record = record(f, result, failure ? 'failed' : status, failure ?? reason);
             report();
           },
@@ -161,13 +195,14 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onOuterAbort);
 
-    const reasonText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+    const reasonText = reasonOf;
+    if (error !== undefined) noteDiskFull(error);
     const stopped = timedOut || abort.signal.aborted;
     const openStatus: FileStatus = timedOut ? 'timeout' : 'failed';
     const openReason = timedOut
       ? `timed out after ${Math.round(c.timeoutMs / 1000)}s; partial output kept`
       : abort.signal.aborted
-        ? 'cancelled; partial output kept'
+        ? `${reasonText(abort.signal.reason)}; partial output kept`
         : error !== undefined
           ? reasonText(error)
           : 'the collector did not close this file';
@@ -179,7 +214,11 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
         if (f.writer) result = await f.writer.finish();
         else if (existsSync(f.path)) result = await hashFile(f.path);
         else result = { bytes: 0, sha256: createHash('sha256').digest('hex') };
-        f.record = record(f, result, openStatus, openReason);
+        const failed = f.writer?.failure;
+        if (failed) noteDiskFull(failed);
+        // A write error is the more precise cause than the error the collector threw because of it.
+        if (failed && !stopped) f.record = record(f, result, 'failed', writeFailure(failed, relative(opts.relativeTo, f.path), result.bytes));
+        else f.record = record(f, result, openStatus, openReason);
       }
       records.push(f.record);
     }

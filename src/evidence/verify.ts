@@ -1,12 +1,15 @@
 // Rehashes every evidence file of an incident against the custody record: the hashes in the
 // hash-chained `evidence.collected` events (or, for a collection that never finished, the rows
-// stored as its collectors finished). Anything changed, gone or added is named.
+// stored as its collectors finished). Anything changed, gone or added is named. Files a collection
+// opened but never finished (it was killed) are partial: known, reported with the size and hash
+// they have now, and not a custody failure, since no hash was ever promised for them.
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { TimelineEvent } from '../core/incident.js';
-import { EvidenceStore, type CollectionRecord } from '../store/evidence.js';
+import { EvidenceStore, type CollectionRecord, type OpenedFile } from '../store/evidence.js';
+import { MANIFEST_NAME } from './manifest.js';
 import type { Store } from '../store/store.js';
 import type { FileRecord } from './types.js';
 
@@ -19,10 +22,21 @@ export interface EvidenceProblem {
   actual?: string;
 }
 
+/** A file of an interrupted collection that was never sealed with a hash: what is on disk now. */
+export interface PartialFile {
+  file: string;
+  collection: string;
+  collector: string;
+  /** Null when the file was opened but never created. */
+  bytes: number | null;
+  sha256: string | null;
+}
+
 export interface EvidenceVerifyResult {
   ok: boolean;
   checked: number;
   problems: EvidenceProblem[];
+  partial: PartialFile[];
 }
 
 export function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
@@ -58,6 +72,8 @@ export interface CollectionFacts {
   /** What custody vouches for: the event's files if it finished, else the stored rows. */
   files: FileRecord[] | { file: string | null; sha256: string | null; bytes: number; collector: string; status: string; reason?: string }[];
   state: 'complete' | 'partial' | 'running' | 'incomplete';
+  /** Files opened and never given a final record (the collection was killed, or still runs). */
+  partial: OpenedFile[];
 }
 
 const alive = (pid: number | null): boolean => {
@@ -75,26 +91,48 @@ export function collections(store: Store, incidentId: string, host: string): Col
   const ev = new EvidenceStore(store);
   const collected = new Map<string, TimelineEvent>();
   for (const e of store.events(incidentId)) if (e.type === 'evidence.collected') collected.set(String(e.data.collection_id), e);
-  return ev.forIncident(incidentId).map((c) => {
+  return ev.forIncident(incidentId).map((c): CollectionFacts => {
     const done = collected.get(c.id);
+    const unsealed = (files: CollectionFacts['files']) => {
+      const sealed = new Set(files.map((f) => f.file).filter(Boolean));
+      return ev.opened(c.id).filter((o) => !sealed.has(o.file));
+    };
     if (done) {
-      return { collection: c, collected: done, files: (done.data.files as CollectionFacts['files']) ?? [], state: done.data.status === 'complete' ? 'complete' : 'partial' };
+      const files = (done.data.files as CollectionFacts['files']) ?? [];
+      return { collection: c, collected: done, files, state: done.data.status === 'complete' ? 'complete' : 'partial', partial: unsealed(files) };
     }
     // Started and never finished: still running in a live process here, or killed.
     const running = c.status === 'running' && c.host === host && alive(c.pid);
-    return { collection: c, files: ev.files(c.id), state: running ? 'running' : 'incomplete' };
+    const files = ev.files(c.id);
+    // Killed between writing its manifest and recording the end: the manifest is partial too.
+    const manifest = { collector: 'manifest', file: `evidence/${c.id}/${MANIFEST_NAME}`, source: 'ir', openedAt: c.startedAt };
+    return { collection: c, files, state: running ? 'running' : 'incomplete', partial: [...unsealed(files), manifest] };
   });
 }
 
 export async function verifyEvidence(store: Store, incidentId: string, incidentDir: string, host: string): Promise<EvidenceVerifyResult> {
   const expected = new Map<string, string>();
-  for (const c of collections(store, incidentId, host)) {
+  const opened = new Map<string, { collection: string; collector: string }>();
+  const facts = collections(store, incidentId, host);
+  for (const c of facts) {
     for (const f of c.files) if (f.file && f.sha256) expected.set(f.file, f.sha256);
     const m = c.collected?.data;
     if (m && typeof m.manifest === 'string' && typeof m.manifest_sha256 === 'string') expected.set(m.manifest, m.manifest_sha256);
+    for (const o of c.partial) opened.set(o.file, { collection: c.collection.id, collector: o.collector });
   }
   const problems: EvidenceProblem[] = [];
+  const partial: PartialFile[] = [];
   const onDisk = new Set(walk(join(incidentDir, 'evidence'), incidentDir));
+  for (const [file, o] of [...opened].sort(([a], [b]) => a.localeCompare(b))) {
+    if (expected.has(file)) continue;
+    if (!onDisk.has(file)) {
+      // An opened file that never reached the disk is only worth naming for a collector's file.
+      if (o.collector !== 'manifest') partial.push({ file, ...o, bytes: null, sha256: null });
+      continue;
+    }
+    const now = await hashFile(join(incidentDir, file));
+    partial.push({ file, ...o, bytes: now.bytes, sha256: now.sha256 });
+  }
   let checked = 0;
   for (const [file, sha256] of [...expected].sort(([a], [b]) => a.localeCompare(b))) {
     if (!onDisk.has(file)) {
@@ -105,7 +143,7 @@ export async function verifyEvidence(store: Store, incidentId: string, incidentD
     const actual = (await hashFile(join(incidentDir, file))).sha256;
     if (actual !== sha256) problems.push({ file, problem: 'modified', expected: sha256, actual });
   }
-  for (const file of [...onDisk].sort()) if (!expected.has(file)) problems.push({ file, problem: 'unexpected' });
+  for (const file of [...onDisk].sort()) if (!expected.has(file) && !opened.has(file)) problems.push({ file, problem: 'unexpected' });
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  return { ok: problems.length === 0, checked, problems };
+  return { ok: problems.length === 0, checked, problems, partial };
 }

@@ -8,7 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { UserError } from '../errors.js';
 
 export interface KubeOptions {
@@ -26,6 +26,21 @@ export function kubeconfigSource(opts: KubeOptions): { kind: 'file' | 'env' | 'd
   if (opts.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return { kind: 'in-cluster' };
   return undefined;
 }
+
+/**
+ * The kubeconfig cannot be used. `flag` names the option at fault when the user typed it (a typo to
+ * fix, exit 2); otherwise the cluster is one unavailable evidence source among several.
+ */
+export class KubeconfigError extends UserError {
+  constructor(
+    message: string,
+    readonly flag?: '--kubeconfig' | '--context',
+  ) {
+    super(message);
+  }
+}
+
+const oneLine = (text: string) => text.split('\n')[0].trim();
 
 /** A failed API request: the HTTP status and the server's Status message. */
 export class KubeApiError extends Error {
@@ -47,26 +62,41 @@ export class Kube {
 
   static async load(opts: KubeOptions): Promise<Kube> {
     const source = kubeconfigSource(opts);
-    if (!source) throw new UserError('no kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
-    if (source.kind === 'file' && !existsSync(source.path!)) throw new UserError(`kubeconfig not found: ${source.path} (from --kubeconfig)`);
+    if (!source) throw new KubeconfigError('no kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
+    if (source.kind === 'file' && !existsSync(source.path!)) throw new KubeconfigError(`kubeconfig not found: ${source.path} (from --kubeconfig)`, '--kubeconfig');
+    // Like kubectl, files KUBECONFIG lists that do not exist are passed over; none existing is a problem.
+    const envFiles = source.kind === 'env' ? source.path!.split(delimiter).filter(Boolean) : [];
+    const present = envFiles.filter((f) => existsSync(f));
+    if (source.kind === 'env' && !present.length) throw new KubeconfigError(`kubeconfig not found: ${envFiles.join(delimiter) || '(empty)'} (from KUBECONFIG)`);
     const k8s = await import('@kubernetes/client-node');
     const kc = new k8s.KubeConfig();
+    const from = source.kind === 'file' ? ' (from --kubeconfig)' : source.kind === 'env' ? ' (from KUBECONFIG)' : '';
+    let reading = source.path ?? '(in-cluster)';
     try {
-      if (source.kind === 'file') kc.loadFromFile(source.path!);
-      else if (source.kind === 'env') kc.loadFromDefault(); // merges every file KUBECONFIG lists
-      else if (source.kind === 'default') kc.loadFromFile(source.path!);
-      else kc.loadFromCluster();
+      if (source.kind === 'env') {
+        reading = present[0];
+        kc.loadFromFile(present[0]);
+        for (const file of present.slice(1)) {
+          reading = file;
+          const more = new k8s.KubeConfig();
+          more.loadFromFile(file);
+          // The first file that names a current-context keeps it, as kubectl does.
+          kc.mergeConfig(more, Boolean(kc.getCurrentContext()));
+        }
+      } else if (source.kind === 'in-cluster') kc.loadFromCluster();
+      else kc.loadFromFile(source.path!);
     } catch (err) {
-      throw new UserError(`cannot read kubeconfig ${source.path ?? '(in-cluster)'}: ${(err as Error).message}`);
+      throw new KubeconfigError(`cannot read kubeconfig ${reading}${from}: ${oneLine((err as Error).message)}`);
     }
     if (opts.context) {
       if (!kc.getContextObject(opts.context)) {
-        throw new UserError(`no context "${opts.context}" in the kubeconfig (has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+        throw new KubeconfigError(`no context "${opts.context}" in the kubeconfig (has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, '--context');
       }
       kc.setCurrentContext(opts.context);
     }
+    if (!kc.getCurrentContext()) throw new KubeconfigError(`kubeconfig ${source.path ?? '(in-cluster)'}${from} has no current-context (pass --context NAME)`);
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new UserError(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
+    if (!cluster) throw new KubeconfigError(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
     const ns = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
     return new Kube(kc, kc.getCurrentContext(), cluster.server.replace(/\/+$/, ''), ns);
   }

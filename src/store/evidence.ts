@@ -4,6 +4,15 @@
 import type { FileRecord, FileStatus } from '../evidence/types.js';
 import type { Store } from './store.js';
 
+/** A file as it was opened: where, by which collector, from what source. */
+export interface OpenedFile {
+  collector: string;
+  /** Relative to the incident directory. */
+  file: string;
+  source: string;
+  openedAt: string;
+}
+
 export type CollectionStatus = 'running' | 'complete' | 'partial';
 
 export interface CollectionRecord {
@@ -113,6 +122,27 @@ export class EvidenceStore {
     this.store.write(() => {
       for (const f of files) insert.run(collectionId, f.collector, f.file, f.source, f.startedAt, f.finishedAt, f.bytes, f.sha256, f.status, f.reason ?? null);
     });
+  }
+
+  /** A file about to be created: recorded before its first byte, so a crash cannot orphan it. */
+  addOpened(collectionId: string, f: OpenedFile): void {
+    this.store.write(() => {
+      this.store.db
+        .prepare(`INSERT INTO evidence_files_opened (collection_id, collector, file, source, opened_at) VALUES (?, ?, ?, ?, ?)`)
+        .run(collectionId, f.collector, f.file, f.source, f.openedAt);
+    });
+  }
+
+  /** Files opened in the collection, in the order they were opened. */
+  opened(collectionId: string): OpenedFile[] {
+    return (
+      this.store.db.prepare(`SELECT collector, file, source, opened_at FROM evidence_files_opened WHERE collection_id = ? ORDER BY id`).all(collectionId) as {
+        collector: string;
+        file: string;
+        source: string;
+        opened_at: string;
+      }[]
+    ).map((r) => ({ collector: r.collector, file: r.file, source: r.source, openedAt: r.opened_at }));
   }
 
   /** Marks the collection finished; `also` (the collected event) commits with it. */

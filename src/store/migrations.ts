@@ -100,4 +100,22 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE events ADD COLUMN state_sha256 TEXT;
   `,
+  // 5: each evidence file as it is opened, before a byte is written. A collection killed
+  // half-way (kill -9, power loss) then still knows its files: they are partial, not unexpected.
+  `
+  CREATE TABLE evidence_files_opened (
+    id            INTEGER PRIMARY KEY,
+    collection_id TEXT NOT NULL REFERENCES evidence_collections(id),
+    collector     TEXT NOT NULL,
+    file          TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    opened_at     TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX evidence_files_opened_path ON evidence_files_opened(collection_id, file);
+
+  CREATE TRIGGER evidence_files_opened_append_only_update BEFORE UPDATE ON evidence_files_opened
+  BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
+  CREATE TRIGGER evidence_files_opened_append_only_delete BEFORE DELETE ON evidence_files_opened
+  BEGIN SELECT RAISE(ABORT, 'evidence file records are append-only'); END;
+  `,
 ];

@@ -1,18 +1,21 @@
 // `ir evidence collect`: run the Kubernetes and command collectors in parallel, each file streamed
 // to disk and hashed as written, recorded in the store and the timeline as the chain of custody.
-// Exit 0 when every collector succeeded or was skipped, 1 when any failed or timed out.
+// Exit 0 when every collector succeeded or was skipped, 1 when any failed or timed out or a source
+// (a broken kubeconfig) could not be used; 128+N when signal N (or a closed output, SIGPIPE) ended
+// it, after the collection has been recorded as partial.
 
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
-import { CancelledError, EXIT, UsageError } from '../../errors.js';
+import { CancelledError, EXIT, OperationError, UsageError } from '../../errors.js';
 import { displayPath, SHIPPED_RUNBOOKS, teamOrShipped } from '../../config/paths.js';
 import { DURATION_HINT, formatDuration, parseDuration } from '../../util/duration.js';
 import { columns } from '../../io/format.js';
 import type { Collector } from '../../evidence/types.js';
 import { manifestFiles } from '../../evidence/manifest.js';
 import type { Kube } from '../../k8s/kube.js';
+import type { Interruption, InterruptWatch } from '../../evidence/interrupt.js';
 
 export interface CollectOptions {
   only?: string;
@@ -66,6 +69,15 @@ export function selectCollectors(all: Collector[], only?: string, skip?: string)
   return all.filter((c) => (!onlySet || onlySet.has(c.name)) && !skipSet.has(c.name));
 }
 
+/** A collection ended by a signal other than Ctrl-C: the same record, the signal's exit code. */
+class InterruptedError extends CancelledError {
+  override readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
 export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
   const sinceMs = parseDuration(opts.since);
   if (!sinceMs) throw new UsageError(`--since must be ${DURATION_HINT}, not "${opts.since}"`);
@@ -78,24 +90,49 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
   const store = await ctx.store();
   const now = ctx.now();
   const since = new Date(now.getTime() - sinceMs);
+
+  // A signal or a closed output from here on stops the collectors and still records the collection.
+  const { watchInterruptions } = await import('../../evidence/interrupt.js');
+  const cancel = new AbortController();
+  const watch = watchInterruptions(ctx.io, (i: Interruption) => cancel.abort(new Error(i.reason)));
+  try {
+    return await collectWith(opts, ctx, { incident, store, since, sinceMs, timeoutMs, concurrency, cancel, watch });
+  } finally {
+    watch.dispose();
+  }
+}
+
+interface Prepared {
+  incident: Awaited<ReturnType<Context['currentIncident']>>;
+  store: Awaited<ReturnType<Context['store']>>;
+  since: Date;
+  sinceMs: number;
+  timeoutMs: number;
+  concurrency: number;
+  cancel: AbortController;
+  watch: InterruptWatch;
+}
+
+async function collectWith(opts: CollectOptions, ctx: Context, p: Prepared): Promise<number> {
+  const { incident, store, since, sinceMs, timeoutMs, concurrency, cancel, watch } = p;
   const { kubernetesCollectors } = await import('../../evidence/k8s.js');
   const { commandCollectors, loadEvidenceConfig } = await import('../../evidence/commands.js');
   const { kubeconfigSource } = await import('../../k8s/kube.js');
+  const say = (line: string) => {
+    if (!watch.closed.has('stderr')) ctx.err(line);
+  };
 
   // The cluster, loaded once for every Kubernetes collector (client-node is imported only here).
   let kube: Kube | undefined;
   const kubeOpts = { kubeconfig: opts.kubeconfig, context: opts.context, env: ctx.env };
   const haveCluster = kubeconfigSource(kubeOpts) !== undefined;
   const params = { incidentId: incident.id, since, sinceText: opts.since, namespace: opts.namespace, selector: opts.selector };
-  const k8s = kubernetesCollectors(
-    {
-      unavailable: haveCluster ? undefined : 'no kubeconfig (pass --kubeconfig FILE or set KUBECONFIG)',
-      kube: async () => kube!,
-      namespace: async () => opts.namespace ?? kube!.namespace,
-    },
-    params,
-    timeoutMs,
-  );
+  const target: { unavailable?: string; kube(): Promise<Kube>; namespace(): Promise<string> } = {
+    unavailable: haveCluster ? undefined : 'no kubeconfig (pass --kubeconfig FILE or set KUBECONFIG)',
+    kube: async () => kube!,
+    namespace: async () => opts.namespace ?? kube!.namespace,
+  };
+  const k8s = kubernetesCollectors(target, params, timeoutMs);
   const configFile = teamOrShipped(ctx.runbookDir().dir, 'evidence.yaml', SHIPPED_RUNBOOKS);
   const specs = loadEvidenceConfig(configFile, displayPath(configFile, ctx.io.cwd));
   const vars: Record<string, string> = {
@@ -109,12 +146,25 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
   const selected = selectCollectors([...k8s, ...commands], opts.only, opts.skip);
   if (!selected.length) throw new UsageError('--only/--skip left no collectors to run');
 
+  // A kubeconfig that cannot be used is one unavailable source, not a reason to lose the host's
+  // evidence: its collectors are skipped with the reason and the collection is partial. Only a
+  // name typed on the command line that does not exist is a usage error (a typo to fix now).
+  const unavailable: { source: string; reason: string }[] = [];
   if (haveCluster && selected.some((c) => c.kind === 'kubernetes')) {
-    const { Kube } = await import('../../k8s/kube.js');
-    kube = await Kube.load(kubeOpts);
-    if (!opts.namespace) vars.IR_NAMESPACE = kube.namespace;
-    const { collectAll } = await import('../../evidence/gc.js');
-    collectAll();
+    const { Kube, KubeconfigError } = await import('../../k8s/kube.js');
+    try {
+      kube = await Kube.load(kubeOpts);
+    } catch (err) {
+      if (!(err instanceof KubeconfigError) || err.flag) throw err;
+      target.unavailable = err.message;
+      unavailable.push({ source: 'kubernetes', reason: err.message });
+      say(`ir: warning: ${err.message}; skipping the Kubernetes collectors, collecting the rest`);
+    }
+    if (kube) {
+      if (!opts.namespace) vars.IR_NAMESPACE = kube.namespace;
+      const { collectAll } = await import('../../evidence/gc.js');
+      collectAll();
+    }
   } else if ((opts.kubeconfig || opts.context) && !haveCluster) {
     throw new UsageError('--context given but no kubeconfig found (pass --kubeconfig FILE or set KUBECONFIG)');
   }
@@ -122,11 +172,7 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
   const { collect } = await import('../../evidence/collect.js');
   const { Progress } = await import('../../evidence/progress.js');
   const { version } = await import('../../version.js');
-  const progress = new Progress(ctx.io.stderr, ctx.io.stderr.isTTY === true && !ctx.json, ctx.json);
-  // Ctrl-C stops every collector, keeps what they wrote, and still records the collection.
-  const cancel = new AbortController();
-  const onSigint = () => cancel.abort(new Error('cancelled'));
-  process.once('SIGINT', onSigint);
+  const progress = new Progress(ctx.io.stderr, ctx.io.stderr.isTTY === true && !ctx.json && !watch.closed.has('stderr'), ctx.json);
   let result;
   try {
     result = await collect(
@@ -143,21 +189,31 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
         irVersion: version(),
         clock: ctx.clock,
         signal: cancel.signal,
+        unavailable,
       },
       {
         onStarted: (id, dir) => {
-          if (!ctx.json) ctx.err(`Collecting ${id} for ${incident.id} into ${displayPath(dir, ctx.io.cwd)} (${selected.length} collectors, ${concurrency} at a time)`);
+          if (!ctx.json) say(`Collecting ${id} for ${incident.id} into ${displayPath(dir, ctx.io.cwd)} (${selected.length} collectors, ${concurrency} at a time)`);
         },
-        onState: (n, s, b, r) => progress.onState(n, s, b, r),
-        onBytes: (n, b) => progress.onBytes(n, b),
+        onState: (n, s, b, r) => {
+          if (!watch.closed.has('stderr')) progress.onState(n, s, b, r);
+        },
+        onBytes: (n, b) => {
+          if (!watch.closed.has('stderr')) progress.onBytes(n, b);
+        },
       },
     );
+  } catch (err) {
+    throw recordingFailed(err, store.path);
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    progress.end();
+    if (!watch.closed.has('stderr')) progress.end();
   }
+  const interruption = watch.interruption;
+  const manifestShown = result.manifest ? displayPath(`${ctx.incidentDir(incident.id)}/${result.manifest}`, ctx.io.cwd) : `none (${result.manifestError})`;
 
-  if (ctx.json) {
+  if (watch.closed.has('stdout')) {
+    // Nobody is reading the results any more; the record is complete without them.
+  } else if (ctx.json) {
     ctx.printJson({
       collection_id: result.collectionId,
       incident: incident.id,
@@ -167,6 +223,9 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
       manifest_sha256: result.manifestSha256,
       kube_context: kube?.contextName ?? null,
       duration_ms: result.durationMs,
+      ...(result.interrupted ? { interrupted: result.interrupted } : {}),
+      ...(unavailable.length ? { unavailable } : {}),
+      ...(result.manifestError ? { manifest_error: result.manifestError } : {}),
       files: manifestFiles(result.files),
     });
   } else {
@@ -181,10 +240,42 @@ export async function run(opts: CollectOptions, ctx: Context): Promise<number> {
     const bad = result.files.filter((f) => f.status === 'failed' || f.status === 'timeout');
     ctx.out(
       `\n${result.collectionId} ${result.status}: ${kept.length} files, ${formatBytes(kept.reduce((n, f) => n + f.bytes, 0))} in ${formatDuration(result.durationMs)}` +
-        `${bad.length ? `; ${bad.length} failed or timed out` : ''}. Manifest: ${displayPath(`${ctx.incidentDir(incident.id)}/${result.manifest}`, ctx.io.cwd)}`,
+        `${bad.length ? `; ${bad.length} failed or timed out` : ''}. Manifest: ${manifestShown}`,
     );
   }
-  if (cancel.signal.aborted && ctx.json) return EXIT.CANCELLED; // the one JSON document is already out
-  if (cancel.signal.aborted) throw new CancelledError(`collection cancelled; ${result.collectionId} recorded as partial`);
+  await flushed(ctx);
+  if (interruption) {
+    const message = `collection ${interruption.reason}; ${result.collectionId} recorded as partial`;
+    if (interruption.closed) {
+      say(`ir: ${message}`);
+      return interruption.exitCode;
+    }
+    if (ctx.json) return interruption.exitCode; // the one JSON document is already out
+    if (interruption.exitCode === EXIT.CANCELLED) throw new CancelledError(message);
+    throw new InterruptedError(message, interruption.exitCode);
+  }
+  // A full disk is said once, in one line, whatever the number of files it cut short.
+  const full = result.files.find((f) => /^disk full/.test(f.reason ?? ''))?.reason?.split(';')[0] ?? (/disk holding the store is full/.test(result.interrupted ?? '') ? result.interrupted!.replace(/^interrupted: /, '') : result.manifestError);
+  if (full) {
+    const failed = new Set(result.files.filter((f) => f.status === 'failed').map((f) => f.collector)).size;
+    say(`ir: ${full}; ${failed} of ${selected.length} collectors failed or did not start; what was written is kept and hashed, ${result.collectionId} recorded as partial`);
+  }
   return result.status === 'complete' ? 0 : 1;
+}
+
+/** Waits until what was written to the process's stdout has been handed over (or failed). */
+async function flushed(ctx: Context): Promise<void> {
+  if ((ctx.io.stdout as unknown) !== process.stdout || process.stdout.destroyed) return;
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  // A write error is emitted after its callback: let it reach the interruption watch first.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** The store could not record (its disk is full too): say so in one line, exit 1. */
+function recordingFailed(err: unknown, dbPath: string): unknown {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+    return new OperationError(`disk full: could not record the collection in ${dbPath} (${code}); the files written so far are kept, and \`ir evidence list\` shows the collection incomplete`);
+  }
+  return err;
 }

@@ -1,7 +1,8 @@
 // `ir evidence export`: a tar.gz of an incident's evidence with its manifests, a SHA256SUMS of
 // what is in the archive, and the custody log (the evidence events of the hash-chained timeline).
 // Each original is rehashed as it is copied: a file that no longer matches custody stops the
-// export. With redaction, the archive holds redacted copies and the originals stay as they were.
+// export. With redaction (the default), the archive holds redacted copies — files, manifests and
+// the custody log share one placeholder map — and the originals stay as they were.
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { OperationError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { describeEvent } from '../core/describe.js';
 import { collections, hashFile } from './verify.js';
-import type { Redaction } from './redact.js';
+import type { Redactor } from '../redact/redactor.js';
 import { HashingFileWriter } from './writer.js';
 
 export interface ExportInput {
@@ -20,7 +21,7 @@ export interface ExportInput {
   incidentDir: string;
   out: string;
   host: string;
-  redaction?: Redaction;
+  redaction?: Redactor;
   /** Only these collections (default: all of the incident's). */
   collectionIds?: string[];
 }
@@ -33,6 +34,8 @@ export interface ExportResult {
   collections: string[];
   redacted: boolean;
   redactions: Record<string, number>;
+  /** `SEQ:HASH` of the incident's chain head when the archive was written. */
+  chainHead?: string;
 }
 
 export async function exportEvidence(store: Store, input: ExportInput): Promise<ExportResult> {
@@ -83,17 +86,22 @@ export async function exportEvidence(store: Store, input: ExportInput): Promise<
       ]);
     }
     const chain = store.verify(input.incidentId);
-    const custody = store
-      .events(input.incidentId)
+    const events = store.events(input.incidentId);
+    const head = events.at(-1);
+    let custody = events
       .filter((e) => e.type.startsWith('evidence.'))
       .map((e) => `${e.at}  seq=${e.seq}  ${e.actor}  ${e.type}  hash=${e.hash}\n    ${describeEvent(e)}\n    ${JSON.stringify(e.data)}`);
+    if (input.redaction) custody = await input.redaction.redactAll(custody);
     const header = [
       `# Chain of custody for the evidence of ${input.incidentId}, from ir's hash-chained timeline.`,
       `# Timeline chain ${chain.ok ? `verified: ${chain.events} events intact` : `FAILED verification: ${chain.problems.map((p) => p.reason).join('; ')}`}.`,
-      input.redaction ? '# Files in this archive are REDACTED copies; the sha256 values in the manifests and below are of the originals.' : '',
+      head ? `# Chain head as of this export: ${head.seq}:${head.hash} (check later with \`ir timeline --verify --head ${head.seq}:${head.hash}\`).` : '',
+      input.redaction
+        ? '# Files in this archive are REDACTED copies (secrets replaced by [REDACTED-KIND-N] placeholders, the same value the same placeholder in every file); the sha256 values in the manifests and the hashes below are of the originals.'
+        : '# Files in this archive are NOT redacted (--no-redact).',
       '',
-    ].filter((l, i) => l || i === 3);
-    writeFileSync(join(staging, root, 'custody.log'), `${header.join('\n')}${custody.join('\n')}\n`, { mode: 0o600 });
+    ].filter((l) => l !== '');
+    writeFileSync(join(staging, root, 'custody.log'), `${header.join('\n')}\n\n${custody.join('\n')}\n`, { mode: 0o600 });
     sums.push(`${(await hashFile(join(staging, root, 'custody.log'))).sha256}  custody.log`);
     writeFileSync(join(staging, root, 'SHA256SUMS'), `${sums.join('\n')}\n`, { mode: 0o600 });
 
@@ -110,6 +118,7 @@ export async function exportEvidence(store: Store, input: ExportInput): Promise<
       collections: facts.map((c) => c.collection.id),
       redacted: Boolean(input.redaction),
       redactions: Object.fromEntries(input.redaction?.counts ?? []),
+      chainHead: head ? `${head.seq}:${head.hash}` : undefined,
     };
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -72,7 +72,15 @@ export interface ReportModel {
   detectionNote?: string;
 }
 
-export function buildModel(incident: Incident, events: TimelineEvent[], config: SeverityConfig, now: Date, opts: { incidentDir?: string } = {}): ReportModel {
+export interface ModelOptions {
+  incidentDir?: string;
+  /** `SEQ:HASH` of the chain head the report is rendered at; goes into the front matter. */
+  chainHead?: string;
+  /** Whether secrets were replaced (false: --no-redact); goes into the front matter. */
+  redacted?: boolean;
+}
+
+export function buildModel(incident: Incident, events: TimelineEvent[], config: SeverityConfig, now: Date, opts: ModelOptions = {}): ReportModel {
   const level = findLevel(config, incident.severity);
   const end = incident.resolvedAt ? new Date(incident.resolvedAt) : now;
   const declared = new Date(incident.declaredAt);
@@ -145,6 +153,8 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     `duration: ${formatDuration(end.getTime() - declared.getTime())}`,
     `authors: [${authors.map((a) => JSON.stringify(a)).join(', ')}]`,
     `tags: [${tags.map((t) => JSON.stringify(t)).join(', ')}]`,
+    ...(opts.chainHead ? [`chain_head: ${JSON.stringify(opts.chainHead)}`] : []),
+    ...(opts.redacted !== undefined ? [`redacted: ${opts.redacted}`] : []),
   ].join('\n');
 
   const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(new Date(incident.lastUpdateAt ?? incident.declaredAt).getTime() + level.updateEvery) : undefined;

@@ -56,3 +56,11 @@ export function webhookLabel(url: string): string {
     return 'the webhook';
   }
 }
+
+/**
+ * Text for Slack's `text` field: `&`, `<` and `>` escaped as Slack documents, so that a title or a
+ * note saying `<!channel>` or `<@U123>` is shown as written instead of paging everyone.
+ */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -240,7 +240,7 @@ describe('evidence export', () => {
 
   it('writes files, manifest, SHA256SUMS and custody.log; --redact replaces the JWT consistently', () => {
     const out = join(home, 'plain.tar.gz');
-    const plain = ir(home, ['evidence', 'export', '--out', out, '--json']);
+    const plain = ir(home, ['evidence', 'export', '--out', out, '--no-redact', '--json']);
     expect(plain.code, plain.stderr).toBe(0);
     const doc = json<{ sha256: string; files: number; redacted: boolean }>(plain);
     expect(doc.redacted).toBe(false);

@@ -1,36 +1,10 @@
 // Status messages: drafted from the incident, posted to a local stand-in for a Slack webhook with
 // retries on 5xx, and recorded (which restarts the update clock) whether or not the post worked.
 
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ROOT, irAsync, ir, json, tempHome } from '../helpers/cli.js';
-
-interface Hook {
-  url: string;
-  bodies: unknown[];
-  script: number[];
-  close(): Promise<void>;
-}
-
-/** A webhook that answers each POST with the next status in `script` (the last one repeats). */
-async function hook(script: number[]): Promise<Hook> {
-  const bodies: unknown[] = [];
-  const state = { script: [...script] };
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let raw = '';
-    req.on('data', (d) => (raw += d));
-    req.on('end', () => {
-      bodies.push({ method: req.method, type: req.headers['content-type'], body: JSON.parse(raw) });
-      const status = state.script.length > 1 ? state.script.shift()! : state.script[0];
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end(status === 200 ? 'ok' : 'internal_error');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${addr.port}/services/T000/B000/XXXX`, bodies, script, close: () => new Promise((r) => server.close(() => r())) };
-}
+import { hook } from './hook.js';
 
 describe('ir comms', () => {
   let home: string;

@@ -16,6 +16,7 @@ describe('postmortem', () => {
   let home: string;
   let cleanup: () => void;
   let report: string;
+  let head: string;
   let id: string;
   const clock = new FixedClock('2026-11-22T02:47:00.000Z');
 
@@ -52,7 +53,11 @@ describe('postmortem', () => {
     clock.advance(10 * M);
     await ir(['action', 'add', 'Canary checkout deploys for 10 minutes before full rollout', '--owner', 'dana', '--due', '2026-12-06']);
     await ir(['resolve', '--summary', 'Checkout v4.2.0 exhausted the payment client pool; rolled back to v4.1.9.', '--root-cause', 'v4.2.0 halved the payment client connection pool size.']);
-    report = (await ir(['postmortem', id])).stdout;
+    const events = JSON.parse((await ir(['timeline', id, '--json'])).stdout).events as { seq: number; hash: string }[];
+    head = `${events.at(-1)!.seq}:${events.at(-1)!.hash}`;
+    // The chain head's hash covers ids that differ per run (run and collection ids): the golden
+    // file holds its place, and the test below checks the real one.
+    report = (await ir(['postmortem', id])).stdout.replace(/^chain_head: "\d+:[0-9a-f]{64}"$/m, 'chain_head: "SEQ:HASH"');
     if (process.env.UPDATE_GOLDEN) {
       mkdirSync(join(ROOT, 'test', 'fixtures', 'golden'), { recursive: true });
       writeFileSync(GOLDEN, report);
@@ -76,6 +81,12 @@ describe('postmortem', () => {
       { name: 'Mitigating', start: '2026-11-22T03:01:00.000Z', end: '2026-11-22T03:06:00.000Z' },
       { name: 'Monitoring', start: '2026-11-22T03:06:00.000Z', end: '2026-11-22T03:16:00.000Z' },
     ]);
+  });
+
+  it("its front matter anchors the chain head it was written at (the timeline's last event)", async () => {
+    const raw = (await ir(['postmortem', id])).stdout;
+    expect(raw).toContain(`\nchain_head: "${head}"\n`);
+    expect(head).toMatch(/^19:[0-9a-f]{64}$/);
   });
 
   it('key durations are measured against the SLA of the final severity', () => {

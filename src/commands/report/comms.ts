@@ -1,6 +1,7 @@
 // `ir comms initial|update|resolved|customer [--post]`: the status message, drafted from the
 // incident's state; posted to a Slack-compatible webhook on request. Each message is recorded,
-// which restarts the update clock.
+// which restarts the update clock. Secrets are replaced by placeholders (unless --no-redact), and
+// the message carries the chain head it was drafted at.
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -9,7 +10,8 @@ import type { Context } from '../../context.js';
 import { OperationError, UsageError } from '../../errors.js';
 import { buildModel } from '../../report/model.js';
 import { renderTemplate, templatePath } from '../../report/template.js';
-import { postWebhook, webhookLabel } from '../../report/webhook.js';
+import { chainHead, outgoingRedactor, redactionNote, redactRecord } from '../../report/outgoing.js';
+import { postWebhook, slackEscape, webhookLabel } from '../../report/webhook.js';
 
 const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
 type Kind = (typeof KINDS)[number];
@@ -20,6 +22,8 @@ export interface CommsOptions {
   message?: string;
   webhook?: string;
   preview?: boolean;
+  /** false with --no-redact. */
+  redact?: boolean;
 }
 
 export const register: Register = (program, ctx, bind) => {
@@ -31,6 +35,7 @@ export const register: Register = (program, ctx, bind) => {
     .option('--post', 'send it to the Slack-compatible webhook (IR_SLACK_WEBHOOK or --webhook)')
     .option('--webhook <url>', 'incoming webhook URL (default: IR_SLACK_WEBHOOK)')
     .option('--preview', 'print only; do not record it or restart the update clock')
+    .option('--no-redact', 'keep secrets found in the incident as they are (for a human who checked)')
     .addHelpText('after', '\nExamples:\n  ir comms initial\n  ir comms update --message "Rollback complete; error rate falling" --post\n  ir comms customer')
     .action(bind((cmd: Command) => run({ ...cmd.opts<Omit<CommsOptions, 'kind'>>(), kind: cmd.args[0] }, ctx)));
 };
@@ -44,38 +49,61 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const incident = await ctx.currentIncident();
   const store = await ctx.store();
   const now = ctx.now();
-  const model = buildModel(incident, store.events(incident.id), await ctx.severities(), now);
+  const events = store.events(incident.id);
+  const head = chainHead(events);
+  const redactor = await outgoingRedactor(opts.redact);
+  const safe = await redactRecord(redactor, incident, events);
+  const message = redactor && opts.message ? await redactor.redact(opts.message) : opts.message;
+  const model = buildModel(safe.incident, safe.events, await ctx.severities(), now);
   const context = {
     ...model,
-    message: opts.message,
+    message,
     // Customer-facing messages carry no internal detail: no ids, names, notes or commands.
     resolved: incident.state === 'resolved',
     resolvedAt: model.incident.resolvedAt,
-    customerService: incident.service,
-    customerImpact: incident.impact,
+    customerService: safe.incident.service,
+    customerImpact: safe.incident.impact,
     customerStatus: incident.state === 'monitoring' ? 'Monitoring' : incident.state === 'mitigating' || incident.state === 'identified' ? 'Identified' : 'Investigating',
   };
-  const text = (await renderTemplate(templatePath(ctx.runbookDir().dir, `comms/${kind}.md`), context, ctx.io.cwd, join(ctx.home, 'cache', 'templates'))).trimEnd() + '\n';
+  const rendered = (await renderTemplate(templatePath(ctx.runbookDir().dir, `comms/${kind}.md`), context, ctx.io.cwd, join(ctx.home, 'cache', 'templates'))).trimEnd() + '\n';
+  const drafted = redactor ? await redactor.redact(rendered) : rendered;
+  // The anchor a reader can check the record against later. A customer message carries no
+  // internal detail, so on screen it goes without; the webhook is the team's own channel.
+  const anchor = head ? `_ir chain head as of this message: \`${head}\`_\n` : '';
+  const text = kind === 'customer' ? drafted : drafted + anchor;
+  const postedText = slackEscape(kind === 'customer' ? drafted + anchor : text);
+  const note = redactionNote(redactor, 'the message');
+  if (note) ctx.err(note);
 
   let posted: Awaited<ReturnType<typeof postWebhook>> | undefined;
   if (opts.post && url) {
-    posted = await postWebhook(url, { text });
+    posted = await postWebhook(url, { text: postedText });
   }
   if (!opts.preview) {
     store.append(
       incident.id,
       () => ({
         type: 'comms.sent',
-        data: { kind, posted: posted?.ok === true, text, ...(posted ? { attempts: posted.attempts, target: webhookLabel(url!) } : {}), ...(posted && !posted.ok ? { error: posted.error } : {}) },
+        data: { kind, posted: posted?.ok === true, text, chain_head: head, redacted: Boolean(redactor), ...(posted ? { attempts: posted.attempts, target: webhookLabel(url!) } : {}), ...(posted && !posted.ok ? { error: posted.error } : {}) },
       }),
       now,
       ctx.actor(),
     );
   }
   if (ctx.json) {
-    ctx.printJson({ incident: incident.id, kind, text, recorded: !opts.preview, posted: posted ? { ok: posted.ok, attempts: posted.attempts, status: posted.status ?? null, error: posted.error ?? null } : null });
+    ctx.printJson({
+      incident: incident.id,
+      kind,
+      text,
+      chain_head: head ?? null,
+      redacted: Boolean(redactor),
+      redactions: Object.fromEntries(redactor?.counts ?? []),
+      recorded: !opts.preview,
+      posted: posted ? { ok: posted.ok, attempts: posted.attempts, status: posted.status ?? null, error: posted.error ?? null, text: postedText } : null,
+    });
   } else {
     ctx.io.stdout.write(text);
+    if (kind === 'customer' && head) ctx.err(`Chain head as of this message: ${head}`);
     if (posted?.ok) ctx.err(`Posted to ${webhookLabel(url!)} (${posted.attempts} attempt${posted.attempts === 1 ? '' : 's'}).`);
   }
   if (posted && !posted.ok) {

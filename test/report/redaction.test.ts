@@ -47,6 +47,7 @@ describe('secrets pasted into an incident', () => {
   let cleanup: () => void;
   let id: string;
   let corpus: Pasted[];
+  let declared: { announcement_draft: string };
   const by = (name: string) => corpus.find((p) => p.name === name)!;
 
   beforeAll(() => {
@@ -54,12 +55,18 @@ describe('secrets pasted into an incident', () => {
     corpus = secretCorpus(11);
     const stripe = by('Stripe live key');
     const password = by('password= in a note');
-    id = json<{ id: string }>(ok(ir(home, ['declare', '--json', '-t', `Checkout down, ${stripe.text}`, '-s', 'SEV-2', '--service', 'checkout', '--impact', `All checkouts failed; ${password.text}`]), 'declare')).id;
+    declared = json<{ id: string; announcement_draft: string }>(ok(ir(home, ['declare', '--json', '-t', `Checkout down, ${stripe.text}`, '-s', 'SEV-2', '--service', 'checkout', '--impact', `All checkouts failed; ${password.text}`]), 'declare'));
+    id = (declared as { id: string }).id;
     for (const p of corpus) ok(ir(home, ['note', p.text]), `note ${p.name}`);
     // The same password once more, bare, where no rule would know it for one.
     ok(ir(home, ['note', `later someone typed ${password.secrets[0]} into the chat`]), 'note');
   });
   afterAll(() => cleanup());
+
+  it("declare's announcement draft (pasted into chat) carries none of those in the title and impact", () => {
+    expect(declared.announcement_draft).toMatch(/Checkout down/);
+    expect(leaks(corpus, declared.announcement_draft)).toEqual([]);
+  });
 
   it('status messages, on screen and as posted, carry none of them', async () => {
     const h = await hook([200]);
@@ -337,9 +344,9 @@ describe('the secret scanner is loaded only where something leaves the machine',
   }
   const scanner = (urls: string[]) => urls.some((u) => u.includes('/node_modules/@secretlint/'));
 
-  it('not by --help, declare, note or timeline; by postmortem and comms', () => {
+  it('not by --help, note or timeline; by declare (its announcement draft), postmortem and comms', () => {
     expect(scanner(loaded(['--help']))).toBe(false);
-    expect(scanner(loaded(['declare', '-t', 'trace', '-s', 'SEV-4']))).toBe(false);
+    expect(scanner(loaded(['declare', '-t', 'trace', '-s', 'SEV-4']))).toBe(true);
     expect(scanner(loaded(['note', 'password=abcdef123']))).toBe(false);
     expect(scanner(loaded(['timeline']))).toBe(false);
     expect(scanner(loaded(['postmortem', '--draft']))).toBe(true);

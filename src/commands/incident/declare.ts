@@ -99,9 +99,13 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
 async function draftAnnouncement(ctx: Context, id: string): Promise<string> {
   const [{ buildModel }, { renderTemplate, templatePath }] = await Promise.all([import('../../report/model.js'), import('../../report/template.js')]);
   const store = await ctx.store();
-  const incident = store.getIncident(id)!;
-  const model = buildModel(incident, store.events(id), await ctx.severities(), ctx.now());
-  return renderTemplate(templatePath(ctx.runbookDir().dir, 'comms/initial.md'), model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));
+  // The draft is pasted into chat or a status page: secrets in a title or impact stay home.
+  const { outgoingRedactor, redactRecord } = await import('../../report/outgoing.js');
+  const redactor = await outgoingRedactor(true);
+  const safe = await redactRecord(redactor, store.getIncident(id)!, store.events(id));
+  const model = buildModel(safe.incident, safe.events, await ctx.severities(), ctx.now());
+  const text = await renderTemplate(templatePath(ctx.runbookDir().dir, 'comms/initial.md'), model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));
+  return redactor ? redactor.redact(text) : text;
 }
 
 /** An absolute time (ISO-8601) or a duration ago ("20m"). */

@@ -240,6 +240,42 @@ describe.skipIf(!haveTmux())('kill -9 of ir while a step runs, resumed at a term
   });
 });
 
+describe('SIGTERM or SIGHUP to ir while a step runs', () => {
+  let home: string;
+  let cleanup: () => void;
+  const dirs: string[] = [];
+  beforeAll(() => ({ home, cleanup } = tempHome()));
+  afterAll(() => {
+    killMarked(dirs);
+    cleanup();
+  });
+
+  it.each(['SIGTERM', 'SIGHUP'] as const)('%s: the step\'s process group ends with ir, the step and the interruption are recorded, resume offers the step again', async (signal) => {
+    const id = declare(home, `signal ${signal}`);
+    const dir = join(home, `sig-${signal}`);
+    dirs.push(dir);
+    mkdirSync(dir, { recursive: true });
+    const child = spawn(process.execPath, [BIN, 'runbook', 'long-step', '--yes', '--var', `dir=${dir}`, '--incident', id, ...rb], { env: irEnv(home), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    await until('the long step to start', () => existsSync(join(dir, 'started')));
+    child.kill(signal);
+    const code = await closed;
+    expect(code, stderr).not.toBe(0);
+    expect(stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+    // Nothing of the step is left running under PID 1.
+    await until('the step to be gone', () => processesWith(dir).length === 0, 10_000);
+    const interrupted = events(home, id).filter((e) => e.type === 'runbook.interrupted');
+    expect(interrupted).toEqual([expect.objectContaining({ data: expect.objectContaining({ step: 'long' }) })]);
+    expect(sql(home, `SELECT status FROM runbook_runs WHERE incident_id = '${id}'`)).toBe('interrupted');
+    writeFileSync(join(dir, 'go'), '');
+    const resumed = ir(home, ['runbook', 'long-step', '--resume', '--yes', '--incident', id, ...rb]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/long-done/);
+  });
+});
+
 describe('a closed stdout (ir runbook … --yes | head -1)', () => {
   let home: string;
   let cleanup: () => void;

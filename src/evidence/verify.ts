@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { pidAlive } from '../exec/process.js';
 import type { TimelineEvent } from '../core/incident.js';
 import { EvidenceStore, type CollectionRecord, type OpenedFile } from '../store/evidence.js';
 import { MANIFEST_NAME } from './manifest.js';
@@ -76,15 +77,7 @@ export interface CollectionFacts {
   partial: OpenedFile[];
 }
 
-const alive = (pid: number | null): boolean => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
+const alive = (pid: number | null): boolean => !!pid && pidAlive(pid);
 
 /** Each collection of the incident with its state derived from the store and the timeline. */
 export function collections(store: Store, incidentId: string, host: string): CollectionFacts[] {

@@ -133,3 +133,13 @@ export function waitUntilGone(id: Pick<ProcessIdentity, 'pid' | 'startTicks' | '
     check();
   });
 }
+
+/** A process with this pid exists (ours to signal or not); says nothing about which process it is. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

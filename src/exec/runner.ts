@@ -194,7 +194,8 @@ function notStarted(saveError: string | undefined): RunOutcome {
   return { exitCode: null, signal: null, timedOut: false, aborted: false, durationMs: 0, bytes: 0, sha256: createHash('sha256').digest('hex'), output: '', truncated: false, ...(saveError ? { saveError } : {}) };
 }
 
-async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+/** sha256 and size of a file as it is on disk; an unreadable rest counts as not there. */
+export async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
   try {

@@ -2,8 +2,7 @@
 // result, saves the output, follows on_failure, and records every outcome in the timeline. The run's
 // position is saved around every step so a crash, a closed SSH session or Ctrl-C can resume.
 
-import { createReadStream, existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
@@ -12,7 +11,7 @@ import { CancelledError, IrError, OperationError } from '../errors.js';
 import type { Incident, NewEvent } from '../core/incident.js';
 import type { Prompter } from '../io/prompter.js';
 import { Redactor } from '../exec/redact.js';
-import type { Runner, RunOutcome } from '../exec/runner.js';
+import { hashFile, type Runner, type RunOutcome } from '../exec/runner.js';
 import { identify } from '../exec/process.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord, RunStore } from '../store/runs.js';
@@ -581,7 +580,7 @@ export async function recordEndedOutside(
   const index = run.currentIndex ?? run.nextIndex;
   const step = allSteps(runbook)[index];
   const phase = runbook.phases.find((p) => p.steps.some((s) => s.id === step?.id));
-  const saved = proc?.outputFile ? await hashOnDisk(proc.outputFile) : undefined;
+  const saved = proc?.outputFile ? existsSync(proc.outputFile) ? await hashFile(proc.outputFile) : undefined : undefined;
   const at = deps.clock.now();
   const events: NewEvent[] = [];
   if (run.status === 'running') {
@@ -615,17 +614,3 @@ export async function recordEndedOutside(
   return deps.runs.get(run.id)!;
 }
 
-async function hashOnDisk(path: string): Promise<{ bytes: number; sha256: string } | undefined> {
-  if (!existsSync(path)) return undefined;
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const chunk of createReadStream(path)) {
-      bytes += (chunk as Buffer).length;
-      hash.update(chunk as Buffer);
-    }
-  } catch {
-    return undefined;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}

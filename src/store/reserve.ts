@@ -6,21 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidAlive } from '../exec/process.js';
 
 const PREFIX = '.ir-reserve-';
 
 export interface SpaceReserve {
   /** Gives the space back; true if there was a reserve to give. Safe to call more than once. */
   release(): boolean;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** SQLite reports a full disk as SQLITE_FULL, Node as ENOSPC (or EDQUOT over a quota). */
@@ -38,7 +30,7 @@ export function takeReserve(dir: string, bytes: number): SpaceReserve {
     for (const name of readdirSync(dir)) {
       if (!name.startsWith(PREFIX)) continue;
       const pid = Number(name.slice(PREFIX.length));
-      if (!Number.isInteger(pid) || pid === process.pid || !alive(pid)) rmSync(join(dir, name), { force: true });
+      if (!Number.isInteger(pid) || pid === process.pid || !pidAlive(pid)) rmSync(join(dir, name), { force: true });
     }
   } catch {
     /* an unreadable directory: nothing to clean */

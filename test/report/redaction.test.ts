@@ -47,7 +47,7 @@ describe('secrets pasted into an incident', () => {
   let cleanup: () => void;
   let id: string;
   let corpus: Pasted[];
-  let declared: { announcement_draft: string };
+  let declared: { id: string; announcement_draft: string };
   const by = (name: string) => corpus.find((p) => p.name === name)!;
 
   beforeAll(() => {
@@ -56,7 +56,7 @@ describe('secrets pasted into an incident', () => {
     const stripe = by('Stripe live key');
     const password = by('password= in a note');
     declared = json<{ id: string; announcement_draft: string }>(ok(ir(home, ['declare', '--json', '-t', `Checkout down, ${stripe.text}`, '-s', 'SEV-2', '--service', 'checkout', '--impact', `All checkouts failed; ${password.text}`]), 'declare'));
-    id = (declared as { id: string }).id;
+    id = declared.id;
     for (const p of corpus) ok(ir(home, ['note', p.text]), `note ${p.name}`);
     // The same password once more, bare, where no rule would know it for one.
     ok(ir(home, ['note', `later someone typed ${password.secrets[0]} into the chat`]), 'note');

@@ -12,6 +12,7 @@ import type { Incident } from '../../core/incident.js';
 import { findLevel } from '../../core/severity.js';
 import type { Prompter } from '../../io/prompter.js';
 import { onOutputClosed } from '../../io/streams.js';
+import { pidAlive } from '../../exec/process.js';
 import type { SpaceReserve } from '../../store/reserve.js';
 import type { StopReason } from '../../runbooks/engine.js';
 import type { RunRecord, RunStore } from '../../store/runs.js';
@@ -203,7 +204,7 @@ const RESERVE_BYTES = 1024 * 1024;
 
 /** The ir that owns this run is alive on this machine (a second ir must not run it too). */
 function irStillRuns(run: RunRecord): boolean {
-  return run.status === 'running' && !!run.pid && run.host === hostname() && run.pid !== process.pid && alive(run.pid);
+  return run.status === 'running' && !!run.pid && run.host === hostname() && run.pid !== process.pid && pidAlive(run.pid);
 }
 
 /**
@@ -271,14 +272,6 @@ async function settleStepProcesses(a: {
   return changed;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const NO_RULE: VariableRule = { allowDash: false, secret: false };
 

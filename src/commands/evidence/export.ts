@@ -15,8 +15,8 @@ export interface ExportOptions {
   out?: string;
   /** false with --no-redact; true or unset: redact (the default). */
   redact?: boolean;
-  redactPattern: string[];
-  collection: string[];
+  redactPattern?: string[];
+  collection?: string[];
   force?: boolean;
 }
 
@@ -29,8 +29,8 @@ export const register: Register = (group, ctx, bind) => {
     .requiredOption('-o, --out <file>', 'the archive to write (.tar.gz)')
     .option('--redact', 'archive redacted copies (the default; kept for scripts that pass it)')
     .option('--no-redact', 'archive the files as they are, secrets and all (for a human who checked)')
-    .option('--redact-pattern <regex>', 'also redact this (repeatable; with a capture group, only the group)', collect, [])
-    .option('--collection <id>', 'only this collection (repeatable; default all)', collect, [])
+    .option('--redact-pattern <regex>', 'also redact this (repeatable; with a capture group, only the group)', collect)
+    .option('--collection <id>', 'only this collection (repeatable; default all)', collect)
     .option('--force', 'overwrite an existing archive')
     .addHelpText('after', '\nExamples:\n  ir evidence export --out INC-20261123-001.tar.gz\n  ir evidence export --out shareable.tar.gz --redact-pattern "session=(\\w+)"\n  ir evidence export --out for-forensics.tar.gz --no-redact')
     .action(bind((cmd: Command) => run(cmd.opts<ExportOptions>(), ctx)));
@@ -41,9 +41,11 @@ export async function run(opts: ExportOptions, ctx: Context): Promise<number> {
   const out = resolve(ctx.io.cwd, opts.out);
   if (existsSync(out) && !opts.force) throw new UsageError(`${displayPath(out, ctx.io.cwd)} exists; pass --force to overwrite it`);
   const redact = opts.redact !== false;
-  if (opts.redactPattern.length && !redact) throw new UsageError('--redact-pattern and --no-redact contradict each other');
+  const patterns = opts.redactPattern ?? [];
+  const only = opts.collection ?? [];
+  if (patterns.length && !redact) throw new UsageError('--redact-pattern and --no-redact contradict each other');
   const { Redactor } = await import('../../redact/redactor.js');
-  const redaction = redact ? new Redactor(opts.redactPattern) : undefined;
+  const redaction = redact ? new Redactor(patterns) : undefined;
   const incident = await ctx.currentIncident();
   const store = await ctx.store();
   const { exportEvidence } = await import('../../evidence/export.js');
@@ -53,7 +55,7 @@ export async function run(opts: ExportOptions, ctx: Context): Promise<number> {
     out,
     host: hostname(),
     redaction,
-    collectionIds: opts.collection.length ? opts.collection : undefined,
+    collectionIds: only.length ? only : undefined,
   });
   store.append(
     incident.id,

@@ -55,7 +55,7 @@ export async function run(opts: ExportOptions, ctx: Context): Promise<number> {
     redaction,
     collectionIds: opts.collection.length ? opts.collection : undefined,
   });
-  store.append(
+  await store.append(
     incident.id,
     () => ({
       type: 'evidence.exported',

@@ -52,7 +52,7 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
   if (opts.verify) {
     const named = id ?? ctx.globals.incident ?? ctx.env.IR_INCIDENT;
     // With an anchor, a missing incident is the finding itself (deleted), not a typo.
-    if (named && !anchors.length && !await store.getIncident(named)) throw new UserError(`no incident ${named}`);
+    if (named && !anchors.length && !(await store.getIncident(named))) throw new UserError(`no incident ${named}`);
     const result = await store.verify(named, anchors);
     if (ctx.json) {
       ctx.printJson({

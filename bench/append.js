@@ -11,25 +11,26 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000) } = {}) {
-  const { Store } = await import(join(root, 'dist', 'store', 'store.js'));
-  const measure = (synchronous, prefill = 0) => {
+  // Through the Store interface (async), as commands use it.
+  const { SqliteStore } = await import(join(root, 'dist', 'store', 'sqlite', 'store.js'));
+  const measure = async (synchronous, prefill = 0) => {
     const home = mkdtempSync(join(tmpdir(), 'ir-bench-append-'));
-    const store = Store.open(join(home, 'ir.db'), { synchronous });
-    const { incident } = store.declare({ title: 'append bench', severity: 'SEV-3' }, new Date(), 'bench');
+    const store = SqliteStore.open(join(home, 'ir.db'), { synchronous });
+    const { incident } = await store.declare({ title: 'append bench', severity: 'SEV-3' }, new Date(), 'bench');
     for (let done = 0; done < prefill; done += 500) {
-      store.append(incident.id, () => Array.from({ length: Math.min(500, prefill - done) }, (_, i) => ({ type: 'note.added', data: { text: `prefill ${done + i}` } })), new Date(), 'bench');
+      await store.append(incident.id, () => Array.from({ length: Math.min(500, prefill - done) }, (_, i) => ({ type: 'note.added', data: { text: `prefill ${done + i}` } })), new Date(), 'bench');
     }
     const start = process.hrtime.bigint();
-    for (let i = 0; i < count; i++) store.append(incident.id, () => ({ type: 'note.added', data: { text: `note ${i}` } }), new Date(), 'bench');
+    for (let i = 0; i < count; i++) await store.append(incident.id, () => ({ type: 'note.added', data: { text: `note ${i}` } }), new Date(), 'bench');
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    store.close();
+    await store.close();
     rmSync(home, { recursive: true, force: true });
     return { ms, perSecond: (count * 1000) / ms };
   };
-  measure('FULL'); // warm-up
-  const normal = measure('NORMAL');
-  const full = measure('FULL');
-  const long = measure('FULL', 5000);
+  await measure('FULL'); // warm-up
+  const normal = await measure('NORMAL');
+  const full = await measure('FULL');
+  const long = await measure('FULL', 5000);
   const row = (name, r, extra = {}) => ({ name, median_ms: Number((r.ms / count).toFixed(3)), detail: `${Math.round(r.perSecond)} events/s`, ...extra });
   return {
     benchmark: 'append (in-process, one event per transaction)',

@@ -15,17 +15,17 @@ const median = (xs) => {
 };
 
 export async function postmortem({ events = 10_000, rounds = Number(process.env.BENCH_ROUNDS ?? 7) } = {}) {
-  const { Store } = await import(join(root, 'dist', 'store', 'store.js'));
+  const { openStore } = await import(join(root, 'dist', 'store', 'open.js'));
   const home = mkdtempSync(join(tmpdir(), 'ir-bench-pm-'));
-  const store = Store.open(join(home, 'ir.db'));
+  const store = await openStore(join(home, 'ir.db'));
   const t0 = Date.parse('2026-11-22T02:00:00Z');
-  const { incident } = store.declare({ title: 'Benchmark incident', severity: 'SEV-1', service: 'checkout', impact: 'synthetic' }, new Date(t0), 'bench');
+  const { incident } = await store.declare({ title: 'Benchmark incident', severity: 'SEV-1', service: 'checkout', impact: 'synthetic' }, new Date(t0), 'bench');
   let n = 1;
   const batch = 500;
   while (n < events - 1) {
     const at = new Date(t0 + n * 1000);
     const count = Math.min(batch, events - 1 - n);
-    store.append(
+    await store.append(
       incident.id,
       () =>
         Array.from({ length: count }, (_, i) => {
@@ -40,8 +40,8 @@ export async function postmortem({ events = 10_000, rounds = Number(process.env.
     );
     n += count;
   }
-  store.append(incident.id, () => ({ type: 'incident.resolved', data: { summary: 'benchmark done' } }), new Date(t0 + events * 1000), 'bench');
-  store.close();
+  await store.append(incident.id, () => ({ type: 'incident.resolved', data: { summary: 'benchmark done' } }), new Date(t0 + events * 1000), 'bench');
+  await store.close();
 
   const env = { ...process.env, IR_HOME: home, IR_USER: 'bench', NO_COLOR: '1' };
   const out = join(home, 'pm.md');

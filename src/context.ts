@@ -7,7 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import { systemCause, UsageError, UserError } from './errors.js';
 import type { Incident } from './core/incident.js';
 import type { SeverityConfig } from './core/severity.js';
-import type { Store } from './store/store.js';
+import type { Store } from './store/types.js';
 import { colorEnabled, processIO, type IO } from './io/streams.js';
 import type { Prompter } from './io/prompter.js';
 import { displayPath, homeDir, runbookDir, SHIPPED_RUNBOOKS, teamOrShipped, type RunbookDir } from './config/paths.js';
@@ -123,9 +123,9 @@ export class Context {
 
   async store(): Promise<Store> {
     if (!this.storeInstance) {
-      const { Store } = await import('./store/store.js');
+      const { openStore } = await import('./store/open.js');
       try {
-        this.storeInstance = Store.open(this.dbPath);
+        this.storeInstance = await openStore(this.dbPath);
       } catch (err) {
         throw storeOpenError(err, this.dbPath);
       }
@@ -133,9 +133,10 @@ export class Context {
     return this.storeInstance;
   }
 
-  close(): void {
-    this.storeInstance?.close();
+  async close(): Promise<void> {
+    const store = this.storeInstance;
     this.storeInstance = undefined;
+    await store?.close();
   }
 
   runbookDir(): RunbookDir {
@@ -195,8 +196,8 @@ export class Context {
   async currentOrLatestIncident(explicit?: string): Promise<Incident> {
     if (!explicit && !this.globals.incident && !this.env.IR_INCIDENT) {
       const store = await this.store();
-      if (store.listIncidents().length === 0) {
-        const latest = store.listIncidents({ all: true })[0];
+      if ((await store.listIncidents()).length === 0) {
+        const latest = (await store.listIncidents({ all: true }))[0];
         if (latest) return latest;
       }
     }
@@ -211,11 +212,11 @@ export class Context {
     const store = await this.store();
     const id = explicit || this.globals.incident || this.env.IR_INCIDENT;
     if (id) {
-      const found = store.getIncident(id) ?? store.getIncident(id.toUpperCase());
+      const found = (await store.getIncident(id)) ?? (await store.getIncident(id.toUpperCase()));
       if (!found) throw new UserError(`no incident ${id}${this.globals.incident ? '' : this.env.IR_INCIDENT ? ' (from IR_INCIDENT)' : ''}; \`ir list --all\` shows them`);
       return found;
     }
-    const open = store.listIncidents();
+    const open = await store.listIncidents();
     if (open.length === 1) return open[0];
     if (open.length === 0) throw new UserError('no open incident: declare one with `ir declare`, or name one with --incident ID');
     throw new UsageError(

@@ -22,7 +22,7 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
   } catch (err) {
     return report(err, ctx, argv);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

@@ -8,11 +8,10 @@
 // end of the collection can still be written there.
 
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Clock } from '../context.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/types.js';
 import { diskFullCode, takeReserve } from '../store/reserve.js';
-import { EvidenceStore } from '../store/evidence.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, manifestFiles, writeManifest, type Manifest } from './manifest.js';
 import { runCollectors, type SchedulerEvents } from './scheduler.js';
 import type { Collector, CollectParams, FileRecord } from './types.js';
@@ -57,11 +56,11 @@ export function privateDir(path: string, tighten: string[] = []): void {
 }
 
 export async function collect(store: Store, input: CollectInput, events: SchedulerEvents & { onStarted?(id: string, dir: string): void } = {}): Promise<CollectResult> {
-  const evidence = new EvidenceStore(store);
+  const evidence = store.evidence;
   const startedAt = input.clock.now();
   const collectedBy = `${input.actor}@${input.host}`;
   const names = input.collectors.map((c) => c.name);
-  const record = evidence.create(
+  const record = await evidence.create(
     {
       incidentId: input.incidentId,
       startedAt: startedAt.toISOString(),
@@ -77,26 +76,21 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
       pid: process.pid,
       host: input.host,
     },
-    (id) =>
-      store.append(
-        input.incidentId,
-        () => ({
-          type: 'evidence.collection_started',
-          data: {
-            collection_id: id,
-            collectors: names,
-            since: input.sinceText,
-            window_start: input.since.toISOString(),
-            namespace: input.namespace ?? null,
-            selector: input.selector ?? null,
-            kube_context: input.kubeContext,
-            collected_by: collectedBy,
-            ir_version: input.irVersion,
-          },
-        }),
-        startedAt,
-        input.actor,
-      ),
+    (id) => ({
+      type: 'evidence.collection_started',
+      data: {
+        collection_id: id,
+        collectors: names,
+        since: input.sinceText,
+        window_start: input.since.toISOString(),
+        namespace: input.namespace ?? null,
+        selector: input.selector ?? null,
+        kube_context: input.kubeContext,
+        collected_by: collectedBy,
+        ir_version: input.irVersion,
+      },
+    }),
+    input.actor,
   );
   const evidenceRoot = join(input.incidentDir, 'evidence');
   const dir = join(evidenceRoot, record.id);
@@ -108,21 +102,22 @@ export async function collect(store: Store, input: CollectInput, events: Schedul
   const onOuter = () => stop.abort(input.signal!.reason);
   if (input.signal?.aborted) onOuter();
   else input.signal?.addEventListener('abort', onOuter, { once: true });
-  const reserve = takeReserve(dirname(store.path), RESERVE_BYTES);
+  // A store that is not on this machine's disk needs no room kept on it.
+  const reserve = store.localDir ? takeReserve(store.localDir, RESERVE_BYTES) : { release: () => false };
   /** A store write; on a full disk, stop collecting, give back the reserve and try once more. */
-  const room = <T>(write: () => T): T => {
+  const room = async <T>(write: () => Promise<T>): Promise<T> => {
     try {
-      return write();
+      return await write();
     } catch (err) {
       const code = diskFullCode(err);
       if (!code) throw err;
       if (!stop.signal.aborted) stop.abort(new Error(`interrupted: the disk holding the store is full (${code})`));
       if (!reserve.release()) throw err;
-      return write();
+      return await write();
     }
   };
   try {
-    return await collectInto(store, evidence, input, events, { record, dir, startedAt, collectedBy, stop: stop.signal, room });
+    return await collectInto(evidence, input, events, { record, dir, startedAt, collectedBy, stop: stop.signal, room });
   } finally {
     input.signal?.removeEventListener('abort', onOuter);
     reserve.release();
@@ -135,12 +130,13 @@ interface Running {
   startedAt: Date;
   collectedBy: string;
   stop: AbortSignal;
-  room: <T>(write: () => T) => T;
+  room: <T>(write: () => Promise<T>) => Promise<T>;
 }
 
-async function collectInto(store: Store, evidence: EvidenceStore, input: CollectInput, events: SchedulerEvents, run: Running): Promise<CollectResult> {
+async function collectInto(evidence: Store['evidence'], input: CollectInput, events: SchedulerEvents, run: Running): Promise<CollectResult> {
   const { record, dir, startedAt, collectedBy, room } = run;
 
+  const stored: Promise<void>[] = [];
   const files = await runCollectors(input.collectors, {
     dir,
     relativeTo: input.incidentDir,
@@ -153,16 +149,17 @@ async function collectInto(store: Store, evidence: EvidenceStore, input: Collect
     onOpened: (name, f) => room(() => evidence.addOpened(record.id, { collector: name, ...f })),
     onFinished: (name, records) => {
       // Stored as each collector finishes: a kill -9 later keeps these.
-      try {
-        room(() => evidence.addFiles(record.id, records));
-      } catch {
-        // The store's disk is full even after the reserve: collecting has been stopped, and the
-        // collected event (or, failing that, the one-line error) carries these records.
-      }
+      stored.push(
+        room(() => evidence.addFiles(record.id, records)).catch(() => {
+          // The store's disk is full even after the reserve: collecting has been stopped, and the
+          // collected event (or, failing that, the one-line error) carries these records.
+        }),
+      );
       events.onFinished?.(name, records);
     },
   });
 
+  await Promise.all(stored);
   const finishedAt = input.clock.now();
   const interrupted = run.stop.aborted ? (run.stop.reason instanceof Error ? run.stop.reason.message : 'interrupted') : undefined;
   const unavailable = input.unavailable ?? [];
@@ -201,26 +198,20 @@ async function collectInto(store: Store, evidence: EvidenceStore, input: Collect
   const durationMs = finishedAt.getTime() - startedAt.getTime();
   const manifest = manifestSha256 ? relative(input.incidentDir, manifestPath) : null;
   // The collected event carries every file record, so a failed per-collector row above is covered.
-  room(() => evidence.finish(record.id, status, finishedAt.toISOString(), () =>
-    store.append(
-      input.incidentId,
-      () => ({
-        type: 'evidence.collected',
-        data: {
-          collection_id: record.id,
-          status,
-          files: files.map((f) => ({ collector: f.collector, file: f.file, sha256: f.sha256, bytes: f.bytes, status: f.status, ...(f.reason ? { reason: f.reason } : {}) })),
-          duration_ms: durationMs,
-          ...(interrupted ? { interrupted } : {}),
-          ...(unavailable.length ? { unavailable } : {}),
-          manifest,
-          manifest_sha256: manifestSha256,
-          ...(manifestError ? { manifest_error: manifestError } : {}),
-        },
-      }),
-      finishedAt,
-      input.actor,
-    ),
-  ));
+  const collected = {
+    type: 'evidence.collected',
+    data: {
+      collection_id: record.id,
+      status,
+      files: files.map((f) => ({ collector: f.collector, file: f.file, sha256: f.sha256, bytes: f.bytes, status: f.status, ...(f.reason ? { reason: f.reason } : {}) })),
+      duration_ms: durationMs,
+      ...(interrupted ? { interrupted } : {}),
+      ...(unavailable.length ? { unavailable } : {}),
+      manifest,
+      manifest_sha256: manifestSha256,
+      ...(manifestError ? { manifest_error: manifestError } : {}),
+    },
+  };
+  await room(() => evidence.finish(record.id, status, finishedAt.toISOString(), collected, input.actor));
   return { collectionId: record.id, dir, status, files, durationMs, manifest, manifestSha256, ...(manifestError ? { manifestError } : {}), ...(interrupted ? { interrupted } : {}) };
 }

@@ -191,7 +191,7 @@ export function commandCollectors(specs: CommandCollectorSpec[], cx: CommandCont
         return undefined;
       },
       run: async (r) => {
-        const file = r.file(`${spec.name}.${spec.ext}`, shown);
+        const file = await r.file(`${spec.name}.${spec.ext}`, shown);
         // Our own hashing writer, not the Runner's file: its sha256 covers exactly the bytes that
         // reached the disk, and a write error (a full disk) stops the command instead of crashing ir.
         const out = file.writer();

@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OperationError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/types.js';
 import { describeEvent } from '../core/describe.js';
 import { collections, hashFile } from './verify.js';
 import type { Redactor } from '../redact/redactor.js';
@@ -39,7 +39,7 @@ export interface ExportResult {
 }
 
 export async function exportEvidence(store: Store, input: ExportInput): Promise<ExportResult> {
-  const facts = collections(store, input.incidentId, input.host).filter((c) => !input.collectionIds || input.collectionIds.includes(c.collection.id));
+  const facts = (await collections(store, input.incidentId, input.host)).filter((c) => !input.collectionIds || input.collectionIds.includes(c.collection.id));
   if (input.collectionIds) {
     const unknown = input.collectionIds.filter((id) => !facts.some((c) => c.collection.id === id));
     if (unknown.length) throw new OperationError(`no collection ${unknown.join(', ')} in ${input.incidentId}`);
@@ -85,8 +85,8 @@ export async function exportEvidence(store: Store, input: ExportInput): Promise<
         ...mismatched.map((f) => `  modified: ${f}`),
       ]);
     }
-    const chain = store.verify(input.incidentId);
-    const events = store.events(input.incidentId);
+    const chain = await store.verify(input.incidentId);
+    const events = await store.events(input.incidentId);
     const head = events.at(-1);
     let custody = events
       .filter((e) => e.type.startsWith('evidence.'))

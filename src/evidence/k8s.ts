@@ -37,7 +37,7 @@ const describe = (path: string, query: Record<string, string | number | boolean 
 async function streamList(target: K8sTarget, r: CollectorRun, name: string, path: (ns: string) => string, query: Record<string, string | undefined>): Promise<void> {
   const kube = await target.kube();
   const p = path(await target.namespace());
-  const file = r.file(name, `${describe(p, query)} (context ${kube.contextName})`);
+  const file = await r.file(name, `${describe(p, query)} (context ${kube.contextName})`);
   const w = file.writer();
   const res = await kube.get(p, query, r.signal);
   await pipeline(res, w);
@@ -94,7 +94,7 @@ export function kubernetesCollectors(target: K8sTarget, params: CollectParams, t
           for (let job = jobs.shift(); job && !r.signal.aborted; job = jobs.shift()) {
             const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(job.pod)}/log`;
             const query = { container: job.container, timestamps: true, sinceSeconds, previous: job.previous || undefined };
-            const file = r.file(`k8s-logs/${job.pod}/${job.container}${job.previous ? '.previous' : ''}.log`, `${describe(path, query)} (context ${kube.contextName})`);
+            const file = await r.file(`k8s-logs/${job.pod}/${job.container}${job.previous ? '.previous' : ''}.log`, `${describe(path, query)} (context ${kube.contextName})`);
             const w = file.writer();
             try {
               const res = await kube.get(path, query, r.signal);
@@ -121,7 +121,7 @@ export function kubernetesCollectors(target: K8sTarget, params: CollectParams, t
       run: async (r) => {
         const kube = await target.kube();
         const path = ns('events')(await target.namespace());
-        const file = r.file('k8s-events.json', `${describe(path, {})} (context ${kube.contextName}), sorted by time`);
+        const file = await r.file('k8s-events.json', `${describe(path, {})} (context ${kube.contextName}), sorted by time`);
         const w = file.writer();
         // Sorting needs the whole list; event lists are bounded by the API server's TTL (1h by default).
         const doc = await kube.getJson<{ items?: Record<string, unknown>[] }>(path, {}, r.signal);
@@ -141,7 +141,7 @@ export function kubernetesCollectors(target: K8sTarget, params: CollectParams, t
         await streamList(target, r, 'k8s-replicasets.json', apps('replicasets'), { labelSelector: sel });
         const kube = await target.kube();
         const path = apps('replicasets')(await target.namespace());
-        const file = r.file('k8s-rollout-history.txt', `derived from ${describe(path, { labelSelector: sel })}`);
+        const file = await r.file('k8s-rollout-history.txt', `derived from ${describe(path, { labelSelector: sel })}`);
         const doc = await kube.getJson<{ items?: ReplicaSetLike[] }>(path, { labelSelector: sel }, r.signal);
         await pipeline(Readable.from([Buffer.from(rolloutHistory(doc.items ?? []))]), file.writer());
         await file.done();

@@ -29,7 +29,7 @@ export interface ScheduleOptions extends SchedulerEvents {
   /** Aborts every collector (a signal, a closed terminal); its reason says why. */
   signal?: AbortSignal;
   /** A file is about to be created (nothing written yet): `file` is relative to `relativeTo`. */
-  onOpened?(name: string, file: { file: string; source: string; openedAt: string }): void;
+  onOpened?(name: string, file: { file: string; source: string; openedAt: string }): void | Promise<void>;
   now?: () => Date;
 }
 
@@ -133,11 +133,14 @@ export async function runCollectors(collectors: Collector[], opts: ScheduleOptio
     const run: CollectorRun = {
       signal: abort.signal,
       timeoutMs: c.timeoutMs,
-      file: (name, source): EvidenceFile => {
+      file: async (name, source): Promise<EvidenceFile> => {
         const f: OpenFile = { name, source, path: join(opts.dir, name), startedAt: now().toISOString() };
-        if (files.some((o) => o.path === f.path)) throw new Error(`collector ${c.name} opened ${name} twice`);
+        const twice = () => files.some((o) => o.path === f.path);
+        if (twice()) throw new Error(`collector ${c.name} opened ${name} twice`);
         // Recorded before the file exists, so a crash from here on leaves a known partial file.
-        opts.onOpened?.(c.name, { file: relative(opts.relativeTo, f.path), source, openedAt: f.startedAt });
+        await opts.onOpened?.(c.name, { file: relative(opts.relativeTo, f.path), source, openedAt: f.startedAt });
+        // The same name asked for again while the first was being recorded.
+        if (twice()) throw new Error(`collector ${c.name} opened ${name} twice`);
         files.push(f);
         return {
           path: f.path,

@@ -35,8 +35,11 @@ export interface CollectorRun {
   /** Aborted at the collector's timeout or on Ctrl-C: stop and return. */
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
-  /** A new evidence file, `name` relative to the collection directory (e.g. k8s-logs/pod/c.log). */
-  file(name: string, source: string): EvidenceFile;
+  /**
+   * A new evidence file, `name` relative to the collection directory (e.g. k8s-logs/pod/c.log).
+   * Resolves once the store has recorded it as opened; rejects, and no file is made, if it cannot.
+   */
+  file(name: string, source: string): Promise<EvidenceFile>;
 }
 
 export interface Collector {

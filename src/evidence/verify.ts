@@ -9,9 +9,8 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { pidAlive } from '../exec/process.js';
 import type { TimelineEvent } from '../core/incident.js';
-import { EvidenceStore, type CollectionRecord, type OpenedFile } from '../store/evidence.js';
+import type { CollectionRecord, OpenedFile, Store } from '../store/types.js';
 import { MANIFEST_NAME } from './manifest.js';
-import type { Store } from '../store/store.js';
 import type { FileRecord } from './types.js';
 
 export type EvidenceProblemKind = 'modified' | 'missing' | 'unexpected';
@@ -80,33 +79,37 @@ export interface CollectionFacts {
 const alive = (pid: number | null): boolean => !!pid && pidAlive(pid);
 
 /** Each collection of the incident with its state derived from the store and the timeline. */
-export function collections(store: Store, incidentId: string, host: string): CollectionFacts[] {
-  const ev = new EvidenceStore(store);
+export async function collections(store: Store, incidentId: string, host: string): Promise<CollectionFacts[]> {
+  const ev = store.evidence;
   const collected = new Map<string, TimelineEvent>();
-  for (const e of store.events(incidentId)) if (e.type === 'evidence.collected') collected.set(String(e.data.collection_id), e);
-  return ev.forIncident(incidentId).map((c): CollectionFacts => {
+  for (const e of await store.events(incidentId)) if (e.type === 'evidence.collected') collected.set(String(e.data.collection_id), e);
+  const out: CollectionFacts[] = [];
+  for (const c of await ev.forIncident(incidentId)) {
     const done = collected.get(c.id);
+    const opened = await ev.opened(c.id);
     const unsealed = (files: CollectionFacts['files']) => {
       const sealed = new Set(files.map((f) => f.file).filter(Boolean));
-      return ev.opened(c.id).filter((o) => !sealed.has(o.file));
+      return opened.filter((o) => !sealed.has(o.file));
     };
     if (done) {
       const files = (done.data.files as CollectionFacts['files']) ?? [];
-      return { collection: c, collected: done, files, state: done.data.status === 'complete' ? 'complete' : 'partial', partial: unsealed(files) };
+      out.push({ collection: c, collected: done, files, state: done.data.status === 'complete' ? 'complete' : 'partial', partial: unsealed(files) });
+      continue;
     }
     // Started and never finished: still running in a live process here, or killed.
     const running = c.status === 'running' && c.host === host && alive(c.pid);
-    const files = ev.files(c.id);
+    const files = await ev.files(c.id);
     // Killed between writing its manifest and recording the end: the manifest is partial too.
     const manifest = { collector: 'manifest', file: `evidence/${c.id}/${MANIFEST_NAME}`, source: 'ir', openedAt: c.startedAt };
-    return { collection: c, files, state: running ? 'running' : 'incomplete', partial: [...unsealed(files), manifest] };
-  });
+    out.push({ collection: c, files, state: running ? 'running' : 'incomplete', partial: [...unsealed(files), manifest] });
+  }
+  return out;
 }
 
 export async function verifyEvidence(store: Store, incidentId: string, incidentDir: string, host: string): Promise<EvidenceVerifyResult> {
   const expected = new Map<string, string>();
   const opened = new Map<string, { collection: string; collector: string }>();
-  const facts = collections(store, incidentId, host);
+  const facts = await collections(store, incidentId, host);
   for (const c of facts) {
     for (const f of c.files) if (f.file && f.sha256) expected.set(f.file, f.sha256);
     const m = c.collected?.data;

@@ -13,8 +13,7 @@ import type { Prompter } from '../io/prompter.js';
 import { Redactor } from '../exec/redact.js';
 import { hashFile, type Runner, type RunOutcome } from '../exec/runner.js';
 import { identify } from '../exec/process.js';
-import type { Store } from '../store/store.js';
-import type { RunRecord, RunStore } from '../store/runs.js';
+import type { RunRecord, RunStore, Store } from '../store/types.js';
 import { durationToString, formatDuration } from '../util/duration.js';
 import { allSteps, expectRegExp, type Phase, type RunStep, type Runbook, type Step } from './format.js';
 import { askValue, variableRules } from './values.js';
@@ -115,8 +114,8 @@ export class RunbookEngine {
     return this.deps.clock.now();
   }
 
-  private record(events: NewEvent | NewEvent[]): void {
-    this.deps.store.append(this.opts.incident.id, () => events, this.now(), this.deps.actor);
+  private async record(events: NewEvent | NewEvent[]): Promise<void> {
+    await this.deps.store.append(this.opts.incident.id, () => events, this.now(), this.deps.actor);
   }
 
   private publicVars(): Record<string, string> {
@@ -149,13 +148,13 @@ export class RunbookEngine {
       }
       const at = this.steps[resume.nextIndex];
       events.push({ type: 'runbook.resumed', data: { run_id: resume.id, runbook: runbook.id, step: at?.id ?? null, step_number: resume.nextIndex + 1 } });
-      this.record(events);
-      runs.update(resume.id, { status: 'running', pid: process.pid, host: hostname(), currentIndex: null, stepProcess: null, vars: this.savedVars(), updatedAt: startedAt.toISOString() });
+      await this.record(events);
+      await runs.update(resume.id, { status: 'running', pid: process.pid, host: hostname(), currentIndex: null, stepProcess: null, vars: this.savedVars(), updatedAt: startedAt.toISOString() });
       this.run = { ...resume, status: 'running', currentIndex: null };
       io.err(io.style.dim(`Resuming ${resume.id} at step ${resume.nextIndex + 1} of ${this.steps.length}${at ? ` (${at.id})` : ''}.`));
     } else {
       this.runStartMs = startedAt.getTime();
-      this.run = runs.create({
+      this.run = await runs.create({
         incidentId: incident.id,
         runbookId: runbook.id,
         runbookPath: runbook.path,
@@ -170,7 +169,7 @@ export class RunbookEngine {
         pid: process.pid,
         host: hostname(),
       });
-      this.record({
+      await this.record({
         type: 'runbook.started',
         data: { run_id: this.run.id, runbook: runbook.id, title: runbook.title, file: runbook.file, sha256: this.opts.runbookSha256, vars: this.publicVars(), mode: this.opts.yes ? 'yes' : 'interactive' },
       });
@@ -188,28 +187,28 @@ export class RunbookEngine {
         this.showPhase(phase, number);
         lastPhase = phase.id;
       }
-      this.checkBudget(phase);
-      if (this.deps.signal.aborted) this.stop(index, step, false);
-      runs.update(this.run.id, { currentIndex: index, updatedAt: this.now().toISOString() });
+      await this.checkBudget(phase);
+      if (this.deps.signal.aborted) await this.stop(index, step, false);
+      await runs.update(this.run.id, { currentIndex: index, updatedAt: this.now().toISOString() });
       let result: { outcome: StepOutcome; data: Record<string, unknown> };
       try {
         result = await this.doStep(step, index);
       } catch (err) {
-        if (err instanceof CancelledError) this.interrupt(index, step, 'cancelled by the responder (Ctrl-C)');
+        if (err instanceof CancelledError) await this.interrupt(index, step, 'cancelled by the responder (Ctrl-C)');
         throw err;
       }
       if (result.outcome === 'interrupted') {
         // What the step printed before it was stopped is saved and hashed: record it, then the stop.
-        this.recordStep(phase, step, result);
-        this.stop(index, step, true);
+        await this.recordStep(phase, step, result);
+        await this.stop(index, step, true);
       }
       if (result.data.save_error) {
         // The disk the output filled may be the one ir.db is on: free the reserve so the record fits.
         this.deps.onDiskFull?.();
         this.counts.failed++;
-        this.recordStep(phase, step, result);
+        await this.recordStep(phase, step, result);
         const why = String(result.data.save_error);
-        this.interrupt(index, step, why);
+        await this.interrupt(index, step, why);
         throw new OperationError(`${why}; run ${this.run.id} interrupted at step "${step.id}" (free space, then: ir runbook ${this.opts.runbook.id} --resume)`);
       }
       let next = index + 1;
@@ -230,14 +229,14 @@ export class RunbookEngine {
       } else {
         this.counts.skipped++;
       }
-      this.recordStep(phase, step, result);
+      await this.recordStep(phase, step, result);
       // A phase whose last step ran long is over budget even if no later step of it starts.
-      this.checkBudget(phase);
+      await this.checkBudget(phase);
       if (next > index + 1) {
         const target = this.steps[next];
         io.err(io.style.yellow(`  on_failure: jumping to "${target.id}" (${this.steps.slice(index + 1, next).map((s) => s.id).join(', ')} not done)`));
       }
-      runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+      await runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
       if (aborted) {
         io.err(io.style.red(`  on_failure: abort — the run stops here.`));
         break;
@@ -248,11 +247,11 @@ export class RunbookEngine {
     if (!aborted) await this.verify();
     const status: RunSummary['status'] = aborted ? 'aborted' : this.counts.failed > 0 ? 'failed' : 'completed';
     const durationMs = this.now().getTime() - this.runStartMs;
-    this.record({
+    await this.record({
       type: 'runbook.finished',
       data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: this.counts.ok, failed: this.counts.failed, skipped: this.counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
     });
-    runs.update(this.run.id, { status, currentIndex: null, updatedAt: this.now().toISOString() });
+    await runs.update(this.run.id, { status, currentIndex: null, updatedAt: this.now().toISOString() });
     const colour = status === 'completed' ? io.style.green : io.style.red;
     io.out('');
     io.out(colour(`Runbook ${this.opts.runbook.id} ${status}: ${this.counts.ok} done, ${this.counts.failed} failed, ${this.counts.skipped} skipped in ${formatDuration(durationMs)}.`));
@@ -263,21 +262,21 @@ export class RunbookEngine {
     return { runId: this.run.id, status, ...this.counts };
   }
 
-  private recordStep(phase: Phase, step: Step, result: { outcome: StepOutcome; data: Record<string, unknown> }): void {
-    this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
+  private async recordStep(phase: Phase, step: Step, result: { outcome: StepOutcome; data: Record<string, unknown> }): Promise<void> {
+    await this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
   }
 
-  private interrupt(index: number, step: Step, reason: string): void {
-    this.record({ type: 'runbook.interrupted', data: { run_id: this.run.id, runbook: this.opts.runbook.id, step: step.id, reason } });
-    this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+  private async interrupt(index: number, step: Step, reason: string): Promise<void> {
+    await this.record({ type: 'runbook.interrupted', data: { run_id: this.run.id, runbook: this.opts.runbook.id, step: step.id, reason } });
+    await this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
     this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ir runbook ${this.opts.runbook.id} --resume`));
   }
 
   /** The run was told to stop (a signal, or stdout closed): record where, and end with the matching error. */
-  private stop(index: number, step: Step, during: boolean): never {
+  private async stop(index: number, step: Step, during: boolean): Promise<never> {
     const why = this.deps.signal.reason as Partial<StopReason> | undefined;
     const reason = typeof why?.reason === 'string' ? why.reason : 'stopped by a signal';
-    this.interrupt(index, step, during ? `${reason} while the step ran` : reason);
+    await this.interrupt(index, step, during ? `${reason} while the step ran` : reason);
     const resume = `resume with \`ir runbook ${this.opts.runbook.id} --resume\``;
     if (why?.outputClosed) throw new OutputClosedError(`${reason}: run ${this.run.id} interrupted at step "${step.id}"; ${resume}`);
     throw new CancelledError(`stopped ${during ? 'during' : 'before'} step "${step.id}"; ${resume}`);
@@ -291,14 +290,14 @@ export class RunbookEngine {
     io.out(io.style.bold.cyan(`Phase ${number}/${this.opts.runbook.phases.length}: ${phase.title}`) + io.style.dim(budget));
   }
 
-  private checkBudget(phase: Phase): void {
+  private async checkBudget(phase: Phase): Promise<void> {
     if (phase.withinMs === undefined || this.overrun.has(phase.id)) return;
     const used = this.now().getTime() - this.runStartMs;
     if (used <= phase.withinMs) return;
     this.overrun.add(phase.id);
     const { io } = this.deps;
     io.err(io.style.yellow.bold(`  Phase "${phase.title}" is over its ${durationToString(phase.withinMs)} budget (${formatDuration(used)} since the run started).`));
-    this.record({ type: 'runbook.phase_overrun', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, within_s: phase.withinMs / 1000, elapsed_s: Math.round(used / 1000) } });
+    await this.record({ type: 'runbook.phase_overrun', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, within_s: phase.withinMs / 1000, elapsed_s: Math.round(used / 1000) } });
   }
 
   /** Variables a step refers to that have no value (an ask that was skipped, or never answered). */
@@ -349,7 +348,7 @@ export class RunbookEngine {
       if (choice !== 'note') return choice;
       const text = (await p.input({ message: 'Note:' })).trim();
       if (text) {
-        this.record({ type: 'note.added', data: { text: this.redactor.mask(text), run_id: this.run.id, step: step.id } });
+        await this.record({ type: 'note.added', data: { text: this.redactor.mask(text), run_id: this.run.id, step: step.id } });
         this.deps.io.err(this.deps.io.style.dim('  noted.'));
       }
     }
@@ -407,7 +406,7 @@ export class RunbookEngine {
         if (!answer.trim()) return { outcome: 'skipped', data: { variable: step.variable, reason: 'no answer' } };
         this.opts.values.set(step.variable, answer);
         if (secret) this.redactor.add(answer);
-        this.deps.runs.update(this.run.id, { vars: this.savedVars() });
+        await this.deps.runs.update(this.run.id, { vars: this.savedVars() });
         return { outcome: 'answered', data: { variable: step.variable, value: secret ? '****' : answer } };
       }
       case 'run':
@@ -451,6 +450,8 @@ export class RunbookEngine {
     }
     const cwd = step.cwd ? renderText(step.cwd, this.opts.values) : undefined;
     const file = this.outputFile(index);
+    // The step's process is recorded as soon as it exists; awaited once the step is done.
+    let spawnRecorded: Promise<void> = Promise.resolve();
     const outcome = await this.withSpinner(step, (onOutput) =>
       this.deps.runner.run({
         argv,
@@ -464,10 +465,14 @@ export class RunbookEngine {
         onSpawn: (pid) => {
           // Saved before any output: if ir is killed from here on, a resume can find this process.
           const id = identify(pid);
-          if (id) this.deps.runs.update(this.run.id, { stepProcess: { ...id, command, outputFile: file } });
+          if (!id) return;
+          spawnRecorded = this.deps.runs.update(this.run.id, { stepProcess: { ...id, command, outputFile: file } });
+          // Handled by the await below; this only keeps a failed step from also reporting it unhandled.
+          spawnRecorded.catch(() => {});
         },
       }),
     );
+    await spawnRecorded;
     const pattern = expectRegExp(step.expect);
     const exitOk = outcome.exitCode === step.expect.exit;
     const matched = pattern ? pattern.test(outcome.output) : null;
@@ -554,7 +559,7 @@ export class RunbookEngine {
       for (const i of items) io.out(`  [ ] ${i}`);
       io.err(io.style.dim('  (no terminal: recorded as not yet confirmed)'));
     }
-    this.record({ type: 'runbook.verify', data: { run_id: this.run.id, runbook: this.opts.runbook.id, confirmed, unconfirmed: items.filter((i) => !confirmed.includes(i)) } });
+    await this.record({ type: 'runbook.verify', data: { run_id: this.run.id, runbook: this.opts.runbook.id, confirmed, unconfirmed: items.filter((i) => !confirmed.includes(i)) } });
   }
 }
 
@@ -609,8 +614,8 @@ export async function recordEndedOutside(
       bytes: saved?.bytes ?? null,
     },
   });
-  deps.store.append(incident.id, () => events, at, deps.actor);
-  deps.runs.update(run.id, { status: 'interrupted', nextIndex: index + 1, currentIndex: null, stepProcess: null, updatedAt: at.toISOString() });
-  return deps.runs.get(run.id)!;
+  await deps.store.append(incident.id, () => events, at, deps.actor);
+  await deps.runs.update(run.id, { status: 'interrupted', nextIndex: index + 1, currentIndex: null, stepProcess: null, updatedAt: at.toISOString() });
+  return (await deps.runs.get(run.id))!;
 }
 

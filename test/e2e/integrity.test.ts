@@ -102,7 +102,7 @@ describe('a store written before events carried the record digest', () => {
       const db = join(home, 'ir.db');
       const { default: Database } = await import('better-sqlite3');
       const { MIGRATIONS } = await import(join(ROOT, 'dist', 'store', 'migrations.js'));
-      const { eventHash, GENESIS_HASH } = await import(join(ROOT, 'dist', 'store', 'store.js'));
+      const { eventHash, GENESIS_HASH } = await import(join(ROOT, 'dist', 'store', 'chain.js'));
       const { canonicalJson } = await import(join(ROOT, 'dist', 'store', 'canonical.js'));
       const old = new Database(db);
       for (const m of MIGRATIONS.slice(0, 3)) old.exec(m);
@@ -200,8 +200,8 @@ describe('the store files', () => {
       const db = join(home, 'ir.db');
       expect(statSync(db).mode & 0o777).toBe(0o600);
       // Hold the database open as ir does, so the WAL and shared-memory files exist to be looked at.
-      const { Store } = await import(join(ROOT, 'dist', 'store', 'store.js'));
-      const store = Store.open(db);
+      const { SqliteDatabase } = await import(join(ROOT, 'dist', 'store', 'sqlite', 'database.js'));
+      const store = SqliteDatabase.open(db);
       store.append(store.listIncidents()[0].id, () => ({ type: 'note.added', data: { text: 'held open' } }), new Date(), 't');
       for (const f of [db, `${db}-wal`, `${db}-shm`]) expect({ f, mode: (statSync(f).mode & 0o777).toString(8) }).toEqual({ f, mode: '600' });
       // Durable on power loss: WAL with synchronous=FULL (2).

@@ -23,7 +23,7 @@ describe('runCollectors', () => {
     description: name,
     timeoutMs: 5000,
     run: async (r) => {
-      const f = r.file(`${name}.txt`, `test ${name}`);
+      const f = await r.file(`${name}.txt`, `test ${name}`);
       await sleep(delayMs);
       f.writer().write(text);
       await f.done();
@@ -50,7 +50,7 @@ describe('runCollectors', () => {
       description: 'never finishes',
       timeoutMs: 300,
       run: async (r) => {
-        const f = r.file('hung.log', 'a stream that stalls');
+        const f = await r.file('hung.log', 'a stream that stalls');
         f.writer().write('partial line 1\npartial line 2\n');
         // Ignores its abort signal entirely: the scheduler must cut it loose after the grace period.
         await new Promise(() => {});
@@ -85,7 +85,7 @@ describe('runCollectors', () => {
           description: 'z',
           timeoutMs: 1000,
           run: async (r) => {
-            r.file('half.txt', 'z').writer().write('some');
+            (await r.file('half.txt', 'z')).writer().write('some');
             throw new Error('stream reset');
           },
         },

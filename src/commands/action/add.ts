@@ -35,13 +35,12 @@ export async function run(opts: ActionAddOptions, ctx: Context): Promise<number>
   const text = opts.text.trim();
   if (!text) throw new UsageError('an action item needs text');
   const due = opts.due ? parseDue(opts.due, ctx.now()) : undefined;
-  const store = await ctx.store();
   // Action items are mostly written after `ir resolve`: with nothing open, the latest incident.
   const target = await ctx.currentOrLatestIncident();
   await appendToIncident(
     ctx,
-    (incident) => {
-      const n = deriveActions(store.events(incident.id)).length + 1;
+    (incident, view) => {
+      const n = deriveActions(view.events()).length + 1;
       return { type: 'action.added', data: { n, text, ...(opts.owner ? { owner: opts.owner } : {}), ...(due ? { due } : {}) } };
     },
     target.id,

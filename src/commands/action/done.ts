@@ -19,11 +19,10 @@ export const register: Register = (group, ctx, bind) => {
 export async function run(opts: { n: string }, ctx: Context): Promise<number> {
   const n = Number(opts.n);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`"${opts.n}" is not an action number`);
-  const store = await ctx.store();
   await appendToIncident(
     ctx,
-    (incident) => {
-      const item = deriveActions(store.events(incident.id)).find((a) => a.n === n);
+    (incident, view) => {
+      const item = deriveActions(view.events()).find((a) => a.n === n);
       if (!item) throw new UserError(`${incident.id} has no action item ${n}`);
       if (item.done) throw new UserError(`action item ${n} is already done`);
       return { type: 'action.done', data: { n, text: item.text } };

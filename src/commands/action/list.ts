@@ -19,12 +19,12 @@ export async function run(opts: { all?: boolean }, ctx: Context): Promise<number
   const store = await ctx.store();
   const rows: (ActionItem & { incident: string })[] = [];
   if (opts.all) {
-    for (const inc of store.listIncidents({ all: true })) {
-      for (const a of deriveActions(store.events(inc.id))) if (!a.done) rows.push({ ...a, incident: inc.id });
+    for (const inc of await store.listIncidents({ all: true })) {
+      for (const a of deriveActions(await store.events(inc.id))) if (!a.done) rows.push({ ...a, incident: inc.id });
     }
   } else {
     const inc = await ctx.currentOrLatestIncident();
-    for (const a of deriveActions(store.events(inc.id))) rows.push({ ...a, incident: inc.id });
+    for (const a of deriveActions(await store.events(inc.id))) rows.push({ ...a, incident: inc.id });
   }
   if (ctx.json) {
     ctx.printJson({ actions: rows.map((a) => ({ incident: a.incident, n: a.n, text: a.text, owner: a.owner ?? null, due: a.due ?? null, done: a.done, done_at: a.doneAt ?? null })) });

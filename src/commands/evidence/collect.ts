@@ -204,7 +204,7 @@ async function collectWith(opts: CollectOptions, ctx: Context, p: Prepared): Pro
       },
     );
   } catch (err) {
-    throw recordingFailed(err, store.path);
+    throw recordingFailed(err, store.location);
   } finally {
     if (!watch.closed.has('stderr')) progress.end();
   }

@@ -57,7 +57,7 @@ export async function run(opts: ExportOptions, ctx: Context): Promise<number> {
     redaction,
     collectionIds: only.length ? only : undefined,
   });
-  store.append(
+  await store.append(
     incident.id,
     () => ({
       type: 'evidence.exported',

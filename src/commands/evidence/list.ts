@@ -29,7 +29,7 @@ export async function run(opts: ListOptions, ctx: Context): Promise<number> {
   const store = await ctx.store();
   const { collections } = await import('../../evidence/verify.js');
   const { formatBytes } = await import('../../evidence/progress.js');
-  const facts = collections(store, incident.id, hostname());
+  const facts = await collections(store, incident.id, hostname());
   const sizeNow = (file: string): number | null => {
     try {
       return statSync(join(ctx.incidentDir(incident.id), file)).size;

@@ -21,7 +21,7 @@ export async function run(_opts: Record<string, never>, ctx: Context): Promise<n
   const store = await ctx.store();
   const { verifyEvidence } = await import('../../evidence/verify.js');
   const result = await verifyEvidence(store, incident.id, ctx.incidentDir(incident.id), hostname());
-  store.append(
+  await store.append(
     incident.id,
     () => ({
       type: 'evidence.verified',

@@ -69,7 +69,7 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   if (detectedAt && detectedAt.getTime() > now.getTime()) throw new UsageError('--detected-at is in the future');
 
   const store = await ctx.store();
-  const { incident } = store.declare(
+  const { incident } = await store.declare(
     { title, severity: level.id, service, impact, commander, detected_at: detectedAt?.toISOString() },
     now,
     ctx.actor(),
@@ -102,7 +102,7 @@ async function draftAnnouncement(ctx: Context, id: string): Promise<string> {
   // The draft is pasted into chat or a status page: secrets in a title or impact stay home.
   const { outgoingRedactor, redactRecord } = await import('../../report/outgoing.js');
   const redactor = await outgoingRedactor(true);
-  const safe = await redactRecord(redactor, store.getIncident(id)!, store.events(id));
+  const safe = await redactRecord(redactor, (await store.getIncident(id))!, await store.events(id));
   const model = buildModel(safe.incident, safe.events, await ctx.severities(), ctx.now());
   const text = await renderTemplate(templatePath(ctx.runbookDir().dir, 'comms/initial.md'), model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));
   return redactor ? redactor.redact(text) : text;

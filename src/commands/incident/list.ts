@@ -24,7 +24,7 @@ export const register: Register = (program, ctx, bind) => {
 export async function run(opts: ListOptions, ctx: Context): Promise<number> {
   const store = await ctx.store();
   const now = ctx.now();
-  const incidents = store.listIncidents({ all: opts.all });
+  const incidents = await store.listIncidents({ all: opts.all });
   if (ctx.json) {
     const config = await ctx.severities();
     ctx.printJson({ incidents: incidents.map((i) => incidentJson(i, slaView(i, config, now), now)) });

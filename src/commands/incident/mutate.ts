@@ -1,7 +1,8 @@
 // Shared path of the commands that add to an incident's timeline: pick the incident, append, report.
 
 import type { Context } from '../../context.js';
-import type { Incident, NewEvent, TimelineEvent } from '../../core/incident.js';
+import type { Incident, TimelineEvent } from '../../core/incident.js';
+import type { Decide } from '../../store/types.js';
 import { slaView } from '../../core/sla.js';
 import { eventJson, incidentJson } from './render.js';
 import { describeEvent } from '../../core/describe.js';
@@ -12,13 +13,13 @@ import { describeEvent } from '../../core/describe.js';
  */
 export async function appendToIncident(
   ctx: Context,
-  decide: (incident: Incident) => NewEvent | NewEvent[],
+  decide: Decide,
   explicitId?: string,
 ): Promise<{ incident: Incident; events: TimelineEvent[] }> {
   const target = await ctx.currentIncident(explicitId);
   const store = await ctx.store();
   const now = ctx.now();
-  const result = store.append(target.id, decide, now, ctx.actor());
+  const result = await store.append(target.id, decide, now, ctx.actor());
   if (ctx.json) {
     const config = await ctx.severities();
     ctx.printJson({ incident: incidentJson(result.incident, slaView(result.incident, config, now), now), events: result.events.map(eventJson) });

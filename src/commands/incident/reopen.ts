@@ -28,7 +28,7 @@ export async function run(opts: ReopenOptions, ctx: Context): Promise<number> {
   if (!id) {
     // Resolved incidents are not "current"; name the most recent resolved one in the message.
     const store = await ctx.store();
-    const recent = store.listIncidents({ all: true }).find((i) => i.state === 'resolved');
+    const recent = (await store.listIncidents({ all: true })).find((i) => i.state === 'resolved');
     throw new UsageError(`name the incident to reopen: ir reopen ${recent?.id ?? 'ID'} --reason TEXT`);
   }
   await appendToIncident(

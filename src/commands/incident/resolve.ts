@@ -43,7 +43,7 @@ export async function run(opts: ResolveOptions, ctx: Context): Promise<number> {
 /** The runbooks' follow_up items become action items: all with --follow-ups, or as ticked on a terminal. */
 async function offerFollowUps(ctx: Context, incidentId: string, all: boolean): Promise<void> {
   const store = await ctx.store();
-  const events = store.events(incidentId);
+  const events = await store.events(incidentId);
   const existing = new Set(deriveActions(events).map((a) => a.text));
   const suggested = [...new Set(events.filter((e) => e.type === 'runbook.finished' && Array.isArray(e.data.follow_up)).flatMap((e) => e.data.follow_up as string[]))].filter((f) => !existing.has(f));
   if (!suggested.length) return;
@@ -57,10 +57,10 @@ async function offerFollowUps(ctx: Context, incidentId: string, all: boolean): P
     return;
   }
   if (!chosen.length) return;
-  store.append(
+  await store.append(
     incidentId,
-    () => {
-      const first = deriveActions(store.events(incidentId)).length + 1;
+    (_incident, view) => {
+      const first = deriveActions(view.events()).length + 1;
       return chosen.map((text, i) => ({ type: 'action.added', data: { n: first + i, text, source: 'runbook follow_up' } }));
     },
     ctx.now(),

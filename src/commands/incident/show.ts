@@ -21,7 +21,7 @@ export async function run(opts: { id?: string }, ctx: Context): Promise<number> 
   const config = await ctx.severities();
   const now = ctx.now();
   const sla = slaView(incident, config, now);
-  const events = store.events(incident.id);
+  const events = await store.events(incident.id);
   if (ctx.json) {
     ctx.printJson({ ...incidentJson(incident, sla, now), events: events.map(eventJson) });
     return 0;

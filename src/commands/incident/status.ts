@@ -36,7 +36,7 @@ export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
   const store = await ctx.store();
   const config = await ctx.severities();
   const now = ctx.now();
-  const open = store.listIncidents();
+  const open = await store.listIncidents();
   const views = open.map((i) => ({ incident: i, sla: slaView(i, config, now) }));
   if (ctx.json) {
     ctx.printJson({ incidents: views.map((v) => incidentJson(v.incident, v.sla, now)) });

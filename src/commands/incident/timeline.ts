@@ -35,7 +35,7 @@ export const register: Register = (program, ctx, bind) => {
 
 export async function run(opts: TimelineOptions, ctx: Context): Promise<number> {
   const store = await ctx.store();
-  const { parseHead, formatHead } = await import('../../store/store.js');
+  const { parseHead, formatHead } = await import('../../store/chain.js');
   let id = opts.id;
   const anchors: { seq: number; hash: string }[] = [];
   if (Array.isArray(opts.head)) {
@@ -52,8 +52,8 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
   if (opts.verify) {
     const named = id ?? ctx.globals.incident ?? ctx.env.IR_INCIDENT;
     // With an anchor, a missing incident is the finding itself (deleted), not a typo.
-    if (named && !anchors.length && !store.getIncident(named)) throw new UserError(`no incident ${named}`);
-    const result = store.verify(named, anchors);
+    if (named && !anchors.length && !(await store.getIncident(named))) throw new UserError(`no incident ${named}`);
+    const result = await store.verify(named, anchors);
     if (ctx.json) {
       ctx.printJson({
         ok: result.ok,
@@ -76,13 +76,13 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
 
   const incident = await ctx.currentOrLatestIncident(id);
   if (printHead) {
-    const head = store.head(incident.id)!;
+    const head = (await store.head(incident.id))!;
     if (ctx.json) ctx.printJson({ incident: incident.id, seq: head.seq, hash: head.hash, at: head.at, head: formatHead(head) });
     else ctx.out(`${formatHead(head)}`);
     if (!ctx.json) ctx.err(`(${incident.id} as of ${head.at}; later: ir timeline --verify --head ${formatHead(head)})`);
     return 0;
   }
-  const events = store.events(incident.id);
+  const events = await store.events(incident.id);
   if (ctx.json) {
     ctx.printJson({ incident: incident.id, events: events.map(eventJson) });
     return 0;

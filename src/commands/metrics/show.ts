@@ -25,7 +25,7 @@ export async function run(opts: { since: string }, ctx: Context): Promise<number
   if (window === undefined) throw new UsageError(`--since "${opts.since}" is not a duration: use e.g. 90d, 30d, 12h`);
   const now = ctx.now();
   const store = await ctx.store();
-  const m = computeMetrics(store.listIncidents({ all: true }), await ctx.severities(), new Date(now.getTime() - window), now);
+  const m = computeMetrics(await store.listIncidents({ all: true }), await ctx.severities(), new Date(now.getTime() - window), now);
   if (ctx.json) {
     ctx.printJson(m);
     return 0;

@@ -49,7 +49,7 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const incident = await ctx.currentIncident();
   const store = await ctx.store();
   const now = ctx.now();
-  const events = store.events(incident.id);
+  const events = await store.events(incident.id);
   const head = chainHead(events);
   const redactor = await outgoingRedactor(opts.redact);
   const safe = await redactRecord(redactor, incident, events);
@@ -80,7 +80,7 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
     posted = await postWebhook(url, { text: postedText });
   }
   if (!opts.preview) {
-    store.append(
+    await store.append(
       incident.id,
       () => ({
         type: 'comms.sent',

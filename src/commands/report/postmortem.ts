@@ -37,7 +37,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     throw new UserError(`${incident.id} is not resolved (${incident.state}): pass --draft for a draft report, or \`ir resolve\` first`);
   }
   const store = await ctx.store();
-  const events = store.events(incident.id);
+  const events = await store.events(incident.id);
   const head = chainHead(events);
   const redactor = await outgoingRedactor(opts.redact);
   const safe = await redactRecord(redactor, incident, events);

@@ -15,7 +15,7 @@ import { onOutputClosed } from '../../io/streams.js';
 import { pidAlive } from '../../exec/process.js';
 import type { SpaceReserve } from '../../store/reserve.js';
 import type { StopReason } from '../../runbooks/engine.js';
-import type { RunRecord, RunStore } from '../../store/runs.js';
+import type { RunRecord, RunStore } from '../../store/types.js';
 import { allSteps, type Runbook, type Step } from '../../runbooks/format.js';
 import { askValue, receivers, valueProblem, variableRules, type VariableRule } from '../../runbooks/values.js';
 import { displayCommand, displayText } from '../../runbooks/words.js';
@@ -86,8 +86,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
   const canAsk = ctx.canPrompt;
   if (opts.resume && !opts.id) {
     const incident = await ctx.currentIncident();
-    const { RunStore } = await import('../../store/runs.js');
-    const pending = new RunStore(await ctx.store()).unfinished(incident.id);
+    const pending = await (await ctx.store()).runs.unfinished(incident.id);
     if (!pending) throw new UserError(`no unfinished runbook run for ${incident.id}`);
     opts = { ...opts, id: pending.runbookId };
   }
@@ -113,12 +112,11 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
   const prompter = canAsk ? await ctx.prompter('') : undefined;
   const incident = await incidentFor(runbook, ctx, prompter);
   const store = await ctx.store();
-  const { RunStore } = await import('../../store/runs.js');
-  const runs = new RunStore(store);
+  const runs = store.runs;
   const text = readFileSync(runbook.path);
   const sha256 = createHash('sha256').update(text).digest('hex');
 
-  let resume = runs.unfinished(incident.id, runbook.id);
+  let resume = await runs.unfinished(incident.id, runbook.id);
   const style = await ctx.style();
   if (resume && irStillRuns(resume)) {
     throw new UserError(`run ${resume.id} of ${runbook.id} is still in progress (pid ${resume.pid}); stop it first or wait`);
@@ -185,8 +183,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
     );
     const summary = await engine.execute();
     if (ctx.json) {
-      const steps = store
-        .events(incident.id)
+      const steps = (await store.events(incident.id))
         .filter((e) => e.type === 'runbook.step' && e.data.run_id === summary.runId)
         .map((e) => e.data);
       ctx.printJson({ incident: incident.id, runbook: runbook.id, run_id: summary.runId, status: summary.status, ok: summary.ok, failed: summary.failed, skipped: summary.skipped, steps });
@@ -226,7 +223,7 @@ async function settleStepProcesses(a: {
   const { runs, runbook, incident, opts, prompter, ctx, style } = a;
   const changed: RunRecord[] = [];
   const { processState, waitUntilGone } = await import('../../exec/process.js');
-  for (const run of runs.withStepProcess(incident.id, runbook.id)) {
+  for (const run of await runs.withStepProcess(incident.id, runbook.id)) {
     const proc = run.stepProcess!;
     if (irStillRuns(run)) continue;
     const state = processState(proc);
@@ -332,7 +329,7 @@ async function resolveVariables(runbook: Runbook, flags: Map<string, string>, ct
 async function incidentFor(runbook: Runbook, ctx: Context, prompter: Prompter | undefined): Promise<Incident> {
   const store = await ctx.store();
   const named = ctx.globals.incident ?? ctx.env.IR_INCIDENT;
-  if (named || store.listIncidents().length > 0) return ctx.currentIncident();
+  if (named || (await store.listIncidents()).length > 0) return ctx.currentIncident();
   if (!prompter) {
     throw new UserError(`no open incident to attach the run to: \`ir declare --title "${runbook.title}"${runbook.severity ? ` --severity ${runbook.severity}` : ''}\` first`);
   }
@@ -346,7 +343,7 @@ async function incidentFor(runbook: Runbook, ctx: Context, prompter: Prompter | 
     default: suggested,
     choices: config.levels.map((l) => ({ name: `${l.id}  ${l.name} — ${l.definition}`, value: l.id })),
   });
-  const { incident } = store.declare({ title, severity }, ctx.now(), ctx.actor());
+  const { incident } = await store.declare({ title, severity }, ctx.now(), ctx.actor());
   ctx.err((await ctx.style()).bold(`Declared ${incident.id} (${severity}).`));
   return incident;
 }

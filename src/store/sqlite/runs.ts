@@ -1,42 +1,7 @@
-// Where each runbook run stands: the next step, the step in flight, the non-secret variables.
+// Runbook run state in SQLite: the next step, the step in flight, the non-secret variables.
 
-import type { Store } from './store.js';
-
-export type RunStatus = 'running' | 'interrupted' | 'completed' | 'failed' | 'aborted';
-
-export interface RunRecord {
-  id: string;
-  incidentId: string;
-  runbookId: string;
-  runbookPath: string;
-  runbookSha256: string;
-  startedAt: string;
-  updatedAt: string;
-  status: RunStatus;
-  /** Index (across phases) of the next step to offer. */
-  nextIndex: number;
-  /** The step that had started and not finished; set means the process died or was stopped inside it. */
-  currentIndex: number | null;
-  /** Variable values, secrets excluded: secrets are asked for or read from the environment again. */
-  vars: Record<string, string>;
-  failures: number;
-  pid: number | null;
-  host: string | null;
-  /** The process of the step in flight (set when it starts, cleared when it is recorded). */
-  stepProcess: StepProcess | null;
-}
-
-/** A step's process as recorded when it started: enough to find it again after ir was killed. */
-export interface StepProcess {
-  pid: number;
-  startTicks: number;
-  bootId: string;
-  startedAt: string;
-  host: string;
-  /** As shown to the responder (secrets masked). */
-  command: string;
-  outputFile: string;
-}
+import type { RunChanges, RunRecord, RunStatus } from '../types.js';
+import type { SqliteDatabase } from './database.js';
 
 interface Row {
   id: string;
@@ -91,8 +56,8 @@ const fromRow = (r: Row): RunRecord => ({
         },
 });
 
-export class RunStore {
-  constructor(private readonly store: Store) {}
+export class SqliteRuns {
+  constructor(private readonly store: SqliteDatabase) {}
 
   /** A new run id: RUN-<incident suffix>-<n>, unique within the store. */
   create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): RunRecord {
@@ -109,7 +74,7 @@ export class RunStore {
     });
   }
 
-  update(id: string, changes: Partial<Pick<RunRecord, 'status' | 'nextIndex' | 'currentIndex' | 'vars' | 'failures' | 'pid' | 'host' | 'updatedAt' | 'stepProcess'>>): void {
+  update(id: string, changes: RunChanges): void {
     const cols: string[] = [];
     const values: unknown[] = [];
     if (changes.stepProcess !== undefined) {

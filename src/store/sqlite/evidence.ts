@@ -1,36 +1,9 @@
-// Evidence collections and their files, next to the events: what was collected, from where, by
+// Evidence collections and their files in SQLite, next to the events: what was collected, from where, by
 // whom, with which hash. File rows are append-only (triggers), written as each collector finishes.
 
-import type { FileRecord, FileStatus } from '../evidence/types.js';
-import type { Store } from './store.js';
-
-/** A file as it was opened: where, by which collector, from what source. */
-export interface OpenedFile {
-  collector: string;
-  /** Relative to the incident directory. */
-  file: string;
-  source: string;
-  openedAt: string;
-}
-
-export type CollectionStatus = 'running' | 'complete' | 'partial';
-
-export interface CollectionRecord {
-  id: string;
-  incidentId: string;
-  startedAt: string;
-  finishedAt: string | null;
-  status: CollectionStatus;
-  collectors: string[];
-  since: string | null;
-  namespace: string | null;
-  selector: string | null;
-  kubeContext: string | null;
-  collectedBy: string;
-  irVersion: string;
-  pid: number | null;
-  host: string | null;
-}
+import type { FileRecord, FileStatus } from '../../evidence/types.js';
+import type { CollectionRecord, CollectionStatus, OpenedFile } from '../types.js';
+import type { SqliteDatabase } from './database.js';
 
 interface CollectionRow {
   id: string;
@@ -90,8 +63,8 @@ const fileFromRow = (r: FileRow): FileRecord => ({
   ...(r.reason ? { reason: r.reason } : {}),
 });
 
-export class EvidenceStore {
-  constructor(private readonly store: Store) {}
+export class SqliteEvidence {
+  constructor(private readonly store: SqliteDatabase) {}
 
   /**
    * Allocates the next id for this second (EV-20261123T101500-1, -2, …) and inserts the row; `also`

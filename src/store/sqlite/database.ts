@@ -1,31 +1,18 @@
-// The incident store: one SQLite file, WAL, an append-only event log with a per-incident sha256 chain.
+// The SQLite backend's engine: one file, WAL, an append-only event log with a per-incident sha256
+// chain. Synchronous (better-sqlite3); SqliteStore (./store.ts) puts the async Store interface on it.
 
-import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError } from '../errors.js';
-import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../core/incident.js';
-import { canonicalJson } from './canonical.js';
-import { MIGRATIONS } from './migrations.js';
-
-export const GENESIS_HASH = '0'.repeat(64);
+import { UserError } from '../../errors.js';
+import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
+import { canonicalJson } from '../canonical.js';
+import { eventHash, formatHead, GENESIS_HASH, recordDigest, type EventRow } from '../chain.js';
+import { MIGRATIONS } from '../migrations.js';
+import type { AnchorResult, AppendView, ChainHead, DeclareInput, VerifyProblem, VerifyResult } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 30_000;
-
-interface EventRow {
-  seq: number;
-  incident_id: string;
-  at: string;
-  type: string;
-  actor: string;
-  data: string;
-  prev_hash: string;
-  hash: string;
-  /** sha256 of the canonical incident record after this event; null on events older than schema 4. */
-  state_sha256: string | null;
-}
 
 interface IncidentRow {
   id: string;
@@ -38,70 +25,6 @@ interface IncidentRow {
   head_hash: string;
 }
 
-/** The newest event of an incident's chain; written as `SEQ:HASH` where a team keeps it. */
-export interface ChainHead {
-  incidentId: string;
-  seq: number;
-  hash: string;
-  at: string;
-}
-
-export function formatHead(head: { seq: number; hash: string }): string {
-  return `${head.seq}:${head.hash}`;
-}
-
-/** `SEQ:HASH` (as printed by `ir timeline --head` and written into reports) or undefined. */
-export function parseHead(text: string): { seq: number; hash: string } | undefined {
-  const m = /^\s*(\d+):([0-9a-f]{64})\s*$/i.exec(text);
-  return m ? { seq: Number(m[1]), hash: m[2].toLowerCase() } : undefined;
-}
-
-/** The hash of one event row: sha256 over the previous hash and the row's canonical JSON. */
-export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'hash' | 'state_sha256'> & { state_sha256?: string | null }): string {
-  const body = canonicalJson({
-    seq: row.seq,
-    incident_id: row.incident_id,
-    at: row.at,
-    type: row.type,
-    actor: row.actor,
-    data: row.data,
-    // Absent (not null) on events written before the digest existed, so their hashes still hold.
-    state_sha256: row.state_sha256 ?? undefined,
-  });
-  return createHash('sha256').update(prevHash).update(body).digest('hex');
-}
-
-/**
- * The digest of an incident record. Each event carries the digest of the record it produces, inside
- * its hash, so the cached record can be checked against the chain in O(1) instead of refolding.
- */
-export function recordDigest(incident: Incident): string {
-  return createHash('sha256').update(canonicalJson(incident)).digest('hex');
-}
-
-export interface VerifyProblem {
-  incidentId: string;
-  seq?: number;
-  reason: string;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  incidents: number;
-  events: number;
-  problems: VerifyProblem[];
-  /** The anchored heads that were checked, and whether the chain still holds each. */
-  anchors: AnchorResult[];
-}
-
-export interface AnchorResult {
-  seq: number;
-  hash: string;
-  incidentId?: string;
-  ok: boolean;
-  reason: string;
-}
-
 /** An incident row with its newest event: what `trusted()` needs to check the cache in O(1). */
 const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_at, i.doc, i.head_seq, i.head_hash,
     e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256
@@ -112,19 +35,11 @@ type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; a
 /** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
 const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
 
-export interface DeclareInput {
-  title: string;
-  severity: string;
-  service?: string;
-  impact?: string;
-  commander?: string;
-  detected_at?: string;
-}
 
-export class Store {
+export class SqliteDatabase {
   private constructor(readonly db: Database.Database, readonly path: string) {}
 
-  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}): Store {
+  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteDatabase {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // Notes and names are private: the file exists with mode 0600 before SQLite opens it, and SQLite
     // gives its -wal and -shm files the database's mode. Files an older ir left 0644 are tightened.
@@ -148,7 +63,7 @@ export class Store {
       // commit, so an event `ir` has reported recorded survives a crash of the machine. Cost: bench/append.js.
       db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
-      const store = new Store(db, path);
+      const store = new SqliteDatabase(db, path);
       store.migrate();
       return store;
     } catch (err) {
@@ -223,7 +138,7 @@ export class Store {
    */
   append(
     incidentId: string,
-    decide: (incident: Incident) => NewEvent | NewEvent[],
+    decide: (incident: Incident, view: AppendView) => NewEvent | NewEvent[],
     at: Date,
     actor: string,
   ): { incident: Incident; events: TimelineEvent[] } {
@@ -236,7 +151,7 @@ export class Store {
       // vouches for it), so an edited row cannot steer a state check or leak into a new event.
       let incident = this.record(incidentId);
       if (!incident) throw new Error(`incident ${incidentId} has no events`);
-      const wanted = decide(incident);
+      const wanted = decide(incident, { events: () => this.events(incidentId) });
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
       const events: TimelineEvent[] = [];
@@ -327,6 +242,12 @@ export class Store {
       | { seq: number; hash: string; at: string }
       | undefined;
     return row ? { incidentId, seq: row.seq, hash: row.hash, at: row.at } : undefined;
+  }
+
+  /** A page of an incident's events after `afterSeq`: statements are not held open between pages. */
+  eventsAfter(incidentId: string, afterSeq: number, limit: number): TimelineEvent[] {
+    const rows = this.sql(`SELECT * FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?`).all(incidentId, afterSeq, limit) as EventRow[];
+    return rows.map((r) => toEvent(r));
   }
 
   events(incidentId: string): TimelineEvent[] {

@@ -1,0 +1,153 @@
+// The SQLite backend behind the Store interface. Each method does its work synchronously when called
+// (better-sqlite3 has no async I/O), so a decide-and-insert never spans an await and stays in one
+// IMMEDIATE transaction; the promise only carries the result or the error.
+
+import { dirname } from 'node:path';
+import type { Incident, NewEvent, TimelineEvent } from '../../core/incident.js';
+import type { FileRecord } from '../../evidence/types.js';
+import type {
+  ChainHead,
+  CollectionRecord,
+  CollectionStatus,
+  Decide,
+  DeclareInput,
+  EvidenceStore,
+  OpenedFile,
+  RunChanges,
+  RunRecord,
+  RunStore,
+  Store,
+  VerifyResult,
+} from '../types.js';
+import { SqliteDatabase } from './database.js';
+import { SqliteEvidence } from './evidence.js';
+import { SqliteRuns } from './runs.js';
+
+/** Events per page when a timeline is read one event at a time. */
+const PAGE = 500;
+
+export class SqliteStore implements Store {
+  readonly runs: RunStore;
+  readonly evidence: EvidenceStore;
+
+  private constructor(readonly db: SqliteDatabase) {
+    this.runs = new Runs(new SqliteRuns(db));
+    this.evidence = new Evidence(new SqliteEvidence(db), db);
+  }
+
+  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteStore {
+    return new SqliteStore(SqliteDatabase.open(path, opts));
+  }
+
+  get location(): string {
+    return this.db.path;
+  }
+
+  get localDir(): string {
+    return dirname(this.db.path);
+  }
+
+  async declare(input: DeclareInput, at: Date, actor: string): Promise<{ incident: Incident; event: TimelineEvent }> {
+    return this.db.declare(input, at, actor);
+  }
+
+  async append(incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }> {
+    return this.db.append(incidentId, decide, at, actor);
+  }
+
+  async getIncident(id: string): Promise<Incident | undefined> {
+    return this.db.getIncident(id);
+  }
+
+  async listIncidents(opts: { all?: boolean } = {}): Promise<Incident[]> {
+    return this.db.listIncidents(opts);
+  }
+
+  async events(incidentId: string): Promise<TimelineEvent[]> {
+    return this.db.events(incidentId);
+  }
+
+  async *iterateEvents(incidentId: string): AsyncIterable<TimelineEvent> {
+    // Paged by seq rather than one open statement: the consumer may write to the store between
+    // events, which better-sqlite3 refuses while a statement is still being iterated.
+    let after = 0;
+    for (;;) {
+      const page = this.db.eventsAfter(incidentId, after, PAGE);
+      for (const e of page) yield e;
+      if (page.length < PAGE) return;
+      after = page[page.length - 1].seq;
+    }
+  }
+
+  async head(incidentId: string): Promise<ChainHead | undefined> {
+    return this.db.head(incidentId);
+  }
+
+  async verify(incidentId?: string, anchors: { seq: number; hash: string }[] = []): Promise<VerifyResult> {
+    return this.db.verify(incidentId, anchors);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+class Runs implements RunStore {
+  constructor(private readonly runs: SqliteRuns) {}
+  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): Promise<RunRecord> {
+    return this.runs.create(rec);
+  }
+  async update(id: string, changes: RunChanges): Promise<void> {
+    this.runs.update(id, changes);
+  }
+  async get(id: string): Promise<RunRecord | undefined> {
+    return this.runs.get(id);
+  }
+  async unfinished(incidentId: string, runbookId?: string): Promise<RunRecord | undefined> {
+    return this.runs.unfinished(incidentId, runbookId);
+  }
+  async withStepProcess(incidentId: string, runbookId: string): Promise<RunRecord[]> {
+    return this.runs.withStepProcess(incidentId, runbookId);
+  }
+  async forIncident(incidentId: string): Promise<RunRecord[]> {
+    return this.runs.forIncident(incidentId);
+  }
+}
+
+class Evidence implements EvidenceStore {
+  constructor(
+    private readonly evidence: SqliteEvidence,
+    private readonly db: SqliteDatabase,
+  ) {}
+  async create(rec: Omit<CollectionRecord, 'id'>, started: (id: string) => NewEvent, actor: string): Promise<CollectionRecord> {
+    return this.evidence.create(rec, (id) => {
+      const event = started(id);
+      this.db.append(rec.incidentId, () => event, new Date(rec.startedAt), actor);
+    });
+  }
+  async addFiles(collectionId: string, files: FileRecord[]): Promise<void> {
+    this.evidence.addFiles(collectionId, files);
+  }
+  async addOpened(collectionId: string, f: OpenedFile): Promise<void> {
+    this.evidence.addOpened(collectionId, f);
+  }
+  async opened(collectionId: string): Promise<OpenedFile[]> {
+    return this.evidence.opened(collectionId);
+  }
+  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string): Promise<void> {
+    const incidentId = this.evidence.get(collectionId)?.incidentId;
+    if (!incidentId) throw new Error(`no evidence collection ${collectionId}`);
+    this.evidence.finish(collectionId, status, finishedAt, () => {
+      this.db.append(incidentId, () => collected, new Date(finishedAt), actor);
+    });
+  }
+  async get(id: string): Promise<CollectionRecord | undefined> {
+    return this.evidence.get(id);
+  }
+  async forIncident(incidentId: string): Promise<CollectionRecord[]> {
+    return this.evidence.forIncident(incidentId);
+  }
+  async files(collectionId: string): Promise<FileRecord[]> {
+    return this.evidence.files(collectionId);
+  }
+}

@@ -1,0 +1,182 @@
+// The Store seam: what commands and core may ask of any backend (SQLite today), and nothing about SQL.
+
+import type { Incident, NewEvent, TimelineEvent } from '../core/incident.js';
+import type { FileRecord } from '../evidence/types.js';
+
+/** The newest event of an incident's chain; written as `SEQ:HASH` where a team keeps it. */
+export interface ChainHead {
+  incidentId: string;
+  seq: number;
+  hash: string;
+  at: string;
+}
+
+export interface DeclareInput {
+  title: string;
+  severity: string;
+  service?: string;
+  impact?: string;
+  commander?: string;
+  detected_at?: string;
+}
+
+export interface VerifyProblem {
+  incidentId: string;
+  seq?: number;
+  reason: string;
+}
+
+export interface AnchorResult {
+  seq: number;
+  hash: string;
+  incidentId?: string;
+  ok: boolean;
+  reason: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  incidents: number;
+  events: number;
+  problems: VerifyProblem[];
+  /** The anchored heads that were checked, and whether the chain still holds each. */
+  anchors: AnchorResult[];
+}
+
+/** What `decide` may read besides the incident, taken inside the same lock as the append. */
+export interface AppendView {
+  /** The incident's events so far, oldest first. */
+  events(): TimelineEvent[];
+}
+
+/**
+ * Chooses the events to append from the incident as it stands inside the write lock. Synchronous on
+ * purpose: nothing may run between the check and the insert.
+ */
+export type Decide = (incident: Incident, view: AppendView) => NewEvent | NewEvent[];
+
+export interface Store {
+  /** Where the store is, for messages: a file path, or a URL with its password masked. */
+  readonly location: string;
+  /** The local directory holding the store's files (for the disk-full reserve); undefined when remote. */
+  readonly localDir: string | undefined;
+  readonly runs: RunStore;
+  readonly evidence: EvidenceStore;
+
+  /** Opens a new incident with its first event; the id is allocated inside the same transaction. */
+  declare(input: DeclareInput, at: Date, actor: string): Promise<{ incident: Incident; event: TimelineEvent }>;
+  /** Appends what `decide` returns, atomically: decide, chain and insert happen under one write lock. */
+  append(incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }>;
+  /** The incident as its events say it is. */
+  getIncident(id: string): Promise<Incident | undefined>;
+  /** Open incidents (or all with `all`), newest first. */
+  listIncidents(opts?: { all?: boolean }): Promise<Incident[]>;
+  /** An incident's events, oldest first. */
+  events(incidentId: string): Promise<TimelineEvent[]>;
+  /** The same, one at a time, for timelines too long to hold at once. */
+  iterateEvents(incidentId: string): AsyncIterable<TimelineEvent>;
+  /** The newest event of an incident's chain, or undefined for an unknown incident. */
+  head(incidentId: string): Promise<ChainHead | undefined>;
+  /** Walks each incident's chain (or one) and checks anchored heads against it. */
+  verify(incidentId?: string, anchors?: { seq: number; hash: string }[]): Promise<VerifyResult>;
+  close(): Promise<void>;
+}
+
+export type RunStatus = 'running' | 'interrupted' | 'completed' | 'failed' | 'aborted';
+
+export interface RunRecord {
+  id: string;
+  incidentId: string;
+  runbookId: string;
+  runbookPath: string;
+  runbookSha256: string;
+  startedAt: string;
+  updatedAt: string;
+  status: RunStatus;
+  /** Index (across phases) of the next step to offer. */
+  nextIndex: number;
+  /** The step that had started and not finished; set means the process died or was stopped inside it. */
+  currentIndex: number | null;
+  /** Variable values, secrets excluded: secrets are asked for or read from the environment again. */
+  vars: Record<string, string>;
+  failures: number;
+  pid: number | null;
+  host: string | null;
+  /** The process of the step in flight (set when it starts, cleared when it is recorded). */
+  stepProcess: StepProcess | null;
+}
+
+/** A step's process as recorded when it started: enough to find it again after ir was killed. */
+export interface StepProcess {
+  pid: number;
+  startTicks: number;
+  bootId: string;
+  startedAt: string;
+  host: string;
+  /** As shown to the responder (secrets masked). */
+  command: string;
+  outputFile: string;
+}
+
+export type RunChanges = Partial<Pick<RunRecord, 'status' | 'nextIndex' | 'currentIndex' | 'vars' | 'failures' | 'pid' | 'host' | 'updatedAt' | 'stepProcess'>>;
+
+/** Where each runbook run stands: working state for resume, not history (that is in the events). */
+export interface RunStore {
+  /** A new run id: RUN-<incident suffix>-<n>, unique within the store. */
+  create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): Promise<RunRecord>;
+  update(id: string, changes: RunChanges): Promise<void>;
+  get(id: string): Promise<RunRecord | undefined>;
+  /** The most recent run that did not finish, for this incident (and runbook, when given). */
+  unfinished(incidentId: string, runbookId?: string): Promise<RunRecord | undefined>;
+  /** Unfinished runs of this runbook whose step was in flight with a recorded process. */
+  withStepProcess(incidentId: string, runbookId: string): Promise<RunRecord[]>;
+  forIncident(incidentId: string): Promise<RunRecord[]>;
+}
+
+/** A file as it was opened: where, by which collector, from what source. */
+export interface OpenedFile {
+  collector: string;
+  /** Relative to the incident directory. */
+  file: string;
+  source: string;
+  openedAt: string;
+}
+
+export type CollectionStatus = 'running' | 'complete' | 'partial';
+
+export interface CollectionRecord {
+  id: string;
+  incidentId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: CollectionStatus;
+  collectors: string[];
+  since: string | null;
+  namespace: string | null;
+  selector: string | null;
+  kubeContext: string | null;
+  collectedBy: string;
+  irVersion: string;
+  pid: number | null;
+  host: string | null;
+}
+
+/** Evidence collections and their file records; file records are append-only. */
+export interface EvidenceStore {
+  /**
+   * Allocates the next id for this second (EV-20261123T101500-1, …), inserts the row and appends
+   * `started(id)` to the incident (at the collection's start, by `actor`) in one transaction, so a
+   * row never exists without its event.
+   */
+  create(rec: Omit<CollectionRecord, 'id'>, started: (id: string) => NewEvent, actor: string): Promise<CollectionRecord>;
+  addFiles(collectionId: string, files: FileRecord[]): Promise<void>;
+  /** A file about to be created: recorded before its first byte, so a crash cannot orphan it. */
+  addOpened(collectionId: string, f: OpenedFile): Promise<void>;
+  /** Files opened in the collection, in the order they were opened. */
+  opened(collectionId: string): Promise<OpenedFile[]>;
+  /** Marks the collection finished and appends `collected` (at `finishedAt`, by `actor`) in one transaction. */
+  finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string): Promise<void>;
+  get(id: string): Promise<CollectionRecord | undefined>;
+  forIncident(incidentId: string): Promise<CollectionRecord[]>;
+  files(collectionId: string): Promise<FileRecord[]>;
+}

@@ -1,0 +1,324 @@
+// The Store contract: every backend must behave the same. A new backend (PostgreSQL) is one more
+// entry in `backends`, with its way to connect and its way to tamper behind ir's back.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Incident, NewEvent } from '../../src/core/incident.js';
+import { eventHash, GENESIS_HASH } from '../../src/store/chain.js';
+import { canonicalJson } from '../../src/store/canonical.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/types.js';
+
+/** One store, reachable through as many connections as a test asks for. */
+interface Harness {
+  /** A new connection (its own Store object) to the same store. */
+  connect(): Promise<Store>;
+  /** Rewrites one event's data as someone with raw database access would. */
+  editEventData(seq: number, data: string): void;
+  /** Sets a column of an incident's cached record (state, severity, …) behind the store's back. */
+  editRecord(incidentId: string, column: 'state' | 'severity', value: string): void;
+  cleanup(): void;
+}
+
+interface Backend {
+  name: string;
+  create(): Promise<Harness>;
+}
+
+function sqliteRaw(path: string, sql: string, ...params: unknown[]): void {
+  const db = new Database(path);
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}
+
+const backends: Backend[] = [
+  {
+    name: 'sqlite',
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), 'ir-contract-'));
+      const path = join(dir, 'ir.db');
+      return {
+        connect: () => openStore(path),
+        editEventData: (seq, data) => {
+          const db = new Database(path);
+          try {
+            db.exec('DROP TRIGGER IF EXISTS events_append_only_update');
+            db.prepare('UPDATE events SET data = ? WHERE seq = ?').run(data, seq);
+          } finally {
+            db.close();
+          }
+        },
+        editRecord: (id, column, value) => sqliteRaw(path, `UPDATE incidents SET ${column} = ? WHERE id = ?`, value, id),
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+];
+
+const AT = new Date('2026-11-24T03:00:00.000Z');
+const later = (s: number) => new Date(AT.getTime() + s * 1000);
+const note = (text: string): NewEvent => ({ type: 'note.added', data: { text } });
+
+/** Resolves the incident only if it is still open: the state check that must not race. */
+const resolveOnce = (incident: Incident): NewEvent => {
+  if (incident.state === 'resolved') throw new Error(`${incident.id} is already resolved`);
+  return { type: 'incident.resolved', data: { summary: 'fixed', from: incident.state } };
+};
+
+describe.each(backends)('Store contract: $name', (backend) => {
+  const opened: Store[] = [];
+  let harness: Harness | undefined;
+  const setup = async (connections = 1): Promise<{ h: Harness; stores: Store[] }> => {
+    harness = await backend.create();
+    const stores: Store[] = [];
+    for (let i = 0; i < connections; i++) stores.push(await harness.connect());
+    opened.push(...stores);
+    return { h: harness, stores };
+  };
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+    harness?.cleanup();
+    harness = undefined;
+  });
+
+  it('declare allocates distinct, ordered ids, also from two connections at once', async () => {
+    const { stores } = await setup(2);
+    const [a, b] = stores;
+    const results = await Promise.all([
+      a.declare({ title: 'one', severity: 'SEV-2' }, AT, 'alice'),
+      b.declare({ title: 'two', severity: 'SEV-3' }, AT, 'bob'),
+      a.declare({ title: 'three', severity: 'SEV-1' }, AT, 'alice'),
+    ]);
+    const ids = results.map((r) => r.incident.id).sort();
+    expect(ids).toEqual(['INC-20261124-001', 'INC-20261124-002', 'INC-20261124-003']);
+    for (const r of results) {
+      expect(r.event).toMatchObject({ incidentId: r.incident.id, type: 'incident.declared', prevHash: GENESIS_HASH });
+      expect(r.incident.state).toBe('investigating');
+    }
+    const next = await b.declare({ title: 'next day', severity: 'SEV-3' }, later(86_400), 'bob');
+    expect(next.incident.id).toBe('INC-20261125-001');
+    expect((await a.listIncidents()).map((i) => i.id)).toEqual(['INC-20261125-001', 'INC-20261124-003', 'INC-20261124-002', 'INC-20261124-001']);
+  });
+
+  it('append is atomic and chains: seq grows, each prev_hash is the previous hash, each hash recomputes', async () => {
+    const { stores } = await setup();
+    const [s] = stores;
+    const { incident } = await s.declare({ title: 'chain', severity: 'SEV-2' }, AT, 'alice');
+    const batch = await s.append(incident.id, () => [note('a'), note('b'), note('c')], later(1), 'alice');
+    expect(batch.events.map((e) => e.data.text)).toEqual(['a', 'b', 'c']);
+    // A decide that throws writes nothing, not even the events it would have come before.
+    await expect(s.append(incident.id, () => { throw new Error('refused'); }, later(2), 'alice')).rejects.toThrow('refused');
+    // An event that cannot be written (no JSON for a BigInt) after one that was leaves the whole batch unwritten.
+    await expect(s.append(incident.id, () => [note('d'), { type: 'note.added', data: { n: 1n } }, note('e')], later(2), 'alice')).rejects.toThrow();
+    const events = await s.events(incident.id);
+    expect(events.map((e) => e.type)).toEqual(['incident.declared', 'note.added', 'note.added', 'note.added']);
+    let prev = GENESIS_HASH;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (i > 0) expect(e.seq).toBeGreaterThan(events[i - 1].seq);
+      expect(e.prevHash).toBe(prev);
+      prev = e.hash;
+    }
+    // The hash covers the row as stored (data as canonical JSON, the record digest): recompute the declaration's.
+    const head = await s.head(incident.id);
+    expect(head).toEqual({ incidentId: incident.id, seq: events[3].seq, hash: events[3].hash, at: later(1).toISOString() });
+    expect((await s.verify(incident.id)).ok).toBe(true);
+    expect(await s.head('INC-19990101-001')).toBeUndefined();
+    await expect(s.append('INC-19990101-001', () => note('x'), AT, 'alice')).rejects.toThrow(/no incident/);
+  });
+
+  it('decide sees the record as another connection left it, and of two racing state changes one wins', async () => {
+    const { stores } = await setup(2);
+    const [a, b] = stores;
+    const { incident } = await a.declare({ title: 'race', severity: 'SEV-2' }, AT, 'alice');
+    await a.append(incident.id, () => ({ type: 'incident.state_changed', data: { from: 'investigating', to: 'identified' } }), later(1), 'alice');
+    let seen: string | undefined;
+    await b.append(incident.id, (current) => {
+      seen = current.state;
+      return note('seen');
+    }, later(2), 'bob');
+    expect(seen).toBe('identified');
+    const outcomes = await Promise.allSettled([a.append(incident.id, resolveOnce, later(3), 'alice'), b.append(incident.id, resolveOnce, later(3), 'bob')]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(String(lost.reason)).toMatch(/already resolved/);
+    const events = await a.events(incident.id);
+    expect(events.filter((e) => e.type === 'incident.resolved')).toHaveLength(1);
+    expect((await b.getIncident(incident.id))!.state).toBe('resolved');
+    expect((await a.verify()).ok).toBe(true);
+  });
+
+  it('decide can read the events inside the lock, including those another connection just wrote', async () => {
+    const { stores } = await setup(2);
+    const [a, b] = stores;
+    const { incident } = await a.declare({ title: 'numbering', severity: 'SEV-3' }, AT, 'alice');
+    const add = (s: Store, text: string) =>
+      s.append(incident.id, (_i, view) => ({ type: 'action.added', data: { n: view.events().filter((e) => e.type === 'action.added').length + 1, text } }), later(1), 'x');
+    await add(a, 'first');
+    await add(b, 'second');
+    await Promise.all([add(a, 'third'), add(b, 'fourth')]);
+    const numbers = (await a.events(incident.id)).filter((e) => e.type === 'action.added').map((e) => e.data.n);
+    expect(numbers).toEqual([1, 2, 3, 4]);
+  });
+
+  it('iterateEvents yields the whole timeline in order, across pages, and allows writes while iterating', async () => {
+    const { stores } = await setup();
+    const [s] = stores;
+    const { incident } = await s.declare({ title: 'long', severity: 'SEV-3' }, AT, 'alice');
+    for (let done = 0; done < 1203; done += 401) await s.append(incident.id, () => Array.from({ length: 401 }, (_, i) => note(`n${done + i}`)), later(1), 'alice');
+    const seqs: number[] = [];
+    let wrote = false;
+    for await (const e of s.iterateEvents(incident.id)) {
+      seqs.push(e.seq);
+      if (!wrote) {
+        // A consumer that writes between events must not be refused by an open read.
+        await s.append(incident.id, () => note('written while reading'), later(2), 'alice');
+        wrote = true;
+      }
+    }
+    const all = await s.events(incident.id);
+    expect(all).toHaveLength(1205);
+    expect(seqs).toEqual(all.map((e) => e.seq));
+  });
+
+  it('verify names a changed event and an edited record; reads do not trust the edited record', async () => {
+    const { h, stores } = await setup();
+    const [s] = stores;
+    const { incident } = await s.declare({ title: 'tamper', severity: 'SEV-2' }, AT, 'alice');
+    const { events } = await s.append(incident.id, () => [note('keep'), note('regrets'), note('after')], later(1), 'alice');
+    await s.close();
+    opened.splice(0);
+
+    h.editRecord(incident.id, 'severity', 'SEV-4');
+    let fresh = await h.connect();
+    opened.push(fresh);
+    let result = await fresh.verify(incident.id);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([{ incidentId: incident.id, reason: expect.stringMatching(/record was changed outside its events: severity/) }]);
+    expect((await fresh.getIncident(incident.id))!.severity).toBe('SEV-2');
+    expect((await fresh.listIncidents()).map((i) => i.severity)).toEqual(['SEV-2']);
+    h.editRecord(incident.id, 'severity', 'SEV-2');
+
+    const target = events[1];
+    h.editEventData(target.seq, canonicalJson({ text: 'regretS' }));
+    fresh = await h.connect();
+    opened.push(fresh);
+    result = await fresh.verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([{ incidentId: incident.id, seq: target.seq, reason: expect.stringMatching(/modified/) }]);
+    // The stored hash is what the unedited row hashes to: the chain, not the row, is the witness.
+    expect(eventHash(target.prevHash, { seq: target.seq, incident_id: incident.id, at: target.at, type: target.type, actor: target.actor, data: canonicalJson({ text: 'regretS' }) })).not.toBe(target.hash);
+  });
+
+  it('anchors: a kept head verifies while the chain holds it, later events included; a foreign hash does not', async () => {
+    const { stores } = await setup();
+    const [s] = stores;
+    const { incident } = await s.declare({ title: 'anchor', severity: 'SEV-2' }, AT, 'alice');
+    await s.append(incident.id, () => note('before'), later(1), 'alice');
+    const head = (await s.head(incident.id))!;
+    let result = await s.verify(incident.id, [head]);
+    expect(result.anchors).toEqual([expect.objectContaining({ seq: head.seq, hash: head.hash, incidentId: incident.id, ok: true })]);
+    expect(result.anchors[0].reason).toMatch(/as its newest event/);
+    await s.append(incident.id, () => [note('after 1'), note('after 2')], later(2), 'alice');
+    result = await s.verify(incident.id, [head]);
+    expect(result.ok).toBe(true);
+    expect(result.anchors[0].reason).toMatch(/2 later events/);
+    result = await s.verify(incident.id, [{ seq: head.seq, hash: 'f'.repeat(64) }]);
+    expect(result.ok).toBe(false);
+    expect(result.anchors[0]).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer has the anchored hash/) });
+    result = await s.verify(undefined, [{ seq: 999_999, hash: head.hash }]);
+    expect(result.anchors[0]).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer in the store/) });
+  });
+
+  it('runbook runs round-trip: create, update (step process too), get, unfinished, withStepProcess, forIncident', async () => {
+    const { stores } = await setup(2);
+    const [a, b] = stores;
+    const { incident } = await a.declare({ title: 'runs', severity: 'SEV-2' }, AT, 'alice');
+    const base = {
+      incidentId: incident.id,
+      runbookId: 'redis-failure',
+      runbookPath: '/rb/redis-failure.yaml',
+      runbookSha256: 'a'.repeat(64),
+      startedAt: later(1).toISOString(),
+      updatedAt: later(1).toISOString(),
+      status: 'running' as const,
+      nextIndex: 0,
+      currentIndex: null,
+      vars: { host: 'cache-1' },
+      failures: 0,
+      pid: 4242,
+      host: 'laptop-a',
+    };
+    const first = await a.runs.create(base);
+    const second = await b.runs.create({ ...base, runbookId: 'other', startedAt: later(2).toISOString() });
+    expect([first.id, second.id]).toEqual(['RUN-20261124-001-1', 'RUN-20261124-001-2']);
+    expect(first.stepProcess).toBeNull();
+    const proc = { pid: 777, startTicks: 123456, bootId: 'boot-1', startedAt: later(3).toISOString(), host: 'laptop-a', command: 'redis-cli PING', outputFile: '/out/1.log' };
+    await a.runs.update(first.id, { currentIndex: 2, nextIndex: 2, stepProcess: proc, vars: { host: 'cache-2' }, failures: 1 });
+    expect(await b.runs.get(first.id)).toEqual({ ...base, id: first.id, currentIndex: 2, nextIndex: 2, stepProcess: proc, vars: { host: 'cache-2' }, failures: 1 });
+    expect((await b.runs.withStepProcess(incident.id, 'redis-failure')).map((r) => r.id)).toEqual([first.id]);
+    expect((await b.runs.unfinished(incident.id))!.id).toBe(second.id);
+    expect((await b.runs.unfinished(incident.id, 'redis-failure'))!.id).toBe(first.id);
+    await a.runs.update(first.id, { status: 'completed', stepProcess: null, currentIndex: null });
+    expect((await b.runs.get(first.id))!.stepProcess).toBeNull();
+    expect(await b.runs.unfinished(incident.id, 'redis-failure')).toBeUndefined();
+    expect((await b.runs.forIncident(incident.id)).map((r) => [r.id, r.status])).toEqual([[first.id, 'completed'], [second.id, 'running']]);
+    expect(await b.runs.get('RUN-nope')).toBeUndefined();
+  });
+
+  it('evidence records round-trip, each collection row committed with its timeline event', async () => {
+    const { stores } = await setup(2);
+    const [a, b] = stores;
+    const { incident } = await a.declare({ title: 'evidence', severity: 'SEV-2' }, AT, 'alice');
+    const rec = {
+      incidentId: incident.id,
+      startedAt: later(10).toISOString(),
+      finishedAt: null,
+      status: 'running' as const,
+      collectors: ['k8s-pods', 'redis-info'],
+      since: AT.toISOString(),
+      namespace: 'shop',
+      selector: 'app=cart',
+      kubeContext: 'prod',
+      collectedBy: 'alice@laptop-a',
+      irVersion: '0.1.0',
+      pid: 4242,
+      host: 'laptop-a',
+    };
+    const started = (id: string): NewEvent => ({ type: 'evidence.collection_started', data: { collection_id: id } });
+    const one = await a.evidence.create(rec, started, 'alice');
+    const two = await b.evidence.create(rec, started, 'bob');
+    expect([one.id, two.id]).toEqual(['EV-20261124T030010-1', 'EV-20261124T030010-2']);
+    const startedEvents = (await a.events(incident.id)).filter((e) => e.type === 'evidence.collection_started');
+    expect(startedEvents.map((e) => [e.data.collection_id, e.actor, e.at])).toEqual([[one.id, 'alice', rec.startedAt], [two.id, 'bob', rec.startedAt]]);
+    // A started event that cannot be written leaves no row behind, and a row never lacks its event.
+    await expect(a.evidence.create({ ...rec, startedAt: later(20).toISOString() }, () => { throw new Error('no started event'); }, 'alice')).rejects.toThrow('no started event');
+    expect((await a.evidence.forIncident(incident.id)).map((c) => c.id)).toEqual([one.id, two.id]);
+
+    const opened = { collector: 'k8s-pods', file: `evidence/${one.id}/k8s-pods.json`, source: 'GET /api/v1/pods', openedAt: later(11).toISOString() };
+    await a.evidence.addOpened(one.id, opened);
+    await expect(a.evidence.addOpened(one.id, opened)).rejects.toThrow();
+    expect(await b.evidence.opened(one.id)).toEqual([opened]);
+    const files = [
+      { collector: 'k8s-pods', file: opened.file, source: opened.source, startedAt: opened.openedAt, finishedAt: later(12).toISOString(), bytes: 10, sha256: 'b'.repeat(64), status: 'ok' as const },
+      { collector: 'redis-info', file: null, source: 'redis-cli INFO', startedAt: later(11).toISOString(), finishedAt: later(11).toISOString(), bytes: 0, sha256: null, status: 'skipped' as const, reason: 'redis-cli not found on PATH' },
+    ];
+    await a.evidence.addFiles(one.id, files);
+    expect(await b.evidence.files(one.id)).toEqual(files);
+    // The end is recorded with its event or not at all.
+    await expect(a.evidence.finish(one.id, 'complete', later(13).toISOString(), { type: 'evidence.collected', data: { n: 1n } }, 'alice')).rejects.toThrow();
+    expect((await b.evidence.get(one.id))!.status).toBe('running');
+    await a.evidence.finish(one.id, 'partial', later(13).toISOString(), { type: 'evidence.collected', data: { collection_id: one.id, status: 'partial' } }, 'alice');
+    expect(await b.evidence.get(one.id)).toEqual({ ...rec, id: one.id, status: 'partial', finishedAt: later(13).toISOString(), pid: null });
+    const collected = (await b.events(incident.id)).filter((e) => e.type === 'evidence.collected');
+    expect(collected.map((e) => [e.data.collection_id, e.at])).toEqual([[one.id, later(13).toISOString()]]);
+    expect((await b.evidence.forIncident(incident.id)).map((c) => [c.id, c.status])).toEqual([[one.id, 'partial'], [two.id, 'running']]);
+    expect((await b.verify()).ok).toBe(true);
+  });
+});

@@ -7,11 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ir, json, ROOT, tempHome } from '../helpers/cli.js';
+import { ir, json, ROOT, sqlite, tempHome } from '../helpers/cli.js';
 
-function sqlite(db: string, sql: string): string {
-  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 interface VerifyDoc {
   ok: boolean;

@@ -1,13 +1,8 @@
 // Editing the database behind ir's back is caught by `ir timeline --verify`, which names the event.
 
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ir, json, tempHome } from '../helpers/cli.js';
-
-function sqlite(db: string, sql: string): string {
-  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+import { ir, json, sqlite, tempHome } from '../helpers/cli.js';
 
 describe('tamper evidence', () => {
   let home: string;

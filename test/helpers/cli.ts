@@ -1,6 +1,6 @@
 // Runs ir the way users do (the built bin/ir.js in a child process) or in-process with captured streams.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -63,4 +63,9 @@ export function json<T = Record<string, unknown>>(r: RunResult): T {
   } catch {
     throw new Error(`stdout is not one JSON document (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`);
   }
+}
+
+/** Runs SQL on a store file with the sqlite3 shell, as someone with the file (and no ir) would. */
+export function sqlite(db: string, sql: string): string {
+  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }

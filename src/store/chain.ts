@@ -52,3 +52,11 @@ export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'h
 export function recordDigest(incident: Incident): string {
   return createHash('sha256').update(canonicalJson(incident)).digest('hex');
 }
+
+/** Fields the incident projection gained after records were first cached. */
+export const PROJECTION_ADDED = ['actions'] as const;
+
+/** Whether a cached record has every field today's projection has (trusted() folds otherwise). */
+export function isCurrentShape(doc: Incident): boolean {
+  return Array.isArray(doc.actions);
+}

@@ -154,12 +154,12 @@ describe.each(backends)('Store contract: $name', (backend) => {
     expect((await a.verify()).ok).toBe(true);
   });
 
-  it('decide can read the events inside the lock, including those another connection just wrote', async () => {
+  it('decide sees the action items in the record inside the lock, including those another connection just wrote', async () => {
     const { stores } = await setup(2);
     const [a, b] = stores;
     const { incident } = await a.declare({ title: 'numbering', severity: 'SEV-3' }, AT, 'alice');
     const add = (s: Store, text: string) =>
-      s.append(incident.id, (_i, view) => ({ type: 'action.added', data: { n: view.events().filter((e) => e.type === 'action.added').length + 1, text } }), later(1), 'x');
+      s.append(incident.id, (i) => ({ type: 'action.added', data: { n: i.actions.length + 1, text } }), later(1), 'x');
     await add(a, 'first');
     await add(b, 'second');
     await Promise.all([add(a, 'third'), add(b, 'fourth')]);

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
-import { eventHash, formatHead, GENESIS_HASH, recordDigest, type EventRow } from '../chain.js';
+import { eventHash, formatHead, GENESIS_HASH, isCurrentShape, PROJECTION_ADDED, recordDigest, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
-import type { AnchorResult, AppendView, ChainHead, DeclareInput, VerifyProblem, VerifyResult } from '../types.js';
+import type { AnchorResult, ChainHead, Decide, DeclareInput, VerifyProblem, VerifyResult } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -138,7 +138,7 @@ export class SqliteDatabase {
    */
   append(
     incidentId: string,
-    decide: (incident: Incident, view: AppendView) => NewEvent | NewEvent[],
+    decide: Decide,
     at: Date,
     actor: string,
   ): { incident: Incident; events: TimelineEvent[] } {
@@ -151,7 +151,7 @@ export class SqliteDatabase {
       // vouches for it), so an edited row cannot steer a state check or leak into a new event.
       let incident = this.record(incidentId);
       if (!incident) throw new Error(`incident ${incidentId} has no events`);
-      const wanted = decide(incident, { events: () => this.events(incidentId) });
+      const wanted = decide(incident);
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
       const events: TimelineEvent[] = [];
@@ -219,6 +219,8 @@ export class SqliteDatabase {
       return undefined;
     }
     if (recordDigest(doc) !== row.state_sha256) return undefined;
+    // A record cached by an older ir lacks fields the projection has since gained: fold instead.
+    if (!isCurrentShape(doc)) return undefined;
     if (doc.state !== row.state || doc.severity !== row.severity || doc.declaredAt !== row.declared_at || (doc.resolvedAt ?? null) !== row.resolved_at) return undefined;
     return doc;
   }
@@ -373,6 +375,8 @@ function recordDifference(row: IncidentRow, derived: Incident): string | undefin
     return 'the cached record is not valid JSON';
   }
   const want = JSON.parse(JSON.stringify(derived)) as Record<string, unknown>;
+  // A record cached before the projection gained a field has none; its events still say the rest.
+  for (const key of PROJECTION_ADDED) if (!(key in doc)) delete want[key];
   for (const key of [...new Set([...Object.keys(want), ...Object.keys(doc)])].sort()) {
     if (canonicalJson(doc[key]) !== canonicalJson(want[key])) {
       const a = doc[key];

@@ -1,16 +1,18 @@
-// The Store contract: every backend must behave the same. A new backend (PostgreSQL) is one more
-// entry in `backends`, with its way to connect and its way to tamper behind ir's back.
+// The Store contract: every backend must behave the same. Each backend is one entry in `backends`,
+// with its way to connect and its way to tamper behind ir's back; PostgreSQL is a real server on loopback.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident, NewEvent } from '../../src/core/incident.js';
 import { eventHash, GENESIS_HASH } from '../../src/store/chain.js';
 import { canonicalJson } from '../../src/store/canonical.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
+import { startPostgres, type PostgresServer } from '../helpers/services.js';
 
 /** One store, reachable through as many connections as a test asks for. */
 interface Harness {
@@ -25,6 +27,9 @@ interface Harness {
 
 interface Backend {
   name: string;
+  /** Starts what the backend needs for the whole suite (a server), and stops it. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
   create(): Promise<Harness>;
 }
 
@@ -35,6 +40,16 @@ function sqliteRaw(path: string, sql: string, ...params: unknown[]): void {
   } finally {
     db.close();
   }
+}
+
+let pg: PostgresServer | undefined;
+let databases = 0;
+
+/** SQL as the server's superuser would run it by hand; psql variables carry the values. */
+export function psql(server: PostgresServer, database: string, sql: string, vars: Record<string, string> = {}): string {
+  const args = ['-h', '127.0.0.1', '-p', String(server.port), '-U', server.user, '-d', database, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1'];
+  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
+  return execFileSync('psql', args, { input: sql, encoding: 'utf8', env: { ...process.env, PGPASSWORD: server.password } });
 }
 
 const backends: Backend[] = [
@@ -56,6 +71,29 @@ const backends: Backend[] = [
         },
         editRecord: (id, column, value) => sqliteRaw(path, `UPDATE incidents SET ${column} = ? WHERE id = ?`, value, id),
         cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    async start() {
+      pg = await startPostgres();
+    },
+    async stop() {
+      await pg?.stop();
+    },
+    async create() {
+      const server = pg!;
+      // A fresh database per test: nothing one test wrote is seen by the next.
+      const db = `ir_contract_${++databases}`;
+      psql(server, 'postgres', `CREATE DATABASE ${db};`);
+      const url = `postgres://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:${server.port}/${db}`;
+      return {
+        connect: () => openStore(url),
+        editEventData: (seq, data) =>
+          void psql(server, db, `ALTER TABLE events DISABLE TRIGGER USER;\nUPDATE events SET data = :'data' WHERE seq = ${seq};\nALTER TABLE events ENABLE TRIGGER USER;\n`, { data }),
+        editRecord: (id, column, value) => void psql(server, db, `UPDATE incidents SET ${column} = :'value' WHERE id = :'id';\n`, { value, id }),
+        cleanup: () => void psql(server, 'postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE);`),
       };
     },
   },
@@ -81,6 +119,12 @@ describe.each(backends)('Store contract: $name', (backend) => {
     opened.push(...stores);
     return { h: harness, stores };
   };
+  beforeAll(async () => {
+    await backend.start?.();
+  }, 60_000);
+  afterAll(async () => {
+    await backend.stop?.();
+  });
   afterEach(async () => {
     for (const s of opened.splice(0)) await s.close();
     harness?.cleanup();

@@ -1,7 +1,6 @@
 // The Store contract: every backend must behave the same. Each backend is one entry in `backends`,
 // with its way to connect and its way to tamper behind ir's back; PostgreSQL is a real server on loopback.
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { eventHash, GENESIS_HASH } from '../../src/store/chain.js';
 import { canonicalJson } from '../../src/store/canonical.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
-import { startPostgres, type PostgresServer } from '../helpers/services.js';
+import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
 /** One store, reachable through as many connections as a test asks for. */
 interface Harness {
@@ -44,13 +43,6 @@ function sqliteRaw(path: string, sql: string, ...params: unknown[]): void {
 
 let pg: PostgresServer | undefined;
 let databases = 0;
-
-/** SQL as the server's superuser would run it by hand; psql variables carry the values. */
-export function psql(server: PostgresServer, database: string, sql: string, vars: Record<string, string> = {}): string {
-  const args = ['-h', '127.0.0.1', '-p', String(server.port), '-U', server.user, '-d', database, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1'];
-  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
-  return execFileSync('psql', args, { input: sql, encoding: 'utf8', env: { ...process.env, PGPASSWORD: server.password } });
-}
 
 const backends: Backend[] = [
   {

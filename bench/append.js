@@ -3,10 +3,12 @@
 // with NORMAL (WAL's default: may lose the last commits on power loss), in one run. Reported as
 // events per second and the cost of FULL as a ratio. Also the chain's growth: appends per second
 // at the start of an incident and after it has 5,000 events (the record is folded from its events).
+// And the same appends on PostgreSQL on loopback (fsync on), or the reason it was skipped.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBenchPostgres } from './postgres.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -31,6 +33,7 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
   const normal = await measure('NORMAL');
   const full = await measure('FULL');
   const long = await measure('FULL', 5000);
+  const postgres = await measurePostgres(count);
   const row = (name, r, extra = {}) => ({ name, median_ms: Number((r.ms / count).toFixed(3)), detail: `${Math.round(r.perSecond)} events/s`, ...extra });
   return {
     benchmark: 'append (in-process, one event per transaction)',
@@ -39,8 +42,33 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
       row('append, synchronous=NORMAL', normal),
       row('append, synchronous=FULL (used)', full, { detail: `${Math.round(full.perSecond)} events/s, ${(full.ms / normal.ms).toFixed(2)}x the time of NORMAL` }),
       row('append at 5,000 events (FULL)', long, { detail: `${Math.round(long.perSecond)} events/s` }),
+      postgres.skipped
+        ? { name: 'append, PostgreSQL (loopback)', median_ms: null, detail: `skipped: ${postgres.skipped}` }
+        : row('append, PostgreSQL (loopback)', postgres, { detail: `${Math.round(postgres.perSecond)} events/s, ${(postgres.ms / full.ms).toFixed(2)}x the time of SQLite FULL` }),
     ],
   };
+}
+
+/** One note per transaction through the Store interface, as on SQLite; one connection. */
+async function measurePostgres(count) {
+  const server = await startBenchPostgres();
+  if (server.skipped) return server;
+  try {
+    const { openStore } = await import(join(root, 'dist', 'store', 'open.js'));
+    const store = await openStore(server.url);
+    try {
+      const { incident } = await store.declare({ title: 'append bench', severity: 'SEV-3' }, new Date(), 'bench');
+      for (let i = 0; i < 100; i++) await store.append(incident.id, () => ({ type: 'note.added', data: { text: `warm ${i}` } }), new Date(), 'bench');
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < count; i++) await store.append(incident.id, () => ({ type: 'note.added', data: { text: `note ${i}` } }), new Date(), 'bench');
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      return { ms, perSecond: (count * 1000) / ms };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    server.stop();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

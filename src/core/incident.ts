@@ -31,6 +31,18 @@ export interface Incident {
   /** Highest escalation level recorded (index into the chain), -1 when none. */
   escalationLevel: number;
   reopenCount: number;
+  /**
+   * Action items by number, so appending one (or marking one done) decides on the record alone and a
+   * backend never loads the whole timeline inside its write lock. Owner, due and times stay in the
+   * events (core/actions.ts), which is where lists and reports read them.
+   */
+  actions: ActionState[];
+}
+
+export interface ActionState {
+  n: number;
+  text: string;
+  done: boolean;
 }
 
 /** One timeline entry as stored: `data` is already parsed. */
@@ -72,10 +84,11 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
       detectedAt: str(d.detected_at),
       escalationLevel: -1,
       reopenCount: 0,
+      actions: [],
     };
   }
   if (!incident) throw new Error(`event ${event.type} before incident.declared`);
-  const next: Incident = { ...incident, roles: { ...incident.roles } };
+  const next: Incident = { ...incident, roles: { ...incident.roles }, actions: incident.actions };
   switch (event.type) {
     case 'incident.acknowledged':
       next.acknowledgedAt ??= event.at;
@@ -112,6 +125,20 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
     case 'comms.sent':
       next.lastUpdateAt = event.at;
       break;
+    case 'action.added': {
+      // The same numbering as deriveActions: a number added again replaces the item in place.
+      const n = Number(d.n);
+      const item = { n, text: String(d.text), done: false };
+      const at = next.actions.findIndex((a) => a.n === n);
+      next.actions = at < 0 ? [...next.actions, item].sort((a, b) => a.n - b.n) : next.actions.map((a, i) => (i === at ? item : a));
+      break;
+    }
+    case 'action.done':
+    case 'action.reopened': {
+      const n = Number(d.n);
+      next.actions = next.actions.map((a) => (a.n === n ? { ...a, done: event.type === 'action.done' } : a));
+      break;
+    }
   }
   return next;
 }

@@ -52,3 +52,57 @@ export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'h
 export function recordDigest(incident: Incident): string {
   return createHash('sha256').update(canonicalJson(incident)).digest('hex');
 }
+
+/** Fields the incident projection gained after records were first cached. */
+export const PROJECTION_ADDED = ['actions'] as const;
+
+/** Whether a cached record has every field today's projection has (trusted() folds otherwise). */
+export function isCurrentShape(doc: Incident): boolean {
+  return Array.isArray(doc.actions);
+}
+
+/** The incident row's columns that mirror the record, as every backend stores them. */
+export interface RecordRow {
+  state: string;
+  severity: string;
+  declared_at: string;
+  resolved_at: string | null;
+  doc: string;
+}
+
+/**
+ * The first field where the stored incident row disagrees with the record its events produce, as
+ * `field: "stored" in the record, "derived" by the events`; undefined when they agree.
+ */
+export function recordDifference(row: RecordRow, derived: Incident): string | undefined {
+  const say = (field: string, stored: unknown, expected: unknown) =>
+    `${field} is ${stored === undefined ? 'missing' : JSON.stringify(stored)} in the record but ${expected === undefined ? 'absent' : JSON.stringify(expected)} by its events`;
+  const columns: [string, unknown, unknown][] = [
+    ['state', row.state, derived.state],
+    ['severity', row.severity, derived.severity],
+    ['declared_at', row.declared_at, derived.declaredAt],
+    ['resolved_at', row.resolved_at ?? undefined, derived.resolvedAt],
+  ];
+  for (const [field, stored, expected] of columns) if (stored !== expected) return say(field, stored, expected);
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(row.doc) as Record<string, unknown>;
+  } catch {
+    return 'the cached record is not valid JSON';
+  }
+  const want = JSON.parse(JSON.stringify(derived)) as Record<string, unknown>;
+  // A record cached before the projection gained a field has none; its events still say the rest.
+  for (const key of PROJECTION_ADDED) if (!(key in doc)) delete want[key];
+  for (const key of [...new Set([...Object.keys(want), ...Object.keys(doc)])].sort()) {
+    if (canonicalJson(doc[key]) !== canonicalJson(want[key])) {
+      const a = doc[key];
+      const b = want[key];
+      if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+        const inner = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().find((k) => canonicalJson((a as Record<string, unknown>)[k]) !== canonicalJson((b as Record<string, unknown>)[k]));
+        if (inner) return say(`${key}.${inner}`, (a as Record<string, unknown>)[inner], (b as Record<string, unknown>)[inner]);
+      }
+      return say(key, a, b);
+    }
+  }
+  return undefined;
+}

@@ -43,17 +43,13 @@ export interface VerifyResult {
   anchors: AnchorResult[];
 }
 
-/** What `decide` may read besides the incident, taken inside the same lock as the append. */
-export interface AppendView {
-  /** The incident's events so far, oldest first. */
-  events(): TimelineEvent[];
-}
-
 /**
  * Chooses the events to append from the incident as it stands inside the write lock. Synchronous on
- * purpose: nothing may run between the check and the insert.
+ * purpose: nothing may run between the check and the insert. It sees only the record (which carries
+ * what decisions need, such as the action items), so a network backend never loads the timeline
+ * inside its transaction.
  */
-export type Decide = (incident: Incident, view: AppendView) => NewEvent | NewEvent[];
+export type Decide = (incident: Incident) => NewEvent | NewEvent[];
 
 export interface Store {
   /** Where the store is, for messages: a file path, or a URL with its password masked. */

@@ -119,6 +119,55 @@ describe('a store written before events carried the record digest', () => {
   });
 });
 
+describe('a store whose cached records predate the action items in the record', () => {
+  it('numbers the next action after the old ones, marks an old one done, and still verifies', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const db = join(home, 'ir.db');
+      const { default: Database } = await import('better-sqlite3');
+      const { MIGRATIONS } = await import(join(ROOT, 'dist', 'store', 'migrations.js'));
+      const { eventHash, GENESIS_HASH, recordDigest } = await import(join(ROOT, 'dist', 'store', 'chain.js'));
+      const { canonicalJson } = await import(join(ROOT, 'dist', 'store', 'canonical.js'));
+      const { applyEvent } = await import(join(ROOT, 'dist', 'core', 'incident.js'));
+      const old = new Database(db);
+      for (const m of MIGRATIONS) old.exec(m);
+      old.pragma(`user_version = ${MIGRATIONS.length}`);
+      // Written as an ir before this change did: each event's digest is of a record without `actions`.
+      const id = 'INC-20261101-001';
+      const written = [
+        { type: 'incident.declared', data: { title: 'Old actions', severity: 'SEV-2' } },
+        { type: 'action.added', data: { n: 1, text: 'first' } },
+        { type: 'action.added', data: { n: 2, text: 'second' } },
+      ];
+      let prev = GENESIS_HASH;
+      let record: Record<string, unknown> | undefined;
+      let cached: Record<string, unknown> = {};
+      old.prepare(`INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash) VALUES (?, 'investigating', 'SEV-2', ?, NULL, '{}', 0, ?)`).run(id, '2026-11-01T02:00:00.000Z', GENESIS_HASH);
+      written.forEach((e, i) => {
+        const at = `2026-11-01T02:0${i}:00.000Z`;
+        record = applyEvent(record, { incidentId: id, at, type: e.type, actor: 'old-ir', data: e.data });
+        const { actions: _new, ...before } = record!;
+        cached = before;
+        const row = { seq: i + 1, incident_id: id, at, type: e.type, actor: 'old-ir', data: canonicalJson(e.data), state_sha256: recordDigest(before) };
+        const hash = eventHash(prev, row);
+        old.prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.seq, id, at, row.type, row.actor, row.data, prev, hash, row.state_sha256);
+        prev = hash;
+      });
+      old.prepare(`UPDATE incidents SET doc = ?, head_seq = 3, head_hash = ? WHERE id = ?`).run(JSON.stringify(cached), prev, id);
+      old.close();
+      expect(ir(home, ['timeline', '--verify']).code).toBe(0);
+      expect(ir(home, ['action', 'add', 'third']).code).toBe(0);
+      expect(ir(home, ['action', 'done', '2']).code).toBe(0);
+      expect(ir(home, ['action', 'done', '2']).stderr).toMatch(/already done/);
+      const added = sqlite(db, `SELECT json_extract(data, '$.n') FROM events WHERE type = 'action.added' ORDER BY seq`).trim().split('\n');
+      expect(added).toEqual(['1', '2', '3']);
+      expect(ir(home, ['timeline', '--verify']).code).toBe(0);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('an anchored chain head', () => {
   let home: string;
   let cleanup: () => void;

@@ -128,6 +128,13 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
 }
 
+/** SQL as the server's superuser would run it by hand; psql variables carry the values. */
+export function psql(server: PostgresServer, database: string, sql: string, vars: Record<string, string> = {}): string {
+  const args = ['-h', '127.0.0.1', '-p', String(server.port), '-U', server.user, '-d', database, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1'];
+  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
+  return execFileSync('psql', args, { input: sql, encoding: 'utf8', env: { ...process.env, PGPASSWORD: server.password } });
+}
+
 /**
  * Starts several servers at once. If any fails, the ones that did start are stopped before the
  * error is thrown: a suite whose setup failed must not leave a PostgreSQL running behind it.

@@ -1,16 +1,17 @@
-// The Store contract: every backend must behave the same. A new backend (PostgreSQL) is one more
-// entry in `backends`, with its way to connect and its way to tamper behind ir's back.
+// The Store contract: every backend must behave the same. Each backend is one entry in `backends`,
+// with its way to connect and its way to tamper behind ir's back; PostgreSQL is a real server on loopback.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident, NewEvent } from '../../src/core/incident.js';
 import { eventHash, GENESIS_HASH } from '../../src/store/chain.js';
 import { canonicalJson } from '../../src/store/canonical.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
+import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
 /** One store, reachable through as many connections as a test asks for. */
 interface Harness {
@@ -25,6 +26,9 @@ interface Harness {
 
 interface Backend {
   name: string;
+  /** Starts what the backend needs for the whole suite (a server), and stops it. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
   create(): Promise<Harness>;
 }
 
@@ -36,6 +40,9 @@ function sqliteRaw(path: string, sql: string, ...params: unknown[]): void {
     db.close();
   }
 }
+
+let pg: PostgresServer | undefined;
+let databases = 0;
 
 const backends: Backend[] = [
   {
@@ -56,6 +63,29 @@ const backends: Backend[] = [
         },
         editRecord: (id, column, value) => sqliteRaw(path, `UPDATE incidents SET ${column} = ? WHERE id = ?`, value, id),
         cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    async start() {
+      pg = await startPostgres();
+    },
+    async stop() {
+      await pg?.stop();
+    },
+    async create() {
+      const server = pg!;
+      // A fresh database per test: nothing one test wrote is seen by the next.
+      const db = `ir_contract_${++databases}`;
+      psql(server, 'postgres', `CREATE DATABASE ${db};`);
+      const url = `postgres://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:${server.port}/${db}`;
+      return {
+        connect: () => openStore(url),
+        editEventData: (seq, data) =>
+          void psql(server, db, `ALTER TABLE events DISABLE TRIGGER USER;\nUPDATE events SET data = :'data' WHERE seq = ${seq};\nALTER TABLE events ENABLE TRIGGER USER;\n`, { data }),
+        editRecord: (id, column, value) => void psql(server, db, `UPDATE incidents SET ${column} = :'value' WHERE id = :'id';\n`, { value, id }),
+        cleanup: () => void psql(server, 'postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE);`),
       };
     },
   },
@@ -81,6 +111,12 @@ describe.each(backends)('Store contract: $name', (backend) => {
     opened.push(...stores);
     return { h: harness, stores };
   };
+  beforeAll(async () => {
+    await backend.start?.();
+  }, 60_000);
+  afterAll(async () => {
+    await backend.stop?.();
+  });
   afterEach(async () => {
     for (const s of opened.splice(0)) await s.close();
     harness?.cleanup();
@@ -154,12 +190,12 @@ describe.each(backends)('Store contract: $name', (backend) => {
     expect((await a.verify()).ok).toBe(true);
   });
 
-  it('decide can read the events inside the lock, including those another connection just wrote', async () => {
+  it('decide sees the action items in the record inside the lock, including those another connection just wrote', async () => {
     const { stores } = await setup(2);
     const [a, b] = stores;
     const { incident } = await a.declare({ title: 'numbering', severity: 'SEV-3' }, AT, 'alice');
     const add = (s: Store, text: string) =>
-      s.append(incident.id, (_i, view) => ({ type: 'action.added', data: { n: view.events().filter((e) => e.type === 'action.added').length + 1, text } }), later(1), 'x');
+      s.append(incident.id, (i) => ({ type: 'action.added', data: { n: i.actions.length + 1, text } }), later(1), 'x');
     await add(a, 'first');
     await add(b, 'second');
     await Promise.all([add(a, 'third'), add(b, 'fourth')]);

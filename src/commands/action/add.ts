@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
-import { deriveActions } from '../../core/actions.js';
 import { appendToIncident } from '../incident/mutate.js';
 
 export interface ActionAddOptions {
@@ -39,8 +38,8 @@ export async function run(opts: ActionAddOptions, ctx: Context): Promise<number>
   const target = await ctx.currentOrLatestIncident();
   await appendToIncident(
     ctx,
-    (incident, view) => {
-      const n = deriveActions(view.events()).length + 1;
+    (incident) => {
+      const n = incident.actions.length + 1;
       return { type: 'action.added', data: { n, text, ...(opts.owner ? { owner: opts.owner } : {}), ...(due ? { due } : {}) } };
     },
     target.id,

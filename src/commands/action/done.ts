@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UsageError, UserError } from '../../errors.js';
-import { deriveActions } from '../../core/actions.js';
 import { appendToIncident } from '../incident/mutate.js';
 
 export const register: Register = (group, ctx, bind) => {
@@ -21,8 +20,8 @@ export async function run(opts: { n: string }, ctx: Context): Promise<number> {
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`"${opts.n}" is not an action number`);
   await appendToIncident(
     ctx,
-    (incident, view) => {
-      const item = deriveActions(view.events()).find((a) => a.n === n);
+    (incident) => {
+      const item = incident.actions.find((a) => a.n === n);
       if (!item) throw new UserError(`${incident.id} has no action item ${n}`);
       if (item.done) throw new UserError(`action item ${n} is already done`);
       return { type: 'action.done', data: { n, text: item.text } };

@@ -59,8 +59,8 @@ async function offerFollowUps(ctx: Context, incidentId: string, all: boolean): P
   if (!chosen.length) return;
   await store.append(
     incidentId,
-    (_incident, view) => {
-      const first = deriveActions(view.events()).length + 1;
+    (incident) => {
+      const first = incident.actions.length + 1;
       return chosen.map((text, i) => ({ type: 'action.added', data: { n: first + i, text, source: 'runbook follow_up' } }));
     },
     ctx.now(),

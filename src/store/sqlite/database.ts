@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
-import { eventHash, formatHead, GENESIS_HASH, recordDigest, type EventRow } from '../chain.js';
+import { eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDifference, recordDigest, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
-import type { AnchorResult, AppendView, ChainHead, DeclareInput, VerifyProblem, VerifyResult } from '../types.js';
+import type { AnchorResult, ChainHead, Decide, DeclareInput, VerifyProblem, VerifyResult } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -138,7 +138,7 @@ export class SqliteDatabase {
    */
   append(
     incidentId: string,
-    decide: (incident: Incident, view: AppendView) => NewEvent | NewEvent[],
+    decide: Decide,
     at: Date,
     actor: string,
   ): { incident: Incident; events: TimelineEvent[] } {
@@ -151,7 +151,7 @@ export class SqliteDatabase {
       // vouches for it), so an edited row cannot steer a state check or leak into a new event.
       let incident = this.record(incidentId);
       if (!incident) throw new Error(`incident ${incidentId} has no events`);
-      const wanted = decide(incident, { events: () => this.events(incidentId) });
+      const wanted = decide(incident);
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
       const events: TimelineEvent[] = [];
@@ -219,6 +219,8 @@ export class SqliteDatabase {
       return undefined;
     }
     if (recordDigest(doc) !== row.state_sha256) return undefined;
+    // A record cached by an older ir lacks fields the projection has since gained: fold instead.
+    if (!isCurrentShape(doc)) return undefined;
     if (doc.state !== row.state || doc.severity !== row.severity || doc.declaredAt !== row.declared_at || (doc.resolvedAt ?? null) !== row.resolved_at) return undefined;
     return doc;
   }
@@ -350,39 +352,4 @@ function parseData(text: string, strict = false): Record<string, unknown> {
 
 function toEvent(row: EventRow, strict = false): TimelineEvent {
   return { seq: row.seq, incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
-}
-
-/**
- * The first field where the stored incident row disagrees with the record its events produce, as
- * `field: "stored" in the record, "derived" by the events`; undefined when they agree.
- */
-function recordDifference(row: IncidentRow, derived: Incident): string | undefined {
-  const say = (field: string, stored: unknown, expected: unknown) =>
-    `${field} is ${stored === undefined ? 'missing' : JSON.stringify(stored)} in the record but ${expected === undefined ? 'absent' : JSON.stringify(expected)} by its events`;
-  const columns: [string, unknown, unknown][] = [
-    ['state', row.state, derived.state],
-    ['severity', row.severity, derived.severity],
-    ['declared_at', row.declared_at, derived.declaredAt],
-    ['resolved_at', row.resolved_at ?? undefined, derived.resolvedAt],
-  ];
-  for (const [field, stored, expected] of columns) if (stored !== expected) return say(field, stored, expected);
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(row.doc) as Record<string, unknown>;
-  } catch {
-    return 'the cached record is not valid JSON';
-  }
-  const want = JSON.parse(JSON.stringify(derived)) as Record<string, unknown>;
-  for (const key of [...new Set([...Object.keys(want), ...Object.keys(doc)])].sort()) {
-    if (canonicalJson(doc[key]) !== canonicalJson(want[key])) {
-      const a = doc[key];
-      const b = want[key];
-      if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
-        const inner = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().find((k) => canonicalJson((a as Record<string, unknown>)[k]) !== canonicalJson((b as Record<string, unknown>)[k]));
-        if (inner) return say(`${key}.${inner}`, (a as Record<string, unknown>)[inner], (b as Record<string, unknown>)[inner]);
-      }
-      return say(key, a, b);
-    }
-  }
-  return undefined;
 }

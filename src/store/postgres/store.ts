@@ -1,0 +1,651 @@
+// The PostgreSQL backend behind the Store interface: the team store. Same tables, chain and record
+// digest as SQLite; appends are serialised per incident by a row lock, so the chain never forks.
+
+import type { Pool, PoolClient } from 'pg';
+import { UserError } from '../../errors.js';
+import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
+import type { FileRecord, FileStatus } from '../../evidence/types.js';
+import { canonicalJson } from '../canonical.js';
+import { eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDifference, recordDigest, type EventRow } from '../chain.js';
+import type {
+  AnchorResult,
+  ChainHead,
+  CollectionRecord,
+  CollectionStatus,
+  Decide,
+  DeclareInput,
+  EvidenceStore,
+  OpenedFile,
+  RunChanges,
+  RunRecord,
+  RunStatus,
+  RunStore,
+  Store,
+  VerifyProblem,
+  VerifyResult,
+} from '../types.js';
+import { PG_MIGRATIONS } from './migrations.js';
+
+/** Held (transaction-scoped) while migrating, so clients starting together migrate once. */
+const MIGRATION_LOCK = 0x69720001;
+/**
+ * Held from taking a seq to commit. seq is store-wide (anchors name an event by seq alone) and is
+ * max+1 under this lock rather than a sequence: seqs then commit in order and without gaps, so a
+ * reader that asks for "events after seq N" can never miss one that commits late with a lower seq.
+ * Writers hold it for milliseconds, as SQLite's single writer lock.
+ */
+const SEQ_LOCK = 0x69720002;
+/** Namespace (first key) of the per-prefix locks that make evidence ids race-free. */
+const ID_LOCK = 0x69720003;
+const PAGE = 500;
+
+interface IncidentRow {
+  id: string;
+  state: string;
+  severity: string;
+  declared_at: string;
+  resolved_at: string | null;
+  doc: string;
+  head_seq: string;
+  head_hash: string;
+}
+
+type DbEventRow = Omit<EventRow, 'seq'> & { seq: string | number };
+
+/** The location with any password replaced, fit for messages and `location`. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+/** A driver error, without anything that could carry a credential. */
+function cause(err: unknown, location: string, raw: string): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split(raw).join(location);
+}
+
+export class PostgresStore implements Store {
+  readonly runs: RunStore;
+  readonly evidence: EvidenceStore;
+  readonly localDir = undefined;
+
+  private constructor(
+    private readonly pool: Pool,
+    readonly location: string,
+  ) {
+    this.runs = new Runs(this);
+    this.evidence = new Evidence(this);
+  }
+
+  static async open(url: string): Promise<PostgresStore> {
+    const location = maskUrl(url);
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const store = new PostgresStore(pool, location);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      if (err instanceof UserError) throw err;
+      throw new UserError(`cannot open the team store ${location}: ${cause(err, location, url)}`);
+    }
+    return store;
+  }
+
+  /** Applies missing migrations once, however many clients start together. */
+  private async migrate(): Promise<void> {
+    const known = PG_MIGRATIONS.length;
+    const current = async (c: Pool | PoolClient): Promise<number> => {
+      const exists = await c.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+      if (!exists.rows[0].t) return 0;
+      const { rows } = await c.query<{ v: number | null }>(`SELECT max(version) AS v FROM schema_migrations`);
+      return rows[0].v ?? 0;
+    };
+    const newer = (v: number) => new UserError(`${this.location} was written by a newer ir (schema ${v}; this ir knows schema ${known}): upgrade ir`);
+    const seen = await current(this.pool);
+    if (seen > known) throw newer(seen);
+    if (seen === known) return;
+    await this.tx(async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock($1)`, [MIGRATION_LOCK]);
+      await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      // Another client may have migrated while this one waited for the lock: look again.
+      const v = await current(c);
+      if (v > known) throw newer(v);
+      for (let i = v; i < known; i++) {
+        await c.query(PG_MIGRATIONS[i]);
+        await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [i + 1]);
+      }
+    });
+  }
+
+  /** Runs fn in one transaction on one connection: committed if it returns, rolled back if it throws. */
+  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.pool.query<R>(sql, params).then((r) => r.rows);
+  }
+
+  async declare(input: DeclareInput, at: Date, actor: string): Promise<{ incident: Incident; event: TimelineEvent }> {
+    return this.tx(async (c) => {
+      const day = at.toISOString().slice(0, 10).replaceAll('-', '');
+      // The counter row's lock serialises declarations of one day across every client.
+      const { rows } = await c.query<{ n: number }>(
+        `INSERT INTO id_counters (scope, n) VALUES ($1, 1) ON CONFLICT (scope) DO UPDATE SET n = id_counters.n + 1 RETURNING n`,
+        [`INC-${day}`],
+      );
+      const id = `INC-${day}-${String(rows[0].n).padStart(3, '0')}`;
+      const data: Record<string, unknown> = { ...input };
+      for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
+      await c.query(
+        `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash) VALUES ($1, 'investigating', $2, $3, NULL, '{}', 0, $4)`,
+        [id, String(input.severity), at.toISOString(), GENESIS_HASH],
+      );
+      const { event, incident } = await this.insertEvents(c, id, GENESIS_HASH, undefined, [{ type: 'incident.declared', data }], at, actor);
+      return { incident, event: event[0] };
+    });
+  }
+
+  async append(incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }> {
+    return this.tx((c) => this.appendIn(c, incidentId, decide, at, actor));
+  }
+
+  /** The append inside a caller's transaction (evidence rows commit with their events). */
+  async appendIn(c: PoolClient, incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }> {
+    // The row lock serialises writers of this incident; under READ COMMITTED a writer that waited
+    // reads the head its predecessor committed, and the statements after it see that event.
+    const { rows } = await c.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1 FOR UPDATE`, [incidentId]);
+    const row = rows[0];
+    if (!row) throw new Error(`no incident ${incidentId}`);
+    let incident = await this.record(c, row);
+    if (!incident) throw new Error(`incident ${incidentId} has no events`);
+    const wanted = decide(incident);
+    const list = Array.isArray(wanted) ? wanted : [wanted];
+    if (!list.length) return { incident, events: [] };
+    const written = await this.insertEvents(c, incidentId, row.head_hash, incident, list, at, actor);
+    incident = written.incident;
+    return { incident, events: written.event };
+  }
+
+  /** Chains and inserts events after `prevHash`, then moves the incident's head and cached record. */
+  private async insertEvents(c: PoolClient, incidentId: string, prevHash: string, before: Incident | undefined, list: NewEvent[], at: Date, actor: string): Promise<{ event: TimelineEvent[]; incident: Incident }> {
+    // Everything that can fail on the client (JSON of the data) fails before the seq lock is taken.
+    const prepared = list.map((e) => ({ type: e.type, data: canonicalJson(e.data) }));
+    await c.query(`SELECT pg_advisory_xact_lock($1)`, [SEQ_LOCK]);
+    const { rows } = await c.query<{ next: string }>(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`);
+    let seq = Number(rows[0].next);
+    let head = prevHash;
+    let incident = before;
+    const events: TimelineEvent[] = [];
+    const values: unknown[] = [];
+    for (const e of prepared) {
+      const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data: e.data };
+      incident = applyEvent(incident, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(fields.data) as Record<string, unknown> });
+      const row = { seq, ...fields, state_sha256: recordDigest(incident) };
+      const hash = eventHash(head, row);
+      values.push(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, head, hash, row.state_sha256);
+      events.push(toEvent({ ...row, prev_hash: head, hash }));
+      head = hash;
+      seq++;
+    }
+    const tuples = prepared.map((_, i) => `(${Array.from({ length: 9 }, (_, j) => `$${i * 9 + j + 1}`).join(', ')})`).join(', ');
+    await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256) VALUES ${tuples}`, values);
+    const last = events[events.length - 1];
+    const inc = incident as Incident;
+    await c.query(`UPDATE incidents SET state = $1, severity = $2, resolved_at = $3, doc = $4, head_seq = $5, head_hash = $6 WHERE id = $7`, [
+      inc.state,
+      inc.severity,
+      inc.resolvedAt ?? null,
+      JSON.stringify(inc),
+      last.seq,
+      last.hash,
+      incidentId,
+    ]);
+    // Delivered at commit, and only then: a follower re-reads after its last seq, so the payload is a hint.
+    await c.query(`SELECT pg_notify('ir_events', $1)`, [`${incidentId}:${last.seq}`]);
+    return { event: events, incident: inc };
+  }
+
+  /**
+   * The incident as its events say it is: the cached `doc` only when the head event's hash
+   * recomputes, the row's head is that event, and that event's digest is the digest of the doc.
+   */
+  private async record(c: Pool | PoolClient, row: IncidentRow): Promise<Incident | undefined> {
+    const { rows } = await c.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq = $2`, [row.id, row.head_seq]);
+    const trusted = rows[0] && this.trusted(row, rows[0]);
+    return trusted ?? this.derive(c, row.id);
+  }
+
+  private trusted(row: IncidentRow, head: DbEventRow): Incident | undefined {
+    if (head.state_sha256 === null || head.hash !== row.head_hash) return undefined;
+    if (eventHash(head.prev_hash, { ...head, seq: Number(head.seq) }) !== head.hash) return undefined;
+    let doc: Incident;
+    try {
+      doc = JSON.parse(row.doc) as Incident;
+    } catch {
+      return undefined;
+    }
+    if (recordDigest(doc) !== head.state_sha256 || !isCurrentShape(doc)) return undefined;
+    if (doc.state !== row.state || doc.severity !== row.severity || doc.declaredAt !== row.declared_at || (doc.resolvedAt ?? null) !== row.resolved_at) return undefined;
+    return doc;
+  }
+
+  /** Folds an incident's events into its record, a page at a time. */
+  private async derive(c: Pool | PoolClient, id: string): Promise<Incident | undefined> {
+    let incident: Incident | undefined;
+    let after = 0;
+    for (;;) {
+      const { rows } = await c.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [id, after, PAGE * 4]);
+      for (const r of rows) {
+        const e = toEvent(r);
+        // A chain that does not start with its declaration is for verify to report; skip, don't crash.
+        if (!incident && e.type !== 'incident.declared') continue;
+        incident = applyEvent(incident, e);
+      }
+      if (rows.length < PAGE * 4) return incident;
+      after = Number(rows[rows.length - 1].seq);
+    }
+  }
+
+  async getIncident(id: string): Promise<Incident | undefined> {
+    const rows = await this.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1`, [id]);
+    return rows[0] && this.record(this.pool, rows[0]);
+  }
+
+  async listIncidents(opts: { all?: boolean } = {}): Promise<Incident[]> {
+    const rows = await this.query<IncidentRow>(`SELECT * FROM incidents ORDER BY declared_at DESC, id DESC`);
+    const out: Incident[] = [];
+    for (const row of rows) {
+      const incident = await this.record(this.pool, row);
+      if (incident && (opts.all || incident.state !== 'resolved')) out.push(incident);
+    }
+    return out.sort((a, b) => (a.declaredAt === b.declaredAt ? (a.id < b.id ? 1 : -1) : a.declaredAt < b.declaredAt ? 1 : -1));
+  }
+
+  async events(incidentId: string): Promise<TimelineEvent[]> {
+    return (await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 ORDER BY seq`, [incidentId])).map((r) => toEvent(r));
+  }
+
+  async *iterateEvents(incidentId: string): AsyncIterable<TimelineEvent> {
+    let after = 0;
+    for (;;) {
+      const page = await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [incidentId, after, PAGE]);
+      for (const r of page) yield toEvent(r);
+      if (page.length < PAGE) return;
+      after = Number(page[page.length - 1].seq);
+    }
+  }
+
+  async head(incidentId: string): Promise<ChainHead | undefined> {
+    const rows = await this.query<{ seq: string; hash: string; at: string }>(`SELECT seq, hash, at FROM events WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1`, [incidentId]);
+    return rows[0] ? { incidentId, seq: Number(rows[0].seq), hash: rows[0].hash, at: rows[0].at } : undefined;
+  }
+
+  /** Walks each incident's chain: every prev_hash links, every hash recomputes, the head matches. */
+  async verify(incidentId?: string, anchors: { seq: number; hash: string }[] = []): Promise<VerifyResult> {
+    const incidents = incidentId
+      ? await this.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1`, [incidentId])
+      : await this.query<IncidentRow>(`SELECT * FROM incidents ORDER BY id`);
+    const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
+    const intact = new Set<string>();
+    for (const inc of incidents) {
+      let prev = GENESIS_HASH;
+      let lastSeq: number | undefined;
+      let bad: VerifyProblem | undefined;
+      let derived: Incident | undefined;
+      let after = 0;
+      for (;;) {
+        const page = await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [inc.id, after, PAGE * 4]);
+        for (const r of page) {
+          const row = { ...r, seq: Number(r.seq) };
+          result.events++;
+          if (bad) continue;
+          if (derived === undefined && row.type !== 'incident.declared') {
+            bad = { incidentId: inc.id, seq: row.seq, reason: "the chain does not begin with the incident's declaration" };
+            continue;
+          }
+          if (row.prev_hash !== prev) {
+            bad = { incidentId: inc.id, seq: row.seq, reason: 'prev_hash does not link to the event before it (an event was removed or reordered)' };
+          } else if (eventHash(prev, row) !== row.hash) {
+            bad = { incidentId: inc.id, seq: row.seq, reason: 'contents do not match its hash (the event was modified)' };
+          } else {
+            try {
+              derived = applyEvent(derived, toEvent(row, true));
+            } catch {
+              bad = { incidentId: inc.id, seq: row.seq, reason: 'data is not valid JSON' };
+            }
+          }
+          prev = row.hash;
+          lastSeq = row.seq;
+        }
+        if (page.length < PAGE * 4) break;
+        after = Number(page[page.length - 1].seq);
+      }
+      const headSeq = Number(inc.head_seq);
+      if (!bad && (lastSeq !== headSeq || prev !== inc.head_hash)) {
+        bad = { incidentId: inc.id, seq: lastSeq, reason: `the chain ends at event ${lastSeq ?? 'none'} but the incident's head is event ${headSeq} (events were removed from the end)` };
+      }
+      if (!bad && derived) {
+        const field = recordDifference(inc, derived);
+        if (field) bad = { incidentId: inc.id, reason: `the incident record was changed outside its events: ${field}` };
+      }
+      if (bad) result.problems.push(bad);
+      else intact.add(inc.id);
+    }
+    for (const a of anchors) result.anchors.push(await this.checkAnchor(a, intact, incidentId));
+    for (const a of result.anchors) if (!a.ok) result.problems.push({ incidentId: a.incidentId ?? incidentId ?? '?', seq: a.seq, reason: a.reason });
+    result.ok = result.problems.length === 0;
+    return result;
+  }
+
+  /** An anchored head is proof only while the chain still contains it (as SQLite's checkAnchor). */
+  private async checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): Promise<AnchorResult> {
+    const base = { seq: anchor.seq, hash: anchor.hash };
+    const [row] = await this.query<{ incident_id: string; hash: string }>(`SELECT incident_id, hash FROM events WHERE seq = $1`, [anchor.seq]);
+    const [byHash] = await this.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM events WHERE hash = $1 LIMIT 1`, [anchor.hash]);
+    if (!row) {
+      const where = byHash ? ` (that hash is now event ${byHash.seq})` : '';
+      return { ...base, incidentId: byHash?.incident_id, ok: false, reason: `the anchored head ${formatHead(anchor)} is no longer in the store${where}: events up to it were removed, or its incident was deleted` };
+    }
+    if (row.hash !== anchor.hash) {
+      return { ...base, incidentId: row.incident_id, ok: false, reason: `event ${anchor.seq} no longer has the anchored hash: the chain was rewritten from there or before` };
+    }
+    if (incidentId && row.incident_id !== incidentId) {
+      return { ...base, incidentId: row.incident_id, ok: false, reason: `the anchored head belongs to ${row.incident_id}, not ${incidentId}` };
+    }
+    if (!intact.has(row.incident_id)) {
+      const known = (await this.query(`SELECT 1 FROM incidents WHERE id = $1`, [row.incident_id])).length > 0;
+      return { ...base, incidentId: row.incident_id, ok: false, reason: known ? `the chain of ${row.incident_id} holds the anchored head but does not verify` : `the anchored head's incident ${row.incident_id} was deleted` };
+    }
+    const [{ later }] = await this.query<{ later: number }>(`SELECT count(*)::int AS later FROM events WHERE incident_id = $1 AND seq > $2`, [row.incident_id, anchor.seq]);
+    return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function parseData(text: string, strict = false): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (strict) throw err;
+    return { unreadable: text };
+  }
+}
+
+function toEvent(row: DbEventRow, strict = false): TimelineEvent {
+  return { seq: Number(row.seq), incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
+}
+
+interface RunRow {
+  id: string;
+  incident_id: string;
+  runbook_id: string;
+  runbook_path: string;
+  runbook_sha256: string;
+  started_at: string;
+  updated_at: string;
+  status: RunStatus;
+  next_index: number;
+  current_index: number | null;
+  vars: string;
+  failures: number;
+  pid: number | null;
+  host: string | null;
+  step_pid: number | null;
+  step_start_ticks: string | null;
+  step_boot_id: string | null;
+  step_started_at: string | null;
+  step_host: string | null;
+  step_command: string | null;
+  step_output: string | null;
+}
+
+const runFromRow = (r: RunRow): RunRecord => ({
+  id: r.id,
+  incidentId: r.incident_id,
+  runbookId: r.runbook_id,
+  runbookPath: r.runbook_path,
+  runbookSha256: r.runbook_sha256,
+  startedAt: r.started_at,
+  updatedAt: r.updated_at,
+  status: r.status,
+  nextIndex: r.next_index,
+  currentIndex: r.current_index,
+  vars: JSON.parse(r.vars) as Record<string, string>,
+  failures: r.failures,
+  pid: r.pid,
+  host: r.host,
+  stepProcess:
+    r.step_pid === null
+      ? null
+      : {
+          pid: r.step_pid,
+          startTicks: r.step_start_ticks === null ? -1 : Number(r.step_start_ticks),
+          bootId: r.step_boot_id ?? '',
+          startedAt: r.step_started_at ?? '',
+          host: r.step_host ?? '',
+          command: r.step_command ?? '',
+          outputFile: r.step_output ?? '',
+        },
+});
+
+class Runs implements RunStore {
+  constructor(private readonly store: PostgresStore) {}
+
+  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): Promise<RunRecord> {
+    return this.store.tx(async (c) => {
+      // The incident's row lock makes counting and inserting one step for every client.
+      const locked = await c.query(`SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE`, [rec.incidentId]);
+      if (!locked.rowCount) throw new Error(`no incident ${rec.incidentId}`);
+      const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int + 1 AS n FROM runbook_runs WHERE incident_id = $1`, [rec.incidentId]);
+      const id = `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${rows[0].n}`;
+      await c.query(
+        `INSERT INTO runbook_runs (id, incident_id, runbook_id, runbook_path, runbook_sha256, started_at, updated_at, status, next_index, current_index, vars, failures, pid, host)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [id, rec.incidentId, rec.runbookId, rec.runbookPath, rec.runbookSha256, rec.startedAt, rec.updatedAt, rec.status, rec.nextIndex, rec.currentIndex, JSON.stringify(rec.vars), rec.failures, rec.pid, rec.host],
+      );
+      return { ...rec, id, stepProcess: null };
+    });
+  }
+
+  async update(id: string, changes: RunChanges): Promise<void> {
+    const cols: string[] = [];
+    const values: unknown[] = [];
+    const set = (col: string, v: unknown) => {
+      values.push(v);
+      cols.push(`${col} = $${values.length}`);
+    };
+    if (changes.stepProcess !== undefined) {
+      const p = changes.stepProcess;
+      set('step_pid', p?.pid ?? null);
+      set('step_start_ticks', p?.startTicks ?? null);
+      set('step_boot_id', p?.bootId ?? null);
+      set('step_started_at', p?.startedAt ?? null);
+      set('step_host', p?.host ?? null);
+      set('step_command', p?.command ?? null);
+      set('step_output', p?.outputFile ?? null);
+    }
+    const map: Record<string, string> = { status: 'status', nextIndex: 'next_index', currentIndex: 'current_index', vars: 'vars', failures: 'failures', pid: 'pid', host: 'host', updatedAt: 'updated_at' };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined || k === 'stepProcess') continue;
+      set(map[k], k === 'vars' ? JSON.stringify(v) : v);
+    }
+    if (!cols.length) return;
+    values.push(id);
+    await this.store.query(`UPDATE runbook_runs SET ${cols.join(', ')} WHERE id = $${values.length}`, values);
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const [r] = await this.store.query<RunRow>(`SELECT * FROM runbook_runs WHERE id = $1`, [id]);
+    return r && runFromRow(r);
+  }
+
+  async unfinished(incidentId: string, runbookId?: string): Promise<RunRecord | undefined> {
+    const [r] = await this.store.query<RunRow>(
+      `SELECT * FROM runbook_runs WHERE incident_id = $1 AND status IN ('running', 'interrupted') ${runbookId ? 'AND runbook_id = $2' : ''}
+       ORDER BY started_at DESC, ord DESC LIMIT 1`,
+      runbookId ? [incidentId, runbookId] : [incidentId],
+    );
+    return r && runFromRow(r);
+  }
+
+  async withStepProcess(incidentId: string, runbookId: string): Promise<RunRecord[]> {
+    const rows = await this.store.query<RunRow>(
+      `SELECT * FROM runbook_runs WHERE incident_id = $1 AND runbook_id = $2 AND status IN ('running', 'interrupted') AND step_pid IS NOT NULL ORDER BY started_at, ord`,
+      [incidentId, runbookId],
+    );
+    return rows.map(runFromRow);
+  }
+
+  async forIncident(incidentId: string): Promise<RunRecord[]> {
+    return (await this.store.query<RunRow>(`SELECT * FROM runbook_runs WHERE incident_id = $1 ORDER BY started_at, ord`, [incidentId])).map(runFromRow);
+  }
+}
+
+interface CollectionRow {
+  id: string;
+  incident_id: string;
+  started_at: string;
+  finished_at: string | null;
+  status: CollectionStatus;
+  collectors: string;
+  since: string | null;
+  namespace: string | null;
+  selector: string | null;
+  kube_context: string | null;
+  collected_by: string;
+  ir_version: string;
+  pid: number | null;
+  host: string | null;
+}
+
+interface FileRow {
+  collector: string;
+  file: string | null;
+  source: string;
+  started_at: string;
+  finished_at: string;
+  bytes: string;
+  sha256: string | null;
+  status: FileStatus;
+  reason: string | null;
+}
+
+const collectionFromRow = (r: CollectionRow): CollectionRecord => ({
+  id: r.id,
+  incidentId: r.incident_id,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  status: r.status,
+  collectors: JSON.parse(r.collectors) as string[],
+  since: r.since,
+  namespace: r.namespace,
+  selector: r.selector,
+  kubeContext: r.kube_context,
+  collectedBy: r.collected_by,
+  irVersion: r.ir_version,
+  pid: r.pid,
+  host: r.host,
+});
+
+class Evidence implements EvidenceStore {
+  constructor(private readonly store: PostgresStore) {}
+
+  async create(rec: Omit<CollectionRecord, 'id'>, started: (id: string) => NewEvent, actor: string): Promise<CollectionRecord> {
+    return this.store.tx(async (c) => {
+      const stamp = rec.startedAt.slice(0, 19).replace(/[-:]/g, '');
+      const prefix = `EV-${stamp}-`;
+      // Collections of any incident may start in the same second: a lock per prefix, held to commit.
+      await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [ID_LOCK, prefix]);
+      const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int + 1 AS n FROM evidence_collections WHERE id LIKE $1`, [`${prefix}%`]);
+      const id = `${prefix}${rows[0].n}`;
+      await c.query(
+        `INSERT INTO evidence_collections (id, incident_id, started_at, finished_at, status, collectors, since, namespace, selector, kube_context, collected_by, ir_version, pid, host)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [id, rec.incidentId, rec.startedAt, rec.finishedAt, rec.status, JSON.stringify(rec.collectors), rec.since, rec.namespace, rec.selector, rec.kubeContext, rec.collectedBy, rec.irVersion, rec.pid, rec.host],
+      );
+      const event = started(id);
+      await this.store.appendIn(c, rec.incidentId, () => event, new Date(rec.startedAt), actor);
+      return { ...rec, id };
+    });
+  }
+
+  async addFiles(collectionId: string, files: FileRecord[]): Promise<void> {
+    if (!files.length) return;
+    await this.store.tx(async (c) => {
+      for (const f of files) {
+        await c.query(
+          `INSERT INTO evidence_files (collection_id, collector, file, source, started_at, finished_at, bytes, sha256, status, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [collectionId, f.collector, f.file, f.source, f.startedAt, f.finishedAt, f.bytes, f.sha256, f.status, f.reason ?? null],
+        );
+      }
+    });
+  }
+
+  async addOpened(collectionId: string, f: OpenedFile): Promise<void> {
+    await this.store.query(`INSERT INTO evidence_files_opened (collection_id, collector, file, source, opened_at) VALUES ($1, $2, $3, $4, $5)`, [collectionId, f.collector, f.file, f.source, f.openedAt]);
+  }
+
+  async opened(collectionId: string): Promise<OpenedFile[]> {
+    const rows = await this.store.query<{ collector: string; file: string; source: string; opened_at: string }>(
+      `SELECT collector, file, source, opened_at FROM evidence_files_opened WHERE collection_id = $1 ORDER BY id`,
+      [collectionId],
+    );
+    return rows.map((r) => ({ collector: r.collector, file: r.file, source: r.source, openedAt: r.opened_at }));
+  }
+
+  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string): Promise<void> {
+    await this.store.tx(async (c) => {
+      const { rows } = await c.query<{ incident_id: string }>(`UPDATE evidence_collections SET status = $1, finished_at = $2, pid = NULL WHERE id = $3 RETURNING incident_id`, [status, finishedAt, collectionId]);
+      if (!rows[0]) throw new Error(`no evidence collection ${collectionId}`);
+      await this.store.appendIn(c, rows[0].incident_id, () => collected, new Date(finishedAt), actor);
+    });
+  }
+
+  async get(id: string): Promise<CollectionRecord | undefined> {
+    const [r] = await this.store.query<CollectionRow>(`SELECT * FROM evidence_collections WHERE id = $1`, [id]);
+    return r && collectionFromRow(r);
+  }
+
+  async forIncident(incidentId: string): Promise<CollectionRecord[]> {
+    return (await this.store.query<CollectionRow>(`SELECT * FROM evidence_collections WHERE incident_id = $1 ORDER BY started_at, ord`, [incidentId])).map(collectionFromRow);
+  }
+
+  async files(collectionId: string): Promise<FileRecord[]> {
+    const rows = await this.store.query<FileRow>(`SELECT * FROM evidence_files WHERE collection_id = $1 ORDER BY id`, [collectionId]);
+    return rows.map((r) => ({
+      collector: r.collector,
+      file: r.file,
+      source: r.source,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      bytes: Number(r.bytes),
+      sha256: r.sha256,
+      status: r.status,
+      ...(r.reason ? { reason: r.reason } : {}),
+    }));
+  }
+}

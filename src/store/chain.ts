@@ -1,8 +1,9 @@
 // The hash chain's meaning, shared by every backend: event hash, record digest, head notation.
 
 import { createHash } from 'node:crypto';
-import type { Incident } from '../core/incident.js';
+import { applyEvent, type Incident, type TimelineEvent } from '../core/incident.js';
 import { canonicalJson } from './canonical.js';
+import type { VerifyProblem } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -105,4 +106,67 @@ export function recordDifference(row: RecordRow, derived: Incident): string | un
     }
   }
   return undefined;
+}
+
+/** An event's stored data, parsed; `strict` throws on data that is not JSON instead of keeping it. */
+export function parseEventData(text: string, strict = false): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (strict) throw err;
+    return { unreadable: text };
+  }
+}
+
+/** A stored event row as the timeline event commands see (a driver may hand seq over as a string). */
+export function toEvent(row: Omit<EventRow, 'seq'> & { seq: number | string }, strict = false): TimelineEvent {
+  return { seq: Number(row.seq), incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseEventData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
+}
+
+/**
+ * What `verify` checks of one incident, fed its event rows in seq order by whichever backend reads
+ * them: each row links to the one before and hashes to its hash, the chain starts with the
+ * declaration, ends at the incident's head, and folds into the record the row caches.
+ */
+export class ChainWalk {
+  events = 0;
+  private prev = GENESIS_HASH;
+  private lastSeq: number | undefined;
+  private bad: VerifyProblem | undefined;
+  private derived: Incident | undefined;
+
+  constructor(private readonly incidentId: string) {}
+
+  push(row: Omit<EventRow, 'seq'> & { seq: number | string }): void {
+    const r = { ...row, seq: Number(row.seq) };
+    this.events++;
+    if (this.bad) return;
+    const at = (reason: string) => (this.bad = { incidentId: this.incidentId, seq: r.seq, reason });
+    if (this.derived === undefined && r.type !== 'incident.declared') {
+      at("the chain does not begin with the incident's declaration");
+      return;
+    }
+    if (r.prev_hash !== this.prev) at('prev_hash does not link to the event before it (an event was removed or reordered)');
+    else if (eventHash(this.prev, r) !== r.hash) at('contents do not match its hash (the event was modified)');
+    else {
+      try {
+        this.derived = applyEvent(this.derived, toEvent(r, true));
+      } catch {
+        at('data is not valid JSON');
+      }
+    }
+    this.prev = r.hash;
+    this.lastSeq = r.seq;
+  }
+
+  /** The first problem of the chain against its incident row, or undefined when it holds. */
+  finish(row: RecordRow & { head_seq: number | string; head_hash: string }): VerifyProblem | undefined {
+    if (this.bad) return this.bad;
+    const headSeq = Number(row.head_seq);
+    if (this.lastSeq !== headSeq || this.prev !== row.head_hash) {
+      return { incidentId: this.incidentId, seq: this.lastSeq, reason: `the chain ends at event ${this.lastSeq ?? 'none'} but the incident's head is event ${headSeq} (events were removed from the end)` };
+    }
+    const field = this.derived && recordDifference(row, this.derived);
+    return field ? { incidentId: this.incidentId, reason: `the incident record was changed outside its events: ${field}` } : undefined;
+  }
 }

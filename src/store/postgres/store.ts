@@ -6,7 +6,7 @@ import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import type { FileRecord, FileStatus } from '../../evidence/types.js';
 import { canonicalJson } from '../canonical.js';
-import { eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDifference, recordDigest, type EventRow } from '../chain.js';
+import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDigest, toEvent, type EventRow } from '../chain.js';
 import type {
   AnchorResult,
   ChainHead,
@@ -21,7 +21,6 @@ import type {
   RunStatus,
   RunStore,
   Store,
-  VerifyProblem,
   VerifyResult,
 } from '../types.js';
 import { PG_MIGRATIONS } from './migrations.js';
@@ -309,46 +308,15 @@ export class PostgresStore implements Store {
     const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
     const intact = new Set<string>();
     for (const inc of incidents) {
-      let prev = GENESIS_HASH;
-      let lastSeq: number | undefined;
-      let bad: VerifyProblem | undefined;
-      let derived: Incident | undefined;
-      let after = 0;
-      for (;;) {
+      const walk = new ChainWalk(inc.id);
+      for (let after = 0; ; ) {
         const page = await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [inc.id, after, PAGE * 4]);
-        for (const r of page) {
-          const row = { ...r, seq: Number(r.seq) };
-          result.events++;
-          if (bad) continue;
-          if (derived === undefined && row.type !== 'incident.declared') {
-            bad = { incidentId: inc.id, seq: row.seq, reason: "the chain does not begin with the incident's declaration" };
-            continue;
-          }
-          if (row.prev_hash !== prev) {
-            bad = { incidentId: inc.id, seq: row.seq, reason: 'prev_hash does not link to the event before it (an event was removed or reordered)' };
-          } else if (eventHash(prev, row) !== row.hash) {
-            bad = { incidentId: inc.id, seq: row.seq, reason: 'contents do not match its hash (the event was modified)' };
-          } else {
-            try {
-              derived = applyEvent(derived, toEvent(row, true));
-            } catch {
-              bad = { incidentId: inc.id, seq: row.seq, reason: 'data is not valid JSON' };
-            }
-          }
-          prev = row.hash;
-          lastSeq = row.seq;
-        }
+        for (const r of page) walk.push(r);
         if (page.length < PAGE * 4) break;
         after = Number(page[page.length - 1].seq);
       }
-      const headSeq = Number(inc.head_seq);
-      if (!bad && (lastSeq !== headSeq || prev !== inc.head_hash)) {
-        bad = { incidentId: inc.id, seq: lastSeq, reason: `the chain ends at event ${lastSeq ?? 'none'} but the incident's head is event ${headSeq} (events were removed from the end)` };
-      }
-      if (!bad && derived) {
-        const field = recordDifference(inc, derived);
-        if (field) bad = { incidentId: inc.id, reason: `the incident record was changed outside its events: ${field}` };
-      }
+      result.events += walk.events;
+      const bad = walk.finish(inc);
       if (bad) result.problems.push(bad);
       else intact.add(inc.id);
     }
@@ -386,18 +354,6 @@ export class PostgresStore implements Store {
   }
 }
 
-function parseData(text: string, strict = false): Record<string, unknown> {
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    if (strict) throw err;
-    return { unreadable: text };
-  }
-}
-
-function toEvent(row: DbEventRow, strict = false): TimelineEvent {
-  return { seq: Number(row.seq), incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
-}
 
 interface RunRow {
   id: string;

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
-import { eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDifference, recordDigest, type EventRow } from '../chain.js';
+import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, parseEventData, recordDigest, toEvent, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
-import type { AnchorResult, ChainHead, Decide, DeclareInput, VerifyProblem, VerifyResult } from '../types.js';
+import type { AnchorResult, ChainHead, Decide, DeclareInput, VerifyResult } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -230,7 +230,7 @@ export class SqliteDatabase {
     let incident: Incident | undefined;
     const stmt = this.sql(`SELECT incident_id, at, type, actor, data FROM events WHERE incident_id = ? ORDER BY seq`);
     for (const row of stmt.iterate(id) as IterableIterator<Pick<EventRow, 'incident_id' | 'at' | 'type' | 'actor' | 'data'>>) {
-      const event = { incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data) };
+      const event = { incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseEventData(row.data) };
       // A chain that does not start with its declaration is for --verify to report; skip, don't crash.
       if (!incident && event.type !== 'incident.declared') continue;
       incident = applyEvent(incident, event);
@@ -269,38 +269,10 @@ export class SqliteDatabase {
     const stmt = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`);
     const intact = new Set<string>();
     for (const inc of incidents) {
-      let prev = GENESIS_HASH;
-      let lastSeq: number | undefined;
-      let bad: VerifyProblem | undefined;
-      let derived: Incident | undefined;
-      for (const row of stmt.iterate(inc.id) as IterableIterator<EventRow>) {
-        result.events++;
-        if (bad) continue;
-        if (derived === undefined && row.type !== 'incident.declared') {
-          bad = { incidentId: inc.id, seq: row.seq, reason: 'the chain does not begin with the incident\'s declaration' };
-          continue;
-        }
-        if (row.prev_hash !== prev) {
-          bad = { incidentId: inc.id, seq: row.seq, reason: 'prev_hash does not link to the event before it (an event was removed or reordered)' };
-        } else if (eventHash(prev, row) !== row.hash) {
-          bad = { incidentId: inc.id, seq: row.seq, reason: 'contents do not match its hash (the event was modified)' };
-        } else {
-          try {
-            derived = applyEvent(derived, toEvent(row, true));
-          } catch {
-            bad = { incidentId: inc.id, seq: row.seq, reason: 'data is not valid JSON' };
-          }
-        }
-        prev = row.hash;
-        lastSeq = row.seq;
-      }
-      if (!bad && (lastSeq !== inc.head_seq || prev !== inc.head_hash)) {
-        bad = { incidentId: inc.id, seq: lastSeq, reason: `the chain ends at event ${lastSeq ?? 'none'} but the incident's head is event ${inc.head_seq} (events were removed from the end)` };
-      }
-      if (!bad && derived) {
-        const field = recordDifference(inc, derived);
-        if (field) bad = { incidentId: inc.id, reason: `the incident record was changed outside its events: ${field}` };
-      }
+      const walk = new ChainWalk(inc.id);
+      for (const row of stmt.iterate(inc.id) as IterableIterator<EventRow>) walk.push(row);
+      result.events += walk.events;
+      const bad = walk.finish(inc);
       if (bad) result.problems.push(bad);
       else intact.add(inc.id);
     }
@@ -341,15 +313,3 @@ export class SqliteDatabase {
   }
 }
 
-function parseData(text: string, strict = false): Record<string, unknown> {
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    if (strict) throw err;
-    return { unreadable: text };
-  }
-}
-
-function toEvent(row: EventRow, strict = false): TimelineEvent {
-  return { seq: row.seq, incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
-}

@@ -4,7 +4,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
-import type { FileRecord, FileStatus } from '../../evidence/types.js';
+import type { FileRecord } from '../../evidence/types.js';
 import { canonicalJson } from '../canonical.js';
 import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDigest, toEvent, type EventRow } from '../chain.js';
 import type {
@@ -18,12 +18,12 @@ import type {
   OpenedFile,
   RunChanges,
   RunRecord,
-  RunStatus,
   RunStore,
   Store,
   VerifyResult,
 } from '../types.js';
 import { PG_MIGRATIONS } from './migrations.js';
+import { collectionFromRow, fileFromRow, runFromRow, type CollectionRow, type FileRow, type RunRow } from '../rows.js';
 
 /** Held (transaction-scoped) while migrating, so clients starting together migrate once. */
 const MIGRATION_LOCK = 0x69720001;
@@ -355,59 +355,6 @@ export class PostgresStore implements Store {
 }
 
 
-interface RunRow {
-  id: string;
-  incident_id: string;
-  runbook_id: string;
-  runbook_path: string;
-  runbook_sha256: string;
-  started_at: string;
-  updated_at: string;
-  status: RunStatus;
-  next_index: number;
-  current_index: number | null;
-  vars: string;
-  failures: number;
-  pid: number | null;
-  host: string | null;
-  step_pid: number | null;
-  step_start_ticks: string | null;
-  step_boot_id: string | null;
-  step_started_at: string | null;
-  step_host: string | null;
-  step_command: string | null;
-  step_output: string | null;
-}
-
-const runFromRow = (r: RunRow): RunRecord => ({
-  id: r.id,
-  incidentId: r.incident_id,
-  runbookId: r.runbook_id,
-  runbookPath: r.runbook_path,
-  runbookSha256: r.runbook_sha256,
-  startedAt: r.started_at,
-  updatedAt: r.updated_at,
-  status: r.status,
-  nextIndex: r.next_index,
-  currentIndex: r.current_index,
-  vars: JSON.parse(r.vars) as Record<string, string>,
-  failures: r.failures,
-  pid: r.pid,
-  host: r.host,
-  stepProcess:
-    r.step_pid === null
-      ? null
-      : {
-          pid: r.step_pid,
-          startTicks: r.step_start_ticks === null ? -1 : Number(r.step_start_ticks),
-          bootId: r.step_boot_id ?? '',
-          startedAt: r.step_started_at ?? '',
-          host: r.step_host ?? '',
-          command: r.step_command ?? '',
-          outputFile: r.step_output ?? '',
-        },
-});
-
 class Runs implements RunStore {
   constructor(private readonly store: PostgresStore) {}
 
@@ -481,52 +428,6 @@ class Runs implements RunStore {
   }
 }
 
-interface CollectionRow {
-  id: string;
-  incident_id: string;
-  started_at: string;
-  finished_at: string | null;
-  status: CollectionStatus;
-  collectors: string;
-  since: string | null;
-  namespace: string | null;
-  selector: string | null;
-  kube_context: string | null;
-  collected_by: string;
-  ir_version: string;
-  pid: number | null;
-  host: string | null;
-}
-
-interface FileRow {
-  collector: string;
-  file: string | null;
-  source: string;
-  started_at: string;
-  finished_at: string;
-  bytes: string;
-  sha256: string | null;
-  status: FileStatus;
-  reason: string | null;
-}
-
-const collectionFromRow = (r: CollectionRow): CollectionRecord => ({
-  id: r.id,
-  incidentId: r.incident_id,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  status: r.status,
-  collectors: JSON.parse(r.collectors) as string[],
-  since: r.since,
-  namespace: r.namespace,
-  selector: r.selector,
-  kubeContext: r.kube_context,
-  collectedBy: r.collected_by,
-  irVersion: r.ir_version,
-  pid: r.pid,
-  host: r.host,
-});
-
 class Evidence implements EvidenceStore {
   constructor(private readonly store: PostgresStore) {}
 
@@ -592,16 +493,6 @@ class Evidence implements EvidenceStore {
 
   async files(collectionId: string): Promise<FileRecord[]> {
     const rows = await this.store.query<FileRow>(`SELECT * FROM evidence_files WHERE collection_id = $1 ORDER BY id`, [collectionId]);
-    return rows.map((r) => ({
-      collector: r.collector,
-      file: r.file,
-      source: r.source,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      bytes: Number(r.bytes),
-      sha256: r.sha256,
-      status: r.status,
-      ...(r.reason ? { reason: r.reason } : {}),
-    }));
+    return rows.map(fileFromRow);
   }
 }

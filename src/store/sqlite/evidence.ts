@@ -1,67 +1,10 @@
 // Evidence collections and their files in SQLite, next to the events: what was collected, from where, by
 // whom, with which hash. File rows are append-only (triggers), written as each collector finishes.
 
-import type { FileRecord, FileStatus } from '../../evidence/types.js';
+import type { FileRecord } from '../../evidence/types.js';
 import type { CollectionRecord, CollectionStatus, OpenedFile } from '../types.js';
 import type { SqliteDatabase } from './database.js';
-
-interface CollectionRow {
-  id: string;
-  incident_id: string;
-  started_at: string;
-  finished_at: string | null;
-  status: CollectionStatus;
-  collectors: string;
-  since: string | null;
-  namespace: string | null;
-  selector: string | null;
-  kube_context: string | null;
-  collected_by: string;
-  ir_version: string;
-  pid: number | null;
-  host: string | null;
-}
-
-interface FileRow {
-  collector: string;
-  file: string | null;
-  source: string;
-  started_at: string;
-  finished_at: string;
-  bytes: number;
-  sha256: string | null;
-  status: FileStatus;
-  reason: string | null;
-}
-
-const fromRow = (r: CollectionRow): CollectionRecord => ({
-  id: r.id,
-  incidentId: r.incident_id,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  status: r.status,
-  collectors: JSON.parse(r.collectors) as string[],
-  since: r.since,
-  namespace: r.namespace,
-  selector: r.selector,
-  kubeContext: r.kube_context,
-  collectedBy: r.collected_by,
-  irVersion: r.ir_version,
-  pid: r.pid,
-  host: r.host,
-});
-
-const fileFromRow = (r: FileRow): FileRecord => ({
-  collector: r.collector,
-  file: r.file,
-  source: r.source,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  bytes: r.bytes,
-  sha256: r.sha256,
-  status: r.status,
-  ...(r.reason ? { reason: r.reason } : {}),
-});
+import { collectionFromRow, fileFromRow, type CollectionRow, type FileRow } from '../rows.js';
 
 export class SqliteEvidence {
   constructor(private readonly store: SqliteDatabase) {}
@@ -128,11 +71,11 @@ export class SqliteEvidence {
 
   get(id: string): CollectionRecord | undefined {
     const r = this.store.db.prepare(`SELECT * FROM evidence_collections WHERE id = ?`).get(id) as CollectionRow | undefined;
-    return r && fromRow(r);
+    return r && collectionFromRow(r);
   }
 
   forIncident(incidentId: string): CollectionRecord[] {
-    return (this.store.db.prepare(`SELECT * FROM evidence_collections WHERE incident_id = ? ORDER BY started_at, rowid`).all(incidentId) as CollectionRow[]).map(fromRow);
+    return (this.store.db.prepare(`SELECT * FROM evidence_collections WHERE incident_id = ? ORDER BY started_at, rowid`).all(incidentId) as CollectionRow[]).map(collectionFromRow);
   }
 
   files(collectionId: string): FileRecord[] {

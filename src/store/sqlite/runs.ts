@@ -1,60 +1,8 @@
 // Runbook run state in SQLite: the next step, the step in flight, the non-secret variables.
 
-import type { RunChanges, RunRecord, RunStatus } from '../types.js';
+import type { RunChanges, RunRecord } from '../types.js';
 import type { SqliteDatabase } from './database.js';
-
-interface Row {
-  id: string;
-  incident_id: string;
-  runbook_id: string;
-  runbook_path: string;
-  runbook_sha256: string;
-  started_at: string;
-  updated_at: string;
-  status: RunStatus;
-  next_index: number;
-  current_index: number | null;
-  vars: string;
-  failures: number;
-  pid: number | null;
-  host: string | null;
-  step_pid: number | null;
-  step_start_ticks: number | null;
-  step_boot_id: string | null;
-  step_started_at: string | null;
-  step_host: string | null;
-  step_command: string | null;
-  step_output: string | null;
-}
-
-const fromRow = (r: Row): RunRecord => ({
-  id: r.id,
-  incidentId: r.incident_id,
-  runbookId: r.runbook_id,
-  runbookPath: r.runbook_path,
-  runbookSha256: r.runbook_sha256,
-  startedAt: r.started_at,
-  updatedAt: r.updated_at,
-  status: r.status,
-  nextIndex: r.next_index,
-  currentIndex: r.current_index,
-  vars: JSON.parse(r.vars) as Record<string, string>,
-  failures: r.failures,
-  pid: r.pid,
-  host: r.host,
-  stepProcess:
-    r.step_pid === null
-      ? null
-      : {
-          pid: r.step_pid,
-          startTicks: r.step_start_ticks ?? -1,
-          bootId: r.step_boot_id ?? '',
-          startedAt: r.step_started_at ?? '',
-          host: r.step_host ?? '',
-          command: r.step_command ?? '',
-          outputFile: r.step_output ?? '',
-        },
-});
+import { runFromRow, type RunRow } from '../rows.js';
 
 export class SqliteRuns {
   constructor(private readonly store: SqliteDatabase) {}
@@ -93,8 +41,8 @@ export class SqliteRuns {
   }
 
   get(id: string): RunRecord | undefined {
-    const r = this.store.db.prepare(`SELECT * FROM runbook_runs WHERE id = ?`).get(id) as Row | undefined;
-    return r && fromRow(r);
+    const r = this.store.db.prepare(`SELECT * FROM runbook_runs WHERE id = ?`).get(id) as RunRow | undefined;
+    return r && runFromRow(r);
   }
 
   /** The most recent run that did not finish, for this incident (and runbook, when given). */
@@ -104,8 +52,8 @@ export class SqliteRuns {
         `SELECT * FROM runbook_runs WHERE incident_id = ? AND status IN ('running', 'interrupted') ${runbookId ? 'AND runbook_id = ?' : ''}
          ORDER BY started_at DESC, rowid DESC LIMIT 1`,
       )
-      .get(...(runbookId ? [incidentId, runbookId] : [incidentId])) as Row | undefined;
-    return r && fromRow(r);
+      .get(...(runbookId ? [incidentId, runbookId] : [incidentId])) as RunRow | undefined;
+    return r && runFromRow(r);
   }
 
   /** Unfinished runs of this runbook whose step was in flight with a recorded process. */
@@ -113,11 +61,11 @@ export class SqliteRuns {
     return (
       this.store.db
         .prepare(`SELECT * FROM runbook_runs WHERE incident_id = ? AND runbook_id = ? AND status IN ('running', 'interrupted') AND step_pid IS NOT NULL ORDER BY started_at, rowid`)
-        .all(incidentId, runbookId) as Row[]
-    ).map(fromRow);
+        .all(incidentId, runbookId) as RunRow[]
+    ).map(runFromRow);
   }
 
   forIncident(incidentId: string): RunRecord[] {
-    return (this.store.db.prepare(`SELECT * FROM runbook_runs WHERE incident_id = ? ORDER BY started_at, rowid`).all(incidentId) as Row[]).map(fromRow);
+    return (this.store.db.prepare(`SELECT * FROM runbook_runs WHERE incident_id = ? ORDER BY started_at, rowid`).all(incidentId) as RunRow[]).map(runFromRow);
   }
 }

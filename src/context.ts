@@ -2,7 +2,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { statfsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { systemCause, UsageError, UserError } from './errors.js';
 import type { Incident } from './core/incident.js';
@@ -20,6 +20,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 export interface GlobalOptions {
   home?: string;
+  store?: string;
   runbooks?: string;
   incident?: string;
   as?: string;
@@ -93,6 +94,13 @@ export class Context {
     return join(this.home, 'ir.db');
   }
 
+  /** Where the records are: --store, IR_STORE, else the SQLite file in the home. */
+  get storeLocation(): string {
+    const chosen = this.globals.store || this.env.IR_STORE;
+    if (!chosen) return this.dbPath;
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : resolve(this.io.cwd, chosen);
+  }
+
   incidentDir(id: string): string {
     return join(this.home, 'incidents', id);
   }
@@ -123,11 +131,16 @@ export class Context {
 
   async store(): Promise<Store> {
     if (!this.storeInstance) {
-      const { openStore } = await import('./store/open.js');
+      const location = this.storeLocation;
+      const { openStore, isTeamUrl } = await import('./store/open.js');
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !isTeamUrl(location)) {
+        throw new UsageError(`${this.globals.store ? '--store' : 'IR_STORE'}: ${location.split('://')[0]}:// is not a store ir knows; use postgres://user@host:5432/db, or a SQLite file path`);
+      }
+      const { originOf } = await import('./config/origin.js');
       try {
-        this.storeInstance = await openStore(this.dbPath);
+        this.storeInstance = await openStore(location, { origin: originOf(this.home) });
       } catch (err) {
-        throw storeOpenError(err, this.dbPath);
+        throw isTeamUrl(location) ? err : storeOpenError(err, location);
       }
     }
     return this.storeInstance;

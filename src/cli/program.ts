@@ -23,6 +23,7 @@ export function buildProgram(ctx: Context): { program: Command; result: RunResul
     .description('Incident response from the terminal: declare, follow runbooks, collect evidence, write the postmortem.')
     .version(version(), '-V, --version')
     .option('--home <dir>', 'where ir keeps its database and evidence (env IR_HOME)')
+    .option('--store <url>', 'the store: postgres://user@host:5432/db for a team, or a SQLite file (env IR_STORE; default ir.db in the home)')
     .option('--runbooks <dir>', "the team's runbook directory (env IR_RUNBOOKS)")
     .option('--incident <id>', 'the incident to act on (env IR_INCIDENT)')
     .option('--as <name>', 'who is acting (env IR_USER; default git user.name, then $USER)')

@@ -55,6 +55,10 @@ export interface TimelineEvent {
   data: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** Where it was written: `host/installation` (events from schema 7 on). */
+  origin?: string;
+  /** Set only on an event written offline and delivered later: when the store received it. */
+  recordedAt?: string;
 }
 
 /** What a command asks to append; the store adds seq, time and hashes. */

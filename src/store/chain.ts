@@ -19,6 +19,10 @@ export interface EventRow {
   hash: string;
   /** sha256 of the canonical incident record after this event; null on events older than schema 4. */
   state_sha256: string | null;
+  /** Where the event was written (`host/installation`); null on events older than schema 7. */
+  origin?: string | null;
+  /** When the store received an event written earlier offline; null when that was at `at`. */
+  recorded_at?: string | null;
 }
 
 export function formatHead(head: { seq: number; hash: string }): string {
@@ -32,7 +36,10 @@ export function parseHead(text: string): { seq: number; hash: string } | undefin
 }
 
 /** The hash of one event row: sha256 over the previous hash and the row's canonical JSON. */
-export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'hash' | 'state_sha256'> & { state_sha256?: string | null }): string {
+export function eventHash(
+  prevHash: string,
+  row: Omit<EventRow, 'prev_hash' | 'hash' | 'state_sha256' | 'origin' | 'recorded_at'> & { state_sha256?: string | null; origin?: string | null; recorded_at?: string | null },
+): string {
   const body = canonicalJson({
     seq: row.seq,
     incident_id: row.incident_id,
@@ -42,6 +49,9 @@ export function eventHash(prevHash: string, row: Omit<EventRow, 'prev_hash' | 'h
     data: row.data,
     // Absent (not null) on events written before the digest existed, so their hashes still hold.
     state_sha256: row.state_sha256 ?? undefined,
+    // Likewise absent before schema 7, and recorded_at absent unless the event arrived late.
+    origin: row.origin ?? undefined,
+    recorded_at: row.recorded_at ?? undefined,
   });
   return createHash('sha256').update(prevHash).update(body).digest('hex');
 }
@@ -120,7 +130,10 @@ export function parseEventData(text: string, strict = false): Record<string, unk
 
 /** A stored event row as the timeline event commands see (a driver may hand seq over as a string). */
 export function toEvent(row: Omit<EventRow, 'seq'> & { seq: number | string }, strict = false): TimelineEvent {
-  return { seq: Number(row.seq), incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseEventData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
+  const event: TimelineEvent = { seq: Number(row.seq), incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseEventData(row.data, strict), prevHash: row.prev_hash, hash: row.hash };
+  if (row.origin) event.origin = row.origin;
+  if (row.recorded_at) event.recordedAt = row.recorded_at;
+  return event;
 }
 
 /**

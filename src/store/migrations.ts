@@ -130,4 +130,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE runbook_runs ADD COLUMN step_command TEXT;
   ALTER TABLE runbook_runs ADD COLUMN step_output TEXT;
   `,
+  // 7: where each event was written (host and installation), and when an event written offline
+  // reached the store; both inside the hash when set.
+  `
+  ALTER TABLE events ADD COLUMN origin TEXT;
+  ALTER TABLE events ADD COLUMN recorded_at TEXT;
+  `,
 ];

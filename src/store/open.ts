@@ -1,13 +1,17 @@
 // Chooses the store backend for a location: a postgres:// URL is the team store (its driver loaded
 // only then); anything else is a SQLite file path.
 
-import type { Store } from './types.js';
+import type { Store, StoreOptions } from './types.js';
 
-export async function openStore(location: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//i.test(location)) {
+export function isTeamUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+export async function openStore(location: string, opts: StoreOptions = {}): Promise<Store> {
+  if (isTeamUrl(location)) {
     const { PostgresStore } = await import('./postgres/store.js');
-    return PostgresStore.open(location);
+    return PostgresStore.open(location, opts);
   }
   const { SqliteStore } = await import('./sqlite/store.js');
-  return SqliteStore.open(location);
+  return SqliteStore.open(location, opts);
 }

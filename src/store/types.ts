@@ -51,6 +51,17 @@ export interface VerifyResult {
  */
 export type Decide = (incident: Incident) => NewEvent | NewEvent[];
 
+/** How a store is opened. */
+export interface StoreOptions {
+  /** Written into every new event: where it was written (`host/installation`). */
+  origin?: string;
+}
+
+/** For an event written earlier (offline) and delivered now: when the store received it. */
+export interface WriteOptions {
+  recordedAt?: Date;
+}
+
 export interface Store {
   /** Where the store is, for messages: a file path, or a URL with its password masked. */
   readonly location: string;
@@ -60,9 +71,9 @@ export interface Store {
   readonly evidence: EvidenceStore;
 
   /** Opens a new incident with its first event; the id is allocated inside the same transaction. */
-  declare(input: DeclareInput, at: Date, actor: string): Promise<{ incident: Incident; event: TimelineEvent }>;
+  declare(input: DeclareInput, at: Date, actor: string, opts?: WriteOptions): Promise<{ incident: Incident; event: TimelineEvent }>;
   /** Appends what `decide` returns, atomically: decide, chain and insert happen under one write lock. */
-  append(incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }>;
+  append(incidentId: string, decide: Decide, at: Date, actor: string, opts?: WriteOptions): Promise<{ incident: Incident; events: TimelineEvent[] }>;
   /** The incident as its events say it is. */
   getIncident(id: string): Promise<Incident | undefined>;
   /** Open incidents (or all with `all`), newest first. */

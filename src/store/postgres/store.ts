@@ -20,7 +20,9 @@ import type {
   RunRecord,
   RunStore,
   Store,
+  StoreOptions,
   VerifyResult,
+  WriteOptions,
 } from '../types.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { collectionFromRow, fileFromRow, runFromRow, type CollectionRow, type FileRow, type RunRow } from '../rows.js';
@@ -77,18 +79,19 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: Pool,
     readonly location: string,
+    private readonly origin: string | null,
   ) {
     this.runs = new Runs(this);
     this.evidence = new Evidence(this);
   }
 
-  static async open(url: string): Promise<PostgresStore> {
+  static async open(url: string, opts: StoreOptions = {}): Promise<PostgresStore> {
     const location = maskUrl(url);
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
-    const store = new PostgresStore(pool, location);
+    const store = new PostgresStore(pool, location, opts.origin ?? null);
     try {
       await store.migrate();
     } catch (err) {
@@ -145,7 +148,7 @@ export class PostgresStore implements Store {
     return this.pool.query<R>(sql, params).then((r) => r.rows);
   }
 
-  async declare(input: DeclareInput, at: Date, actor: string): Promise<{ incident: Incident; event: TimelineEvent }> {
+  async declare(input: DeclareInput, at: Date, actor: string, opts: WriteOptions = {}): Promise<{ incident: Incident; event: TimelineEvent }> {
     return this.tx(async (c) => {
       const day = at.toISOString().slice(0, 10).replaceAll('-', '');
       // The counter row's lock serialises declarations of one day across every client.
@@ -160,17 +163,17 @@ export class PostgresStore implements Store {
         `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash) VALUES ($1, 'investigating', $2, $3, NULL, '{}', 0, $4)`,
         [id, String(input.severity), at.toISOString(), GENESIS_HASH],
       );
-      const { event, incident } = await this.insertEvents(c, id, GENESIS_HASH, undefined, [{ type: 'incident.declared', data }], at, actor);
+      const { event, incident } = await this.insertEvents(c, id, GENESIS_HASH, undefined, [{ type: 'incident.declared', data }], at, actor, opts);
       return { incident, event: event[0] };
     });
   }
 
-  async append(incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }> {
-    return this.tx((c) => this.appendIn(c, incidentId, decide, at, actor));
+  async append(incidentId: string, decide: Decide, at: Date, actor: string, opts: WriteOptions = {}): Promise<{ incident: Incident; events: TimelineEvent[] }> {
+    return this.tx((c) => this.appendIn(c, incidentId, decide, at, actor, opts));
   }
 
   /** The append inside a caller's transaction (evidence rows commit with their events). */
-  async appendIn(c: PoolClient, incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }> {
+  async appendIn(c: PoolClient, incidentId: string, decide: Decide, at: Date, actor: string, opts: WriteOptions = {}): Promise<{ incident: Incident; events: TimelineEvent[] }> {
     // The row lock serialises writers of this incident; under READ COMMITTED a writer that waited
     // reads the head its predecessor committed, and the statements after it see that event.
     const { rows } = await c.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1 FOR UPDATE`, [incidentId]);
@@ -181,13 +184,13 @@ export class PostgresStore implements Store {
     const wanted = decide(incident);
     const list = Array.isArray(wanted) ? wanted : [wanted];
     if (!list.length) return { incident, events: [] };
-    const written = await this.insertEvents(c, incidentId, row.head_hash, incident, list, at, actor);
+    const written = await this.insertEvents(c, incidentId, row.head_hash, incident, list, at, actor, opts);
     incident = written.incident;
     return { incident, events: written.event };
   }
 
   /** Chains and inserts events after `prevHash`, then moves the incident's head and cached record. */
-  private async insertEvents(c: PoolClient, incidentId: string, prevHash: string, before: Incident | undefined, list: NewEvent[], at: Date, actor: string): Promise<{ event: TimelineEvent[]; incident: Incident }> {
+  private async insertEvents(c: PoolClient, incidentId: string, prevHash: string, before: Incident | undefined, list: NewEvent[], at: Date, actor: string, opts: WriteOptions): Promise<{ event: TimelineEvent[]; incident: Incident }> {
     // Everything that can fail on the client (JSON of the data) fails before the seq lock is taken.
     const prepared = list.map((e) => ({ type: e.type, data: canonicalJson(e.data) }));
     await c.query(`SELECT pg_advisory_xact_lock($1)`, [SEQ_LOCK]);
@@ -200,15 +203,15 @@ export class PostgresStore implements Store {
     for (const e of prepared) {
       const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data: e.data };
       incident = applyEvent(incident, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(fields.data) as Record<string, unknown> });
-      const row = { seq, ...fields, state_sha256: recordDigest(incident) };
+      const row = { seq, ...fields, state_sha256: recordDigest(incident), origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
       const hash = eventHash(head, row);
-      values.push(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, head, hash, row.state_sha256);
+      values.push(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, head, hash, row.state_sha256, row.origin, row.recorded_at);
       events.push(toEvent({ ...row, prev_hash: head, hash }));
       head = hash;
       seq++;
     }
-    const tuples = prepared.map((_, i) => `(${Array.from({ length: 9 }, (_, j) => `$${i * 9 + j + 1}`).join(', ')})`).join(', ');
-    await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256) VALUES ${tuples}`, values);
+    const tuples = prepared.map((_, i) => `(${Array.from({ length: 11 }, (_, j) => `$${i * 11 + j + 1}`).join(', ')})`).join(', ');
+    await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${tuples}`, values);
     const last = events[events.length - 1];
     const inc = incident as Incident;
     await c.query(`UPDATE incidents SET state = $1, severity = $2, resolved_at = $3, doc = $4, head_seq = $5, head_hash = $6 WHERE id = $7`, [

@@ -9,7 +9,7 @@ import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '..
 import { canonicalJson } from '../canonical.js';
 import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, parseEventData, recordDigest, toEvent, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
-import type { AnchorResult, ChainHead, Decide, DeclareInput, VerifyResult } from '../types.js';
+import type { AnchorResult, ChainHead, Decide, DeclareInput, VerifyResult, WriteOptions } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -27,19 +27,19 @@ interface IncidentRow {
 
 /** An incident row with its newest event: what `trusted()` needs to check the cache in O(1). */
 const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_at, i.doc, i.head_seq, i.head_hash,
-    e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256
+    e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256, e.origin, e.recorded_at
   FROM incidents i LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events WHERE incident_id = i.id)`;
 
-type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null };
+type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null; origin: string | null; recorded_at: string | null };
 
 /** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
 const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
 
 
 export class SqliteDatabase {
-  private constructor(readonly db: Database.Database, readonly path: string) {}
+  private constructor(readonly db: Database.Database, readonly path: string, private readonly origin: string | null) {}
 
-  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteDatabase {
+  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL'; origin?: string } = {}): SqliteDatabase {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // Notes and names are private: the file exists with mode 0600 before SQLite opens it, and SQLite
     // gives its -wal and -shm files the database's mode. Files an older ir left 0644 are tightened.
@@ -63,7 +63,7 @@ export class SqliteDatabase {
       // commit, so an event `ir` has reported recorded survives a crash of the machine. Cost: bench/append.js.
       db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
-      const store = new SqliteDatabase(db, path);
+      const store = new SqliteDatabase(db, path, opts.origin ?? null);
       store.migrate();
       return store;
     } catch (err) {
@@ -109,7 +109,7 @@ export class SqliteDatabase {
   }
 
   /** Opens a new incident with its first event; the id is allocated inside the same transaction. */
-  declare(input: DeclareInput, at: Date, actor: string): { incident: Incident; event: TimelineEvent } {
+  declare(input: DeclareInput, at: Date, actor: string, opts: WriteOptions = {}): { incident: Incident; event: TimelineEvent } {
     return this.write(() => {
       const day = at.toISOString().slice(0, 10).replaceAll('-', '');
       const prefix = `INC-${day}-`;
@@ -125,7 +125,7 @@ export class SqliteDatabase {
            VALUES (?, 'investigating', ?, ?, NULL, '{}', 0, ?)`,
         )
         .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
-      const { event, incident } = this.insertEvent(id, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor);
+      const { event, incident } = this.insertEvent(id, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts);
       this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
         .run(incident.state, incident.severity, JSON.stringify(incident), event.seq, event.hash, id);
       return { incident, event };
@@ -141,6 +141,7 @@ export class SqliteDatabase {
     decide: Decide,
     at: Date,
     actor: string,
+    opts: WriteOptions = {},
   ): { incident: Incident; events: TimelineEvent[] } {
     return this.write(() => {
       const row = this.sql(`SELECT id, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
@@ -156,7 +157,7 @@ export class SqliteDatabase {
       let head = row.head_hash;
       const events: TimelineEvent[] = [];
       for (const e of list) {
-        const written = this.insertEvent(incidentId, head, incident, e, at, actor);
+        const written = this.insertEvent(incidentId, head, incident, e, at, actor, opts);
         incident = written.incident;
         head = written.event.hash;
         events.push(written.event);
@@ -170,14 +171,14 @@ export class SqliteDatabase {
     });
   }
 
-  private insertEvent(incidentId: string, prevHash: string, before: Incident | undefined, e: NewEvent, at: Date, actor: string): { event: TimelineEvent; incident: Incident } {
+  private insertEvent(incidentId: string, prevHash: string, before: Incident | undefined, e: NewEvent, at: Date, actor: string, opts: WriteOptions): { event: TimelineEvent; incident: Incident } {
     const { next } = this.sql(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).get() as { next: number };
     const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data: canonicalJson(e.data) };
     const incident = applyEvent(before, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(fields.data) as Record<string, unknown> });
-    const row = { seq: next, ...fields, state_sha256: recordDigest(incident) };
+    const row = { seq: next, ...fields, state_sha256: recordDigest(incident), origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
     const hash = eventHash(prevHash, row);
-    this.sql(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash, row.state_sha256);
+    this.sql(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash, row.state_sha256, row.origin, row.recorded_at);
     return { event: toEvent({ ...row, prev_hash: prevHash, hash }), incident };
   }
 

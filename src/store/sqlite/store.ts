@@ -17,7 +17,9 @@ import type {
   RunRecord,
   RunStore,
   Store,
+  StoreOptions,
   VerifyResult,
+  WriteOptions,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
 import { SqliteEvidence } from './evidence.js';
@@ -35,7 +37,7 @@ export class SqliteStore implements Store {
     this.evidence = new Evidence(new SqliteEvidence(db), db);
   }
 
-  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteStore {
+  static open(path: string, opts: { synchronous?: 'FULL' | 'NORMAL' } & StoreOptions = {}): SqliteStore {
     return new SqliteStore(SqliteDatabase.open(path, opts));
   }
 
@@ -47,12 +49,12 @@ export class SqliteStore implements Store {
     return dirname(this.db.path);
   }
 
-  async declare(input: DeclareInput, at: Date, actor: string): Promise<{ incident: Incident; event: TimelineEvent }> {
-    return this.db.declare(input, at, actor);
+  async declare(input: DeclareInput, at: Date, actor: string, opts?: WriteOptions): Promise<{ incident: Incident; event: TimelineEvent }> {
+    return this.db.declare(input, at, actor, opts);
   }
 
-  async append(incidentId: string, decide: Decide, at: Date, actor: string): Promise<{ incident: Incident; events: TimelineEvent[] }> {
-    return this.db.append(incidentId, decide, at, actor);
+  async append(incidentId: string, decide: Decide, at: Date, actor: string, opts?: WriteOptions): Promise<{ incident: Incident; events: TimelineEvent[] }> {
+    return this.db.append(incidentId, decide, at, actor, opts);
   }
 
   async getIncident(id: string): Promise<Incident | undefined> {

@@ -137,8 +137,10 @@ export class Context {
         throw new UsageError(`${this.globals.store ? '--store' : 'IR_STORE'}: ${location.split('://')[0]}:// is not a store ir knows; use postgres://user@host:5432/db, or a SQLite file path`);
       }
       const { originOf } = await import('./config/origin.js');
+      // A team store gives up after a few seconds (IR_STORE_TIMEOUT, or connect_timeout in the URL).
+      const connectTimeoutMs = isTeamUrl(location) ? (await import('./store/postgres/store.js')).connectTimeoutMs(location, this.env.IR_STORE_TIMEOUT) : undefined;
       try {
-        this.storeInstance = await openStore(location, { origin: originOf(this.home) });
+        this.storeInstance = await openStore(location, { origin: originOf(this.home), connectTimeoutMs });
       } catch (err) {
         throw isTeamUrl(location) ? err : storeOpenError(err, location);
       }

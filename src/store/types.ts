@@ -55,6 +55,24 @@ export type Decide = (incident: Incident) => NewEvent | NewEvent[];
 export interface StoreOptions {
   /** Written into every new event: where it was written (`host/installation`). */
   origin?: string;
+  /** How long a network backend waits for its server before the open fails. */
+  connectTimeoutMs?: number;
+}
+
+/** What `ir store status` reports about a store, whichever backend it is. */
+export interface StoreInfo {
+  backend: 'sqlite' | 'postgresql';
+  /** As `location`: password masked. */
+  location: string;
+  /** The engine's version (SQLite library, or the server's `server_version`). */
+  serverVersion: string;
+  /** The schema version the store is at, and the one this ir knows. */
+  schemaVersion: number;
+  knownSchemaVersion: number;
+  /** Median round trip of a few `SELECT 1`, in ms. */
+  latencyMs: number;
+  incidents: number;
+  events: number;
 }
 
 /** For an event written earlier (offline) and delivered now: when the store received it. */
@@ -86,6 +104,8 @@ export interface Store {
   head(incidentId: string): Promise<ChainHead | undefined>;
   /** Walks each incident's chain (or one) and checks anchored heads against it. */
   verify(incidentId?: string, anchors?: { seq: number; hash: string }[]): Promise<VerifyResult>;
+  /** Which store this is and how it is doing, for `ir store status`. */
+  describe(): Promise<StoreInfo>;
   close(): Promise<void>;
 }
 

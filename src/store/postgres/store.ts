@@ -2,7 +2,7 @@
 // digest as SQLite; appends are serialised per incident by a row lock, so the chain never forks.
 
 import type { Pool, PoolClient } from 'pg';
-import { UserError } from '../../errors.js';
+import { OperationError, UsageError, UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import type { FileRecord } from '../../evidence/types.js';
 import { canonicalJson } from '../canonical.js';
@@ -10,6 +10,7 @@ import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordD
 import type {
   AnchorResult,
   ChainHead,
+  StoreInfo,
   CollectionRecord,
   CollectionStatus,
   Decide,
@@ -24,6 +25,7 @@ import type {
   VerifyResult,
   WriteOptions,
 } from '../types.js';
+import { median } from '../../util/median.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { collectionFromRow, fileFromRow, runFromRow, type CollectionRow, type FileRow, type RunRow } from '../rows.js';
 
@@ -38,7 +40,20 @@ const MIGRATION_LOCK = 0x69720001;
 const SEQ_LOCK = 0x69720002;
 /** Namespace (first key) of the per-prefix locks that make evidence ids race-free. */
 const ID_LOCK = 0x69720003;
+/** Namespace of the per-source-incident locks that keep two imports of one incident from both inserting it. */
+const IMPORT_LOCK = 0x69720004;
 const PAGE = 500;
+const INSERT_BATCH = 2000;
+
+/** One event ready to chain: its data already canonical JSON. */
+interface PreparedEvent {
+  type: string;
+  data: string;
+  at: string;
+  actor: string;
+  origin: string | null;
+  recordedAt: string | null;
+}
 
 interface IncidentRow {
   id: string;
@@ -52,6 +67,39 @@ interface IncidentRow {
 }
 
 type DbEventRow = Omit<EventRow, 'seq'> & { seq: string | number };
+
+/** One incident of another store as `importIncident` takes it; its chain verified by the caller. */
+export interface ImportSource {
+  /** The source home's `host/installation`; the installation identifies it across imports. */
+  origin: string;
+  incidentId: string;
+  events: TimelineEvent[];
+  runs: RunRecord[];
+  collections: { record: CollectionRecord; files: FileRecord[]; opened: OpenedFile[] }[];
+}
+
+export interface ImportResult {
+  sourceId: string;
+  teamId: string;
+  /** imported: new here; updated: imported before, newer events added; unchanged: nothing to add. */
+  status: 'imported' | 'updated' | 'unchanged';
+  /** Source events added by this import (the `store.imported` record not counted). */
+  events: number;
+  runs: number;
+  collections: number;
+  /** Source id → team id, for runs and collections whose id was taken. */
+  renamed: { runs: Record<string, string>; collections: Record<string, string> };
+  sourceHead: string;
+}
+
+/** The data of a `store.imported` event: where the events came from, so the import can be proved. */
+interface ImportRecord {
+  source: { origin: string; installation: string; incident: string; head: string; seq: number; hash: string };
+  events: number;
+  from_seq: number | null;
+  runs: Record<string, string>;
+  collections: Record<string, string>;
+}
 
 /** The location with any password replaced, fit for messages and `location`. */
 export function maskUrl(url: string): string {
@@ -68,7 +116,57 @@ export function maskUrl(url: string): string {
 /** A driver error, without anything that could carry a credential. */
 function cause(err: unknown, location: string, raw: string): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split(raw).join(location);
+  let out = msg.split(raw).join(location);
+  try {
+    const pw = decodeURIComponent(new URL(raw).password);
+    if (pw) out = out.split(pw).join('***');
+  } catch {
+    // not a URL: nothing more to mask
+  }
+  return out.split('\n')[0];
+}
+
+/** Default wait for a team store to answer before a command gives up on it (IR_STORE_TIMEOUT, connect_timeout). */
+export const DEFAULT_CONNECT_TIMEOUT_S = 3;
+
+/**
+ * The connect timeout in ms: `connect_timeout` in the URL (libpq's name, in seconds), else
+ * IR_STORE_TIMEOUT seconds, else 3 s. pg's JS client ignores connect_timeout in a URL and waits
+ * forever by default, which would hang a responder on a dead network.
+ */
+export function connectTimeoutMs(url: string, envValue: string | undefined): number {
+  let fromUrl: string | null = null;
+  try {
+    fromUrl = new URL(url).searchParams.get('connect_timeout');
+  } catch {
+    // an unparsable URL fails in the driver with its own message
+  }
+  const pick = (text: string, name: string): number => {
+    const s = Number(text);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !(s > 0)) throw new UsageError(`${name}: "${text}" is not a number of seconds greater than 0`);
+    return Math.round(s * 1000);
+  };
+  if (fromUrl !== null) return pick(fromUrl, 'connect_timeout in the store URL');
+  if (envValue !== undefined && envValue !== '') return pick(envValue, 'IR_STORE_TIMEOUT');
+  return DEFAULT_CONNECT_TIMEOUT_S * 1000;
+}
+
+/**
+ * The URL as pg should see it. An sslmode other than disable gets uselibpqcompat=true (unless the
+ * URL says otherwise), so `sslmode=require` means what it means to psql and every libpq client, and
+ * pg-connection-string does not print its multi-line warning about the aliasing it does otherwise.
+ */
+function driverUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const mode = u.searchParams.get('sslmode');
+    if (mode && mode !== 'disable' && !u.searchParams.has('uselibpqcompat')) u.searchParams.set('uselibpqcompat', 'true');
+    // Ours, read above; pg would pass it to the server as an unknown startup parameter otherwise.
+    u.searchParams.delete('connect_timeout');
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 export class PostgresStore implements Store {
@@ -87,8 +185,9 @@ export class PostgresStore implements Store {
 
   static async open(url: string, opts: StoreOptions = {}): Promise<PostgresStore> {
     const location = maskUrl(url);
+    const timeoutMs = opts.connectTimeoutMs ?? connectTimeoutMs(url, undefined);
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    const pool = new pg.Pool({ connectionString: driverUrl(url), max: 4, connectionTimeoutMillis: timeoutMs });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, location, opts.origin ?? null);
@@ -97,7 +196,10 @@ export class PostgresStore implements Store {
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof UserError) throw err;
-      throw new UserError(`cannot open the team store ${location}: ${cause(err, location, url)}`);
+      let why = cause(err, location, url);
+      if (/timeout/i.test(why)) why = `no answer within ${timeoutMs / 1000} s (connect_timeout in the URL or IR_STORE_TIMEOUT sets the limit)`;
+      // The server could not be used (down, refused, credentials, TLS): the operation failed, exit 1.
+      throw new OperationError(`cannot open the team store ${location}: ${why}`);
     }
     return store;
   }
@@ -192,26 +294,37 @@ export class PostgresStore implements Store {
   /** Chains and inserts events after `prevHash`, then moves the incident's head and cached record. */
   private async insertEvents(c: PoolClient, incidentId: string, prevHash: string, before: Incident | undefined, list: NewEvent[], at: Date, actor: string, opts: WriteOptions): Promise<{ event: TimelineEvent[]; incident: Incident }> {
     // Everything that can fail on the client (JSON of the data) fails before the seq lock is taken.
-    const prepared = list.map((e) => ({ type: e.type, data: canonicalJson(e.data) }));
+    const when = at.toISOString();
+    const recordedAt = opts.recordedAt?.toISOString() ?? null;
+    const prepared = list.map((e) => ({ type: e.type, data: canonicalJson(e.data), at: when, actor, origin: this.origin, recordedAt }));
+    return this.insertChained(c, incidentId, prevHash, before, prepared);
+  }
+
+  /** The chaining itself, for events that each bring their own time, actor and origin (an import). */
+  private async insertChained(c: PoolClient, incidentId: string, prevHash: string, before: Incident | undefined, prepared: PreparedEvent[]): Promise<{ event: TimelineEvent[]; incident: Incident }> {
     await c.query(`SELECT pg_advisory_xact_lock($1)`, [SEQ_LOCK]);
     const { rows } = await c.query<{ next: string }>(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`);
     let seq = Number(rows[0].next);
     let head = prevHash;
     let incident = before;
     const events: TimelineEvent[] = [];
-    const values: unknown[] = [];
+    const values: unknown[][] = [];
     for (const e of prepared) {
-      const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data: e.data };
-      incident = applyEvent(incident, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(fields.data) as Record<string, unknown> });
-      const row = { seq, ...fields, state_sha256: recordDigest(incident), origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
+      const fields = { incident_id: incidentId, at: e.at, type: e.type, actor: e.actor, data: e.data };
+      incident = applyEvent(incident, { incidentId, at: fields.at, type: fields.type, actor: e.actor, data: JSON.parse(fields.data) as Record<string, unknown> });
+      const row = { seq, ...fields, state_sha256: recordDigest(incident), origin: e.origin, recorded_at: e.recordedAt };
       const hash = eventHash(head, row);
-      values.push(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, head, hash, row.state_sha256, row.origin, row.recorded_at);
+      values.push([row.seq, row.incident_id, row.at, row.type, row.actor, row.data, head, hash, row.state_sha256, row.origin, row.recorded_at]);
       events.push(toEvent({ ...row, prev_hash: head, hash }));
       head = hash;
       seq++;
     }
-    const tuples = prepared.map((_, i) => `(${Array.from({ length: 11 }, (_, j) => `$${i * 11 + j + 1}`).join(', ')})`).join(', ');
-    await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${tuples}`, values);
+    // Bound the statement's parameters (PostgreSQL allows 65535) when an import brings thousands.
+    for (let from = 0; from < values.length; from += INSERT_BATCH) {
+      const batch = values.slice(from, from + INSERT_BATCH);
+      const tuples = batch.map((_, i) => `(${Array.from({ length: 11 }, (_, j) => `$${i * 11 + j + 1}`).join(', ')})`).join(', ');
+      await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${tuples}`, batch.flat());
+    }
     const last = events[events.length - 1];
     const inc = incident as Incident;
     await c.query(`UPDATE incidents SET state = $1, severity = $2, resolved_at = $3, doc = $4, head_seq = $5, head_hash = $6 WHERE id = $7`, [
@@ -350,6 +463,237 @@ export class PostgresStore implements Store {
     }
     const [{ later }] = await this.query<{ later: number }>(`SELECT count(*)::int AS later FROM events WHERE incident_id = $1 AND seq > $2`, [row.incident_id, anchor.seq]);
     return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
+  }
+
+  async describe(): Promise<StoreInfo> {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = process.hrtime.bigint();
+      await this.pool.query('SELECT 1');
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const [{ server_version }] = await this.query<{ server_version: string }>('SHOW server_version');
+    const [{ v }] = await this.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const [{ incidents, events }] = await this.query<{ incidents: number; events: number }>(
+      'SELECT (SELECT count(*)::int FROM incidents) AS incidents, (SELECT count(*)::int FROM events) AS events',
+    );
+    return {
+      backend: 'postgresql',
+      location: this.location,
+      serverVersion: `PostgreSQL ${server_version}`,
+      schemaVersion: v ?? 0,
+      knownSchemaVersion: PG_MIGRATIONS.length,
+      latencyMs: median(times),
+      incidents,
+      events,
+    };
+  }
+
+  /**
+   * Brings one incident of another store (a responder's SQLite home) into this one, in one
+   * transaction. The chain is re-sequenced and re-hashed here (seq is store-wide) with each event's
+   * time, actor, type, data and origin kept; a `store.imported` event at its end records the source
+   * (origin, id, head) so the import can be proved and is never repeated: a later import of the same
+   * incident adds only the events written after that head. The id is kept when free, else the day's
+   * next team id is taken; run and collection ids are renamed only if taken, and event data that
+   * names a renamed one is rewritten to match. With `dryRun` the same work is rolled back.
+   */
+  async importIncident(src: ImportSource, actor: string, at: Date, opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
+    const installation = src.origin.split('/').pop() as string;
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      // Two migrations of the same home at once would both see "not imported yet".
+      await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [IMPORT_LOCK, `${installation}:${src.incidentId}`]);
+      const previous = await this.lastImport(c, installation, src.incidentId);
+      const sourceHead = src.events[src.events.length - 1];
+      const result: ImportResult = {
+        sourceId: src.incidentId,
+        teamId: previous?.incidentId ?? src.incidentId,
+        status: previous ? 'updated' : 'imported',
+        events: 0,
+        runs: 0,
+        collections: 0,
+        renamed: { runs: { ...(previous?.runs ?? {}) }, collections: { ...(previous?.collections ?? {}) } },
+        sourceHead: formatHead(sourceHead),
+      };
+      let prevHash = GENESIS_HASH;
+      let before: Incident | undefined;
+      let fresh = src.events;
+      if (previous) {
+        const { rows } = await c.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1 FOR UPDATE`, [previous.incidentId]);
+        if (!rows[0]) throw new OperationError(`${src.incidentId} was imported as ${previous.incidentId}, which is no longer in ${this.location}`);
+        prevHash = rows[0].head_hash;
+        before = await this.record(c, rows[0]);
+        fresh = src.events.filter((e) => e.seq > previous.sourceSeq);
+      } else {
+        result.teamId = await this.claimIncidentId(c, src.incidentId);
+        const first = src.events[0];
+        await c.query(
+          `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash) VALUES ($1, 'investigating', $2, $3, NULL, '{}', 0, $4)`,
+          [result.teamId, String(first.data.severity), first.at, GENESIS_HASH],
+        );
+      }
+      // Runs and collections first: the events that name them are rewritten with their team ids.
+      const known = new Set(Object.keys(result.renamed.runs));
+      for (const run of src.runs) {
+        if (known.has(run.id)) {
+          await this.updateImportedRun(c, result.renamed.runs[run.id], run);
+          continue;
+        }
+        const id = await this.claimRunId(c, run.id, result.teamId);
+        await this.insertRun(c, { ...run, id, incidentId: result.teamId });
+        result.renamed.runs[run.id] = id;
+        result.runs++;
+      }
+      const knownCollections = new Set(Object.keys(result.renamed.collections));
+      for (const col of src.collections) {
+        let id = result.renamed.collections[col.record.id];
+        if (knownCollections.has(col.record.id)) {
+          await c.query(`UPDATE evidence_collections SET status = $1, finished_at = $2, pid = $3 WHERE id = $4`, [col.record.status, col.record.finishedAt, col.record.pid, id]);
+        } else {
+          id = await this.claimCollectionId(c, col.record.id);
+          await this.insertCollection(c, { ...col.record, id, incidentId: result.teamId });
+          result.renamed.collections[col.record.id] = id;
+          result.collections++;
+        }
+        await this.insertFiles(c, id, col.files, col.opened);
+      }
+      if (fresh.length || result.runs || result.collections) {
+        const rename = (e: TimelineEvent): Record<string, unknown> => {
+          const data = { ...e.data };
+          if (typeof data.run_id === 'string' && result.renamed.runs[data.run_id]) data.run_id = result.renamed.runs[data.run_id];
+          if (typeof data.collection_id === 'string' && result.renamed.collections[data.collection_id]) data.collection_id = result.renamed.collections[data.collection_id];
+          return data;
+        };
+        const prepared: PreparedEvent[] = fresh.map((e) => ({ type: e.type, data: canonicalJson(rename(e)), at: e.at, actor: e.actor, origin: e.origin ?? null, recordedAt: e.recordedAt ?? null }));
+        const record: ImportRecord = {
+          source: { origin: src.origin, installation, incident: src.incidentId, head: formatHead(sourceHead), seq: sourceHead.seq, hash: sourceHead.hash },
+          events: fresh.length,
+          from_seq: fresh.length ? fresh[0].seq : null,
+          // Every id so far, kept or renamed: the next import of this incident knows what it has.
+          runs: { ...result.renamed.runs },
+          collections: { ...result.renamed.collections },
+        };
+        prepared.push({ type: 'store.imported', data: canonicalJson(record), at: at.toISOString(), actor, origin: this.origin, recordedAt: null });
+        await this.insertChained(c, result.teamId, prevHash, before, prepared);
+        result.events = fresh.length;
+      } else {
+        result.status = 'unchanged';
+      }
+      // The team's next declaration of that day must not reuse an imported number.
+      const m = /^INC-(\d{8})-(\d+)$/.exec(result.teamId);
+      if (m) {
+        await c.query(
+          `INSERT INTO id_counters (scope, n) VALUES ($1, $2) ON CONFLICT (scope) DO UPDATE SET n = GREATEST(id_counters.n, EXCLUDED.n)`,
+          [`INC-${m[1]}`, Number(m[2])],
+        );
+      }
+      // The caller reports renames only; ids kept as they were need no mention.
+      for (const [a, b] of Object.entries(result.renamed.runs)) if (a === b) delete result.renamed.runs[a];
+      for (const [a, b] of Object.entries(result.renamed.collections)) if (a === b) delete result.renamed.collections[a];
+      await c.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
+      return result;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** The newest `store.imported` record of this source incident: where it went, and its ids there. */
+  private async lastImport(c: PoolClient, installation: string, sourceId: string): Promise<{ incidentId: string; sourceSeq: number; runs: Record<string, string>; collections: Record<string, string> } | undefined> {
+    const { rows } = await c.query<{ incident_id: string; data: string }>(`SELECT incident_id, data FROM events WHERE type = 'store.imported' ORDER BY seq DESC`);
+    for (const r of rows) {
+      const d = JSON.parse(r.data) as ImportRecord;
+      if (d.source?.installation !== installation || d.source.incident !== sourceId) continue;
+      // Each record carries the whole map so far, so the newest one is enough.
+      return { incidentId: r.incident_id, sourceSeq: d.source.seq, runs: d.runs ?? {}, collections: d.collections ?? {} };
+    }
+    return undefined;
+  }
+
+  /** The source's id when the team store has no such incident, else that day's next team id. */
+  private async claimIncidentId(c: PoolClient, wanted: string): Promise<string> {
+    const taken = async (id: string) => (await c.query(`SELECT 1 FROM incidents WHERE id = $1`, [id])).rowCount !== 0;
+    if (!(await taken(wanted))) return wanted;
+    const day = /^INC-(\d{8})-/.exec(wanted)?.[1] ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    for (;;) {
+      const { rows } = await c.query<{ n: number }>(
+        `INSERT INTO id_counters (scope, n) VALUES ($1, 1) ON CONFLICT (scope) DO UPDATE SET n = id_counters.n + 1 RETURNING n`,
+        [`INC-${day}`],
+      );
+      const id = `INC-${day}-${String(rows[0].n).padStart(3, '0')}`;
+      if (!(await taken(id))) return id;
+    }
+  }
+
+  /** RUN-<team suffix>-<n>: the source's number when free, else the incident's next. */
+  private async claimRunId(c: PoolClient, sourceRunId: string, teamIncident: string): Promise<string> {
+    const base = teamIncident.replace(/^INC-/, 'RUN-');
+    const n = /-(\d+)$/.exec(sourceRunId)?.[1] ?? '1';
+    const taken = async (id: string) => (await c.query(`SELECT 1 FROM runbook_runs WHERE id = $1`, [id])).rowCount !== 0;
+    let id = `${base}-${n}`;
+    for (let k = 1; await taken(id); k++) id = `${base}-${k}`;
+    return id;
+  }
+
+  /** EV-<stamp>-<n>: the source's id when free, else the next for its second (as Evidence.create). */
+  private async claimCollectionId(c: PoolClient, sourceId: string): Promise<string> {
+    const prefix = sourceId.replace(/\d+$/, '');
+    await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [ID_LOCK, prefix]);
+    const taken = async (id: string) => (await c.query(`SELECT 1 FROM evidence_collections WHERE id = $1`, [id])).rowCount !== 0;
+    if (!(await taken(sourceId))) return sourceId;
+    const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int + 1 AS n FROM evidence_collections WHERE id LIKE $1`, [`${prefix}%`]);
+    let id = `${prefix}${rows[0].n}`;
+    for (let k = rows[0].n + 1; await taken(id); k++) id = `${prefix}${k}`;
+    return id;
+  }
+
+  private async insertRun(c: PoolClient, r: RunRecord): Promise<void> {
+    const p = r.stepProcess;
+    await c.query(
+      `INSERT INTO runbook_runs (id, incident_id, runbook_id, runbook_path, runbook_sha256, started_at, updated_at, status, next_index, current_index, vars, failures, pid, host,
+         step_pid, step_start_ticks, step_boot_id, step_started_at, step_host, step_command, step_output)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+      [r.id, r.incidentId, r.runbookId, r.runbookPath, r.runbookSha256, r.startedAt, r.updatedAt, r.status, r.nextIndex, r.currentIndex, JSON.stringify(r.vars), r.failures, r.pid, r.host,
+        p?.pid ?? null, p?.startTicks ?? null, p?.bootId ?? null, p?.startedAt ?? null, p?.host ?? null, p?.command ?? null, p?.outputFile ?? null],
+    );
+  }
+
+  /** A run imported before has moved on locally since: its working state follows. */
+  private async updateImportedRun(c: PoolClient, id: string, r: RunRecord): Promise<void> {
+    await c.query(`UPDATE runbook_runs SET status = $1, next_index = $2, current_index = $3, vars = $4, failures = $5, updated_at = $6 WHERE id = $7`, [
+      r.status, r.nextIndex, r.currentIndex, JSON.stringify(r.vars), r.failures, r.updatedAt, id,
+    ]);
+  }
+
+  private async insertCollection(c: PoolClient, r: CollectionRecord): Promise<void> {
+    await c.query(
+      `INSERT INTO evidence_collections (id, incident_id, started_at, finished_at, status, collectors, since, namespace, selector, kube_context, collected_by, ir_version, pid, host)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [r.id, r.incidentId, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.collectors), r.since, r.namespace, r.selector, r.kubeContext, r.collectedBy, r.irVersion, r.pid, r.host],
+    );
+  }
+
+  /** File records not yet in the team store (they are append-only: a record is added, never changed). */
+  private async insertFiles(c: PoolClient, collectionId: string, files: FileRecord[], opened: OpenedFile[]): Promise<void> {
+    const { rows } = await c.query<{ collector: string; file: string | null; source: string }>(`SELECT collector, file, source FROM evidence_files WHERE collection_id = $1`, [collectionId]);
+    const have = new Set(rows.map((r) => `${r.collector}\0${r.file ?? ''}\0${r.source}`));
+    for (const f of files) {
+      if (have.has(`${f.collector}\0${f.file ?? ''}\0${f.source}`)) continue;
+      await c.query(
+        `INSERT INTO evidence_files (collection_id, collector, file, source, started_at, finished_at, bytes, sha256, status, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [collectionId, f.collector, f.file, f.source, f.startedAt, f.finishedAt, f.bytes, f.sha256, f.status, f.reason ?? null],
+      );
+    }
+    for (const o of opened) {
+      await c.query(
+        `INSERT INTO evidence_files_opened (collection_id, collector, file, source, opened_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection_id, file) DO NOTHING`,
+        [collectionId, o.collector, o.file, o.source, o.openedAt],
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -17,10 +17,13 @@ import type {
   RunRecord,
   RunStore,
   Store,
+  StoreInfo,
   StoreOptions,
   VerifyResult,
   WriteOptions,
 } from '../types.js';
+import { median } from '../../util/median.js';
+import { MIGRATIONS } from '../migrations.js';
 import { SqliteDatabase } from './database.js';
 import { SqliteEvidence } from './evidence.js';
 import { SqliteRuns } from './runs.js';
@@ -87,6 +90,27 @@ export class SqliteStore implements Store {
 
   async verify(incidentId?: string, anchors: { seq: number; hash: string }[] = []): Promise<VerifyResult> {
     return this.db.verify(incidentId, anchors);
+  }
+
+  async describe(): Promise<StoreInfo> {
+    const db = this.db.db;
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = process.hrtime.bigint();
+      db.prepare('SELECT 1').get();
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      backend: 'sqlite',
+      location: this.location,
+      serverVersion: `SQLite ${(db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v}`,
+      schemaVersion: db.pragma('user_version', { simple: true }) as number,
+      knownSchemaVersion: MIGRATIONS.length,
+      latencyMs: median(times),
+      incidents: count('incidents'),
+      events: count('events'),
+    };
   }
 
   async close(): Promise<void> {

@@ -151,3 +151,35 @@ export async function startAll<T extends Record<string, () => Promise<{ stop(): 
   }
   return Object.fromEntries(names.map((n, i) => [n, (settled[i] as PromiseFulfilledResult<unknown>).value])) as { [K in keyof T]: Awaited<ReturnType<T[K]>> };
 }
+
+/** A new empty database on the server and its URL with the password in it, as a user would write it. */
+export function createDatabase(server: PostgresServer, name: string): string {
+  psql(server, 'postgres', `CREATE DATABASE ${name};`);
+  return `postgresql://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:${server.port}/${name}`;
+}
+
+/**
+ * A loopback port that accepts connections and never answers: a server that is "there" but hung
+ * (or a firewall that swallows packets), which only a connect timeout gets a client out of.
+ */
+export async function startSilentServer(): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<import('node:net').Socket>();
+  const srv = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve());
+  });
+  const addr = srv.address();
+  return {
+    port: typeof addr === 'object' && addr ? addr.port : 0,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => resolve());
+      }),
+  };
+}

@@ -75,6 +75,7 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
     const team = await PostgresStore.open(opts.to, { origin: originOf(ctx.home), connectTimeoutMs: connectTimeoutMs(opts.to, ctx.env.IR_STORE_TIMEOUT) });
     target = team;
     const lines: Line[] = [];
+    const localIds = new Set(incidents.map((i) => i.id));
     for (const inc of incidents) {
       const src: ImportSource = {
         origin,
@@ -86,7 +87,7 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
       for (const record of await source.evidence.forIncident(inc.id)) {
         src.collections.push({ record, files: await source.evidence.files(record.id), opened: await source.evidence.opened(record.id) });
       }
-      const r = await team.importIncident(src, ctx.actor(), ctx.now(), { dryRun: opts.dryRun });
+      const r = await team.importIncident(src, ctx.actor(), ctx.now(), { dryRun: opts.dryRun, avoid: localIds });
       const line: Line = { source: r.sourceId, team: r.teamId, status: r.status, events: r.events, runs: r.runs, collections: r.collections, renamed: r.renamed, source_head: r.sourceHead, team_head: null };
       if (!opts.dryRun) {
         const check = await team.verify(r.teamId);
@@ -96,6 +97,8 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
         if (r.teamId !== r.sourceId) Object.assign(line, linkEvidence(sourceHome, r.sourceId, r.teamId));
       }
       lines.push(line);
+      // A dry run rolls each import back: keep later ones from planning the same team id.
+      localIds.add(r.teamId);
     }
     report(ctx, lines, { to: team.location, from, dryRun: opts.dryRun === true });
     return 0;

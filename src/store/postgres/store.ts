@@ -1,7 +1,7 @@
 // The PostgreSQL backend behind the Store interface: the team store. Same tables, chain and record
 // digest as SQLite; appends are serialised per incident by a row lock, so the chain never forks.
 
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { OperationError, UsageError, UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import type { FileRecord } from '../../evidence/types.js';
@@ -169,6 +169,28 @@ function driverUrl(url: string): string {
   }
 }
 
+/**
+ * The pool's connection settings, as pg would parse the URL itself, with the password looked up as
+ * libpq does: the URL's, else PGPASSWORD, else a .pgpass file (PGPASSFILE or ~/.pgpass, 0600).
+ * pg can read .pgpass itself but then prints a deprecation notice on every such connection; asking
+ * pgpass here keeps stderr to what ir has to say.
+ */
+async function poolConfig(url: string): Promise<PoolConfig> {
+  const { parse } = await import('pg-connection-string');
+  const parsed = parse(driverUrl(url)) as PoolConfig & { port?: string | number | null };
+  const config: PoolConfig = { ...parsed, port: parsed.port ? Number(parsed.port) : undefined };
+  if (parsed.password || process.env.PGPASSWORD) return config;
+  config.password = async () => {
+    const { default: pgpass } = await import('pgpass');
+    const found = await new Promise<string | undefined>((resolve) =>
+      pgpass({ host: config.host ?? process.env.PGHOST ?? 'localhost', port: config.port ?? process.env.PGPORT ?? 5432, database: config.database ?? process.env.PGDATABASE, user: config.user ?? process.env.PGUSER ?? process.env.USER }, resolve),
+    );
+    if (found === undefined) throw new Error('the server wants a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass');
+    return found;
+  };
+  return config;
+}
+
 export class PostgresStore implements Store {
   readonly runs: RunStore;
   readonly evidence: EvidenceStore;
@@ -187,7 +209,20 @@ export class PostgresStore implements Store {
     const location = maskUrl(url);
     const timeoutMs = opts.connectTimeoutMs ?? connectTimeoutMs(url, undefined);
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: driverUrl(url), max: 4, connectionTimeoutMillis: timeoutMs });
+    // pg-pool drops a client whose connect failed without closing its socket: after a failure on
+    // the client's side (no password to give) the server holds it open until its own
+    // authentication_timeout (a minute), and ir could not exit before then.
+    const Base = pg.Client as unknown as new (config: unknown) => { connect(cb?: (err: Error | null) => void): unknown; connection?: { stream?: { destroy(): void } } };
+    class Client extends Base {
+      override connect(cb?: (err: Error | null) => void): unknown {
+        if (!cb) return super.connect();
+        return super.connect((err) => {
+          if (err) this.connection?.stream?.destroy();
+          cb(err);
+        });
+      }
+    }
+    const pool = new pg.Pool({ ...(await poolConfig(url)), max: 4, connectionTimeoutMillis: timeoutMs, Client: Client as unknown as PoolConfig['Client'] });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, location, opts.origin ?? null);
@@ -498,7 +533,7 @@ export class PostgresStore implements Store {
    * next team id is taken; run and collection ids are renamed only if taken, and event data that
    * names a renamed one is rewritten to match. With `dryRun` the same work is rolled back.
    */
-  async importIncident(src: ImportSource, actor: string, at: Date, opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
+  async importIncident(src: ImportSource, actor: string, at: Date, opts: { dryRun?: boolean; avoid?: ReadonlySet<string> } = {}): Promise<ImportResult> {
     const installation = src.origin.split('/').pop() as string;
     const c = await this.pool.connect();
     try {
@@ -527,7 +562,7 @@ export class PostgresStore implements Store {
         before = await this.record(c, rows[0]);
         fresh = src.events.filter((e) => e.seq > previous.sourceSeq);
       } else {
-        result.teamId = await this.claimIncidentId(c, src.incidentId);
+        result.teamId = await this.claimIncidentId(c, src.incidentId, opts.avoid ?? new Set());
         const first = src.events[0];
         await c.query(
           `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash) VALUES ($1, 'investigating', $2, $3, NULL, '{}', 0, $4)`,
@@ -614,8 +649,11 @@ export class PostgresStore implements Store {
     return undefined;
   }
 
-  /** The source's id when the team store has no such incident, else that day's next team id. */
-  private async claimIncidentId(c: PoolClient, wanted: string): Promise<string> {
+  /**
+   * The source's id when the team store has no such incident, else that day's next team id that is
+   * also not in `avoid` (the source's other ids: their evidence directories sit next to this one's).
+   */
+  private async claimIncidentId(c: PoolClient, wanted: string, avoid: ReadonlySet<string>): Promise<string> {
     const taken = async (id: string) => (await c.query(`SELECT 1 FROM incidents WHERE id = $1`, [id])).rowCount !== 0;
     if (!(await taken(wanted))) return wanted;
     const day = /^INC-(\d{8})-/.exec(wanted)?.[1] ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
@@ -625,7 +663,7 @@ export class PostgresStore implements Store {
         [`INC-${day}`],
       );
       const id = `INC-${day}-${String(rows[0].n).padStart(3, '0')}`;
-      if (!(await taken(id))) return id;
+      if (!avoid.has(id) && !(await taken(id))) return id;
     }
   }
 

@@ -2,10 +2,11 @@
 // loopback, and the team store's credentials: a password from the URL, PGPASSWORD or a .pgpass file
 // works, never shows in any output or record, and sslmode in the URL reaches the driver.
 
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, ir, json, tempHome, type RunResult } from '../helpers/cli.js';
+import { BIN, ROOT, ir, irEnv, json, tempHome, type RunResult } from '../helpers/cli.js';
 import { createDatabase, freePort, psql, startPostgres, startSilentServer, type PostgresServer } from '../helpers/services.js';
 
 const RUNBOOKS = join(ROOT, 'test', 'fixtures', 'runbooks');
@@ -120,6 +121,19 @@ describe('ir store status', () => {
       expect(oneLine(bad)).toBe('ir: IR_STORE_TIMEOUT: "soon" is not a number of seconds greater than 0');
     } finally {
       await silent.stop();
+    }
+  });
+});
+
+describe('ir store stays lazy', () => {
+  it('`ir store --help`, `ir store migrate --help` and `ir store grants` load neither pg nor better-sqlite3', () => {
+    for (const args of [['store', '--help'], ['store', 'migrate', '--help'], ['store', 'grants']]) {
+      const trace = join(home, 'trace.txt');
+      rmSync(trace, { force: true });
+      const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args], { env: irEnv(home, { IR_TRACE_FILE: trace }), encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const urls = readFileSync(trace, 'utf8').split('\n');
+      expect(urls.filter((u) => /\/node_modules\/(pg|pg-pool|better-sqlite3)\//.test(u)), args.join(' ')).toEqual([]);
     }
   });
 });

@@ -208,5 +208,10 @@ describe('ir store migrate --to URL', () => {
     expect(noFrom.code).toBe(2);
     expect(noFrom.stderr).toMatch(/^ir: --from: .*nope\.db does not exist/);
     expect(noFrom.stderr).not.toContain(server.password);
+    const wrong = 'wrong-pw-4471';
+    const badPw = ir(local, ['store', 'migrate', '--to', `postgres://postgres:${wrong}@127.0.0.1:${server.port}/ir_team`]);
+    expect(badPw.code).toBe(1);
+    expect(badPw.stderr).toBe(`ir: cannot open the team store postgres://postgres:***@127.0.0.1:${server.port}/ir_team: password authentication failed for user "postgres"\n`);
+    expect(badPw.stdout + badPw.stderr).not.toContain(wrong);
   });
 });

@@ -142,6 +142,19 @@ describe.each(backends)('Store contract: $name', (backend) => {
     expect((await a.listIncidents()).map((i) => i.id)).toEqual(['INC-20261125-001', 'INC-20261124-003', 'INC-20261124-002', 'INC-20261124-001']);
   });
 
+  it('describe names the backend, the schema (as this ir knows it), the counts and a latency', async () => {
+    const { stores } = await setup(1);
+    const [s] = stores;
+    await s.declare({ title: 'described', severity: 'SEV-3' }, AT, 'alice');
+    await s.append((await s.listIncidents())[0].id, () => note('one more'), later(1), 'alice');
+    const info = await s.describe();
+    expect(info).toMatchObject({ backend: backend.name === 'sqlite' ? 'sqlite' : 'postgresql', location: s.location, incidents: 1, events: 2 });
+    expect(info.schemaVersion).toBe(info.knownSchemaVersion);
+    expect(info.knownSchemaVersion).toBeGreaterThanOrEqual(7);
+    expect(info.serverVersion).toMatch(/^(SQLite|PostgreSQL) \d+/);
+    expect(info.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
   it('append is atomic and chains: seq grows, each prev_hash is the previous hash, each hash recomputes', async () => {
     const { stores } = await setup();
     const [s] = stores;

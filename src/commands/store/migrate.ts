@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { OperationError, UsageError } from '../../errors.js';
-import type { ImportResult, ImportSource } from '../../store/postgres/store.js';
+import type { ImportResult } from '../../store/postgres/store.js';
 import type { Store } from '../../store/types.js';
 
 export interface MigrateOptions {
@@ -72,21 +72,13 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
     }
 
     const { PostgresStore, connectTimeoutMs } = await import('../../store/postgres/store.js');
+    const { readIncident } = await import('../../store/portable.js');
     const team = await PostgresStore.open(opts.to, { origin: originOf(ctx.home), connectTimeoutMs: connectTimeoutMs(opts.to, ctx.env.IR_STORE_TIMEOUT) });
     target = team;
     const lines: Line[] = [];
     const localIds = new Set(incidents.map((i) => i.id));
     for (const inc of incidents) {
-      const src: ImportSource = {
-        origin,
-        incidentId: inc.id,
-        events: await source.events(inc.id),
-        runs: await source.runs.forIncident(inc.id),
-        collections: [],
-      };
-      for (const record of await source.evidence.forIncident(inc.id)) {
-        src.collections.push({ record, files: await source.evidence.files(record.id), opened: await source.evidence.opened(record.id) });
-      }
+      const src = await readIncident(source, origin, inc.id);
       const r = await team.importIncident(src, ctx.actor(), ctx.now(), { dryRun: opts.dryRun, avoid: localIds });
       const line: Line = { source: r.sourceId, team: r.teamId, status: r.status, events: r.events, runs: r.runs, collections: r.collections, renamed: r.renamed, source_head: r.sourceHead, team_head: null };
       if (!opts.dryRun) {

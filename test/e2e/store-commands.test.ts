@@ -145,7 +145,7 @@ describe('ir store grants', () => {
     expect(r.stdout).toContain('CREATE ROLE ir_responder NOLOGIN;');
     expect(r.stdout).toMatch(/schema owner runs the first `ir`[\s\S]*`ir store migrate`/);
     expect(r.stdout).toContain('REVOKE UPDATE, DELETE, TRUNCATE ON events, evidence_files, evidence_files_opened FROM ir_responder;');
-    expect(ir(home, ['store', 'grants', '--role', 'oncall', '--schema', 'ir']).stdout).toContain('GRANT SELECT, INSERT ON ir.schema_migrations, ir.incidents');
+    expect(ir(home, ['store', 'grants', '--role', 'oncall', '--schema', 'ir']).stdout).toContain('GRANT SELECT, INSERT ON ir.incidents, ir.events');
     const bad = ir(home, ['store', 'grants', '--role', 'x; DROP TABLE events']);
     expect(bad.code).toBe(2);
     expect(oneLine(bad)).toMatch(/^ir: --role: /);
@@ -185,6 +185,15 @@ describe('ir store grants', () => {
       expect(psql(server, 'ir_grants', `SELECT count(*) FROM events WHERE actor = 'mallory';`).trim()).toBe('0');
       // Migrations need DDL rights a responder does not have.
       expect(() => psql(carol, 'ir_grants', 'CREATE TABLE sneaky (x int);')).toThrow(/permission denied for schema public/);
+      expect(() => psql(carol, 'ir_grants', 'INSERT INTO schema_migrations (version) VALUES (99);')).toThrow(/permission denied for table schema_migrations/);
+      // A responder first on an empty database is told who creates the schema.
+      createDatabase(server, 'ir_grants_empty');
+      psql(server, 'ir_grants_empty', 'GRANT CONNECT ON DATABASE ir_grants_empty TO ir_responder;');
+      const early = ir(responder, ['store', 'status'], { env: { IR_STORE: `postgres://carol:carol-pw-5521@127.0.0.1:${server.port}/ir_grants_empty` } });
+      expect(early.code).toBe(2);
+      expect(oneLine(early)).toBe(
+        `ir: postgres://carol:***@127.0.0.1:${server.port}/ir_grants_empty is at schema 0 and this ir needs schema ${psql(server, 'ir_grants', 'SELECT max(version) FROM schema_migrations;').trim()}, which this user may not create: the owner of ir's tables runs \`ir store status\` once with this ir (then \`ir store grants\` for responders)`,
+      );
     } finally {
       c1();
       c2();

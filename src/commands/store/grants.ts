@@ -29,7 +29,7 @@ const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 const APPEND_ONLY = ['events', 'evidence_files', 'evidence_files_opened'];
 
 /** Every table ir reads and inserts into. */
-const TABLES = ['schema_migrations', 'incidents', 'events', 'id_counters', 'runbook_runs', 'evidence_collections', 'evidence_files', 'evidence_files_opened'];
+const TABLES = ['incidents', 'events', 'id_counters', 'runbook_runs', 'evidence_collections', 'evidence_files', 'evidence_files_opened'];
 
 /** Sequences behind the BIGSERIAL columns: inserting takes their next value. */
 const SEQUENCES = ['runbook_runs_ord_seq', 'evidence_collections_ord_seq', 'evidence_files_id_seq', 'evidence_files_opened_id_seq'];
@@ -72,7 +72,8 @@ export function grantsSql(role: string, schema: string): string {
     '',
     `GRANT USAGE ON SCHEMA ${schema} TO ${role};`,
     '',
-    '-- Read everything; add rows everywhere.',
+    '-- Read everything; add rows everywhere but the migration list (migrating is the owner\'s job).',
+    `GRANT SELECT ON ${q('schema_migrations')} TO ${role};`,
     `GRANT SELECT, INSERT ON ${TABLES.map(q).join(', ')} TO ${role};`,
     `GRANT USAGE ON SEQUENCE ${SEQUENCES.map(q).join(', ')} TO ${role};`,
     '',
@@ -82,7 +83,7 @@ export function grantsSql(role: string, schema: string): string {
     '-- History cannot be rewritten: no UPDATE, DELETE or TRUNCATE on the timeline or evidence records',
     '-- (revoked explicitly, in case an earlier grant gave them), nor DELETE or TRUNCATE anywhere.',
     `REVOKE UPDATE, DELETE, TRUNCATE ON ${APPEND_ONLY.map(q).join(', ')} FROM ${role};`,
-    `REVOKE DELETE, TRUNCATE ON ${TABLES.filter((t) => !APPEND_ONLY.includes(t)).map(q).join(', ')} FROM ${role};`,
+    `REVOKE DELETE, TRUNCATE ON ${['schema_migrations', ...TABLES.filter((t) => !APPEND_ONLY.includes(t))].map(q).join(', ')} FROM ${role};`,
     '',
     'COMMIT;',
   ];

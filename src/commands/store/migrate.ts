@@ -23,7 +23,7 @@ export const register: Register = (group, ctx, bind) => {
   group
     .command('migrate')
     .description("copy this home's local incidents (events, runs, evidence records) into the team store; verified before and after, safe to repeat")
-    .option('--to <url>', 'the team store: postgres://user@host:5432/db')
+    .option('--to <url>', 'the team store: postgres://user@host:5432/db (default: --store/IR_STORE when it is one)')
     .option('--from <path>', "the local SQLite store (default: this home's ir.db)")
     .option('--dry-run', 'show what would be imported, and write nothing')
     .addHelpText('after', '\nExamples:\n  ir store migrate --to postgres://alice@db.internal:5432/ir --dry-run\n  ir store migrate --to postgres://alice@db.internal:5432/ir')
@@ -48,8 +48,10 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
   const { isTeamUrl, openStore } = await import('../../store/open.js');
-  if (!opts.to) throw new UsageError('--to URL is required: the team store, e.g. --to postgres://alice@db.internal:5432/ir');
-  if (!isTeamUrl(opts.to)) throw new UsageError(`--to: ${opts.to.split('://')[0]} is not a team store; use postgres://user@host:5432/db`);
+  // The team store this home already points at (--store/IR_STORE) is the natural target.
+  const to = opts.to ?? (isTeamUrl(ctx.storeLocation) ? ctx.storeLocation : undefined);
+  if (!to) throw new UsageError('--to URL is required: the team store, e.g. --to postgres://alice@db.internal:5432/ir (or set IR_STORE to it)');
+  if (!isTeamUrl(to)) throw new UsageError(`--to: ${to.split('://')[0]} is not a team store; use postgres://user@host:5432/db`);
   const from = opts.from ? resolve(ctx.io.cwd, opts.from) : ctx.dbPath;
   if (!existsSync(from)) throw new UsageError(`--from: ${from} does not exist${opts.from ? '' : ' (this home has no local incidents); name the store with --from PATH'}`);
   // The home of the source store: its installation id names the source, its incidents/ holds the files.
@@ -73,7 +75,7 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
 
     const { PostgresStore, connectTimeoutMs } = await import('../../store/postgres/store.js');
     const { readIncident } = await import('../../store/portable.js');
-    const team = await PostgresStore.open(opts.to, { origin: originOf(ctx.home), connectTimeoutMs: connectTimeoutMs(opts.to, ctx.env.IR_STORE_TIMEOUT) });
+    const team = await PostgresStore.open(to, { origin: originOf(ctx.home), connectTimeoutMs: connectTimeoutMs(to, ctx.env.IR_STORE_TIMEOUT) });
     target = team;
     const lines: Line[] = [];
     const localIds = new Set(incidents.map((i) => i.id));

@@ -252,17 +252,27 @@ export class PostgresStore implements Store {
     const seen = await current(this.pool);
     if (seen > known) throw newer(seen);
     if (seen === known) return;
-    await this.tx(async (c) => {
-      await c.query(`SELECT pg_advisory_xact_lock($1)`, [MIGRATION_LOCK]);
-      await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
-      // Another client may have migrated while this one waited for the lock: look again.
-      const v = await current(c);
-      if (v > known) throw newer(v);
-      for (let i = v; i < known; i++) {
-        await c.query(PG_MIGRATIONS[i]);
-        await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [i + 1]);
+    try {
+      await this.tx(async (c) => {
+        await c.query(`SELECT pg_advisory_xact_lock($1)`, [MIGRATION_LOCK]);
+        await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+        // Another client may have migrated while this one waited for the lock: look again.
+        const v = await current(c);
+        if (v > known) throw newer(v);
+        for (let i = v; i < known; i++) {
+          await c.query(PG_MIGRATIONS[i]);
+          await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [i + 1]);
+        }
+      });
+    } catch (err) {
+      // A responder role (`ir store grants`) has no DDL rights, by design: say who can migrate.
+      if ((err as { code?: string }).code === '42501') {
+        throw new UserError(
+          `${this.location} is at schema ${seen} and this ir needs schema ${known}, which this user may not create: the owner of ir's tables runs \`ir store status\` once with this ir (then \`ir store grants\` for responders)`,
+        );
       }
-    });
+      throw err;
+    }
   }
 
   /** Runs fn in one transaction on one connection: committed if it returns, rolled back if it throws. */

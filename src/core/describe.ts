@@ -60,6 +60,11 @@ export function describeEvent(e: TimelineEvent): string {
       return d.ok ? `Evidence verified: ${s(d.checked)} files intact` : `Evidence verification FAILED: ${Array.isArray(d.problems) ? d.problems.map((p: { file?: unknown; problem?: unknown }) => `${s(p.problem)} ${s(p.file)}`).join(', ') : ''}`;
     case 'evidence.exported':
       return `Evidence exported to ${s(d.file)} (${s(d.files)} files${d.redacted ? ', redacted' : ''}, sha256 ${s(d.sha256).slice(0, 12)})`;
+    case 'store.imported': {
+      const src = (d.source ?? {}) as { origin?: unknown; incident?: unknown; head?: unknown };
+      const head = s(src.head);
+      return `Imported ${s(d.events)} event${d.events === 1 ? '' : 's'} from ${s(src.incident)} on ${s(src.origin)} (its head ${head.slice(0, head.indexOf(':') + 13)}…)`;
+    }
     default: {
       const summary = d.summary ?? d.title ?? d.message;
       return summary ? `${e.type}: ${s(summary)}` : e.type;

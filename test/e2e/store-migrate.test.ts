@@ -131,6 +131,8 @@ describe('ir store migrate --to URL', () => {
     // The team's timeline reads like the local one, run id and all.
     const timeline = onTeam(teammate, ['timeline', t1]).stdout;
     expect(timeline).toContain(`Runbook injection started (RUN-${t1.slice(4)}-1, --yes)`);
+    const head = first.incidents[0].source_head;
+    expect(timeline).toContain(`Imported ${first.incidents[0].events} events from ${ids[0]} on ${localRows(ids[0])[0].origin} (its head ${head.slice(0, head.indexOf(':') + 13)}…)`);
   });
 
   it('a second migrate adds nothing', () => {

@@ -19,6 +19,7 @@ import * as postmortem from './report/postmortem.js';
 import * as comms from './report/comms.js';
 import * as action from './action/index.js';
 import * as metrics from './metrics/show.js';
+import * as store from './store/index.js';
 
 export const COMMANDS: Register[] = [
   declare.register,
@@ -39,4 +40,5 @@ export const COMMANDS: Register[] = [
   action.register,
   metrics.register,
   evidence.register,
+  store.register,
 ];

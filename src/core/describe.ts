@@ -5,6 +5,14 @@ import type { TimelineEvent } from './incident.js';
 const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
 export function describeEvent(e: TimelineEvent): string {
+  const text = describeData(e);
+  // Written while the team store was unreachable: still waiting here, or delivered later.
+  if (e.waiting) return `${text} [waiting in this machine's outbox]`;
+  if (e.recordedAt && e.recordedAt !== e.at) return `${text} [written offline, delivered ${e.recordedAt.slice(0, 19).replace('T', ' ')}Z]`;
+  return text;
+}
+
+function describeData(e: TimelineEvent): string {
   const d = e.data;
   switch (e.type) {
     case 'incident.declared':
@@ -60,6 +68,11 @@ export function describeEvent(e: TimelineEvent): string {
       return d.ok ? `Evidence verified: ${s(d.checked)} files intact` : `Evidence verification FAILED: ${Array.isArray(d.problems) ? d.problems.map((p: { file?: unknown; problem?: unknown }) => `${s(p.problem)} ${s(p.file)}`).join(', ') : ''}`;
     case 'evidence.exported':
       return `Evidence exported to ${s(d.file)} (${s(d.files)} files${d.redacted ? ', redacted' : ''}, sha256 ${s(d.sha256).slice(0, 12)})`;
+    case 'sync.rejected': {
+      const original = (d.original ?? {}) as { type?: unknown; data?: unknown };
+      const what = describeData({ ...e, type: s(original.type), data: (original.data ?? {}) as Record<string, unknown> });
+      return `Not applied (written offline at ${s(d.written_at).slice(0, 19).replace('T', ' ')}Z): ${what} — ${s(d.reason)}`;
+    }
     default: {
       const summary = d.summary ?? d.title ?? d.message;
       return summary ? `${e.type}: ${s(summary)}` : e.type;

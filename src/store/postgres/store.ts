@@ -7,24 +7,26 @@ import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '..
 import type { FileRecord } from '../../evidence/types.js';
 import { canonicalJson } from '../canonical.js';
 import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDigest, toEvent, type EventRow } from '../chain.js';
-import type {
-  AnchorResult,
-  ChainHead,
-  CollectionRecord,
-  CollectionStatus,
-  Decide,
-  DeclareInput,
-  EvidenceStore,
-  OpenedFile,
-  RunChanges,
-  RunRecord,
-  RunStore,
-  Store,
-  StoreOptions,
-  VerifyResult,
-  WriteOptions,
+import {
+  AlreadyDelivered,
+  type AnchorResult,
+  type ChainHead,
+  type CollectionRecord,
+  type CollectionStatus,
+  type Decide,
+  type DeclareInput,
+  type EvidenceStore,
+  type OpenedFile,
+  type RunChanges,
+  type RunRecord,
+  type RunStore,
+  type Store,
+  type StoreOptions,
+  type VerifyResult,
+  type WriteOptions,
 } from '../types.js';
 import { PG_MIGRATIONS } from './migrations.js';
+import { isConnectionError, StoreUnreachable } from './errors.js';
 import { collectionFromRow, fileFromRow, runFromRow, type CollectionRow, type FileRow, type RunRow } from '../rows.js';
 
 /** Held (transaction-scoped) while migrating, so clients starting together migrate once. */
@@ -65,6 +67,24 @@ export function maskUrl(url: string): string {
   }
 }
 
+/**
+ * How long to wait for the server: `connect_timeout` in the URL (seconds, as libpq reads it), else
+ * IR_STORE_TIMEOUT, else 3 s — short, because the network may be what is broken.
+ */
+export function connectTimeout(url: string, env: NodeJS.ProcessEnv = process.env): number {
+  let fromUrl: string | null = null;
+  try {
+    fromUrl = new URL(url).searchParams.get('connect_timeout');
+  } catch {
+    fromUrl = null;
+  }
+  for (const v of [fromUrl, env.IR_STORE_TIMEOUT]) {
+    const s = Number(v);
+    if (v && Number.isFinite(s) && s > 0) return Math.round(s * 1000);
+  }
+  return 3000;
+}
+
 /** A driver error, without anything that could carry a credential. */
 function cause(err: unknown, location: string, raw: string): string {
   const msg = err instanceof Error ? err.message : String(err);
@@ -88,7 +108,7 @@ export class PostgresStore implements Store {
   static async open(url: string, opts: StoreOptions = {}): Promise<PostgresStore> {
     const location = maskUrl(url);
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: opts.connectTimeoutMs ?? connectTimeout(url) });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, location, opts.origin ?? null);
@@ -97,6 +117,7 @@ export class PostgresStore implements Store {
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof UserError) throw err;
+      if (isConnectionError(err)) throw new StoreUnreachable(location, cause(err, location, url));
       throw new UserError(`cannot open the team store ${location}: ${cause(err, location, url)}`);
     }
     return store;
@@ -164,6 +185,7 @@ export class PostgresStore implements Store {
         [id, String(input.severity), at.toISOString(), GENESIS_HASH],
       );
       const { event, incident } = await this.insertEvents(c, id, GENESIS_HASH, undefined, [{ type: 'incident.declared', data }], at, actor, opts);
+      await this.recordDelivery(c, opts.deliveryKey, id, event[0].seq);
       return { incident, event: event[0] };
     });
   }
@@ -186,7 +208,25 @@ export class PostgresStore implements Store {
     if (!list.length) return { incident, events: [] };
     const written = await this.insertEvents(c, incidentId, row.head_hash, incident, list, at, actor, opts);
     incident = written.incident;
+    await this.recordDelivery(c, opts.deliveryKey, incidentId, written.event[written.event.length - 1].seq);
     return { incident, events: written.event };
+  }
+
+  /**
+   * Records a keyed write in its transaction. A concurrent delivery of the same key waits on the key's
+   * row and then finds it taken: this one rolls back, so the events are never written twice.
+   */
+  private async recordDelivery(c: PoolClient, key: string | undefined, incidentId: string, seq: number): Promise<void> {
+    if (!key) return;
+    const { rowCount } = await c.query(`INSERT INTO deliveries (key, incident_id, seq, delivered_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`, [key, incidentId, seq, new Date().toISOString()]);
+    if (rowCount) return;
+    const [done] = (await c.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM deliveries WHERE key = $1`, [key])).rows;
+    throw new AlreadyDelivered(key, done.incident_id, Number(done.seq));
+  }
+
+  async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {
+    const [row] = await this.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM deliveries WHERE key = $1`, [key]);
+    return row && { incidentId: row.incident_id, seq: Number(row.seq) };
   }
 
   /** Chains and inserts events after `prevHash`, then moves the incident's head and cached record. */
@@ -361,19 +401,20 @@ export class PostgresStore implements Store {
 class Runs implements RunStore {
   constructor(private readonly store: PostgresStore) {}
 
-  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): Promise<RunRecord> {
+  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'> & { id?: string }): Promise<RunRecord> {
     return this.store.tx(async (c) => {
       // The incident's row lock makes counting and inserting one step for every client.
       const locked = await c.query(`SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE`, [rec.incidentId]);
       if (!locked.rowCount) throw new Error(`no incident ${rec.incidentId}`);
       const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int + 1 AS n FROM runbook_runs WHERE incident_id = $1`, [rec.incidentId]);
-      const id = `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${rows[0].n}`;
+      const id = rec.id ?? `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${rows[0].n}`;
       await c.query(
         `INSERT INTO runbook_runs (id, incident_id, runbook_id, runbook_path, runbook_sha256, started_at, updated_at, status, next_index, current_index, vars, failures, pid, host)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
         [id, rec.incidentId, rec.runbookId, rec.runbookPath, rec.runbookSha256, rec.startedAt, rec.updatedAt, rec.status, rec.nextIndex, rec.currentIndex, JSON.stringify(rec.vars), rec.failures, rec.pid, rec.host],
       );
-      return { ...rec, id, stepProcess: null };
+      const { id: _given, ...rest } = rec;
+      return { ...rest, id, stepProcess: null };
     });
   }
 
@@ -434,22 +475,23 @@ class Runs implements RunStore {
 class Evidence implements EvidenceStore {
   constructor(private readonly store: PostgresStore) {}
 
-  async create(rec: Omit<CollectionRecord, 'id'>, started: (id: string) => NewEvent, actor: string): Promise<CollectionRecord> {
+  async create(rec: Omit<CollectionRecord, 'id'> & { id?: string }, started: (id: string) => NewEvent, actor: string, opts?: WriteOptions): Promise<CollectionRecord> {
     return this.store.tx(async (c) => {
       const stamp = rec.startedAt.slice(0, 19).replace(/[-:]/g, '');
       const prefix = `EV-${stamp}-`;
       // Collections of any incident may start in the same second: a lock per prefix, held to commit.
       await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [ID_LOCK, prefix]);
       const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int + 1 AS n FROM evidence_collections WHERE id LIKE $1`, [`${prefix}%`]);
-      const id = `${prefix}${rows[0].n}`;
+      const id = rec.id ?? `${prefix}${rows[0].n}`;
       await c.query(
         `INSERT INTO evidence_collections (id, incident_id, started_at, finished_at, status, collectors, since, namespace, selector, kube_context, collected_by, ir_version, pid, host)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
         [id, rec.incidentId, rec.startedAt, rec.finishedAt, rec.status, JSON.stringify(rec.collectors), rec.since, rec.namespace, rec.selector, rec.kubeContext, rec.collectedBy, rec.irVersion, rec.pid, rec.host],
       );
       const event = started(id);
-      await this.store.appendIn(c, rec.incidentId, () => event, new Date(rec.startedAt), actor);
-      return { ...rec, id };
+      await this.store.appendIn(c, rec.incidentId, () => event, new Date(rec.startedAt), actor, opts);
+      const { id: _given, ...rest } = rec;
+      return { ...rest, id };
     });
   }
 
@@ -477,11 +519,11 @@ class Evidence implements EvidenceStore {
     return rows.map((r) => ({ collector: r.collector, file: r.file, source: r.source, openedAt: r.opened_at }));
   }
 
-  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string): Promise<void> {
+  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string, opts?: WriteOptions): Promise<void> {
     await this.store.tx(async (c) => {
       const { rows } = await c.query<{ incident_id: string }>(`UPDATE evidence_collections SET status = $1, finished_at = $2, pid = NULL WHERE id = $3 RETURNING incident_id`, [status, finishedAt, collectionId]);
       if (!rows[0]) throw new Error(`no evidence collection ${collectionId}`);
-      await this.store.appendIn(c, rows[0].incident_id, () => collected, new Date(finishedAt), actor);
+      await this.store.appendIn(c, rows[0].incident_id, () => collected, new Date(finishedAt), actor, opts);
     });
   }
 

@@ -4,7 +4,8 @@
 // what no longer applies is recorded as not applied, never dropped; a changed outbox is refused.
 
 import { createServer, type Server } from 'node:net';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ir, json, sqlite, tempHome } from '../helpers/cli.js';
@@ -179,6 +180,41 @@ describe('team store offline: PostgreSQL stopped mid-incident', () => {
     expect(json<{ events: EventJson[] }>(bob(['timeline', '--json', mapped])).events).toHaveLength(3);
     expect(alice(['timeline', '--verify']).code).toBe(0);
   }, 120_000);
+
+  it('a runbook run while it is down runs, saves its output, and reaches the team with its run and steps', async () => {
+    const t = team();
+    const alice = t.as('alice');
+    const bob = t.as('bob');
+    const runbooks = mkdtempSync(join(tmpdir(), 'ir-team-rb-'));
+    writeFileSync(
+      join(runbooks, 'failover.yaml'),
+      ['id: failover', 'title: Fail over to the standby', 'phases:', '  - id: now', '    title: Now', '    steps:', '      - id: check', '        title: Check', '        run: echo standby-ready', '        expect:', '          stdout: standby-ready', '      - id: switch', '        title: Switch', '        run: echo switched', ''].join('\n'),
+    );
+    const inc = json<{ id: string }>(alice(['declare', '--json', '-t', 'primary lost', '-s', 'SEV-1'])).id;
+    pg.halt();
+    let runId: string;
+    try {
+      const r = alice(['runbook', 'failover', '--yes', '--runbooks', runbooks, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/team store unreachable: recorded locally, \d+ waiting/);
+      const doc = json<{ status: string; run_id: string }>(r);
+      expect(doc.status).toBe('completed');
+      runId = doc.run_id;
+    } finally {
+      await pg.restart();
+      rmSync(runbooks, { recursive: true, force: true });
+    }
+    expect(alice(['store', 'sync']).code).toBe(0);
+    const events = json<{ events: EventJson[] }>(bob(['timeline', '--json', inc])).events;
+    const steps = events.filter((e) => e.type === 'runbook.step');
+    expect(steps.map((e) => [e.data.step, e.data.outcome, e.data.run_id])).toEqual([
+      ['check', 'ok', runId],
+      ['switch', 'ok', runId],
+    ]);
+    expect(events.find((e) => e.type === 'runbook.finished')).toMatchObject({ data: { status: 'completed' } });
+    expect(psql(pg, `offline_${db}`, `SELECT status FROM runbook_runs WHERE id = '${runId}'`).trim()).toBe('completed');
+    expect(bob(['timeline', '--verify']).code).toBe(0);
+  }, 60_000);
 
   it('a changed outbox is refused, naming the entry, and nothing of it is delivered', async () => {
     const t = team();

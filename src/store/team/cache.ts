@@ -53,15 +53,30 @@ export class LastSeen {
     this.write(join(this.dir, 'incidents.json'), JSON.stringify({ asOf: at.toISOString(), incidents: next }));
   }
 
+  /**
+   * The cached timeline, as far as it links: from the declaration, each event's prev_hash naming the
+   * one before. Processes of one home write this copy at once; a stretch one of them cut is left out.
+   */
   events(id: string): TimelineEvent[] {
+    let lines: string[];
     try {
-      return readFileSync(join(this.dir, 'events', `${safe(id)}.ndjson`), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as TimelineEvent);
+      lines = readFileSync(join(this.dir, 'events', `${safe(id)}.ndjson`), 'utf8').split('\n').filter(Boolean);
     } catch {
       return [];
     }
+    const out: TimelineEvent[] = [];
+    for (const line of lines) {
+      let e: TimelineEvent;
+      try {
+        e = JSON.parse(line) as TimelineEvent;
+      } catch {
+        break;
+      }
+      const linked = out.length ? e.prevHash === out[out.length - 1].hash : e.type === 'incident.declared';
+      if (!linked) break;
+      out.push(e);
+    }
+    return out;
   }
 
   /** The whole timeline as just read. */

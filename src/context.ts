@@ -137,12 +137,22 @@ export class Context {
         throw new UsageError(`${this.globals.store ? '--store' : 'IR_STORE'}: ${location.split('://')[0]}:// is not a store ir knows; use postgres://user@host:5432/db, or a SQLite file path`);
       }
       const { originOf } = await import('./config/origin.js');
-      // A team store gives up after a few seconds (IR_STORE_TIMEOUT, or connect_timeout in the URL).
-      const connectTimeoutMs = isTeamUrl(location) ? (await import('./store/postgres/store.js')).connectTimeoutMs(location, this.env.IR_STORE_TIMEOUT) : undefined;
+      let origin: string;
       try {
-        this.storeInstance = await openStore(location, { origin: originOf(this.home), connectTimeoutMs });
+        // The home is made here (installation id), so its problems are reported as the store's.
+        origin = originOf(this.home);
       } catch (err) {
-        throw isTeamUrl(location) ? err : storeOpenError(err, location);
+        throw storeOpenError(err, this.dbPath);
+      }
+      if (isTeamUrl(location)) {
+        const { TeamStore } = await import('./store/team/store.js');
+        this.storeInstance = await TeamStore.open(location, { home: this.home, origin, say: (line) => this.err(line), now: () => this.now() });
+        return this.storeInstance;
+      }
+      try {
+        this.storeInstance = await openStore(location, { origin });
+      } catch (err) {
+        throw storeOpenError(err, location);
       }
     }
     return this.storeInstance;

@@ -5,6 +5,14 @@ import type { TimelineEvent } from './incident.js';
 const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
 export function describeEvent(e: TimelineEvent): string {
+  const text = describeData(e);
+  // Written while the team store was unreachable: still waiting here, or delivered later.
+  if (e.waiting) return `${text} [waiting in this machine's outbox]`;
+  if (e.recordedAt && e.recordedAt !== e.at) return `${text} [written offline, delivered ${e.recordedAt.slice(0, 19).replace('T', ' ')}Z]`;
+  return text;
+}
+
+function describeData(e: TimelineEvent): string {
   const d = e.data;
   switch (e.type) {
     case 'incident.declared':
@@ -64,6 +72,11 @@ export function describeEvent(e: TimelineEvent): string {
       const src = (d.source ?? {}) as { origin?: unknown; incident?: unknown; head?: unknown };
       const head = s(src.head);
       return `Imported ${s(d.events)} event${d.events === 1 ? '' : 's'} from ${s(src.incident)} on ${s(src.origin)} (its head ${head.slice(0, head.indexOf(':') + 13)}…)`;
+    }
+    case 'sync.rejected': {
+      const original = (d.original ?? {}) as { type?: unknown; data?: unknown };
+      const what = describeData({ ...e, type: s(original.type), data: (original.data ?? {}) as Record<string, unknown> });
+      return `Not applied (written offline at ${s(d.written_at).slice(0, 19).replace('T', ' ')}Z): ${what} — ${s(d.reason)}`;
     }
     default: {
       const summary = d.summary ?? d.title ?? d.message;

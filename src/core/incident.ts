@@ -59,6 +59,8 @@ export interface TimelineEvent {
   origin?: string;
   /** Set only on an event written offline and delivered later: when the store received it. */
   recordedAt?: string;
+  /** Written while the team store was unreachable and not yet delivered (no seq or hash yet). */
+  waiting?: true;
 }
 
 /** What a command asks to append; the store adds seq, time and hashes. */

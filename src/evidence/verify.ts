@@ -32,11 +32,20 @@ export interface PartialFile {
   sha256: string | null;
 }
 
+/** A collection made on another machine (a team store): its files are there, not here. */
+export interface ElsewhereCollection {
+  collection: string;
+  host: string;
+  collectedBy: string;
+  files: number;
+}
+
 export interface EvidenceVerifyResult {
   ok: boolean;
   checked: number;
   problems: EvidenceProblem[];
   partial: PartialFile[];
+  elsewhere: ElsewhereCollection[];
 }
 
 export function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
@@ -109,7 +118,16 @@ export async function collections(store: Store, incidentId: string, host: string
 export async function verifyEvidence(store: Store, incidentId: string, incidentDir: string, host: string): Promise<EvidenceVerifyResult> {
   const expected = new Map<string, string>();
   const opened = new Map<string, { collection: string; collector: string }>();
-  const facts = await collections(store, incidentId, host);
+  const all = await collections(store, incidentId, host);
+  // Files stay on the machine that collected them. A collection from another host with no directory
+  // here is named with its host, not called missing; on its own host (or with its directory here) it
+  // is checked as always, so deleting a collection's files is never mistaken for "elsewhere".
+  const elsewhere: ElsewhereCollection[] = [];
+  const facts = all.filter((c) => {
+    const away = !!c.collection.host && c.collection.host !== host && !existsSync(join(incidentDir, 'evidence', c.collection.id));
+    if (away) elsewhere.push({ collection: c.collection.id, host: c.collection.host as string, collectedBy: c.collection.collectedBy, files: c.files.filter((f) => f.file).length });
+    return !away;
+  });
   for (const c of facts) {
     for (const f of c.files) if (f.file && f.sha256) expected.set(f.file, f.sha256);
     const m = c.collected?.data;
@@ -141,5 +159,5 @@ export async function verifyEvidence(store: Store, incidentId: string, incidentD
   }
   for (const file of [...onDisk].sort()) if (!expected.has(file) && !opened.has(file)) problems.push({ file, problem: 'unexpected' });
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  return { ok: problems.length === 0, checked, problems, partial };
+  return { ok: problems.length === 0, checked, problems, partial, elsewhere };
 }

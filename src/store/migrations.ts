@@ -136,4 +136,14 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE events ADD COLUMN origin TEXT;
   ALTER TABLE events ADD COLUMN recorded_at TEXT;
   `,
+  // 8: the key of each write that may be retried (an outbox entry delivered, or a write whose reply
+  // was lost), so a delivery that already committed is recognised instead of written twice.
+  `
+  CREATE TABLE deliveries (
+    key          TEXT PRIMARY KEY,
+    incident_id  TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    delivered_at TEXT NOT NULL
+  );
+  `,
 ];

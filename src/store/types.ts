@@ -55,7 +55,7 @@ export type Decide = (incident: Incident) => NewEvent | NewEvent[];
 export interface StoreOptions {
   /** Written into every new event: where it was written (`host/installation`). */
   origin?: string;
-  /** How long a network backend waits for its server before the open fails. */
+  /** A network store: how long to wait for a connection before calling it unreachable. */
   connectTimeoutMs?: number;
 }
 
@@ -78,6 +78,22 @@ export interface StoreInfo {
 /** For an event written earlier (offline) and delivered now: when the store received it. */
 export interface WriteOptions {
   recordedAt?: Date;
+  /**
+   * Names this write once for all its retries: the store records the key with the write, and a second
+   * write with the same key fails with AlreadyDelivered instead of adding the events again.
+   */
+  deliveryKey?: string;
+}
+
+/** A write whose delivery key the store already holds: it committed before (its reply was lost). */
+export class AlreadyDelivered extends Error {
+  constructor(
+    readonly key: string,
+    readonly incidentId: string,
+    readonly seq: number,
+  ) {
+    super(`already delivered as event ${seq} of ${incidentId}`);
+  }
 }
 
 export interface Store {
@@ -102,6 +118,8 @@ export interface Store {
   iterateEvents(incidentId: string): AsyncIterable<TimelineEvent>;
   /** The newest event of an incident's chain, or undefined for an unknown incident. */
   head(incidentId: string): Promise<ChainHead | undefined>;
+  /** Where a write with this delivery key landed, if it did. */
+  delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined>;
   /** Walks each incident's chain (or one) and checks anchored heads against it. */
   verify(incidentId?: string, anchors?: { seq: number; hash: string }[]): Promise<VerifyResult>;
   /** Which store this is and how it is doing, for `ir store status`. */
@@ -149,8 +167,8 @@ export type RunChanges = Partial<Pick<RunRecord, 'status' | 'nextIndex' | 'curre
 
 /** Where each runbook run stands: working state for resume, not history (that is in the events). */
 export interface RunStore {
-  /** A new run id: RUN-<incident suffix>-<n>, unique within the store. */
-  create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): Promise<RunRecord>;
+  /** A new run id: RUN-<incident suffix>-<n>, unique within the store; or `id` when given (a run made offline). */
+  create(rec: Omit<RunRecord, 'id' | 'stepProcess'> & { id?: string }): Promise<RunRecord>;
   update(id: string, changes: RunChanges): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
   /** The most recent run that did not finish, for this incident (and runbook, when given). */
@@ -195,14 +213,14 @@ export interface EvidenceStore {
    * `started(id)` to the incident (at the collection's start, by `actor`) in one transaction, so a
    * row never exists without its event.
    */
-  create(rec: Omit<CollectionRecord, 'id'>, started: (id: string) => NewEvent, actor: string): Promise<CollectionRecord>;
+  create(rec: Omit<CollectionRecord, 'id'> & { id?: string }, started: (id: string) => NewEvent, actor: string, opts?: WriteOptions): Promise<CollectionRecord>;
   addFiles(collectionId: string, files: FileRecord[]): Promise<void>;
   /** A file about to be created: recorded before its first byte, so a crash cannot orphan it. */
   addOpened(collectionId: string, f: OpenedFile): Promise<void>;
   /** Files opened in the collection, in the order they were opened. */
   opened(collectionId: string): Promise<OpenedFile[]>;
   /** Marks the collection finished and appends `collected` (at `finishedAt`, by `actor`) in one transaction. */
-  finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string): Promise<void>;
+  finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string, opts?: WriteOptions): Promise<void>;
   get(id: string): Promise<CollectionRecord | undefined>;
   forIncident(incidentId: string): Promise<CollectionRecord[]>;
   files(collectionId: string): Promise<FileRecord[]>;

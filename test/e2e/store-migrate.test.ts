@@ -212,7 +212,7 @@ describe('ir store migrate --to URL', () => {
     expect(noFrom.stderr).not.toContain(server.password);
     const wrong = 'wrong-pw-4471';
     const badPw = ir(local, ['store', 'migrate', '--to', `postgres://postgres:${wrong}@127.0.0.1:${server.port}/ir_team`]);
-    expect(badPw.code).toBe(1);
+    expect(badPw.code).toBe(2);
     expect(badPw.stderr).toBe(`ir: cannot open the team store postgres://postgres:***@127.0.0.1:${server.port}/ir_team: password authentication failed for user "postgres"\n`);
     expect(badPw.stdout + badPw.stderr).not.toContain(wrong);
   });

@@ -72,6 +72,9 @@ export interface PostgresServer {
   user: string;
   password: string;
   stop(): Promise<void>;
+  /** Stops the server and keeps its data (the network is the incident); `restart` brings it back on the same port. */
+  halt(): void;
+  restart(): Promise<void>;
 }
 
 function pgBin(name: string): string {
@@ -114,12 +117,21 @@ export async function startPostgres(): Promise<PostgresServer> {
     '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c max_connections=30`, 'start',
   ]);
   execFileSync(ctlCmd, ctlArgs, { stdio: 'ignore' });
+  const halt = () => {
+    const [stopCmd, stopArgs] = asServerUser([pgBin('pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
+    spawnSync(stopCmd, stopArgs, { stdio: 'ignore' });
+  };
   const ready = () => spawnSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-A', '-t', '-c', 'SELECT 1'], { env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' }).stdout.trim() === '1';
   await until(`postgres on ${port}`, ready);
   return {
     port,
     user: 'postgres',
     password,
+    halt,
+    restart: async () => {
+      execFileSync(ctlCmd, ctlArgs, { stdio: 'ignore' });
+      await until(`postgres on ${port}`, ready);
+    },
     stop: async () => {
       const [stopCmd, stopArgs] = asServerUser([pgBin('pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
       spawnSync(stopCmd, stopArgs, { stdio: 'ignore' });

@@ -10,7 +10,7 @@ import type { Incident, NewEvent } from '../../src/core/incident.js';
 import { eventHash, GENESIS_HASH } from '../../src/store/chain.js';
 import { canonicalJson } from '../../src/store/canonical.js';
 import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
+import { AlreadyDelivered, type Store } from '../../src/store/types.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
 /** One store, reachable through as many connections as a test asks for. */
@@ -153,6 +153,29 @@ describe.each(backends)('Store contract: $name', (backend) => {
     expect(info.knownSchemaVersion).toBeGreaterThanOrEqual(7);
     expect(info.serverVersion).toMatch(/^(SQLite|PostgreSQL) \d+/);
     expect(info.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a keyed write retried from two connections lands once, keeping its time and when it was recorded', async () => {
+    const { stores } = await setup(2);
+    const [a, b] = stores;
+    const { incident } = await a.declare({ title: 'retry', severity: 'SEV-2' }, AT, 'alice');
+    const late = { recordedAt: later(60), deliveryKey: 'outbox:k1' };
+    const results = await Promise.allSettled([a.append(incident.id, () => note('once'), later(1), 'alice', late), b.append(incident.id, () => note('once'), later(1), 'alice', late)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(AlreadyDelivered);
+    const events = await a.events(incident.id);
+    expect(events.filter((e) => e.data.text === 'once')).toHaveLength(1);
+    const written = events[1];
+    expect(written.at).toBe(later(1).toISOString());
+    expect(written.recordedAt).toBe(later(60).toISOString());
+    expect(await b.delivery('outbox:k1')).toEqual({ incidentId: incident.id, seq: written.seq });
+    expect(await b.delivery('outbox:other')).toBeUndefined();
+    // A declaration retried with its key is recognised too, and names the incident it made.
+    await a.declare({ title: 'offline', severity: 'SEV-3' }, AT, 'alice', { deliveryKey: 'outbox:k2' });
+    await expect(b.declare({ title: 'offline', severity: 'SEV-3' }, AT, 'alice', { deliveryKey: 'outbox:k2' })).rejects.toBeInstanceOf(AlreadyDelivered);
+    expect(await a.listIncidents()).toHaveLength(2);
+    expect((await a.verify()).ok).toBe(true);
   });
 
   it('append is atomic and chains: seq grows, each prev_hash is the previous hash, each hash recomputes', async () => {

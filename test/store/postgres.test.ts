@@ -129,7 +129,7 @@ describe('PostgreSQL backend', () => {
       () => undefined,
       (err: Error) => err,
     );
-    expect(closed?.message).toMatch(/cannot open the team store postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/ir: .*ECONNREFUSED/);
+    expect(closed?.message).toMatch(/team store unreachable: postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/ir: .*ECONNREFUSED/);
     expect(closed?.message).not.toContain('secret-9931');
   });
 });

@@ -42,7 +42,18 @@ export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
 }
 
 export function eventJson(e: TimelineEvent) {
-  return { seq: e.seq, at: e.at, type: e.type, actor: e.actor, data: e.data, summary: describeEvent(e), hash: e.hash };
+  return {
+    seq: e.seq,
+    at: e.at,
+    type: e.type,
+    actor: e.actor,
+    data: e.data,
+    summary: describeEvent(e),
+    hash: e.hash,
+    ...(e.origin ? { origin: e.origin } : {}),
+    ...(e.recordedAt ? { recorded_at: e.recordedAt } : {}),
+    ...(e.waiting ? { waiting: true } : {}),
+  };
 }
 
 /** "4m12s left", "overdue by 3m", "met (2m early)", "breached by 10m". */

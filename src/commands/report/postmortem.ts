@@ -41,7 +41,9 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   const head = chainHead(events);
   const redactor = await outgoingRedactor(opts.redact);
   const safe = await redactRecord(redactor, incident, events);
-  const model = buildModel(safe.incident, safe.events, await ctx.severities(), ctx.now(), { incidentDir: ctx.incidentDir(incident.id), chainHead: head, redacted: Boolean(redactor) });
+  // In the order things happened: an event written offline arrives after later ones but tells its own time.
+  const chronological = [...safe.events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq));
+  const model = buildModel(safe.incident, chronological, await ctx.severities(), ctx.now(), { incidentDir: ctx.incidentDir(incident.id), chainHead: head, redacted: Boolean(redactor) });
   const template = templatePath(ctx.runbookDir().dir, 'postmortem.md');
   const rendered = await renderTemplate(template, model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));
   // Everything the template prints comes from the redacted record or from the template's own

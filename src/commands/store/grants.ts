@@ -29,7 +29,7 @@ const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 const APPEND_ONLY = ['events', 'evidence_files', 'evidence_files_opened'];
 
 /** Every table ir reads and inserts into. */
-const TABLES = ['incidents', 'events', 'id_counters', 'runbook_runs', 'evidence_collections', 'evidence_files', 'evidence_files_opened'];
+const TABLES = ['incidents', 'events', 'id_counters', 'runbook_runs', 'evidence_collections', 'evidence_files', 'evidence_files_opened', 'deliveries'];
 
 /** Sequences behind the BIGSERIAL columns: inserting takes their next value. */
 const SEQUENCES = ['runbook_runs_ord_seq', 'evidence_collections_ord_seq', 'evidence_files_id_seq', 'evidence_files_opened_id_seq'];

@@ -73,9 +73,9 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
       throw new OperationError(`${broken.length === 1 ? broken[0].split(':')[0] : `${broken.length} incidents`} in ${from} ${broken.length === 1 ? 'does' : 'do'} not verify; nothing was migrated`, broken);
     }
 
-    const { PostgresStore, connectTimeoutMs } = await import('../../store/postgres/store.js');
+    const { PostgresStore, connectTimeout } = await import('../../store/postgres/store.js');
     const { readIncident } = await import('../../store/portable.js');
-    const team = await PostgresStore.open(to, { origin: originOf(ctx.home), connectTimeoutMs: connectTimeoutMs(to, ctx.env.IR_STORE_TIMEOUT) });
+    const team = await PostgresStore.open(to, { origin: originOf(ctx.home), connectTimeoutMs: connectTimeout(to, ctx.env) });
     target = team;
     const lines: Line[] = [];
     const localIds = new Set(incidents.map((i) => i.id));

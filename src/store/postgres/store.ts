@@ -7,26 +7,28 @@ import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '..
 import type { FileRecord } from '../../evidence/types.js';
 import { canonicalJson } from '../canonical.js';
 import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDigest, toEvent, type EventRow } from '../chain.js';
-import type {
-  AnchorResult,
-  ChainHead,
-  StoreInfo,
-  CollectionRecord,
-  CollectionStatus,
-  Decide,
-  DeclareInput,
-  EvidenceStore,
-  OpenedFile,
-  RunChanges,
-  RunRecord,
-  RunStore,
-  Store,
-  StoreOptions,
-  VerifyResult,
-  WriteOptions,
+import {
+  AlreadyDelivered,
+  type AnchorResult,
+  type ChainHead,
+  type StoreInfo,
+  type CollectionRecord,
+  type CollectionStatus,
+  type Decide,
+  type DeclareInput,
+  type EvidenceStore,
+  type OpenedFile,
+  type RunChanges,
+  type RunRecord,
+  type RunStore,
+  type Store,
+  type StoreOptions,
+  type VerifyResult,
+  type WriteOptions,
 } from '../types.js';
 import { median } from '../../util/median.js';
 import { PG_MIGRATIONS } from './migrations.js';
+import { isConnectionError, StoreUnreachable } from './errors.js';
 import { collectionFromRow, fileFromRow, runFromRow, type CollectionRow, type FileRow, type RunRow } from '../rows.js';
 
 /** Held (transaction-scoped) while migrating, so clients starting together migrate once. */
@@ -126,29 +128,27 @@ function cause(err: unknown, location: string, raw: string): string {
   return out.split('\n')[0];
 }
 
-/** Default wait for a team store to answer before a command gives up on it (IR_STORE_TIMEOUT, connect_timeout). */
-export const DEFAULT_CONNECT_TIMEOUT_S = 3;
-
 /**
- * The connect timeout in ms: `connect_timeout` in the URL (libpq's name, in seconds), else
- * IR_STORE_TIMEOUT seconds, else 3 s. pg's JS client ignores connect_timeout in a URL and waits
- * forever by default, which would hang a responder on a dead network.
+ * How long to wait for the server, in ms: `connect_timeout` in the URL (seconds, as libpq reads it),
+ * else IR_STORE_TIMEOUT, else 3 s — short, because the network may be what is broken. pg's JS client
+ * ignores connect_timeout in a URL and would wait forever. A value that is not a positive number of
+ * seconds is a usage error naming where it came from.
  */
-export function connectTimeoutMs(url: string, envValue: string | undefined): number {
+export function connectTimeout(url: string, env: NodeJS.ProcessEnv = process.env): number {
   let fromUrl: string | null = null;
   try {
     fromUrl = new URL(url).searchParams.get('connect_timeout');
   } catch {
     // an unparsable URL fails in the driver with its own message
   }
-  const pick = (text: string, name: string): number => {
-    const s = Number(text);
-    if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !(s > 0)) throw new UsageError(`${name}: "${text}" is not a number of seconds greater than 0`);
-    return Math.round(s * 1000);
+  const seconds = (text: string, name: string): number => {
+    const n = Number(text);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !(n > 0)) throw new UsageError(`${name}: "${text}" is not a number of seconds greater than 0`);
+    return Math.round(n * 1000);
   };
-  if (fromUrl !== null) return pick(fromUrl, 'connect_timeout in the store URL');
-  if (envValue !== undefined && envValue !== '') return pick(envValue, 'IR_STORE_TIMEOUT');
-  return DEFAULT_CONNECT_TIMEOUT_S * 1000;
+  if (fromUrl !== null) return seconds(fromUrl, 'connect_timeout in the store URL');
+  if (env.IR_STORE_TIMEOUT) return seconds(env.IR_STORE_TIMEOUT, 'IR_STORE_TIMEOUT');
+  return 3000;
 }
 
 /**
@@ -207,7 +207,7 @@ export class PostgresStore implements Store {
 
   static async open(url: string, opts: StoreOptions = {}): Promise<PostgresStore> {
     const location = maskUrl(url);
-    const timeoutMs = opts.connectTimeoutMs ?? connectTimeoutMs(url, undefined);
+    const timeoutMs = opts.connectTimeoutMs ?? connectTimeout(url);
     const { default: pg } = await import('pg');
     // pg-pool drops a client whose connect failed without closing its socket: after a failure on
     // the client's side (no password to give) the server holds it open until its own
@@ -233,8 +233,8 @@ export class PostgresStore implements Store {
       if (err instanceof UserError) throw err;
       let why = cause(err, location, url);
       if (/timeout/i.test(why)) why = `no answer within ${timeoutMs / 1000} s (connect_timeout in the URL or IR_STORE_TIMEOUT sets the limit)`;
-      // The server could not be used (down, refused, credentials, TLS): the operation failed, exit 1.
-      throw new OperationError(`cannot open the team store ${location}: ${why}`);
+      if (isConnectionError(err)) throw new StoreUnreachable(location, why);
+      throw new UserError(`cannot open the team store ${location}: ${why}`);
     }
     return store;
   }
@@ -311,6 +311,7 @@ export class PostgresStore implements Store {
         [id, String(input.severity), at.toISOString(), GENESIS_HASH],
       );
       const { event, incident } = await this.insertEvents(c, id, GENESIS_HASH, undefined, [{ type: 'incident.declared', data }], at, actor, opts);
+      await this.recordDelivery(c, opts.deliveryKey, id, event[0].seq);
       return { incident, event: event[0] };
     });
   }
@@ -333,7 +334,25 @@ export class PostgresStore implements Store {
     if (!list.length) return { incident, events: [] };
     const written = await this.insertEvents(c, incidentId, row.head_hash, incident, list, at, actor, opts);
     incident = written.incident;
+    await this.recordDelivery(c, opts.deliveryKey, incidentId, written.event[written.event.length - 1].seq);
     return { incident, events: written.event };
+  }
+
+  /**
+   * Records a keyed write in its transaction. A concurrent delivery of the same key waits on the key's
+   * row and then finds it taken: this one rolls back, so the events are never written twice.
+   */
+  private async recordDelivery(c: PoolClient, key: string | undefined, incidentId: string, seq: number): Promise<void> {
+    if (!key) return;
+    const { rowCount } = await c.query(`INSERT INTO deliveries (key, incident_id, seq, delivered_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`, [key, incidentId, seq, new Date().toISOString()]);
+    if (rowCount) return;
+    const [done] = (await c.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM deliveries WHERE key = $1`, [key])).rows;
+    throw new AlreadyDelivered(key, done.incident_id, Number(done.seq));
+  }
+
+  async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {
+    const [row] = await this.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM deliveries WHERE key = $1`, [key]);
+    return row && { incidentId: row.incident_id, seq: Number(row.seq) };
   }
 
   /** Chains and inserts events after `prevHash`, then moves the incident's head and cached record. */
@@ -753,19 +772,20 @@ export class PostgresStore implements Store {
 class Runs implements RunStore {
   constructor(private readonly store: PostgresStore) {}
 
-  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): Promise<RunRecord> {
+  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'> & { id?: string }): Promise<RunRecord> {
     return this.store.tx(async (c) => {
       // The incident's row lock makes counting and inserting one step for every client.
       const locked = await c.query(`SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE`, [rec.incidentId]);
       if (!locked.rowCount) throw new Error(`no incident ${rec.incidentId}`);
       const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int + 1 AS n FROM runbook_runs WHERE incident_id = $1`, [rec.incidentId]);
-      const id = `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${rows[0].n}`;
+      const id = rec.id ?? `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${rows[0].n}`;
       await c.query(
         `INSERT INTO runbook_runs (id, incident_id, runbook_id, runbook_path, runbook_sha256, started_at, updated_at, status, next_index, current_index, vars, failures, pid, host)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
         [id, rec.incidentId, rec.runbookId, rec.runbookPath, rec.runbookSha256, rec.startedAt, rec.updatedAt, rec.status, rec.nextIndex, rec.currentIndex, JSON.stringify(rec.vars), rec.failures, rec.pid, rec.host],
       );
-      return { ...rec, id, stepProcess: null };
+      const { id: _given, ...rest } = rec;
+      return { ...rest, id, stepProcess: null };
     });
   }
 
@@ -826,22 +846,23 @@ class Runs implements RunStore {
 class Evidence implements EvidenceStore {
   constructor(private readonly store: PostgresStore) {}
 
-  async create(rec: Omit<CollectionRecord, 'id'>, started: (id: string) => NewEvent, actor: string): Promise<CollectionRecord> {
+  async create(rec: Omit<CollectionRecord, 'id'> & { id?: string }, started: (id: string) => NewEvent, actor: string, opts?: WriteOptions): Promise<CollectionRecord> {
     return this.store.tx(async (c) => {
       const stamp = rec.startedAt.slice(0, 19).replace(/[-:]/g, '');
       const prefix = `EV-${stamp}-`;
       // Collections of any incident may start in the same second: a lock per prefix, held to commit.
       await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [ID_LOCK, prefix]);
       const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int + 1 AS n FROM evidence_collections WHERE id LIKE $1`, [`${prefix}%`]);
-      const id = `${prefix}${rows[0].n}`;
+      const id = rec.id ?? `${prefix}${rows[0].n}`;
       await c.query(
         `INSERT INTO evidence_collections (id, incident_id, started_at, finished_at, status, collectors, since, namespace, selector, kube_context, collected_by, ir_version, pid, host)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
         [id, rec.incidentId, rec.startedAt, rec.finishedAt, rec.status, JSON.stringify(rec.collectors), rec.since, rec.namespace, rec.selector, rec.kubeContext, rec.collectedBy, rec.irVersion, rec.pid, rec.host],
       );
       const event = started(id);
-      await this.store.appendIn(c, rec.incidentId, () => event, new Date(rec.startedAt), actor);
-      return { ...rec, id };
+      await this.store.appendIn(c, rec.incidentId, () => event, new Date(rec.startedAt), actor, opts);
+      const { id: _given, ...rest } = rec;
+      return { ...rest, id };
     });
   }
 
@@ -869,11 +890,11 @@ class Evidence implements EvidenceStore {
     return rows.map((r) => ({ collector: r.collector, file: r.file, source: r.source, openedAt: r.opened_at }));
   }
 
-  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string): Promise<void> {
+  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string, opts?: WriteOptions): Promise<void> {
     await this.store.tx(async (c) => {
       const { rows } = await c.query<{ incident_id: string }>(`UPDATE evidence_collections SET status = $1, finished_at = $2, pid = NULL WHERE id = $3 RETURNING incident_id`, [status, finishedAt, collectionId]);
       if (!rows[0]) throw new Error(`no evidence collection ${collectionId}`);
-      await this.store.appendIn(c, rows[0].incident_id, () => collected, new Date(finishedAt), actor);
+      await this.store.appendIn(c, rows[0].incident_id, () => collected, new Date(finishedAt), actor, opts);
     });
   }
 

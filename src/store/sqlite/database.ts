@@ -9,7 +9,7 @@ import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '..
 import { canonicalJson } from '../canonical.js';
 import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, parseEventData, recordDigest, toEvent, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
-import type { AnchorResult, ChainHead, Decide, DeclareInput, VerifyResult, WriteOptions } from '../types.js';
+import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type VerifyResult, type WriteOptions } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -125,7 +125,9 @@ export class SqliteDatabase {
            VALUES (?, 'investigating', ?, ?, NULL, '{}', 0, ?)`,
         )
         .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
+      this.checkDelivery(opts.deliveryKey);
       const { event, incident } = this.insertEvent(id, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts);
+      this.recordDelivery(opts.deliveryKey, id, event.seq);
       this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
         .run(incident.state, incident.severity, JSON.stringify(incident), event.seq, event.hash, id);
       return { incident, event };
@@ -152,6 +154,7 @@ export class SqliteDatabase {
       // vouches for it), so an edited row cannot steer a state check or leak into a new event.
       let incident = this.record(incidentId);
       if (!incident) throw new Error(`incident ${incidentId} has no events`);
+      this.checkDelivery(opts.deliveryKey);
       const wanted = decide(incident);
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
@@ -166,9 +169,26 @@ export class SqliteDatabase {
         const last = events[events.length - 1];
         this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
           .run(incident.state, incident.severity, incident.resolvedAt ?? null, JSON.stringify(incident), last.seq, last.hash, incidentId);
+        this.recordDelivery(opts.deliveryKey, incidentId, last.seq);
       }
       return { incident, events };
     });
+  }
+
+  /** Refuses a write whose key is already recorded (inside the write transaction). */
+  private checkDelivery(key: string | undefined): void {
+    if (!key) return;
+    const done = this.delivery(key);
+    if (done) throw new AlreadyDelivered(key, done.incidentId, done.seq);
+  }
+
+  private recordDelivery(key: string | undefined, incidentId: string, seq: number): void {
+    if (key) this.sql(`INSERT INTO deliveries (key, incident_id, seq, delivered_at) VALUES (?, ?, ?, ?)`).run(key, incidentId, seq, new Date().toISOString());
+  }
+
+  delivery(key: string): { incidentId: string; seq: number } | undefined {
+    const row = this.sql(`SELECT incident_id, seq FROM deliveries WHERE key = ?`).get(key) as { incident_id: string; seq: number } | undefined;
+    return row && { incidentId: row.incident_id, seq: row.seq };
   }
 
   private insertEvent(incidentId: string, prevHash: string, before: Incident | undefined, e: NewEvent, at: Date, actor: string, opts: WriteOptions): { event: TimelineEvent; incident: Incident } {

@@ -13,12 +13,12 @@ export class SqliteEvidence {
    * Allocates the next id for this second (EV-20261123T101500-1, -2, …) and inserts the row; `also`
    * runs in the same transaction (the started event), so a row never exists without its event.
    */
-  create(rec: Omit<CollectionRecord, 'id'>, also: (id: string) => void): CollectionRecord {
+  create(rec: Omit<CollectionRecord, 'id'> & { id?: string }, also: (id: string) => void): CollectionRecord {
     return this.store.write(() => {
       const stamp = rec.startedAt.slice(0, 19).replace(/[-:]/g, '');
       const prefix = `EV-${stamp}-`;
       const { n } = this.store.db.prepare(`SELECT count(*) + 1 AS n FROM evidence_collections WHERE id LIKE ?`).get(`${prefix}%`) as { n: number };
-      const id = `${prefix}${n}`;
+      const id = rec.id ?? `${prefix}${n}`;
       this.store.db
         .prepare(
           `INSERT INTO evidence_collections (id, incident_id, started_at, finished_at, status, collectors, since, namespace, selector, kube_context, collected_by, ir_version, pid, host)
@@ -26,7 +26,8 @@ export class SqliteEvidence {
         )
         .run(id, rec.incidentId, rec.startedAt, rec.finishedAt, rec.status, JSON.stringify(rec.collectors), rec.since, rec.namespace, rec.selector, rec.kubeContext, rec.collectedBy, rec.irVersion, rec.pid, rec.host);
       also(id);
-      return { ...rec, id };
+      const { id: _given, ...rest } = rec;
+      return { ...rest, id };
     });
   }
 

@@ -8,17 +8,17 @@ export class SqliteRuns {
   constructor(private readonly store: SqliteDatabase) {}
 
   /** A new run id: RUN-<incident suffix>-<n>, unique within the store. */
-  create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): RunRecord {
+  create(rec: Omit<RunRecord, 'id' | 'stepProcess'> & { id?: string }): RunRecord {
     return this.store.write(() => {
       const { n } = this.store.db.prepare(`SELECT count(*) + 1 AS n FROM runbook_runs WHERE incident_id = ?`).get(rec.incidentId) as { n: number };
-      const id = `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${n}`;
+      const id = rec.id ?? `${rec.incidentId.replace(/^INC-/, 'RUN-')}-${n}`;
       this.store.db
         .prepare(
           `INSERT INTO runbook_runs (id, incident_id, runbook_id, runbook_path, runbook_sha256, started_at, updated_at, status, next_index, current_index, vars, failures, pid, host)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(id, rec.incidentId, rec.runbookId, rec.runbookPath, rec.runbookSha256, rec.startedAt, rec.updatedAt, rec.status, rec.nextIndex, rec.currentIndex, JSON.stringify(rec.vars), rec.failures, rec.pid, rec.host);
-      return { ...rec, id, stepProcess: null };
+      return { ...withoutId(rec), id, stepProcess: null };
     });
   }
 
@@ -68,4 +68,9 @@ export class SqliteRuns {
   forIncident(incidentId: string): RunRecord[] {
     return (this.store.db.prepare(`SELECT * FROM runbook_runs WHERE incident_id = ? ORDER BY started_at, rowid`).all(incidentId) as RunRow[]).map(runFromRow);
   }
+}
+
+function withoutId<T extends { id?: string }>(rec: T): Omit<T, 'id'> {
+  const { id: _id, ...rest } = rec;
+  return rest;
 }

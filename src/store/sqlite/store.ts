@@ -84,6 +84,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {
+    return this.db.delivery(key);
+  }
+
   async head(incidentId: string): Promise<ChainHead | undefined> {
     return this.db.head(incidentId);
   }
@@ -120,7 +124,7 @@ export class SqliteStore implements Store {
 
 class Runs implements RunStore {
   constructor(private readonly runs: SqliteRuns) {}
-  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'>): Promise<RunRecord> {
+  async create(rec: Omit<RunRecord, 'id' | 'stepProcess'> & { id?: string }): Promise<RunRecord> {
     return this.runs.create(rec);
   }
   async update(id: string, changes: RunChanges): Promise<void> {
@@ -145,10 +149,10 @@ class Evidence implements EvidenceStore {
     private readonly evidence: SqliteEvidence,
     private readonly db: SqliteDatabase,
   ) {}
-  async create(rec: Omit<CollectionRecord, 'id'>, started: (id: string) => NewEvent, actor: string): Promise<CollectionRecord> {
+  async create(rec: Omit<CollectionRecord, 'id'> & { id?: string }, started: (id: string) => NewEvent, actor: string, opts?: WriteOptions): Promise<CollectionRecord> {
     return this.evidence.create(rec, (id) => {
       const event = started(id);
-      this.db.append(rec.incidentId, () => event, new Date(rec.startedAt), actor);
+      this.db.append(rec.incidentId, () => event, new Date(rec.startedAt), actor, opts);
     });
   }
   async addFiles(collectionId: string, files: FileRecord[]): Promise<void> {
@@ -160,11 +164,11 @@ class Evidence implements EvidenceStore {
   async opened(collectionId: string): Promise<OpenedFile[]> {
     return this.evidence.opened(collectionId);
   }
-  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string): Promise<void> {
+  async finish(collectionId: string, status: Exclude<CollectionStatus, 'running'>, finishedAt: string, collected: NewEvent, actor: string, opts?: WriteOptions): Promise<void> {
     const incidentId = this.evidence.get(collectionId)?.incidentId;
     if (!incidentId) throw new Error(`no evidence collection ${collectionId}`);
     this.evidence.finish(collectionId, status, finishedAt, () => {
-      this.db.append(incidentId, () => collected, new Date(finishedAt), actor);
+      this.db.append(incidentId, () => collected, new Date(finishedAt), actor, opts);
     });
   }
   async get(id: string): Promise<CollectionRecord | undefined> {

@@ -6,6 +6,7 @@ import type { Context } from '../../context.js';
 import type { Incident, TimelineEvent } from '../../core/incident.js';
 import { slaView, type SlaView } from '../../core/sla.js';
 import { age, columns, utc, visibleWidth } from '../../io/format.js';
+import type { InStream } from '../../io/streams.js';
 import { pause } from '../../store/wake.js';
 import type { Store, WatchOptions } from '../../store/types.js';
 import { clockText, eventJson, incidentJson, severityText, TIMELINE_HEADER, timelineRow } from './render.js';
@@ -19,9 +20,12 @@ const RETRY_MS = 1000;
 
 /**
  * Ctrl-C, SIGTERM and SIGHUP end a live view cleanly (exit 0): it is how one leaves it, not a
- * failure. A second signal while the store is closing ends the process at once.
+ * failure. A second one while the store is closing ends the process at once. On a terminal the
+ * keys are read raw (Ctrl-C, or q), as `top` does: the view ends itself rather than leaving
+ * the signal to whatever else shares the terminal's process group, and typing does not scribble
+ * over the output.
  */
-function stopOnSignals(): { signal: AbortSignal; release: () => void } {
+function stopOnSignals(ctx: Context): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const onSignal = () => {
@@ -29,7 +33,29 @@ function stopOnSignals(): { signal: AbortSignal; release: () => void } {
     controller.abort();
   };
   for (const sig of signals) process.on(sig, onSignal);
-  return { signal: controller.signal, release: () => signals.forEach((sig) => process.off(sig, onSignal)) };
+  const stdin = ctx.io.stdin as InStream & { setRawMode?: (raw: boolean) => unknown };
+  const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  // Ctrl-C, Ctrl-D, q, Q.
+  const onKeys = (chunk: Buffer | string) => {
+    const text = chunk.toString();
+    if (['\u0003', '\u0004', 'q', 'Q'].some((key) => text.includes(key))) onSignal();
+  };
+  if (raw) {
+    stdin.setRawMode!(true);
+    stdin.on('data', onKeys);
+    stdin.resume();
+  }
+  return {
+    signal: controller.signal,
+    release: () => {
+      for (const sig of signals) process.off(sig, onSignal);
+      if (raw) {
+        stdin.off('data', onKeys);
+        stdin.setRawMode!(false);
+        stdin.pause();
+      }
+    },
+  };
 }
 
 /** What a view says on stderr when the team store's connection drops and comes back. */
@@ -105,11 +131,11 @@ export async function followTimeline(ctx: Context, named: string | undefined): P
 
   const print = ctx.json ? jsonLines(ctx) : humanLines(ctx, style, target === undefined, snapshot);
   if (!ctx.json && ctx.io.stderr.isTTY) {
-    ctx.err(style.dim(target ? `following ${target}; Ctrl-C to stop` : `following every incident${snapshot.length ? '' : ' (none open yet)'}; Ctrl-C to stop`));
+    ctx.err(style.dim(target ? `following ${target}; Ctrl-C or q to stop` : `following every incident${snapshot.length ? '' : ' (none open yet)'}; Ctrl-C or q to stop`));
   }
   print.start(snapshot);
 
-  const { signal, release } = stopOnSignals();
+  const { signal, release } = stopOnSignals(ctx);
   try {
     await wakeLoop(store, signal, ctx, undefined, async () => {
       for (;;) {
@@ -176,7 +202,7 @@ export async function watchStatus(ctx: Context): Promise<number> {
   const config = await ctx.severities();
   const style = await ctx.style();
   const screen = ctx.io.stdout.isTTY === true && !ctx.json;
-  const { signal, release } = stopOnSignals();
+  const { signal, release } = stopOnSignals(ctx);
   let shownSeq: number | undefined;
   let printed = false;
   if (screen) ctx.io.stdout.write(ALT_SCREEN_ON);
@@ -192,7 +218,9 @@ export async function watchStatus(ctx: Context): Promise<number> {
         ctx.io.stdout.write(`${JSON.stringify({ at: now.toISOString(), incidents: views.map((v) => incidentJson(v.incident, v.sla, now)) })}\n`);
         return;
       }
-      const head = style.dim(`${screen ? 'every 1s' : 'on change'} · ${store.location} · ${utc(now)}`);
+      const width = ctx.io.stdout.columns || 80;
+      const where = screen ? elide(store.location, width - `every 1s ·  · ${utc(now)}`.length) : store.location;
+      const head = style.dim(`${screen ? 'every 1s' : 'on change'} · ${where} · ${utc(now)}`);
       const lines = [head, '', ...boardLines(views, now, style)];
       if (!screen) {
         // A blank line between boards, so a reader of the pipe (or the file) sees where each begins.
@@ -200,7 +228,6 @@ export async function watchStatus(ctx: Context): Promise<number> {
         printed = true;
         return;
       }
-      const width = ctx.io.stdout.columns || 80;
       const height = ctx.io.stdout.rows || 24;
       // Lines cut to the terminal: a wrapped or scrolled line would leave the next redraw misplaced.
       let shown = lines.map((l) => fit(l, width));
@@ -240,6 +267,14 @@ export function boardLines(views: { incident: Incident; sla: SlaView }[], now: D
     }
   }
   return lines;
+}
+
+/** A long location (a URL) shortened in the middle, keeping its scheme and user and its database. */
+function elide(text: string, room: number): string {
+  if (text.length <= room) return text;
+  if (room < 8) return text.slice(0, Math.max(room, 0));
+  const tail = Math.floor((room - 1) / 2);
+  return `${text.slice(0, room - 1 - tail)}…${text.slice(text.length - tail)}`;
 }
 
 /** The line cut to `width` visible columns, colour codes kept (and reset if it was cut). */

@@ -101,6 +101,18 @@ describe('live views on SQLite', () => {
     expect(follower.stdout).toBe(after);
   });
 
+  it("timeline --follow whose reader goes away (a closed pipe) ends quietly with exit 0 at the next event", async () => {
+    declare(home, 'Checkout down');
+    const follower = live(home, ['timeline', '--follow', '--json']);
+    running.push(follower);
+    await follower.waitFor(/Checkout down/);
+    // As `ir timeline -f | head -1` does once head has its line.
+    follower.child.stdout.destroy();
+    ok(ir(home, ['note', 'nobody reads this']), 'note');
+    expect(await Promise.race([follower.exited, sleep(10_000).then(() => 'still running')])).toEqual({ code: 0, signal: null });
+    expect(follower.stderr).toBe('');
+  });
+
   it('several open and none named: follows every incident, each line led by its id, new incidents included', async () => {
     const a = declare(home, 'Checkout down');
     const b = declare(home, 'Search slow', 'SEV-3');

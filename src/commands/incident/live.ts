@@ -17,6 +17,8 @@ const PAGE = 500;
 const TICK_MS = 1000;
 /** While the store does not answer, look again this often even without a wake. */
 const RETRY_MS = 1000;
+/** A busy incident wakes the board many times a second; changes this close together make one board. */
+const BOARD_MIN_MS = 200;
 
 /**
  * Ctrl-C, SIGTERM and SIGHUP end a live view cleanly (exit 0): it is how one leaves it, not a
@@ -72,10 +74,10 @@ function message(err: unknown): string {
 
 /**
  * Calls `step` after each wake of the store (the first comes once the subscription is in place)
- * and, with `everyMs`, at least that often; while `step` fails, again every second. Returns when
- * the signal aborts.
+ * and, with `everyMs`, at least that often; while `step` fails, again every second; never twice
+ * within `minGapMs` (wakes meanwhile are one). Returns when the signal aborts.
  */
-async function wakeLoop(store: Store, signal: AbortSignal, ctx: Context, everyMs: number | undefined, step: (woken: boolean) => Promise<void>): Promise<void> {
+async function wakeLoop(store: Store, signal: AbortSignal, ctx: Context, everyMs: number | undefined, step: (woken: boolean) => Promise<void>, minGapMs = 0): Promise<void> {
   const wakes = store.watch(signal, connectionNotes(ctx, store.location))[Symbol.asyncIterator]();
   let pending = wakes.next();
   let failing: string | undefined;
@@ -92,6 +94,7 @@ async function wakeLoop(store: Store, signal: AbortSignal, ctx: Context, everyMs
       await step(woken);
       if (failing) ctx.err('ir: the store answers again');
       failing = undefined;
+      if (minGapMs) await pause(minGapMs, signal);
     } catch (err) {
       if (signal.aborted) return;
       // Said once, not every second: the view keeps what it showed and catches up when it can.
@@ -233,7 +236,7 @@ export async function watchStatus(ctx: Context): Promise<number> {
       let shown = lines.map((l) => fit(l, width));
       if (shown.length > height - 1) shown = [...shown.slice(0, height - 2), style.dim(`… ${shown.length - height + 2} more lines`)];
       ctx.io.stdout.write(HOME + shown.map((l) => l + CLEAR_LINE_END).join('\n') + CLEAR_BELOW);
-    });
+    }, BOARD_MIN_MS);
   } finally {
     release();
     if (screen) ctx.io.stdout.write(ALT_SCREEN_OFF);

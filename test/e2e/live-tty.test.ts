@@ -2,11 +2,13 @@
 // timeline in tmux while bob (another home, the same team store) writes a note, which appears on
 // alice's screen (the latency is measured and printed, not asserted: speed belongs in bench/);
 // alice's `status --watch` at 80 columns shows the role bob assigns and the acknowledgement, and
-// Ctrl-C gives her terminal back as it was, exit 0.
+// Ctrl-C gives her terminal back as it was, exit 0. Also: a follower whose LISTEN connection the
+// server ends says so, reconnects, and prints what landed meanwhile.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ir, json, tempHome } from '../helpers/cli.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
+import { live } from '../helpers/live.js';
 import { haveTmux, TmuxSession } from '../helpers/tty.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,5 +117,32 @@ describe('live views in a terminal, two homes on one PostgreSQL', () => {
     expect(await session.exitCode()).toBe(0);
     // Back from the alternate screen: the board is gone, the terminal as it was before.
     expect(session.screen()).not.toMatch(/every 1s|IC alice/);
+  });
+
+  it('a follower whose LISTEN connection is cut says so on stderr (password masked), reconnects and prints what landed meanwhile', async () => {
+    const id = team();
+    const db = `ir_live_${databases}`;
+    const follower = live(alice.home, ['timeline', '--follow', '--json'], as('alice').env);
+    try {
+      await follower.waitFor(/Checkout down/);
+      await listening(db);
+      expect(psql(server, db, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ir_events';`).trim()).toBe('1');
+      expect(ir(bob.home, ['note', 'written while alice was cut off'], as('bob')).code).toBe(0);
+      await follower.waitFor(/written while alice was cut off/);
+      await follower.waitFor(/reconnected/, 10_000, 'stderr');
+      expect(follower.stderr).toMatch(/^ir: lost the connection to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/ir_live_\d+ \(.+\); reconnecting$/m);
+      expect(follower.stderr).not.toContain(server.password);
+      // And it is listening again: the next note is pushed to it.
+      await listening(db);
+      expect(ir(bob.home, ['note', 'after the reconnect'], as('bob')).code).toBe(0);
+      await follower.waitFor(/after the reconnect/);
+      follower.child.kill('SIGINT');
+      expect(await follower.exited).toEqual({ code: 0, signal: null });
+      const events = follower.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { incident: string; seq: number });
+      expect(events.map((e) => e.incident)).toEqual([id, id, id]);
+      expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+    } finally {
+      if (follower.child.exitCode === null) follower.child.kill('SIGKILL');
+    }
   });
 });

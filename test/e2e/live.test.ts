@@ -3,41 +3,9 @@
 // when none is named, and ends with exit 0 on SIGINT/SIGTERM; `ir status --watch` piped prints a
 // new board, roles included, each time something changes.
 
-import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, ROOT, ir, irEnv, json, tempHome } from '../helpers/cli.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A long-running ir whose output is read while it runs. */
-function live(home: string, args: string[], env: Record<string, string | undefined> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: irEnv(home, env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  return {
-    child,
-    exited,
-    get stdout() {
-      return stdout;
-    },
-    get stderr() {
-      return stderr;
-    },
-    /** Waits for stdout to match; the ceiling only turns a hang into a failure (no speed is claimed). */
-    async waitFor(pattern: RegExp, ceilingMs = 10_000): Promise<string> {
-      const deadline = Date.now() + ceilingMs;
-      while (Date.now() < deadline) {
-        if (pattern.test(stdout)) return stdout;
-        if (child.exitCode !== null) break;
-        await sleep(50);
-      }
-      throw new Error(`ir ${args.join(' ')} never printed ${pattern} (exit ${child.exitCode}); stdout:\n${stdout}\nstderr:\n${stderr}`);
-    },
-  };
-}
+import { ir, json, tempHome } from '../helpers/cli.js';
+import { live, sleep } from '../helpers/live.js';
 
 function ok(r: { code: number; stdout: string; stderr: string }, what: string) {
   expect(r.code, `${what}\n${r.stderr}`).toBe(0);

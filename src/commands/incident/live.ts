@@ -77,7 +77,7 @@ function message(err: unknown): string {
  * and, with `everyMs`, at least that often; while `step` fails, again every second; never twice
  * within `minGapMs` (wakes meanwhile are one). Returns when the signal aborts.
  */
-async function wakeLoop(store: Store, signal: AbortSignal, ctx: Context, everyMs: number | undefined, step: (woken: boolean) => Promise<void>, minGapMs = 0): Promise<void> {
+async function wakeLoop(store: Store, signal: AbortSignal, ctx: Context, everyMs: number | undefined, step: () => Promise<void>, minGapMs = 0): Promise<void> {
   const wakes = store.watch(signal, connectionNotes(ctx, store.location))[Symbol.asyncIterator]();
   let pending = wakes.next();
   let failing: string | undefined;
@@ -85,13 +85,12 @@ async function wakeLoop(store: Store, signal: AbortSignal, ctx: Context, everyMs
     const wait = failing ? Math.min(everyMs ?? RETRY_MS, RETRY_MS) : everyMs;
     const r = wait === undefined ? await pending : await Promise.race([pending, pause(wait, signal).then(() => 'timer' as const)]);
     if (signal.aborted) return;
-    const woken = r !== 'timer';
     if (r !== 'timer') {
       if (r.done) return;
       pending = wakes.next();
     }
     try {
-      await step(woken);
+      await step();
       if (failing) ctx.err('ir: the store answers again');
       failing = undefined;
       if (minGapMs) await pause(minGapMs, signal);

@@ -133,4 +133,17 @@ describe('live views on SQLite', () => {
       for (const line of board.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     }
   });
+
+  it('status --watch --json: one JSON document per line, one line per change', async () => {
+    const id = declare(home, 'Checkout down');
+    const watcher = live(home, ['status', '--watch', '--json']);
+    running.push(watcher);
+    await watcher.waitFor(/\n/);
+    ok(ir(home, ['assign', 'comms', 'erin']), 'assign');
+    await watcher.waitFor(/"comms":"erin"/);
+    watcher.child.kill('SIGINT');
+    expect((await watcher.exited).code).toBe(0);
+    const docs = watcher.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { at: string; incidents: { id: string; roles: Record<string, string> }[] });
+    expect(docs.map((d) => d.incidents.map((i) => [i.id, i.roles.comms ?? null]))).toEqual([[[id, null]], [[id, 'erin']]]);
+  });
 });

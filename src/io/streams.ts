@@ -4,6 +4,7 @@ export interface OutStream {
   write(chunk: string | Uint8Array): boolean;
   isTTY?: boolean;
   columns?: number;
+  rows?: number;
 }
 
 export interface InStream extends NodeJS.ReadableStream {
@@ -69,6 +70,9 @@ function guarded(stream: NodeJS.WriteStream, which: Which): OutStream {
     },
     get columns() {
       return stream.columns;
+    },
+    get rows() {
+      return stream.rows;
     },
   };
 }

@@ -75,6 +75,12 @@ export interface StoreInfo {
   events: number;
 }
 
+/** What a live view hears about the connection behind its wake-ups (the team store only). */
+export interface WatchOptions {
+  /** The subscription was lost (`lost`, with the cause) or is back after a loss (`back`). */
+  onConnection?: (state: 'lost' | 'back', cause?: string) => void;
+}
+
 /** For an event written earlier (offline) and delivered now: when the store received it. */
 export interface WriteOptions {
   recordedAt?: Date;
@@ -116,6 +122,20 @@ export interface Store {
   events(incidentId: string): Promise<TimelineEvent[]>;
   /** The same, one at a time, for timelines too long to hold at once. */
   iterateEvents(incidentId: string): AsyncIterable<TimelineEvent>;
+  /**
+   * Events with seq above `afterSeq`, oldest first: of one incident, or of every incident without
+   * one; at most `limit` (default 500), so a reader pages by calling again after the last seq.
+   * Seqs are store-wide and become visible in order, so nothing can land behind a seq already read.
+   */
+  eventsSince(afterSeq: number, incidentId?: string, limit?: number): Promise<TimelineEvent[]>;
+  /** The seq of the newest event in the store (0 when empty): where a view of everything starts. */
+  latestSeq(): Promise<number>;
+  /**
+   * Wakes the caller whenever the store may have changed, until `signal` aborts: once as soon as
+   * the subscription is in place (and again after it was lost and is back), then after writes by
+   * anyone. A wake carries no data; wakes may be coalesced, so the reader re-reads after its last seq.
+   */
+  watch(signal: AbortSignal, opts?: WatchOptions): AsyncIterable<void>;
   /** The newest event of an incident's chain, or undefined for an unknown incident. */
   head(incidentId: string): Promise<ChainHead | undefined>;
   /** Where a write with this delivery key landed, if it did. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ir, json, sqlite, tempHome } from '../helpers/cli.js';
+import { live } from '../helpers/live.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
 interface EventJson {
@@ -215,6 +216,28 @@ describe('team store offline: PostgreSQL stopped mid-incident', () => {
     expect(psql(pg, `offline_${db}`, `SELECT status FROM runbook_runs WHERE id = '${runId}'`).trim()).toBe('completed');
     expect(bob(['timeline', '--verify']).code).toBe(0);
   }, 60_000);
+
+  it('ir timeline --follow started while it is down shows the last-seen copy, then follows the server once it is back', async () => {
+    const t = team();
+    const alice = t.as('alice');
+    const bob = t.as('bob');
+    const inc = json<{ id: string }>(alice(['declare', '--json', '-t', 'follow through the outage', '-s', 'SEV-2'])).id;
+    const aliceHome = homes[homes.length - 2].home;
+    pg.halt();
+    let follower: ReturnType<typeof live> | undefined;
+    try {
+      follower = live(aliceHome, ['timeline', '--follow', '--json', inc], { IR_STORE: t.url, IR_USER: 'alice', IR_STORE_TIMEOUT: '2' });
+      await follower.waitFor(/"incident\.declared"/, 20_000);
+      expect(alice(['note', '--incident', inc, 'written by the follower-side offline']).code).toBe(0);
+    } finally {
+      await pg.restart();
+    }
+    expect(bob(['note', '--incident', inc, 'bob after the restart']).code).toBe(0);
+    await follower.waitFor(/bob after the restart/, 30_000);
+    follower.child.kill('SIGINT');
+    expect((await follower.exited).code).toBe(0);
+    expect(follower.stderr).not.toContain(pg.password);
+  }, 90_000);
 
   it('a changed outbox is refused, naming the entry, and nothing of it is delivered', async () => {
     const t = team();

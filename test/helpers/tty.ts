@@ -69,6 +69,11 @@ export class TmuxSession {
     throw new Error(`ir did not exit; screen:\n${this.screen()}`);
   }
 
+  /** Resizes the terminal (ir receives SIGWINCH), e.g. to check a layout at 80 columns. */
+  resize(columns: number, rows: number): void {
+    execFileSync('tmux', ['-L', this.socket, 'resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows)]);
+  }
+
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
   }

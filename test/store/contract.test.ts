@@ -259,6 +259,46 @@ describe.each(backends)('Store contract: $name', (backend) => {
     expect(seqs).toEqual(all.map((e) => e.seq));
   });
 
+  it('watch wakes a reader when another connection appends, and eventsSince returns what landed after its last seq', async () => {
+    const { stores } = await setup(2);
+    const [reader, writer] = stores;
+    const { incident } = await writer.declare({ title: 'live', severity: 'SEV-2' }, AT, 'alice');
+    const other = await writer.declare({ title: 'elsewhere', severity: 'SEV-3' }, AT, 'bob');
+    const controller = new AbortController();
+    const wakes = reader.watch(controller.signal)[Symbol.asyncIterator]();
+    // A generous ceiling, not a speed claim: a watcher that never wakes fails here instead of hanging.
+    const woken = () => Promise.race([wakes.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('watch never woke')), 10_000))]);
+    expect((await woken()).done).toBe(false); // the subscription is in place
+    const last = await reader.latestSeq();
+    expect(last).toBe(other.event.seq);
+
+    await writer.append(incident.id, () => [note('from another machine'), note('and another')], later(1), 'bob');
+    await writer.append(other.incident.id, () => note('not this incident'), later(2), 'bob');
+    expect((await woken()).done).toBe(false);
+    // Wakes may be coalesced: read until the writer's last event is in, as a follower does.
+    const seen: string[] = [];
+    let after = last;
+    while (seen.length < 2) {
+      const page = await reader.eventsSince(after, incident.id);
+      for (const e of page) seen.push(String(e.data.text));
+      if (page.length) after = page[page.length - 1].seq;
+      else await woken();
+    }
+    expect(seen).toEqual(['from another machine', 'and another']);
+    const everything = await reader.eventsSince(last);
+    expect(everything.map((e) => [e.incidentId, e.data.text])).toEqual([
+      [incident.id, 'from another machine'],
+      [incident.id, 'and another'],
+      [other.incident.id, 'not this incident'],
+    ]);
+    expect(await reader.eventsSince(last, undefined, 2)).toEqual(everything.slice(0, 2));
+    expect(await reader.latestSeq()).toBe(everything[2].seq);
+    expect(await reader.eventsSince(everything[2].seq)).toEqual([]);
+
+    controller.abort();
+    expect((await woken()).done).toBe(true);
+  });
+
   it('verify names a changed event and an edited record; reads do not trust the edited record', async () => {
     const { h, stores } = await setup();
     const [s] = stores;

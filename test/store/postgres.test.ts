@@ -132,4 +132,40 @@ describe('PostgreSQL backend', () => {
     expect(closed?.message).toMatch(/team store unreachable: postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/ir: .*ECONNREFUSED/);
     expect(closed?.message).not.toContain('secret-9931');
   });
+
+  it('watch: a LISTEN connection killed by the server comes back, says so, and wakes the reader to catch up', async () => {
+    const { name, url } = database();
+    const reader = await openStore(url);
+    const writer = await openStore(url);
+    const controller = new AbortController();
+    try {
+      const { incident } = await writer.declare({ title: 'flaky network', severity: 'SEV-2' }, AT, 'alice');
+      const states: string[] = [];
+      const wakes = reader.watch(controller.signal, { onConnection: (state, why) => states.push(why ? `${state}: ${why}` : state) })[Symbol.asyncIterator]();
+      const woken = () => Promise.race([wakes.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('watch never woke')), 15_000))]);
+      expect((await woken()).done).toBe(false);
+      const last = await reader.latestSeq();
+      // The listener's backend, ended as a restart or a DBA would; the note lands while it is away.
+      const killed = psql(server, name, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ir_events';`).trim();
+      expect(killed).toBe('1');
+      await writer.append(incident.id, () => note('while the listener was away'), AT, 'bob');
+      const seen: string[] = [];
+      while (!seen.length) {
+        expect((await woken()).done).toBe(false);
+        seen.push(...(await reader.eventsSince(last, incident.id)).map((e) => String(e.data.text)));
+      }
+      expect(seen).toEqual(['while the listener was away']);
+      // Back on the new connection, notifications flow again.
+      while (!states.includes('back')) expect((await woken()).done).toBe(false);
+      expect(states[0]).toMatch(/^lost: /);
+      expect(states.join('\n')).not.toContain(server.password);
+      await writer.append(incident.id, () => note('after it came back'), AT, 'bob');
+      expect((await woken()).done).toBe(false);
+      expect((await reader.eventsSince(last, incident.id)).map((e) => e.data.text)).toContain('after it came back');
+    } finally {
+      controller.abort();
+      await reader.close();
+      await writer.close();
+    }
+  });
 });

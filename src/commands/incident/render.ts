@@ -106,10 +106,14 @@ export function renderCard(incident: Incident, sla: SlaView, now: Date, style: C
   return lines.join('\n');
 }
 
+export const TIMELINE_HEADER = ['TIME (UTC)', 'ACTOR', 'EVENT'];
+
+/** One event as a timeline row: notes stand out, the machinery is dimmed. */
+export function timelineRow(e: TimelineEvent, style: ChalkInstance): string[] {
+  return [utc(e.at), e.actor, e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e))];
+}
+
 export function renderTimeline(events: TimelineEvent[], style: ChalkInstance): string {
   if (!events.length) return '(no events)';
-  return columns(
-    ['TIME (UTC)', 'ACTOR', 'EVENT'],
-    events.map((e) => [utc(e.at), e.actor, e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e))]),
-  );
+  return columns(TIMELINE_HEADER, events.map((e) => timelineRow(e, style)));
 }

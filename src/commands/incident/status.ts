@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
+import { UsageError } from '../../errors.js';
 import { checkTransition, parseState, STATES } from '../../core/incident.js';
 import { slaView } from '../../core/sla.js';
 import { age, columns } from '../../io/format.js';
@@ -12,6 +13,8 @@ import { clockText, incidentJson, severityText } from './render.js';
 export interface StatusOptions {
   state?: string;
   note?: string;
+  /** Redraw the board as things change, until Ctrl-C. */
+  watch?: boolean;
 }
 
 export const register: Register = (program, ctx, bind) => {
@@ -20,11 +23,17 @@ export const register: Register = (program, ctx, bind) => {
     .description(`show open incidents and their SLA clocks, or move the current one to a state (${STATES.slice(0, 4).join(' → ')})`)
     .argument('[state]', 'new state for the current incident')
     .option('-m, --note <text>', 'why the state changes')
-    .addHelpText('after', '\nExamples:\n  ir status\n  ir status mitigating --note "rolled back to v2.14.1"')
-    .action(bind((cmd: Command) => run({ state: cmd.args[0], note: cmd.opts().note as string | undefined }, ctx)));
+    .option('-w, --watch', 'redraw the board (clocks, states, roles) as things change, every second on a terminal, until Ctrl-C; piped: a new board per change; with --json, one JSON line per change')
+    .addHelpText('after', '\nExamples:\n  ir status\n  ir status --watch\n  ir status mitigating --note "rolled back to v2.14.1"')
+    .action(bind((cmd: Command) => run({ state: cmd.args[0], note: cmd.opts().note as string | undefined, watch: cmd.opts().watch as boolean | undefined }, ctx)));
 };
 
 export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
+  if (opts.watch) {
+    if (opts.state || opts.note) throw new UsageError(`--watch shows the board; it does not change state (${opts.state ? `drop "${opts.state}"` : 'drop --note'}, or run \`ir status ${opts.state ?? 'STATE'}\` on its own)`);
+    const { watchStatus } = await import('./live.js');
+    return watchStatus(ctx);
+  }
   if (opts.state) {
     const to = parseState(opts.state);
     await appendToIncident(ctx, (incident) => {

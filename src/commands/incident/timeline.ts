@@ -12,6 +12,8 @@ export interface TimelineOptions {
   verify?: boolean;
   /** true: print the head; strings: anchored heads (`SEQ:HASH`) the chain must still contain. */
   head?: true | string[];
+  /** Keep printing events as they land, until Ctrl-C. */
+  follow?: boolean;
 }
 
 const collectHead = (value: string, previous: unknown) => [...(Array.isArray(previous) ? previous : []), value];
@@ -23,17 +25,24 @@ export const register: Register = (program, ctx, bind) => {
     .argument('[id]', 'the incident (default: the current one; with --verify and no incident, all of them)')
     .option('--verify', 'walk the sha256 chain, recompute each incident from its events, report the first difference')
     .option('--head [SEQ:HASH]', 'alone: print the chain head to keep somewhere safe; with --verify: prove the chain still contains this head (repeatable)', collectHead)
+    .option('-f, --follow', 'keep printing events as they land, from any machine, until Ctrl-C; with no incident named and several open, all of them (each line led by its id); with --json, one JSON event per line (NDJSON)')
     .addHelpText(
       'after',
-      '\nExamples:\n  ir timeline INC-20261123-001\n  ir timeline --head                 # prints e.g. 42:9f86d0…  (keep it in the ticket or chat)\n  ir timeline --verify\n  ir timeline --verify --head 42:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+      '\nExamples:\n  ir timeline INC-20261123-001\n  ir timeline --head                 # prints e.g. 42:9f86d0…  (keep it in the ticket or chat)\n  ir timeline --verify\n  ir timeline --verify --head 42:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n  ir timeline --follow               # then each new event as it lands; Ctrl-C to stop\n  ir timeline -f --json | jq -r .summary   # newline-delimited JSON: one event per line',
     )
     .action(bind((cmd: Command) => {
-      const o = cmd.opts() as { verify?: boolean; head?: true | string[] };
-      return run({ id: cmd.args[0], verify: o.verify, head: o.head }, ctx);
+      const o = cmd.opts() as { verify?: boolean; head?: true | string[]; follow?: boolean };
+      return run({ id: cmd.args[0], verify: o.verify, head: o.head, follow: o.follow }, ctx);
     }));
 };
 
 export async function run(opts: TimelineOptions, ctx: Context): Promise<number> {
+  if (opts.follow) {
+    // Checked before the store opens: a usage error costs no connection.
+    if (opts.verify || opts.head) throw new UsageError(`--follow prints events as they land; it does not combine with ${opts.verify ? '--verify' : '--head'}`);
+    const { followTimeline } = await import('./live.js');
+    return followTimeline(ctx, opts.id);
+  }
   const store = await ctx.store();
   const { parseHead, formatHead } = await import('../../store/chain.js');
   let id = opts.id;

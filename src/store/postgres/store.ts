@@ -25,8 +25,10 @@ import {
   type StoreOptions,
   type VerifyResult,
   type WriteOptions,
+  type WatchOptions,
 } from '../types.js';
 import { median } from '../../util/median.js';
+import { pause, Wakeups } from '../wake.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { isConnectionError, StoreUnreachable } from './errors.js';
 import { collectionFromRow, fileFromRow, runFromRow, type CollectionRow, type FileRow, type RunRow } from '../rows.js';
@@ -56,6 +58,11 @@ interface PreparedEvent {
   origin: string | null;
   recordedAt: string | null;
 }
+/** The channel every append notifies at commit (payload `INCIDENT:SEQ`, a hint only). */
+const CHANNEL = 'ir_events';
+/** Backoff between attempts to get a lost LISTEN connection back. */
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
 
 interface IncidentRow {
   id: string;
@@ -200,6 +207,8 @@ export class PostgresStore implements Store {
     private readonly pool: Pool,
     readonly location: string,
     private readonly origin: string | null,
+    /** With its credentials: only ever handed to the driver, never shown. */
+    private readonly url: string,
   ) {
     this.runs = new Runs(this);
     this.evidence = new Evidence(this);
@@ -225,7 +234,7 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...(await poolConfig(url)), max: 4, connectionTimeoutMillis: timeoutMs, Client: Client as unknown as PoolConfig['Client'] });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
-    const store = new PostgresStore(pool, location, opts.origin ?? null);
+    const store = new PostgresStore(pool, location, opts.origin ?? null, url);
     try {
       await store.migrate();
     } catch (err) {
@@ -473,6 +482,75 @@ export class PostgresStore implements Store {
       if (page.length < PAGE) return;
       after = Number(page[page.length - 1].seq);
     }
+  }
+
+  async eventsSince(afterSeq: number, incidentId?: string, limit = PAGE): Promise<TimelineEvent[]> {
+    const rows =
+      incidentId === undefined
+        ? await this.query<DbEventRow>(`SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])
+        : await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [incidentId, afterSeq, limit]);
+    return rows.map((r) => toEvent(r));
+  }
+
+  async latestSeq(): Promise<number> {
+    const [row] = await this.query<{ seq: string }>(`SELECT coalesce(max(seq), 0) AS seq FROM events`);
+    return Number(row.seq);
+  }
+
+  watch(signal: AbortSignal, opts: WatchOptions = {}): AsyncIterable<void> {
+    const wakes = new Wakeups(signal);
+    void this.listen(signal, wakes, opts).catch(() => wakes.end());
+    return wakes;
+  }
+
+  /**
+   * Keeps one LISTEN connection of its own (a pooled one would be handed to other queries and
+   * released): connects, listens, wakes the reader, and when the connection is lost tries again
+   * with a growing pause, waking the reader once it is back so it reads what it missed meanwhile.
+   */
+  private async listen(signal: AbortSignal, wakes: Wakeups, opts: WatchOptions): Promise<void> {
+    const { default: pg } = await import('pg');
+    let delay = 0;
+    let lost = false;
+    // The same settings as the pool (password from .pgpass, sslmode as libpq means it).
+    const settings = await poolConfig(this.url);
+    while (!signal.aborted) {
+      // keepAlive: a server that vanished without a FIN (a cut network) is noticed, not waited on forever.
+      const client = new pg.Client({ ...settings, keepAlive: true, keepAliveInitialDelayMillis: 5_000, connectionTimeoutMillis: 10_000 });
+      let why = 'the connection ended';
+      const ended = new Promise<void>((resolve) => {
+        client.on('error', (err) => {
+          why = cause(err, this.location, this.url);
+          resolve();
+        });
+        client.on('end', () => resolve());
+      });
+      const stop = () => void client.end().catch(() => undefined);
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        await client.connect();
+        client.on('notification', (n) => {
+          if (n.channel === CHANNEL) wakes.wake();
+        });
+        await client.query(`LISTEN ${CHANNEL}`);
+        if (lost) opts.onConnection?.('back');
+        lost = false;
+        delay = 0;
+        wakes.wake();
+        await ended;
+      } catch (err) {
+        why = cause(err, this.location, this.url);
+      } finally {
+        signal.removeEventListener('abort', stop);
+        stop();
+      }
+      if (signal.aborted) break;
+      if (!lost) opts.onConnection?.('lost', why);
+      lost = true;
+      delay = Math.min(delay ? delay * 2 : RECONNECT_MIN_MS, RECONNECT_MAX_MS);
+      await pause(delay, signal);
+    }
+    wakes.end();
   }
 
   async head(incidentId: string): Promise<ChainHead | undefined> {

@@ -273,6 +273,17 @@ export class SqliteDatabase {
     return rows.map((r) => toEvent(r));
   }
 
+  /** A page of every incident's events after `afterSeq`, for a view that follows them all. */
+  allEventsAfter(afterSeq: number, limit: number): TimelineEvent[] {
+    const rows = this.sql(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as EventRow[];
+    return rows.map((r) => toEvent(r));
+  }
+
+  /** The newest seq in the store; seq is the rowid, so this reads one index page. */
+  latestSeq(): number {
+    return (this.sql(`SELECT coalesce(max(seq), 0) AS seq FROM events`).get() as { seq: number }).seq;
+  }
+
   events(incidentId: string): TimelineEvent[] {
     const rows = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(incidentId) as EventRow[];
     return rows.map((r) => toEvent(r));

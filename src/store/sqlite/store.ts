@@ -20,16 +20,23 @@ import type {
   StoreInfo,
   StoreOptions,
   VerifyResult,
+  WatchOptions,
   WriteOptions,
 } from '../types.js';
 import { median } from '../../util/median.js';
 import { MIGRATIONS } from '../migrations.js';
+import { pause, Wakeups } from '../wake.js';
 import { SqliteDatabase } from './database.js';
 import { SqliteEvidence } from './evidence.js';
 import { SqliteRuns } from './runs.js';
 
 /** Events per page when a timeline is read one event at a time. */
 const PAGE = 500;
+/**
+ * How often a live view looks for new events. SQLite has no notifications across processes; one
+ * max(seq) read on an open connection is microseconds, so polling costs nothing worth a daemon.
+ */
+const POLL_MS = 500;
 
 export class SqliteStore implements Store {
   readonly runs: RunStore;
@@ -86,6 +93,38 @@ export class SqliteStore implements Store {
 
   async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {
     return this.db.delivery(key);
+  }
+
+  async eventsSince(afterSeq: number, incidentId?: string, limit = PAGE): Promise<TimelineEvent[]> {
+    return incidentId === undefined ? this.db.allEventsAfter(afterSeq, limit) : this.db.eventsAfter(incidentId, afterSeq, limit);
+  }
+
+  async latestSeq(): Promise<number> {
+    return this.db.latestSeq();
+  }
+
+  watch(signal: AbortSignal, _opts?: WatchOptions): AsyncIterable<void> {
+    const wakes = new Wakeups(signal);
+    void (async () => {
+      // Undefined until the first look, so the first poll wakes the reader: the subscription is "in place".
+      let seen: number | undefined;
+      while (!signal.aborted) {
+        let now: number;
+        try {
+          now = this.db.latestSeq();
+        } catch {
+          // The store was closed under the view: there is nothing more to wait for.
+          wakes.end();
+          return;
+        }
+        if (now !== seen) {
+          seen = now;
+          wakes.wake();
+        }
+        await pause(POLL_MS, signal);
+      }
+    })();
+    return wakes;
   }
 
   async head(incidentId: string): Promise<ChainHead | undefined> {

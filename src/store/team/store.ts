@@ -29,8 +29,10 @@ import {
   type Store,
   type StoreInfo,
   type VerifyResult,
+  type WatchOptions,
   type WriteOptions,
 } from '../types.js';
+import { pause, Wakeups } from '../wake.js';
 import { LastSeen } from './cache.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 
@@ -55,6 +57,8 @@ export interface SyncReport {
   stopped?: string;
 }
 
+/** How often a live view started offline tries the server again. */
+const RETRY_MS = 3_000;
 const key = () => `w:${randomBytes(12).toString('hex')}`;
 const list = (x: NewEvent | NewEvent[]) => (Array.isArray(x) ? x : [x]);
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
@@ -92,6 +96,7 @@ export class TeamStore implements Store {
     readonly location: string,
     readonly dir: string,
     private readonly opts: TeamOptions,
+    private readonly url: string,
   ) {
     this.cache = new LastSeen(dir);
     this.runs = new TeamRuns(this);
@@ -110,7 +115,7 @@ export class TeamStore implements Store {
       if (!(err instanceof StoreUnreachable)) throw err;
       reason = err.reason;
     }
-    const store = new TeamStore(remote, reason, location, dir, opts);
+    const store = new TeamStore(remote, reason, location, dir, opts, url);
     if (remote && Outbox.mayHaveWaiting(dir)) {
       store.lastSync = await store.sync();
       store.tellSync(store.lastSync);
@@ -493,6 +498,52 @@ export class TeamStore implements Store {
       return;
     }
     yield* await this.events(id);
+  }
+
+  async eventsSince(afterSeq: number, incidentId?: string, limit?: number): Promise<TimelineEvent[]> {
+    const id = incidentId && (await this.teamId(incidentId));
+    const r = await this.tryRemote((remote) => remote.eventsSince(afterSeq, id, limit));
+    if (r) return r.value;
+    const ids = id ? [id] : this.cache.incidents().map((i) => i.id);
+    const seen = ids.flatMap((i) => this.cache.events(i)).filter((e) => e.seq > afterSeq);
+    return seen.sort((a, b) => a.seq - b.seq).slice(0, limit ?? seen.length);
+  }
+
+  async latestSeq(): Promise<number> {
+    const r = await this.tryRemote((remote) => remote.latestSeq());
+    if (r) return r.value;
+    return Math.max(0, ...this.cache.incidents().flatMap((i) => this.cache.events(i.id).map((e) => e.seq)));
+  }
+
+  /**
+   * Wake-ups from the server's LISTEN while it answers. Started offline, it tries the server again
+   * every few seconds and, once it answers, delivers the outbox and follows the server from then on.
+   */
+  watch(signal: AbortSignal, opts: WatchOptions = {}): AsyncIterable<void> {
+    if (this.remote) return this.remote.watch(signal, opts);
+    const wakes = new Wakeups(signal);
+    void (async () => {
+      opts.onConnection?.('lost', this.offlineReason);
+      wakes.wake();
+      while (!signal.aborted && !this.remote) {
+        await pause(RETRY_MS, signal);
+        if (signal.aborted) break;
+        try {
+          const { PostgresStore } = await import('../postgres/store.js');
+          this.remote = await PostgresStore.open(this.url, { origin: this.opts.origin, connectTimeoutMs: this.opts.connectTimeoutMs });
+          this.offlineReason = undefined;
+        } catch (err) {
+          if (!(err instanceof StoreUnreachable)) throw err;
+          this.offlineReason = err.reason;
+        }
+      }
+      if (signal.aborted || !this.remote) return wakes.end();
+      if (Outbox.mayHaveWaiting(this.dir)) this.tellSync(await this.sync());
+      opts.onConnection?.('back');
+      for await (const _ of this.remote.watch(signal, opts)) wakes.wake();
+      wakes.end();
+    })().catch(() => wakes.end());
+    return wakes;
   }
 
   async head(incidentId: string): Promise<ChainHead | undefined> {

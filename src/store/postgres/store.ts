@@ -1,6 +1,7 @@
 // The PostgreSQL backend behind the Store interface: the team store. Same tables, chain and record
 // digest as SQLite; appends are serialised per incident by a row lock, so the chain never forks.
 
+import { createRequire } from 'node:module';
 import type { Pool, PoolClient } from 'pg';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
@@ -53,6 +54,24 @@ interface IncidentRow {
 
 type DbEventRow = Omit<EventRow, 'seq'> & { seq: string | number };
 
+const requireFromHere = createRequire(import.meta.url);
+
+/**
+ * node-postgres, loaded synchronously. On load pg asks whether it runs in a Cloudflare Worker: with no
+ * global `navigator` (Node 20 has none) it constructs a `Response`, which makes Node load its whole
+ * fetch implementation (undici), about a fifth of `ir note`'s start-up on the team store. A
+ * navigator that exists only for that synchronous load answers the question without it.
+ */
+export function loadPg(): typeof import('pg') {
+  if ('navigator' in globalThis) return requireFromHere('pg') as typeof import('pg');
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  try {
+    return requireFromHere('pg') as typeof import('pg');
+  } finally {
+    delete (globalThis as { navigator?: unknown }).navigator;
+  }
+}
+
 /** The location with any password replaced, fit for messages and `location`. */
 export function maskUrl(url: string): string {
   try {
@@ -87,7 +106,7 @@ export class PostgresStore implements Store {
 
   static async open(url: string, opts: StoreOptions = {}): Promise<PostgresStore> {
     const location = maskUrl(url);
-    const { default: pg } = await import('pg');
+    const pg = loadPg();
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);

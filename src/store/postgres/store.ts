@@ -230,20 +230,23 @@ export class PostgresStore implements Store {
       seq++;
     }
     const tuples = prepared.map((_, i) => `(${Array.from({ length: 11 }, (_, j) => `$${i * 11 + j + 1}`).join(', ')})`).join(', ');
-    await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${tuples}`, values);
     const last = events[events.length - 1];
     const inc = incident as Incident;
-    await c.query(`UPDATE incidents SET state = $1, severity = $2, resolved_at = $3, doc = $4, head_seq = $5, head_hash = $6 WHERE id = $7`, [
-      inc.state,
-      inc.severity,
-      inc.resolvedAt ?? null,
-      JSON.stringify(inc),
-      last.seq,
-      last.hash,
-      incidentId,
-    ]);
-    // Delivered at commit, and only then: a follower re-reads after its last seq, so the payload is a hint.
-    await c.query(`SELECT pg_notify('ir_events', $1)`, [`${incidentId}:${last.seq}`]);
+    const n = values.length;
+    values.push(inc.state, inc.severity, inc.resolvedAt ?? null, JSON.stringify(inc), last.seq, last.hash, incidentId, `${incidentId}:${last.seq}`);
+    // One statement for the events, the head and the notification: every round trip here is spent
+    // holding the incident's lock and the seq lock, which every other writer of the team waits for.
+    // The notification is delivered at commit, and only then: a follower re-reads after its last
+    // seq, so the payload is a hint.
+    await c.query(
+      `WITH appended AS (
+         INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${tuples}
+       ), head AS (
+         UPDATE incidents SET state = $${n + 1}, severity = $${n + 2}, resolved_at = $${n + 3}, doc = $${n + 4}, head_seq = $${n + 5}, head_hash = $${n + 6} WHERE id = $${n + 7}
+       )
+       SELECT pg_notify('ir_events', $${n + 8})`,
+      values,
+    );
     return { event: events, incident: inc };
   }
 

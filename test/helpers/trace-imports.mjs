@@ -1,6 +1,6 @@
 // Preloaded with `node --import` to record every module the program loads (IR_TRACE_FILE): each URL
 // the ESM loader resolves, and at exit every CommonJS file in the require cache (a package loaded
-// with require, such as pg, never passes the ESM resolve hook) and Node's own built-in modules
+// with require never passes the ESM resolve hook) and Node's own built-in modules
 // (`node:internal/...`, e.g. the fetch implementation undici).
 import { appendFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';

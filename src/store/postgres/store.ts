@@ -1,7 +1,6 @@
 // The PostgreSQL backend behind the Store interface: the team store. Same tables, chain and record
 // digest as SQLite; appends are serialised per incident by a row lock, so the chain never forks.
 
-import { createRequire } from 'node:module';
 import type { Pool, PoolClient } from 'pg';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
@@ -54,19 +53,17 @@ interface IncidentRow {
 
 type DbEventRow = Omit<EventRow, 'seq'> & { seq: string | number };
 
-const requireFromHere = createRequire(import.meta.url);
-
 /**
- * node-postgres, loaded synchronously. On load pg asks whether it runs in a Cloudflare Worker: with no
+ * node-postgres, loaded on first use. On load pg asks whether it runs in a Cloudflare Worker: with no
  * global `navigator` (Node 20 has none) it constructs a `Response`, which makes Node load its whole
  * fetch implementation (undici), about a fifth of `ir note`'s start-up on the team store. A
- * navigator that exists only for that synchronous load answers the question without it.
+ * navigator that exists only while pg loads answers the question without it.
  */
-export function loadPg(): typeof import('pg') {
-  if ('navigator' in globalThis) return requireFromHere('pg') as typeof import('pg');
+export async function loadPg(): Promise<typeof import('pg').default> {
+  if ('navigator' in globalThis) return (await import('pg')).default;
   Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
   try {
-    return requireFromHere('pg') as typeof import('pg');
+    return (await import('pg')).default;
   } finally {
     delete (globalThis as { navigator?: unknown }).navigator;
   }
@@ -106,7 +103,7 @@ export class PostgresStore implements Store {
 
   static async open(url: string, opts: StoreOptions = {}): Promise<PostgresStore> {
     const location = maskUrl(url);
-    const pg = loadPg();
+    const pg = await loadPg();
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);

@@ -43,7 +43,7 @@ describe('team store under load', () => {
   let server: PostgresServer;
   const homes: { home: string; cleanup: () => void }[] = [];
   let url: string;
-  const env = (_i?: number) => ({ IR_STORE: url });
+  const env = () => ({ IR_STORE: url });
 
   beforeAll(async () => {
     server = await startPostgres();
@@ -58,8 +58,8 @@ describe('team store under load', () => {
 
   it('8 processes on two homes × 500 notes → 4000 events, gapless seq, chain verifies, while 4 more run the lifecycle', async () => {
     const [a, b] = homes.map((h) => h.home);
-    const main = json<{ id: string }>(ir(a, ['declare', '--json', '-t', 'checkout is down', '-s', 'SEV-2'], { env: env(0) })).id;
-    const second = json<{ id: string }>(ir(b, ['declare', '--json', '-t', 'search is slow', '-s', 'SEV-3'], { env: env(1) })).id;
+    const main = json<{ id: string }>(ir(a, ['declare', '--json', '-t', 'checkout is down', '-s', 'SEV-2'], { env: env() })).id;
+    const second = json<{ id: string }>(ir(b, ['declare', '--json', '-t', 'search is slow', '-s', 'SEV-3'], { env: env() })).id;
 
     const on = (id: string, ...args: string[]) => ['--incident', id, ...args];
     const scripts: string[][][] = [
@@ -97,10 +97,10 @@ describe('team store under load', () => {
     const mixed = scripts.map((steps, i) => {
       const file = join(homes[i % 2].home, `steps-${i}.json`);
       writeFileSync(file, JSON.stringify(steps));
-      return spawnNode('test/helpers/command-worker.mjs', [file], irEnv(homes[i % 2].home, env(i)));
+      return spawnNode('test/helpers/command-worker.mjs', [file], irEnv(homes[i % 2].home, env()));
     });
     const writers = Array.from({ length: WRITERS }, (_, w) =>
-      spawnNode('test/helpers/note-writer.mjs', [main, String(w), String(NOTES)], irEnv(homes[w % 2].home, env(w))),
+      spawnNode('test/helpers/note-writer.mjs', [main, String(w), String(NOTES)], irEnv(homes[w % 2].home, env())),
     );
 
     const written = await Promise.all(writers);
@@ -142,7 +142,7 @@ describe('team store under load', () => {
 
     // The chain verifies from either machine, over every incident.
     for (const home of [a, b]) {
-      const verify = ir(home, ['timeline', '--verify', '--json'], { env: env(0) });
+      const verify = ir(home, ['timeline', '--verify', '--json'], { env: env() });
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
       expect(json(verify)).toMatchObject({ ok: true, events: count, incidents: 2 + 6 });
     }

@@ -1,35 +1,53 @@
-// The start-up path stays light: --version and --help load none of the heavy modules.
+// The start-up path stays light: --version and --help load none of the heavy modules, and neither
+// store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch.
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, irEnv, tempHome } from '../helpers/cli.js';
+import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
-const HEAVY = ['better-sqlite3', '@inquirer', 'ora', '@kubernetes/client-node', 'ajv', 'handlebars', 'yaml', 'execa', 'chalk', 'tar'];
+// `/node_modules/pg` also matches its own packages (pg-pool, pg-protocol, pg-types…).
+const HEAVY = ['better-sqlite3', 'pg', '@inquirer', 'ora', '@kubernetes/client-node', 'ajv', 'handlebars', 'yaml', 'execa', 'chalk', 'tar'];
 
 describe('start-up cost', () => {
   let home: string;
   let cleanup: () => void;
+  let server: PostgresServer | undefined;
   beforeAll(() => ({ home, cleanup } = tempHome()));
-  afterAll(() => cleanup());
+  afterAll(async () => {
+    cleanup();
+    await server?.stop();
+  });
 
-  function loaded(args: string[]): string[] {
+  function loaded(args: string[], env: Record<string, string> = {}): string[] {
     const trace = join(home, `trace-${args.join('-').replace(/\W/g, '')}.txt`);
     rmSync(trace, { force: true });
     const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args], {
-      env: irEnv(home, { IR_TRACE_FILE: trace }),
+      env: irEnv(home, { IR_TRACE_FILE: trace, ...env }),
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);
-    return readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    // A package bundled into a chunk (pg is) is loaded when its chunk is: esbuild names each one
+    // in a `// node_modules/…` line, which stands here for the file it came from.
+    const bundled = urls
+      .filter((u) => u.startsWith('file:') && u.includes('/dist/bin/'))
+      .flatMap((u) => readFileSync(fileURLToPath(u), 'utf8').match(/^\/\/ node_modules\/\S+/gm) ?? [])
+      .map((line) => `bundled:/${line.slice(3)}`);
+    return [...urls, ...bundled];
   }
 
   const heavyIn = (urls: string[]) => HEAVY.filter((h) => urls.some((u) => u.includes(`/node_modules/${h}`)));
+  /** Node's fetch implementation, which Node loads on first use of a fetch global such as Response. */
+  const fetchIn = (urls: string[]) => urls.some((u) => u.startsWith('node:internal/deps/undici'));
 
   it('ir --version loads nothing heavy (not even commander)', () => {
     const urls = loaded(['--version']);
     expect(heavyIn(urls)).toEqual([]);
+    expect(fetchIn(urls)).toBe(false);
     expect(urls.some((u) => /\/dist\/bin\/program-/.test(u) || u.includes('/node_modules/commander'))).toBe(false);
   });
 
@@ -38,12 +56,31 @@ describe('start-up cost', () => {
     // commander is bundled into the program chunk, which --version never loads.
     expect(urls.some((u) => /\/dist\/bin\/program-[A-Z0-9]+\.js$/.test(u))).toBe(true);
     expect(heavyIn(urls)).toEqual([]);
+    expect(fetchIn(urls)).toBe(false);
+  });
+
+  it('--version and --help with IR_STORE naming the team store load neither driver', () => {
+    const env = { IR_STORE: 'postgres://nobody@127.0.0.1:1/ir' };
+    for (const args of [['--version'], ['--help'], ['note', '--help']]) expect(heavyIn(loaded(args, env)), args.join(' ')).toEqual([]);
   });
 
   it('the tracer does see heavy modules when a command needs them', () => {
     loaded(['declare', '-t', 'trace', '-s', 'SEV-4']);
     const urls = loaded(['note', 'traced']);
     expect(heavyIn(urls)).toContain('better-sqlite3');
+    expect(heavyIn(urls)).not.toContain('pg');
     expect(heavyIn(urls)).not.toContain('@inquirer');
   });
+
+  it('a command on the team store loads pg (the tracer sees it in its chunk), not better-sqlite3, not fetch', async () => {
+    server = await startPostgres();
+    psql(server, 'postgres', 'CREATE DATABASE ir_startup;');
+    const env = { IR_STORE: `postgres://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:${server.port}/ir_startup` };
+    loaded(['declare', '-t', 'trace', '-s', 'SEV-4'], env);
+    const urls = loaded(['note', 'traced'], env);
+    expect(heavyIn(urls)).toContain('pg');
+    expect(heavyIn(urls)).not.toContain('better-sqlite3');
+    // pg asks whether it runs on Cloudflare by constructing a Response; that must not load undici.
+    expect(fetchIn(urls)).toBe(false);
+  }, 60_000);
 });

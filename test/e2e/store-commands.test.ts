@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, ir, irEnv, json, tempHome, type RunResult } from '../helpers/cli.js';
 import { createDatabase, freePort, psql, startPostgres, startSilentServer, type PostgresServer } from '../helpers/services.js';
@@ -128,15 +129,25 @@ describe('ir store status', () => {
 });
 
 describe('ir store stays lazy', () => {
-  it('`ir store --help`, `ir store migrate --help` and `ir store grants` load neither pg nor better-sqlite3', () => {
-    for (const args of [['store', '--help'], ['store', 'migrate', '--help'], ['store', 'grants']]) {
-      const trace = join(home, 'trace.txt');
-      rmSync(trace, { force: true });
-      const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args], { env: irEnv(home, { IR_TRACE_FILE: trace }), encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const urls = readFileSync(trace, 'utf8').split('\n');
-      expect(urls.filter((u) => /\/node_modules\/(pg|pg-pool|better-sqlite3)\//.test(u)), args.join(' ')).toEqual([]);
-    }
+  /** Every module the command loaded, and every package bundled into a chunk it loaded (as startup.test.ts). */
+  const loaded = (args: string[], env: Record<string, string> = {}): string[] => {
+    const trace = join(home, 'trace.txt');
+    rmSync(trace, { force: true });
+    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args], { env: irEnv(home, { IR_TRACE_FILE: trace, ...env }), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    const bundled = urls
+      .filter((u) => u.startsWith('file:') && u.includes('/dist/bin/'))
+      .flatMap((u) => readFileSync(fileURLToPath(u), 'utf8').match(/^\/\/ node_modules\/\S+/gm) ?? [])
+      .map((line) => `bundled:/${line.slice(3)}`);
+    return [...urls, ...bundled];
+  };
+  const drivers = (urls: string[]) => urls.filter((u) => /\/node_modules\/(pg|pg-pool|pgpass|better-sqlite3)\//.test(u));
+
+  it('`ir store --help`, `ir store migrate --help` and `ir store grants` load neither pg nor better-sqlite3; `ir store status` on the team store does load pg', () => {
+    for (const args of [['store', '--help'], ['store', 'migrate', '--help'], ['store', 'grants']]) expect(drivers(loaded(args)), args.join(' ')).toEqual([]);
+    const url = createDatabase(server, 'ir_lazy');
+    expect(drivers(loaded(['store', 'status'], { IR_STORE: url })).some((u) => u.includes('/node_modules/pg/'))).toBe(true);
   });
 });
 

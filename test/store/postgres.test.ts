@@ -75,6 +75,29 @@ describe('PostgreSQL backend', () => {
     }
   });
 
+  it('each committed append notifies ir_events once, with its incident and its last seq', async () => {
+    const { url } = database();
+    const s = await openStore(url);
+    const { default: pg } = await import('pg');
+    const listener = new pg.Client({ connectionString: url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query('LISTEN ir_events');
+    try {
+      const { incident } = await s.declare({ title: 'followed', severity: 'SEV-2' }, AT, 'alice');
+      await s.append(incident.id, () => [note('a'), note('b')], AT, 'alice');
+      await s.append(incident.id, () => note('c'), AT, 'bob');
+      // Delivery to a listener is asynchronous: wait for the three, then check there is no fourth.
+      for (let i = 0; heard.length < 3 && i < 100; i++) await listener.query('SELECT pg_sleep(0.05)');
+      await listener.query('SELECT 1');
+      expect(heard).toEqual([`${incident.id}:1`, `${incident.id}:3`, `${incident.id}:4`]);
+    } finally {
+      await listener.end();
+      await s.close();
+    }
+  });
+
   it('the server refuses to UPDATE, DELETE or TRUNCATE events and evidence file records', async () => {
     const { name, url } = database();
     const s = await openStore(url);

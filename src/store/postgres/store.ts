@@ -110,6 +110,22 @@ interface ImportRecord {
   collections: Record<string, string>;
 }
 
+/**
+ * node-postgres, loaded on first use. On load pg asks whether it runs in a Cloudflare Worker: with no
+ * global `navigator` (Node 20 has none) it constructs a `Response`, which makes Node load its whole
+ * fetch implementation (undici), about a fifth of `ir note`'s start-up on the team store. A
+ * navigator that exists only while pg loads answers the question without it.
+ */
+export async function loadPg(): Promise<typeof import('pg').default> {
+  if ('navigator' in globalThis) return (await import('pg')).default;
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  try {
+    return (await import('pg')).default;
+  } finally {
+    delete (globalThis as { navigator?: unknown }).navigator;
+  }
+}
+
 /** The location with any password replaced, fit for messages and `location`. */
 export function maskUrl(url: string): string {
   try {
@@ -217,7 +233,7 @@ export class PostgresStore implements Store {
   static async open(url: string, opts: StoreOptions = {}): Promise<PostgresStore> {
     const location = maskUrl(url);
     const timeoutMs = opts.connectTimeoutMs ?? connectTimeout(url);
-    const { default: pg } = await import('pg');
+    const pg = await loadPg();
     // pg-pool drops a client whose connect failed without closing its socket: after a failure on
     // the client's side (no password to give) the server holds it open until its own
     // authentication_timeout (a minute), and ir could not exit before then.
@@ -320,7 +336,6 @@ export class PostgresStore implements Store {
         [id, String(input.severity), at.toISOString(), GENESIS_HASH],
       );
       const { event, incident } = await this.insertEvents(c, id, GENESIS_HASH, undefined, [{ type: 'incident.declared', data }], at, actor, opts);
-      await this.recordDelivery(c, opts.deliveryKey, id, event[0].seq);
       return { incident, event: event[0] };
     });
   }
@@ -343,20 +358,7 @@ export class PostgresStore implements Store {
     if (!list.length) return { incident, events: [] };
     const written = await this.insertEvents(c, incidentId, row.head_hash, incident, list, at, actor, opts);
     incident = written.incident;
-    await this.recordDelivery(c, opts.deliveryKey, incidentId, written.event[written.event.length - 1].seq);
     return { incident, events: written.event };
-  }
-
-  /**
-   * Records a keyed write in its transaction. A concurrent delivery of the same key waits on the key's
-   * row and then finds it taken: this one rolls back, so the events are never written twice.
-   */
-  private async recordDelivery(c: PoolClient, key: string | undefined, incidentId: string, seq: number): Promise<void> {
-    if (!key) return;
-    const { rowCount } = await c.query(`INSERT INTO deliveries (key, incident_id, seq, delivered_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`, [key, incidentId, seq, new Date().toISOString()]);
-    if (rowCount) return;
-    const [done] = (await c.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM deliveries WHERE key = $1`, [key])).rows;
-    throw new AlreadyDelivered(key, done.incident_id, Number(done.seq));
   }
 
   async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {
@@ -370,11 +372,11 @@ export class PostgresStore implements Store {
     const when = at.toISOString();
     const recordedAt = opts.recordedAt?.toISOString() ?? null;
     const prepared = list.map((e) => ({ type: e.type, data: canonicalJson(e.data), at: when, actor, origin: this.origin, recordedAt }));
-    return this.insertChained(c, incidentId, prevHash, before, prepared);
+    return this.insertChained(c, incidentId, prevHash, before, prepared, opts.deliveryKey ?? null);
   }
 
   /** The chaining itself, for events that each bring their own time, actor and origin (an import). */
-  private async insertChained(c: PoolClient, incidentId: string, prevHash: string, before: Incident | undefined, prepared: PreparedEvent[]): Promise<{ event: TimelineEvent[]; incident: Incident }> {
+  private async insertChained(c: PoolClient, incidentId: string, prevHash: string, before: Incident | undefined, prepared: PreparedEvent[], deliveryKey: string | null): Promise<{ event: TimelineEvent[]; incident: Incident }> {
     await c.query(`SELECT pg_advisory_xact_lock($1)`, [SEQ_LOCK]);
     const { rows } = await c.query<{ next: string }>(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`);
     let seq = Number(rows[0].next);
@@ -392,25 +394,44 @@ export class PostgresStore implements Store {
       head = hash;
       seq++;
     }
-    // Bound the statement's parameters (PostgreSQL allows 65535) when an import brings thousands.
-    for (let from = 0; from < values.length; from += INSERT_BATCH) {
-      const batch = values.slice(from, from + INSERT_BATCH);
-      const tuples = batch.map((_, i) => `(${Array.from({ length: 11 }, (_, j) => `$${i * 11 + j + 1}`).join(', ')})`).join(', ');
-      await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${tuples}`, batch.flat());
+    // Bound the statement's parameters (PostgreSQL allows 65535) when an import brings thousands:
+    // every batch but the last goes first; the last goes with the head, delivery and notification.
+    const tuples = (count: number) => Array.from({ length: count }, (_, i) => `(${Array.from({ length: 11 }, (_, j) => `$${i * 11 + j + 1}`).join(', ')})`).join(', ');
+    let from = 0;
+    for (; values.length - from > INSERT_BATCH; from += INSERT_BATCH) {
+      await c.query(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${tuples(INSERT_BATCH)}`, values.slice(from, from + INSERT_BATCH).flat());
     }
+    const params: unknown[] = values.slice(from).flat();
+    const lastTuples = tuples(values.length - from);
     const last = events[events.length - 1];
     const inc = incident as Incident;
-    await c.query(`UPDATE incidents SET state = $1, severity = $2, resolved_at = $3, doc = $4, head_seq = $5, head_hash = $6 WHERE id = $7`, [
-      inc.state,
-      inc.severity,
-      inc.resolvedAt ?? null,
-      JSON.stringify(inc),
-      last.seq,
-      last.hash,
-      incidentId,
-    ]);
-    // Delivered at commit, and only then: a follower re-reads after its last seq, so the payload is a hint.
-    await c.query(`SELECT pg_notify('ir_events', $1)`, [`${incidentId}:${last.seq}`]);
+    const n = params.length;
+    params.push(inc.state, inc.severity, inc.resolvedAt ?? null, JSON.stringify(inc), last.seq, last.hash, incidentId, `${incidentId}:${last.seq}`);
+    // One statement for the events, the head and the notification: every round trip here is spent
+    // holding the incident's lock and the seq lock, which every other writer of the team waits for.
+    // The notification is delivered at commit, and only then: a follower re-reads after its last
+    // seq, so the payload is a hint.
+    const key = deliveryKey;
+    params.push(key, new Date().toISOString());
+    const { rows: done } = await c.query<{ delivered: number }>(
+      `WITH appended AS (
+         INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES ${lastTuples}
+       ), head AS (
+         UPDATE incidents SET state = $${n + 1}, severity = $${n + 2}, resolved_at = $${n + 3}, doc = $${n + 4}, head_seq = $${n + 5}, head_hash = $${n + 6} WHERE id = $${n + 7}
+       ), delivered AS (
+         INSERT INTO deliveries (key, incident_id, seq, delivered_at)
+         SELECT $${n + 9}::text, $${n + 7}, $${n + 5}, $${n + 10} WHERE $${n + 9}::text IS NOT NULL
+         ON CONFLICT (key) DO NOTHING RETURNING 1
+       )
+       SELECT pg_notify('ir_events', $${n + 8}), (SELECT count(*)::int FROM delivered) AS delivered`,
+      params,
+    );
+    // A keyed write whose key is taken was delivered before (a concurrent delivery waited on the key's
+    // row and found it committed): this one rolls back, so the events are never written twice.
+    if (key && done[0].delivered === 0) {
+      const [prior] = (await c.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM deliveries WHERE key = $1`, [key])).rows;
+      throw new AlreadyDelivered(key, prior.incident_id, Number(prior.seq));
+    }
     return { event: events, incident: inc };
   }
 
@@ -509,7 +530,7 @@ export class PostgresStore implements Store {
    * with a growing pause, waking the reader once it is back so it reads what it missed meanwhile.
    */
   private async listen(signal: AbortSignal, wakes: Wakeups, opts: WatchOptions): Promise<void> {
-    const { default: pg } = await import('pg');
+    const pg = await loadPg();
     let delay = 0;
     let lost = false;
     // The same settings as the pool (password from .pgpass, sslmode as libpq means it).
@@ -718,7 +739,7 @@ export class PostgresStore implements Store {
           collections: { ...result.renamed.collections },
         };
         prepared.push({ type: 'store.imported', data: canonicalJson(record), at: at.toISOString(), actor, origin: this.origin, recordedAt: null });
-        await this.insertChained(c, result.teamId, prevHash, before, prepared);
+        await this.insertChained(c, result.teamId, prevHash, before, prepared, null);
         result.events = fresh.length;
       } else {
         result.status = 'unchanged';

@@ -4,7 +4,7 @@
 // the same once what differs by nature (times, durations, hashes, paths, ports) is normalised.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ir, tempHome } from '../helpers/cli.js';
+import { irAsync, tempHome } from '../helpers/cli.js';
 import { psql, startPostgres, startRedis, type PostgresServer, type RedisServer } from '../helpers/services.js';
 
 describe('the same incident on SQLite and on the team store', () => {
@@ -69,14 +69,15 @@ describe('the same incident on SQLite and on the team store', () => {
       // Column widths follow the widest cell, which may be a duration.
       .replace(/ {2,}/g, '  ');
 
-  it('every command prints the same and exits the same', () => {
+  it('every command prints the same and exits the same', async () => {
     const outputs: Record<'sqlite' | 'postgres', { code: number; out: string }[]> = { sqlite: [], postgres: [] };
     for (const [name, home, extra] of [
       ['sqlite', local.home, {}],
       ['postgres', team.home, { IR_STORE: url }],
     ] as const) {
       for (const args of script(redis.port)) {
-        const r = ir(home, args, { env: { IR_USER: 'alice', NO_COLOR: '1', ...extra } });
+        // Spawned asynchronously: a long run of synchronous spawns would starve vitest's worker RPC.
+        const r = await irAsync(home, args, { env: { IR_USER: 'alice', NO_COLOR: '1', ...extra } });
         outputs[name].push({ code: r.code, out: `$ ir ${args.join(' ')}\n${normalise(r.stdout, home)}--- stderr\n${normalise(r.stderr, home)}` });
       }
     }

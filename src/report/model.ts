@@ -78,6 +78,11 @@ export interface ModelOptions {
   chainHead?: string;
   /** Whether secrets were replaced (false: --no-redact); goes into the front matter. */
   redacted?: boolean;
+  /**
+   * When the message being drafted is sent: recording it restarts the update clock, so the next
+   * update it announces is due one interval after it, not after the previous message.
+   */
+  messageAt?: Date;
 }
 
 export function buildModel(incident: Incident, events: TimelineEvent[], config: SeverityConfig, now: Date, opts: ModelOptions = {}): ReportModel {
@@ -157,7 +162,8 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     ...(opts.redacted !== undefined ? [`redacted: ${opts.redacted}`] : []),
   ].join('\n');
 
-  const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(new Date(incident.lastUpdateAt ?? incident.declaredAt).getTime() + level.updateEvery) : undefined;
+  const clockFrom = opts.messageAt ?? new Date(incident.lastUpdateAt ?? incident.declaredAt);
+  const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(clockFrom.getTime() + level.updateEvery) : undefined;
   const notes = events.filter((e) => e.type === 'note.added').map((e) => String(e.data.text));
   const actionsTaken = events
     .filter((e) => (e.type === 'runbook.step' && e.data.kind === 'run' && e.data.outcome === 'ok') || e.type === 'incident.state_changed' || e.type === 'incident.severity_changed')

@@ -44,12 +44,15 @@ describe('ir comms', () => {
       expect(h.bodies).toHaveLength(2);
       expect(h.bodies[1]).toEqual({ method: 'POST', type: 'application/json', body: { text: doc.text } });
       expect(doc.text).toContain('Shard rebalanced');
-      const last = json<{ events: { type: string; data: Record<string, unknown> }[] }>(ir(home, ['timeline', '--json'])).events.at(-1)!;
+      const last = json<{ events: { type: string; at: string; data: Record<string, unknown> }[] }>(ir(home, ['timeline', '--json'])).events.at(-1)!;
       expect(last).toMatchObject({ type: 'comms.sent', data: { kind: 'update', posted: true, attempts: 2, target: expect.stringMatching(/^127\.0\.0\.1:\d+$/) } });
       expect(JSON.stringify(last)).not.toContain('/services/T000'); // the webhook path is a secret
-      // The update clock restarted at the message.
-      const status = json<{ incidents: { sla: { update: { remaining_seconds: number } } }[] }>(ir(home, ['status', '--json']));
+      // The update clock restarted at the message, and the message announces that new deadline.
+      const status = json<{ incidents: { sla: { update: { due: string; remaining_seconds: number } } }[] }>(ir(home, ['status', '--json']));
       expect(status.incidents[0].sla.update.remaining_seconds).toBeGreaterThan(14 * 60);
+      const due = status.incidents[0].sla.update.due;
+      expect(Date.parse(due)).toBe(Date.parse(String(last.at)) + 15 * 60_000);
+      expect(doc.text).toContain(`*Next update:* by ${due.slice(0, 10)} ${due.slice(11, 19)}Z`);
     } finally {
       await h.close();
     }

@@ -54,7 +54,8 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const redactor = await outgoingRedactor(opts.redact);
   const safe = await redactRecord(redactor, incident, events);
   const message = redactor && opts.message ? await redactor.redact(opts.message) : opts.message;
-  const model = buildModel(safe.incident, safe.events, await ctx.severities(), now);
+  // The message announces the deadline its own recording sets (a --preview shows the one it would set).
+  const model = buildModel(safe.incident, safe.events, await ctx.severities(), now, { messageAt: now });
   const context = {
     ...model,
     message,

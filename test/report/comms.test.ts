@@ -92,6 +92,30 @@ describe('escalation and action items', () => {
   beforeAll(() => ({ home, cleanup } = tempHome()));
   afterAll(() => cleanup());
 
+  it('`ir show` after two escalations names who was told and the next level, then that the chain is exhausted', () => {
+    const { home: own, cleanup: done } = tempHome();
+    try {
+      ir(own, ['declare', '-t', 'Nobody answers', '-s', 'SEV-1']);
+      const fresh = ir(own, ['show']);
+      expect(fresh.stdout).toMatch(/escalation +told Primary on-call; next: Secondary on-call \(@oncall-sre-secondary\) at 15m if nobody acknowledges/);
+      expect(ir(own, ['escalate', '--reason', 'no answer']).code).toBe(0);
+      expect(ir(own, ['escalate']).code).toBe(0);
+      const after = ir(own, ['show']);
+      expect(after.code).toBe(0);
+      expect(after.stdout).toMatch(/escalation +told Primary on-call, Secondary on-call, SRE lead; next: Engineering director \(@eng-director\)/);
+      expect(after.stdout).not.toMatch(/should have been told: Primary on-call$/m);
+      const card = json<{ sla: { told: string[]; next_escalation: { notify: string } | null } }>(ir(own, ['show', '--json'])).sla;
+      expect(card.told).toEqual(['Primary on-call', 'Secondary on-call', 'SRE lead']);
+      expect(card.next_escalation).toMatchObject({ notify: 'Engineering director' });
+      ir(own, ['escalate']);
+      ir(own, ['escalate']);
+      expect(ir(own, ['show']).stdout).toMatch(/escalation +told Primary on-call, Secondary on-call, SRE lead, Engineering director, CTO: the chain is exhausted/);
+      expect(json<{ sla: { next_escalation: unknown } }>(ir(own, ['show', '--json'])).sla.next_escalation).toBeNull();
+    } finally {
+      done();
+    }
+  });
+
   it('escalate walks the chain; actions are added, listed, done; runbook follow-ups are offered at resolve', () => {
     ir(home, ['declare', '-t', 'x', '-s', 'SEV-0']);
     const first = json<{ events: { data: Record<string, unknown> }[] }>(ir(home, ['escalate', '--reason', 'no answer', '--json']));

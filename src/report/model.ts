@@ -62,7 +62,8 @@ export interface ReportModel {
     status: string;
     steps: { step: string; outcome: string; exit: string; command: string; output: string; shortHash: string }[];
   }[];
-  evidence: { file: string; collector: string; status: string; bytes: number; sha256: string }[];
+  /** A collector that produced no file (skipped, or failed before writing) has no file or hash, and says why. */
+  evidence: { file: string; collector: string; status: string; reason: string; bytes: number; sha256: string }[];
   comms: { time: string; kind: string; posted: boolean; error?: string }[];
   actions: ActionItem[];
   followUps: string[];
@@ -137,7 +138,7 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
       if (Array.isArray(d.follow_up)) for (const f of d.follow_up) followUps.add(String(f));
     } else if (e.type === 'evidence.collected' && Array.isArray(d.files)) {
       for (const f of d.files as Record<string, unknown>[]) {
-        evidence.push({ file: cell(f.file), collector: cell(f.collector), status: cell(f.status), bytes: Number(f.bytes ?? 0), sha256: String(f.sha256 ?? '') });
+        evidence.push({ file: cell(f.file), collector: cell(f.collector), status: cell(f.status), reason: cell(f.reason), bytes: Number(f.bytes ?? 0), sha256: String(f.sha256 ?? '') });
       }
     } else if (e.type === 'comms.sent') {
       comms.push({ time: utc(e.at), kind: String(d.kind), posted: d.posted === true, error: d.error ? String(d.error) : undefined });

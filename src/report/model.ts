@@ -86,6 +86,71 @@ export interface ModelOptions {
   messageAt?: Date;
 }
 
+/** How many lines "Actions taken" may hold before routine checks are folded into one line per run. */
+const ACTIONS_TAKEN_MAX = 8;
+
+/**
+ * What was done, for a status update: state changes with their reasons, severity changes,
+ * escalations, runbook steps that changed something (a destructive step that ran, a printed step
+ * the responder marked done) and the resolution with its root cause, each on its own line; steps
+ * that ran ok but changed nothing (checks) too, folded into one line per run when space is short,
+ * so the fix is never pushed out by the diagnostics before it.
+ */
+export function actionsTaken(events: TimelineEvent[]): string[] {
+  type Line = { text: string; run?: string; runbook?: string; check?: boolean };
+  const lines: Line[] = [];
+  for (const e of events) {
+    const d = e.data;
+    switch (e.type) {
+      case 'incident.state_changed':
+      case 'incident.severity_changed':
+      case 'incident.escalated':
+      case 'incident.resolved':
+      case 'incident.reopened':
+        lines.push({ text: describeEvent(e) });
+        break;
+      case 'runbook.step': {
+        const title = String(d.title ?? d.step);
+        if (d.kind === 'run' && d.outcome === 'ok') {
+          lines.push(d.destructive === true ? { text: `${title} (runbook ${String(d.runbook)})` } : { text: title, run: String(d.run_id), runbook: String(d.runbook), check: true });
+        } else if (d.kind === 'print' && ((d.outcome === 'printed' && d.confirmed === true) || d.outcome === 'done')) {
+          lines.push({ text: `${title} (done by hand, runbook ${String(d.runbook)})` });
+        }
+        break;
+      }
+    }
+  }
+  let kept = lines;
+  if (kept.length > ACTIONS_TAKEN_MAX) {
+    // Checks of one run become one line, where its first check was.
+    const folded: Line[] = [];
+    const byRun = new Map<string, Line>();
+    const counts = new Map<string, number>();
+    for (const l of lines) {
+      if (!l.check) {
+        folded.push(l);
+        continue;
+      }
+      const n = (counts.get(l.run!) ?? 0) + 1;
+      counts.set(l.run!, n);
+      if (n === 1) {
+        const line = { ...l };
+        byRun.set(l.run!, line);
+        folded.push(line);
+      }
+    }
+    for (const [run, line] of byRun) {
+      const n = counts.get(run)!;
+      if (n > 1) line.text = `Runbook ${line.runbook}: ${n} steps ran ok (${line.text}, …)`;
+    }
+    kept = folded;
+  }
+  const texts = kept.map((l) => l.text);
+  if (texts.length <= ACTIONS_TAKEN_MAX) return texts;
+  const dropped = texts.length - (ACTIONS_TAKEN_MAX - 1);
+  return [`… ${dropped} earlier action${dropped === 1 ? '' : 's'} (see the timeline)`, ...texts.slice(-(ACTIONS_TAKEN_MAX - 1))];
+}
+
 export function buildModel(incident: Incident, events: TimelineEvent[], config: SeverityConfig, now: Date, opts: ModelOptions = {}): ReportModel {
   const level = findLevel(config, incident.severity);
   const end = incident.resolvedAt ? new Date(incident.resolvedAt) : now;
@@ -166,9 +231,6 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
   const clockFrom = opts.messageAt ?? new Date(incident.lastUpdateAt ?? incident.declaredAt);
   const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(clockFrom.getTime() + level.updateEvery) : undefined;
   const notes = events.filter((e) => e.type === 'note.added').map((e) => String(e.data.text));
-  const actionsTaken = events
-    .filter((e) => (e.type === 'runbook.step' && e.data.kind === 'run' && e.data.outcome === 'ok') || e.type === 'incident.state_changed' || e.type === 'incident.severity_changed')
-    .map((e) => (e.type === 'runbook.step' ? String(e.data.title) : describeEvent(e)));
 
   return {
     draft: incident.state !== 'resolved',
@@ -203,7 +265,7 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     comms,
     actions: actions.map((a) => ({ ...a, text: cell(a.text), owner: a.owner && cell(a.owner) })),
     followUps: [...followUps],
-    actionsTaken: actionsTaken.slice(-5),
+    actionsTaken: actionsTaken(events),
     latestNotes: notes.slice(-3),
     nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
     detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,

@@ -46,7 +46,8 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const url = opts.webhook ?? ctx.env.IR_SLACK_WEBHOOK;
   if (opts.post && !url) throw new UsageError('--post needs a webhook: set IR_SLACK_WEBHOOK or pass --webhook URL');
   if (opts.post && opts.preview) throw new UsageError('--post and --preview contradict each other');
-  const incident = await ctx.currentIncident();
+  // With nothing open, the incident just resolved: `ir resolve` suggests `ir comms resolved` next.
+  const incident = await ctx.currentOrLatestIncident();
   const store = await ctx.store();
   const now = ctx.now();
   const events = await store.events(incident.id);

@@ -27,8 +27,13 @@ export function slaView(incident: Incident, config: SeverityConfig, now: Date): 
   const ack = incident.acknowledgedAt ? new Date(incident.acknowledgedAt) : undefined;
   const resolved = incident.resolvedAt ? new Date(incident.resolvedAt) : undefined;
   const view: SlaView = { escalationsDue: [], shouldHaveBeenTold: [], told: [], unknownLevel: !level };
+  // Each clock is judged against the severity in force while it ran: an acknowledgement against the
+  // severity it was made under, so a later raise or cut does not rewrite whether it was in time.
+  // The resolve clock stops at resolution, when the severity can no longer change; while a clock
+  // runs, the current severity sets its due time (still counted from the declaration).
+  const ackLevel = ack && incident.acknowledgedSeverity ? findLevel(config, incident.acknowledgedSeverity) ?? level : level;
+  if (ackLevel) view.respond = clock('respond', declared, ackLevel.respondWithin, now, ack);
   if (level) {
-    view.respond = clock('respond', declared, level.respondWithin, now, ack);
     view.resolve = clock('resolve', declared, level.resolveWithin, now, resolved);
     if (level.updateEvery && !resolved) {
       view.update = clock('update', new Date(incident.lastUpdateAt ?? incident.declaredAt), level.updateEvery, now);

@@ -4,7 +4,7 @@
 import { describeEvent } from '../core/describe.js';
 import type { Incident, TimelineEvent } from '../core/incident.js';
 import { deriveActions, type ActionItem } from '../core/actions.js';
-import { findLevel, type SeverityConfig } from '../core/severity.js';
+import { findLevel, type SeverityConfig, type SeverityLevel } from '../core/severity.js';
 import { formatDuration } from '../util/duration.js';
 import { phaseSegments, ganttDiagram } from './mermaid.js';
 
@@ -49,6 +49,10 @@ export interface ReportModel {
     rootCause?: string;
   };
   severityHistory?: string;
+  /** Severity changes while the clocks ran, in order: "SEV-2 → SEV-1 at 10:40" and why. */
+  severityChanges: { text: string; reason?: string }[];
+  /** When the respond-by SLA was judged against another severity than the current one, that severity. */
+  acknowledgedUnder?: string;
   roles: { role: string; person: string }[];
   duration: string;
   elapsed: string;
@@ -161,23 +165,32 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
   };
 
   const durations: ReportModel['durations'] = [];
-  const measure = (name: string, at: string | undefined, within: number | undefined, from = declared) => {
+  // Each target is the one of the severity the clock is judged against (see core/sla.ts), named.
+  const measure = (name: string, at: string | undefined, sev: SeverityLevel | undefined, within: number | undefined, from = declared) => {
+    const target = within !== undefined && sev ? `${formatDuration(within)} (${sev.id})` : '—';
     if (!at) {
-      durations.push({ name, took: incident.state === 'resolved' ? 'not recorded' : 'not yet', target: within !== undefined ? formatDuration(within) : '—', result: within !== undefined && now.getTime() - from.getTime() > within ? 'breached' : '—' });
+      durations.push({ name, took: incident.state === 'resolved' ? 'not recorded' : 'not yet', target, result: within !== undefined && now.getTime() - from.getTime() > within ? 'breached' : '—' });
       return;
     }
     const took = new Date(at).getTime() - from.getTime();
-    durations.push({ name, took: formatDuration(took), target: within !== undefined ? formatDuration(within) : '—', result: within === undefined ? '—' : took <= within ? 'met' : 'breached' });
+    durations.push({ name, took: formatDuration(took), target, result: within === undefined ? '—' : took <= within ? 'met' : 'breached' });
   };
   if (incident.detectedAt) {
     durations.push({ name: 'Time to detect (problem began → declared)', took: formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime()), target: '—', result: '—' });
   }
-  measure('Time to acknowledge', incident.acknowledgedAt, level?.respondWithin);
-  measure('Time to mitigate', incident.mitigatedAt, undefined);
-  measure('Time to resolve', incident.resolvedAt, level?.resolveWithin);
+  const ackLevel = incident.acknowledgedAt && incident.acknowledgedSeverity ? findLevel(config, incident.acknowledgedSeverity) ?? level : level;
+  measure('Time to acknowledge', incident.acknowledgedAt, ackLevel, ackLevel?.respondWithin);
+  measure('Time to mitigate (declared → impact stopped)', incident.mitigatedAt, undefined, undefined);
+  measure('Time to resolve', incident.resolvedAt, level, level?.resolveWithin);
 
   const severityChanges = events.filter((e) => e.type === 'incident.severity_changed');
   const history = severityChanges.length ? [String(severityChanges[0].data.from), ...severityChanges.slice(0, -1).map((e) => String(e.data.to))] : [];
+  // "SEV-2 → SEV-1 at 02:58": the time alone on the day of the declaration, the date too after it.
+  const clockTime = (iso: string) => (iso.slice(0, 10) === incident.declaredAt.slice(0, 10) ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`);
+  const severityOnClock = severityChanges.map((e) => ({
+    text: `${String(e.data.from)} → ${String(e.data.to)} at ${clockTime(e.at)}`,
+    reason: e.data.reason ? cell(e.data.reason) : undefined,
+  }));
 
   const runbooks = new Map<string, ReportModel['runbooks'][number]>();
   const evidence: ReportModel['evidence'] = [];
@@ -254,6 +267,8 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
       rootCause: incident.rootCause,
     },
     severityHistory: history.length ? history.join(' → ') : undefined,
+    severityChanges: severityOnClock,
+    acknowledgedUnder: ackLevel && ackLevel !== level ? ackLevel.id : undefined,
     roles: Object.entries(incident.roles).map(([role, person]) => ({ role, person: cell(person) })),
     duration: incident.resolvedAt ? formatDuration(end.getTime() - declared.getTime()) : `${formatDuration(end.getTime() - declared.getTime())} so far`,
     elapsed: formatDuration(end.getTime() - declared.getTime()),

@@ -35,3 +35,60 @@ describe('a status message carries the deadline it creates', () => {
     expect(customer.stdout).toContain('we will post another update by 2026-11-23 03:37:00Z');
   });
 });
+
+describe('SLAs are judged against the severity in force while their clock ran', () => {
+  let home: string;
+  let cleanup: () => void;
+  beforeAll(() => ({ home, cleanup } = tempHome()));
+  afterAll(() => cleanup());
+
+  it('a raise after a timely acknowledgement leaves it met; a cut after a late one leaves it breached; the report shows the changes on the clock', async () => {
+    const clock = new FixedClock('2026-11-23T10:00:00.000Z');
+    const ir = async (args: string[]) => {
+      const r = await runIr(home, args, { clock });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    const show = async (id: string) => JSON.parse((await ir(['show', id, '--json'])).stdout) as { sla: { respond: { state: string; due: string }; resolve: { state: string } }; mitigated_at: string | null };
+    const raised = JSON.parse((await ir(['declare', '--json', '-t', 'Checkout slow', '-s', 'SEV-2'])).stdout).id as string;
+    clock.advance(20 * M);
+    await ir(['ack', '--incident', raised]); // 20m: within SEV-2's 30m, not SEV-1's 15m
+    clock.advance(20 * M);
+    await ir(['severity', 'SEV-1', '--reason', 'payments failing in two regions', '--incident', raised]);
+    expect((await show(raised)).sla.respond).toMatchObject({ state: 'met', due: '2026-11-23T10:30:00.000Z' });
+    expect((await ir(['show', raised])).stdout).toMatch(/respond by +2026-11-23 10:30:00Z +met/);
+
+    // Mitigation begun at 10:45, the impact stopped at 11:00: time to mitigate is 1h, not 45m.
+    clock.advance(5 * M);
+    await ir(['status', 'mitigating', '--note', 'rolling back', '--incident', raised]);
+    expect((await show(raised)).mitigated_at).toBeNull();
+    clock.advance(15 * M);
+    await ir(['status', 'monitoring', '--note', 'errors at baseline', '--incident', raised]);
+    expect((await show(raised)).mitigated_at).toBe('2026-11-23T11:00:00.000Z');
+    clock.advance(30 * M);
+    await ir(['resolve', '--summary', 'rolled back', '--incident', raised]);
+
+    const cut = JSON.parse((await ir(['declare', '--json', '-t', 'Login errors', '-s', 'SEV-1'])).stdout).id as string;
+    clock.advance(20 * M);
+    await ir(['ack', '--incident', cut]); // 20m: past SEV-1's 15m
+    clock.advance(10 * M);
+    await ir(['severity', 'SEV-3', '--reason', 'only the admin login', '--incident', cut]);
+    expect((await show(cut)).sla.respond.state).toBe('breached');
+    clock.advance(10 * M);
+    await ir(['resolve', '--summary', 'config fixed', '--incident', cut]);
+
+    const report = (await ir(['postmortem', raised])).stdout;
+    expect(report).toContain('| Time to acknowledge | 20m | 30m (SEV-2) | met |');
+    expect(report).toContain('| Time to mitigate (declared → impact stopped) | 1h00m | — | — |');
+    expect(report).toContain('| Time to resolve | 1h30m | 4h00m (SEV-1) | met |');
+    expect(report).toContain('Severity changes on the clock (UTC):\n- SEV-2 → SEV-1 at 10:40: payments failing in two regions\n');
+    expect(report).toContain('time to acknowledge against\nthe severity when it was acknowledged (SEV-2)');
+    expect(report).toMatch(/Time to mitigate runs from the declaration until the impact\nstopped: the first move to monitoring/);
+    expect((await ir(['postmortem', cut])).stdout).toContain('| Time to acknowledge | 20m | 15m (SEV-1) | breached |');
+
+    const m = JSON.parse((await ir(['metrics', '--json'])).stdout);
+    expect(m.by_severity['SEV-1'].respond_sla).toEqual({ measured: 1, met: 1, rate: 100 });
+    expect(m.by_severity['SEV-3'].respond_sla).toEqual({ measured: 1, met: 0, rate: 0 });
+    expect(m.by_severity['SEV-1'].mttm).toMatchObject({ n: 1, mean_s: 3600 });
+  });
+});

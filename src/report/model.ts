@@ -74,6 +74,8 @@ export interface ReportModel {
   actionsTaken: string[];
   latestNotes: string[];
   nextUpdate?: string;
+  /** The same deadline as an ISO instant, for a template context that shows it in another zone. */
+  nextUpdateIso?: string;
   detectionNote?: string;
 }
 
@@ -283,6 +285,7 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     actionsTaken: actionsTaken(events),
     latestNotes: notes.slice(-3),
     nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
+    nextUpdateIso: nextUpdate?.toISOString(),
     detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,
   };
 }

@@ -1,8 +1,11 @@
 // The figures a manager reads, driven through ir's own commands with a fixed clock: the deadline a
-// status message announces, SLAs judged by the severity in force, time to mitigate.
+// status message announces, SLAs judged by the severity in force, time to mitigate, the zone
+// customer messages are written in.
 
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempHome } from '../helpers/cli.js';
+import { ir as spawnIr, ROOT, tempHome } from '../helpers/cli.js';
 import { FixedClock, runIr } from '../helpers/context.js';
 
 const M = 60_000;
@@ -32,7 +35,7 @@ describe('a status message carries the deadline it creates', () => {
     // The customer message promises the same: it is recorded too, and restarts the clock again.
     clock.advance(3 * M);
     const customer = await ir(['comms', 'customer']);
-    expect(customer.stdout).toContain('we will post another update by 2026-11-23 03:37:00Z');
+    expect(customer.stdout).toContain('we will post another update by 2026-11-23 03:37 UTC.');
   });
 });
 
@@ -90,5 +93,76 @@ describe('SLAs are judged against the severity in force while their clock ran', 
     expect(m.by_severity['SEV-1'].respond_sla).toEqual({ measured: 1, met: 1, rate: 100 });
     expect(m.by_severity['SEV-3'].respond_sla).toEqual({ measured: 1, met: 0, rate: 0 });
     expect(m.by_severity['SEV-1'].mttm).toMatchObject({ n: 1, mean_s: 3600 });
+  });
+});
+
+describe("customer messages use the team's time zone; everything else stays UTC", () => {
+  let home: string;
+  let cleanup: () => void;
+  let team: string;
+  beforeAll(() => {
+    ({ home, cleanup } = tempHome());
+    team = join(home, 'team');
+    mkdirSync(team, { recursive: true });
+    const shipped = readFileSync(join(ROOT, 'runbooks', 'severities.yaml'), 'utf8');
+    writeFileSync(join(team, 'severities.yaml'), `${shipped}\ncomms:\n  timezone: Europe/Berlin\n`);
+  });
+  afterAll(() => cleanup());
+
+  it('comms.timezone in severities.yaml sets the zone of customer messages, with its summer time', async () => {
+    const clock = new FixedClock('2026-11-23T03:12:00.000Z');
+    const ir = async (args: string[]) => {
+      const r = await runIr(home, [...args, '--runbooks', team], { clock });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    await ir(['declare', '-t', 'Checkout slow', '-s', 'SEV-1', '--service', 'checkout']);
+    clock.advance(7 * M);
+    const customer = await ir(['comms', 'customer']);
+    expect(customer.stdout).toContain('we will post another update by 2026-11-23 04:34 CET.');
+    // The team's own channel, the record and --json stay UTC.
+    expect((await ir(['comms', 'update', '--preview'])).stdout).toContain('*Next update:* by 2026-11-23 03:34:00Z');
+    const events = JSON.parse((await ir(['timeline', '--json'])).stdout).events as { at: string }[];
+    expect(events.at(-1)!.at).toBe('2026-11-23T03:19:00.000Z');
+    clock.advance(40 * M);
+    await ir(['resolve', '--summary', 'fixed']);
+    expect((await ir(['comms', 'customer'])).stdout).toContain('has been resolved as of 2026-11-23 04:59 CET.');
+
+    const summer = new FixedClock('2026-07-01T12:00:00.000Z');
+    const r = await runIr(home, ['declare', '-t', 'Summer', '-s', 'SEV-1', '--runbooks', team], { clock: summer });
+    expect(r.code, r.stderr).toBe(0);
+    const msg = await runIr(home, ['comms', 'customer', '--preview', '--runbooks', team], { clock: summer });
+    expect(msg.stdout).toContain('another update by 2026-07-01 14:15 CEST.');
+  });
+
+  it('the spawned ir writes the customer message in the zone and records it in UTC', () => {
+    const own = join(home, 'spawned');
+    mkdirSync(own, { recursive: true });
+    expect(spawnIr(own, ['declare', '-t', 'Spawned', '-s', 'SEV-1', '--runbooks', team]).code).toBe(0);
+    const r = spawnIr(own, ['comms', 'customer', '--runbooks', team]);
+    expect(r.code, r.stderr).toBe(0);
+    const at = (JSON.parse(spawnIr(own, ['timeline', '--json']).stdout).events as { at: string; type: string }[]).at(-1)!;
+    expect(at.type).toBe('comms.sent');
+    expect(at.at).toMatch(/Z$/);
+    const due = new Date(Date.parse(at.at) + 15 * M);
+    // Berlin is UTC+1 (CET) in winter and UTC+2 (CEST) in summer.
+    const shown = /another update by (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) (CES?T)\./.exec(r.stdout);
+    expect(shown, r.stdout).not.toBeNull();
+    const offset = shown![2] === 'CEST' ? 2 : 1;
+    const berlin = new Date(due.getTime() + offset * 60 * M).toISOString();
+    expect(shown![1]).toBe(`${berlin.slice(0, 10)} ${berlin.slice(11, 16)}`);
+  });
+
+  it('a zone that does not exist stops with exit 2 naming the file, line and field (spawned ir)', () => {
+    const bad = join(home, 'bad');
+    mkdirSync(bad, { recursive: true });
+    copyFileSync(join(ROOT, 'runbooks', 'severities.yaml'), join(bad, 'severities.yaml'));
+    const text = readFileSync(join(bad, 'severities.yaml'), 'utf8');
+    writeFileSync(join(bad, 'severities.yaml'), `${text}\ncomms:\n  timezone: Europe/Atlantis\n`);
+    const line = text.split('\n').length + 2;
+    const r = spawnIr(home, ['comms', 'customer', '--preview', '--runbooks', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`severities\\.yaml:${line}:\\d+: "timezone" is "Europe/Atlantis": expected an IANA time zone`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

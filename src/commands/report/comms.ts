@@ -12,6 +12,7 @@ import { buildModel } from '../../report/model.js';
 import { renderTemplate, templatePath } from '../../report/template.js';
 import { chainHead, outgoingRedactor, redactionNote, redactRecord } from '../../report/outgoing.js';
 import { postWebhook, slackEscape, webhookLabel } from '../../report/webhook.js';
+import { zonedTime } from '../../report/zone.js';
 
 const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
 type Kind = (typeof KINDS)[number];
@@ -56,13 +57,18 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const safe = await redactRecord(redactor, incident, events);
   const message = redactor && opts.message ? await redactor.redact(opts.message) : opts.message;
   // The message announces the deadline its own recording sets (a --preview shows the one it would set).
-  const model = buildModel(safe.incident, safe.events, await ctx.severities(), now, { messageAt: now });
+  const severities = await ctx.severities();
+  const model = buildModel(safe.incident, safe.events, severities, now, { messageAt: now });
+  // Customers read times in the zone the team set (severities.yaml `comms.timezone`, default UTC).
+  const zone = severities.comms?.timezone ?? 'UTC';
   const context = {
     ...model,
     message,
     // Customer-facing messages carry no internal detail: no ids, names, notes or commands.
     resolved: incident.state === 'resolved',
     resolvedAt: model.incident.resolvedAt,
+    customerNextUpdate: model.nextUpdateIso && zonedTime(new Date(model.nextUpdateIso), zone),
+    customerResolvedAt: incident.resolvedAt && zonedTime(new Date(incident.resolvedAt), zone),
     customerService: safe.incident.service,
     customerImpact: safe.incident.impact,
     customerStatus: incident.state === 'monitoring' ? 'Monitoring' : incident.state === 'mitigating' || incident.state === 'identified' ? 'Identified' : 'Investigating',

@@ -3,9 +3,11 @@
 import { DURATION_HINT, parseDuration } from '../util/duration.js';
 import type { EscalationStep, SeverityConfig, SeverityLevel } from '../core/severity.js';
 import { problemsError, YamlSource, type Problem, type YamlPath } from './yaml.js';
+import { isTimeZone } from '../report/zone.js';
 
 const LEVEL_KEYS = new Set(['id', 'name', 'definition', 'respond_within', 'resolve_within', 'update_every', 'examples', 'description']);
 const ESCALATION_KEYS = new Set(['after', 'notify', 'contact']);
+const COMMS_KEYS = new Set(['timezone']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,7 +31,7 @@ export function checkSeverities(source: YamlSource): { config: SeverityConfig; p
     return { config, problems };
   }
   for (const key of Object.keys(data)) {
-    if (key !== 'levels' && key !== 'escalation') at([key], `unknown field "${key}": expected levels or escalation`, true);
+    if (key !== 'levels' && key !== 'escalation' && key !== 'comms') at([key], `unknown field "${key}": expected levels, escalation or comms`, true);
   }
 
   const str = (path: YamlPath, v: unknown, field: string, required: boolean): string | undefined => {
@@ -117,6 +119,20 @@ export function checkSeverities(source: YamlSource): { config: SeverityConfig; p
         }
       });
       config.escalation.sort((a, b) => a.after - b.after);
+    }
+  }
+  if (data.comms !== undefined && data.comms !== null) {
+    if (!isRecord(data.comms)) {
+      at(['comms'], '"comms" must be a mapping, e.g. `timezone: Europe/Berlin`');
+    } else {
+      for (const key of Object.keys(data.comms)) {
+        if (!COMMS_KEYS.has(key)) at(['comms', key], `unknown field "${key}" in comms: expected timezone`, true);
+      }
+      const tz = str(['comms', 'timezone'], data.comms.timezone, 'timezone', false);
+      if (tz !== undefined) {
+        if (isTimeZone(tz)) config.comms = { timezone: tz };
+        else at(['comms', 'timezone'], `"timezone" is ${JSON.stringify(tz)}: expected an IANA time zone such as Europe/Berlin, America/New_York or UTC`);
+      }
     }
   }
   return { config, problems };

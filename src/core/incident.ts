@@ -7,7 +7,16 @@ export type IncidentState = (typeof STATES)[number];
 
 export const DEFAULT_ROLES = ['commander', 'scribe', 'comms'] as const;
 
+/**
+ * Which rules produced a record. A record cached under older rules (no number: before mitigation
+ * meant monitoring, and before the acknowledging severity was kept) is folded again from its
+ * events when read, and `--verify` does not hold the fields whose rule changed against it.
+ */
+export const PROJECTION_RULES = 2;
+
 export interface Incident {
+  /** PROJECTION_RULES when the record was made; absent on records cached by an older ir. */
+  rules?: number;
   id: string;
   title: string;
   severity: string;
@@ -21,7 +30,12 @@ export interface Incident {
   detectedAt?: string;
   acknowledgedAt?: string;
   acknowledgedBy?: string;
-  /** First time the incident reached mitigating (or later) — the "time to mitigate" mark. */
+  /** The severity in force when it was acknowledged: the respond-by SLA is judged against it. */
+  acknowledgedSeverity?: string;
+  /**
+   * When the impact stopped: the first time the incident reached monitoring, or its resolution —
+   * the "time to mitigate" mark. Entering mitigating means mitigation began, not that it worked.
+   */
   mitigatedAt?: string;
   resolvedAt?: string;
   summary?: string;
@@ -78,6 +92,7 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
     const roles: Record<string, string> = {};
     if (str(d.commander)) roles.commander = d.commander as string;
     return {
+      rules: PROJECTION_RULES,
       id: event.incidentId,
       title: String(d.title),
       severity: String(d.severity),
@@ -97,12 +112,13 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
   const next: Incident = { ...incident, roles: { ...incident.roles }, actions: incident.actions };
   switch (event.type) {
     case 'incident.acknowledged':
+      if (!next.acknowledgedAt) next.acknowledgedSeverity = next.severity;
       next.acknowledgedAt ??= event.at;
       next.acknowledgedBy ??= event.actor;
       break;
     case 'incident.state_changed': {
       next.state = d.to as IncidentState;
-      if ((next.state === 'mitigating' || next.state === 'monitoring') && !next.mitigatedAt) next.mitigatedAt = event.at;
+      if (next.state === 'monitoring' && !next.mitigatedAt) next.mitigatedAt = event.at;
       break;
     }
     case 'incident.severity_changed':
@@ -117,6 +133,7 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
       next.summary = str(d.summary);
       if (str(d.root_cause)) next.rootCause = d.root_cause as string;
       next.mitigatedAt ??= event.at;
+      if (!next.acknowledgedAt) next.acknowledgedSeverity = next.severity;
       next.acknowledgedAt ??= event.at;
       next.acknowledgedBy ??= event.actor;
       break;

@@ -67,7 +67,8 @@ function group(incidents: Incident[], config: SeverityConfig): Group {
     mttr: stat(take((i) => secs(i.declaredAt, i.resolvedAt))),
     mttd: stat(take((i) => (i.detectedAt ? secs(i.detectedAt, i.declaredAt) : undefined))),
     respond_sla: compliance((i) => {
-      const l = findLevel(config, i.severity);
+      // Judged against the severity it was acknowledged under (see core/sla.ts).
+      const l = findLevel(config, i.acknowledgedSeverity ?? i.severity);
       const t = secs(i.declaredAt, i.acknowledgedAt);
       return l && t !== undefined ? t * 1000 <= l.respondWithin : undefined;
     }),

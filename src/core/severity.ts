@@ -26,6 +26,8 @@ export interface SeverityConfig {
   /** Most severe first. */
   levels: SeverityLevel[];
   escalation: EscalationStep[];
+  /** How status messages read: `timezone` (IANA name) for the times in customer messages. */
+  comms?: { timezone?: string };
 }
 
 /** Finds a level by id, forgiving case and a missing dash (sev1 finds SEV-1). */

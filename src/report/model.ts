@@ -4,7 +4,7 @@
 import { describeEvent } from '../core/describe.js';
 import type { Incident, TimelineEvent } from '../core/incident.js';
 import { deriveActions, type ActionItem } from '../core/actions.js';
-import { findLevel, type SeverityConfig } from '../core/severity.js';
+import { findLevel, type SeverityConfig, type SeverityLevel } from '../core/severity.js';
 import { formatDuration } from '../util/duration.js';
 import { phaseSegments, ganttDiagram } from './mermaid.js';
 
@@ -49,6 +49,10 @@ export interface ReportModel {
     rootCause?: string;
   };
   severityHistory?: string;
+  /** Severity changes while the clocks ran, in order: "SEV-2 → SEV-1 at 10:40" and why. */
+  severityChanges: { text: string; reason?: string }[];
+  /** When the respond-by SLA was judged against another severity than the current one, that severity. */
+  acknowledgedUnder?: string;
   roles: { role: string; person: string }[];
   duration: string;
   elapsed: string;
@@ -62,13 +66,16 @@ export interface ReportModel {
     status: string;
     steps: { step: string; outcome: string; exit: string; command: string; output: string; shortHash: string }[];
   }[];
-  evidence: { file: string; collector: string; status: string; bytes: number; sha256: string }[];
+  /** A collector that produced no file (skipped, or failed before writing) has no file or hash, and says why. */
+  evidence: { file: string; collector: string; status: string; reason: string; bytes: number; sha256: string }[];
   comms: { time: string; kind: string; posted: boolean; error?: string }[];
   actions: ActionItem[];
   followUps: string[];
   actionsTaken: string[];
   latestNotes: string[];
   nextUpdate?: string;
+  /** The same deadline as an ISO instant, for a template context that shows it in another zone. */
+  nextUpdateIso?: string;
   detectionNote?: string;
 }
 
@@ -78,6 +85,76 @@ export interface ModelOptions {
   chainHead?: string;
   /** Whether secrets were replaced (false: --no-redact); goes into the front matter. */
   redacted?: boolean;
+  /**
+   * When the message being drafted is sent: recording it restarts the update clock, so the next
+   * update it announces is due one interval after it, not after the previous message.
+   */
+  messageAt?: Date;
+}
+
+/** How many lines "Actions taken" may hold before routine checks are folded into one line per run. */
+const ACTIONS_TAKEN_MAX = 8;
+
+/**
+ * What was done, for a status update: state changes with their reasons, severity changes,
+ * escalations, runbook steps that changed something (a destructive step that ran, a printed step
+ * the responder marked done) and the resolution with its root cause, each on its own line; steps
+ * that ran ok but changed nothing (checks) too, folded into one line per run when space is short,
+ * so the fix is never pushed out by the diagnostics before it.
+ */
+export function actionsTaken(events: TimelineEvent[]): string[] {
+  type Line = { text: string; run?: string; runbook?: string; check?: boolean };
+  const lines: Line[] = [];
+  for (const e of events) {
+    const d = e.data;
+    switch (e.type) {
+      case 'incident.state_changed':
+      case 'incident.severity_changed':
+      case 'incident.escalated':
+      case 'incident.resolved':
+      case 'incident.reopened':
+        lines.push({ text: describeEvent(e) });
+        break;
+      case 'runbook.step': {
+        const title = String(d.title ?? d.step);
+        if (d.kind === 'run' && d.outcome === 'ok') {
+          lines.push(d.destructive === true ? { text: `${title} (runbook ${String(d.runbook)})` } : { text: title, run: String(d.run_id), runbook: String(d.runbook), check: true });
+        } else if (d.kind === 'print' && ((d.outcome === 'printed' && d.confirmed === true) || d.outcome === 'done')) {
+          lines.push({ text: `${title} (done by hand, runbook ${String(d.runbook)})` });
+        }
+        break;
+      }
+    }
+  }
+  let kept = lines;
+  if (kept.length > ACTIONS_TAKEN_MAX) {
+    // Checks of one run become one line, where its first check was.
+    const folded: Line[] = [];
+    const byRun = new Map<string, Line>();
+    const counts = new Map<string, number>();
+    for (const l of lines) {
+      if (!l.check) {
+        folded.push(l);
+        continue;
+      }
+      const n = (counts.get(l.run!) ?? 0) + 1;
+      counts.set(l.run!, n);
+      if (n === 1) {
+        const line = { ...l };
+        byRun.set(l.run!, line);
+        folded.push(line);
+      }
+    }
+    for (const [run, line] of byRun) {
+      const n = counts.get(run)!;
+      if (n > 1) line.text = `Runbook ${line.runbook}: ${n} steps ran ok (${line.text}, …)`;
+    }
+    kept = folded;
+  }
+  const texts = kept.map((l) => l.text);
+  if (texts.length <= ACTIONS_TAKEN_MAX) return texts;
+  const dropped = texts.length - (ACTIONS_TAKEN_MAX - 1);
+  return [`… ${dropped} earlier action${dropped === 1 ? '' : 's'} (see the timeline)`, ...texts.slice(-(ACTIONS_TAKEN_MAX - 1))];
 }
 
 export function buildModel(incident: Incident, events: TimelineEvent[], config: SeverityConfig, now: Date, opts: ModelOptions = {}): ReportModel {
@@ -90,23 +167,32 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
   };
 
   const durations: ReportModel['durations'] = [];
-  const measure = (name: string, at: string | undefined, within: number | undefined, from = declared) => {
+  // Each target is the one of the severity the clock is judged against (see core/sla.ts), named.
+  const measure = (name: string, at: string | undefined, sev: SeverityLevel | undefined, within: number | undefined, from = declared) => {
+    const target = within !== undefined && sev ? `${formatDuration(within)} (${sev.id})` : '—';
     if (!at) {
-      durations.push({ name, took: incident.state === 'resolved' ? 'not recorded' : 'not yet', target: within !== undefined ? formatDuration(within) : '—', result: within !== undefined && now.getTime() - from.getTime() > within ? 'breached' : '—' });
+      durations.push({ name, took: incident.state === 'resolved' ? 'not recorded' : 'not yet', target, result: within !== undefined && now.getTime() - from.getTime() > within ? 'breached' : '—' });
       return;
     }
     const took = new Date(at).getTime() - from.getTime();
-    durations.push({ name, took: formatDuration(took), target: within !== undefined ? formatDuration(within) : '—', result: within === undefined ? '—' : took <= within ? 'met' : 'breached' });
+    durations.push({ name, took: formatDuration(took), target, result: within === undefined ? '—' : took <= within ? 'met' : 'breached' });
   };
   if (incident.detectedAt) {
     durations.push({ name: 'Time to detect (problem began → declared)', took: formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime()), target: '—', result: '—' });
   }
-  measure('Time to acknowledge', incident.acknowledgedAt, level?.respondWithin);
-  measure('Time to mitigate', incident.mitigatedAt, undefined);
-  measure('Time to resolve', incident.resolvedAt, level?.resolveWithin);
+  const ackLevel = incident.acknowledgedAt && incident.acknowledgedSeverity ? findLevel(config, incident.acknowledgedSeverity) ?? level : level;
+  measure('Time to acknowledge', incident.acknowledgedAt, ackLevel, ackLevel?.respondWithin);
+  measure('Time to mitigate (declared → impact stopped)', incident.mitigatedAt, undefined, undefined);
+  measure('Time to resolve', incident.resolvedAt, level, level?.resolveWithin);
 
   const severityChanges = events.filter((e) => e.type === 'incident.severity_changed');
   const history = severityChanges.length ? [String(severityChanges[0].data.from), ...severityChanges.slice(0, -1).map((e) => String(e.data.to))] : [];
+  // "SEV-2 → SEV-1 at 02:58": the time alone on the day of the declaration, the date too after it.
+  const clockTime = (iso: string) => (iso.slice(0, 10) === incident.declaredAt.slice(0, 10) ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`);
+  const severityOnClock = severityChanges.map((e) => ({
+    text: `${String(e.data.from)} → ${String(e.data.to)} at ${clockTime(e.at)}`,
+    reason: e.data.reason ? cell(e.data.reason) : undefined,
+  }));
 
   const runbooks = new Map<string, ReportModel['runbooks'][number]>();
   const evidence: ReportModel['evidence'] = [];
@@ -132,7 +218,7 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
       if (Array.isArray(d.follow_up)) for (const f of d.follow_up) followUps.add(String(f));
     } else if (e.type === 'evidence.collected' && Array.isArray(d.files)) {
       for (const f of d.files as Record<string, unknown>[]) {
-        evidence.push({ file: cell(f.file), collector: cell(f.collector), status: cell(f.status), bytes: Number(f.bytes ?? 0), sha256: String(f.sha256 ?? '') });
+        evidence.push({ file: cell(f.file), collector: cell(f.collector), status: cell(f.status), reason: cell(f.reason), bytes: Number(f.bytes ?? 0), sha256: String(f.sha256 ?? '') });
       }
     } else if (e.type === 'comms.sent') {
       comms.push({ time: utc(e.at), kind: String(d.kind), posted: d.posted === true, error: d.error ? String(d.error) : undefined });
@@ -157,11 +243,9 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     ...(opts.redacted !== undefined ? [`redacted: ${opts.redacted}`] : []),
   ].join('\n');
 
-  const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(new Date(incident.lastUpdateAt ?? incident.declaredAt).getTime() + level.updateEvery) : undefined;
+  const clockFrom = opts.messageAt ?? new Date(incident.lastUpdateAt ?? incident.declaredAt);
+  const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(clockFrom.getTime() + level.updateEvery) : undefined;
   const notes = events.filter((e) => e.type === 'note.added').map((e) => String(e.data.text));
-  const actionsTaken = events
-    .filter((e) => (e.type === 'runbook.step' && e.data.kind === 'run' && e.data.outcome === 'ok') || e.type === 'incident.state_changed' || e.type === 'incident.severity_changed')
-    .map((e) => (e.type === 'runbook.step' ? String(e.data.title) : describeEvent(e)));
 
   return {
     draft: incident.state !== 'resolved',
@@ -185,6 +269,8 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
       rootCause: incident.rootCause,
     },
     severityHistory: history.length ? history.join(' → ') : undefined,
+    severityChanges: severityOnClock,
+    acknowledgedUnder: ackLevel && ackLevel !== level ? ackLevel.id : undefined,
     roles: Object.entries(incident.roles).map(([role, person]) => ({ role, person: cell(person) })),
     duration: incident.resolvedAt ? formatDuration(end.getTime() - declared.getTime()) : `${formatDuration(end.getTime() - declared.getTime())} so far`,
     elapsed: formatDuration(end.getTime() - declared.getTime()),
@@ -196,9 +282,10 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     comms,
     actions: actions.map((a) => ({ ...a, text: cell(a.text), owner: a.owner && cell(a.owner) })),
     followUps: [...followUps],
-    actionsTaken: actionsTaken.slice(-5),
+    actionsTaken: actionsTaken(events),
     latestNotes: notes.slice(-3),
     nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
+    nextUpdateIso: nextUpdate?.toISOString(),
     detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,
   };
 }

@@ -1,7 +1,7 @@
 // The hash chain's meaning, shared by every backend: event hash, record digest, head notation.
 
 import { createHash } from 'node:crypto';
-import { applyEvent, type Incident, type TimelineEvent } from '../core/incident.js';
+import { applyEvent, PROJECTION_RULES, type Incident, type TimelineEvent } from '../core/incident.js';
 import { canonicalJson } from './canonical.js';
 import type { VerifyProblem } from './types.js';
 
@@ -67,9 +67,15 @@ export function recordDigest(incident: Incident): string {
 /** Fields the incident projection gained after records were first cached. */
 export const PROJECTION_ADDED = ['actions'] as const;
 
-/** Whether a cached record has every field today's projection has (trusted() folds otherwise). */
+/**
+ * Fields whose rule changed with PROJECTION_RULES 2 (mitigatedAt: monitoring, not mitigating;
+ * acknowledgedSeverity: new): a record cached under older rules holds them as those rules said.
+ */
+export const PROJECTION_RULED = ['rules', 'mitigatedAt', 'acknowledgedSeverity'] as const;
+
+/** Whether a cached record was made by today's projection (trusted() folds otherwise). */
 export function isCurrentShape(doc: Incident): boolean {
-  return Array.isArray(doc.actions);
+  return Array.isArray(doc.actions) && doc.rules === PROJECTION_RULES;
 }
 
 /** The incident row's columns that mirror the record, as every backend stores them. */
@@ -104,6 +110,12 @@ export function recordDifference(row: RecordRow, derived: Incident): string | un
   const want = JSON.parse(JSON.stringify(derived)) as Record<string, unknown>;
   // A record cached before the projection gained a field has none; its events still say the rest.
   for (const key of PROJECTION_ADDED) if (!(key in doc)) delete want[key];
+  if (doc.rules !== PROJECTION_RULES) {
+    for (const key of PROJECTION_RULED) {
+      delete want[key];
+      delete doc[key];
+    }
+  }
   for (const key of [...new Set([...Object.keys(want), ...Object.keys(doc)])].sort()) {
     if (canonicalJson(doc[key]) !== canonicalJson(want[key])) {
       const a = doc[key];

@@ -17,7 +17,7 @@ describe('ir metrics', () => {
     if (r.code !== 0) throw new Error(`ir ${args.join(' ')}: ${r.stderr}`);
     return r;
   }
-  async function incident(at: string, sev: string, service: string, steps: { ack?: number; mitigate?: number; resolve?: number; detectedBefore?: number }) {
+  async function incident(at: string, sev: string, service: string, steps: { ack?: number; mitigating?: number; monitoring?: number; resolve?: number; detectedBefore?: number }) {
     clock = new FixedClock(at);
     const start = Date.parse(at);
     const args = ['declare', '--json', '-t', `${service} ${sev}`, '-s', sev, '--service', service];
@@ -28,9 +28,13 @@ describe('ir metrics', () => {
       to(steps.ack);
       await ir(['ack', '--incident', id]);
     }
-    if (steps.mitigate !== undefined) {
-      to(steps.mitigate);
+    if (steps.mitigating !== undefined) {
+      to(steps.mitigating);
       await ir(['status', 'mitigating', '--incident', id]);
+    }
+    if (steps.monitoring !== undefined) {
+      to(steps.monitoring);
+      await ir(['status', 'monitoring', '--incident', id]);
     }
     if (steps.resolve !== undefined) {
       to(steps.resolve);
@@ -42,8 +46,8 @@ describe('ir metrics', () => {
   beforeAll(async () => {
     ({ home, cleanup } = tempHome());
     await incident('2026-05-01T00:00:00.000Z', 'SEV-3', 'old', { ack: 1, resolve: 2 }); // outside 90d
-    await incident('2026-09-01T00:00:00.000Z', 'SEV-1', 'checkout', { ack: 10, mitigate: 30, resolve: 60, detectedBefore: 20 });
-    await incident('2026-09-02T00:00:00.000Z', 'SEV-1', 'checkout', { ack: 20, mitigate: 60, resolve: 300 });
+    await incident('2026-09-01T00:00:00.000Z', 'SEV-1', 'checkout', { ack: 10, mitigating: 20, monitoring: 30, resolve: 60, detectedBefore: 20 });
+    await incident('2026-09-02T00:00:00.000Z', 'SEV-1', 'checkout', { ack: 20, mitigating: 40, monitoring: 60, resolve: 300 });
     await incident('2026-09-03T00:00:00.000Z', 'SEV-2', 'search', { ack: 5, resolve: 120 });
     await incident('2026-09-04T00:00:00.000Z', 'SEV-2', 'api', { ack: 40 });
     clock = new FixedClock('2026-09-10T00:00:00.000Z');
@@ -56,7 +60,8 @@ describe('ir metrics', () => {
     expect(m.overall.open).toBe(1);
     // MTTA: 600, 1200, 300, 2400 s → mean 1125, median (600+1200)/2 = 900, p90 (nearest rank 4 of 4) 2400.
     expect(m.overall.mtta).toEqual({ n: 4, mean_s: 1125, median_s: 900, p90_s: 2400 });
-    // MTTM: 1800, 3600, and 7200 (resolved without a mitigating state: mitigated at resolution).
+    // MTTM, declared → impact stopped (first monitoring; mitigating only means mitigation began):
+    // 1800, 3600, and 7200 (resolved without monitoring: mitigated at resolution).
     expect(m.overall.mttm).toEqual({ n: 3, mean_s: 4200, median_s: 3600, p90_s: 7200 });
     // MTTR: 3600, 18000, 7200.
     expect(m.overall.mttr).toEqual({ n: 3, mean_s: 9600, median_s: 7200, p90_s: 18000 });

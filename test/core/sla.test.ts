@@ -78,17 +78,33 @@ describe('SLA clocks', () => {
   });
 });
 
+describe('time to mitigate', () => {
+  it('is marked when the impact stopped (first monitoring), not when mitigation began, and kept across a relapse', () => {
+    let inc = declared();
+    inc = applyEvent(inc, ev('incident.state_changed', 10, { from: 'investigating', to: 'mitigating' }));
+    expect(inc.mitigatedAt).toBeUndefined();
+    inc = applyEvent(inc, ev('incident.state_changed', 25, { from: 'mitigating', to: 'monitoring' }));
+    expect(inc.mitigatedAt).toBe(at(25).toISOString());
+    inc = applyEvent(inc, ev('incident.state_changed', 30, { from: 'monitoring', to: 'investigating' }));
+    inc = applyEvent(inc, ev('incident.state_changed', 40, { from: 'investigating', to: 'monitoring' }));
+    inc = applyEvent(inc, ev('incident.resolved', 50, { summary: 's' }));
+    expect(inc.mitigatedAt).toBe(at(25).toISOString());
+  });
+});
+
 describe('state transitions', () => {
   it('go forward, or back to investigating, never out of resolved', () => {
     let inc = declared();
     expect(() => checkTransition(inc, 'mitigating')).not.toThrow();
     inc = applyEvent(inc, ev('incident.state_changed', 1, { from: 'investigating', to: 'mitigating' }));
-    expect(inc.mitigatedAt).toBe(at(1).toISOString());
+    // Mitigation begun: the impact has not stopped yet, so "time to mitigate" is still running.
+    expect(inc.mitigatedAt).toBeUndefined();
     expect(() => checkTransition(inc, 'identified')).toThrow(/cannot go back/);
     expect(() => checkTransition(inc, 'investigating')).not.toThrow();
     expect(() => checkTransition(inc, 'mitigating')).toThrow(/already/);
     expect(() => checkTransition(inc, 'resolved')).toThrow(/ir resolve/);
     inc = applyEvent(inc, ev('incident.resolved', 2, { summary: 's' }));
+    expect(inc.mitigatedAt).toBe(at(2).toISOString());
     expect(() => checkTransition(inc, 'monitoring')).toThrow(/reopen/);
   });
 });

@@ -44,12 +44,15 @@ describe('ir comms', () => {
       expect(h.bodies).toHaveLength(2);
       expect(h.bodies[1]).toEqual({ method: 'POST', type: 'application/json', body: { text: doc.text } });
       expect(doc.text).toContain('Shard rebalanced');
-      const last = json<{ events: { type: string; data: Record<string, unknown> }[] }>(ir(home, ['timeline', '--json'])).events.at(-1)!;
+      const last = json<{ events: { type: string; at: string; data: Record<string, unknown> }[] }>(ir(home, ['timeline', '--json'])).events.at(-1)!;
       expect(last).toMatchObject({ type: 'comms.sent', data: { kind: 'update', posted: true, attempts: 2, target: expect.stringMatching(/^127\.0\.0\.1:\d+$/) } });
       expect(JSON.stringify(last)).not.toContain('/services/T000'); // the webhook path is a secret
-      // The update clock restarted at the message.
-      const status = json<{ incidents: { sla: { update: { remaining_seconds: number } } }[] }>(ir(home, ['status', '--json']));
+      // The update clock restarted at the message, and the message announces that new deadline.
+      const status = json<{ incidents: { sla: { update: { due: string; remaining_seconds: number } } }[] }>(ir(home, ['status', '--json']));
       expect(status.incidents[0].sla.update.remaining_seconds).toBeGreaterThan(14 * 60);
+      const due = status.incidents[0].sla.update.due;
+      expect(Date.parse(due)).toBe(Date.parse(String(last.at)) + 15 * 60_000);
+      expect(doc.text).toContain(`*Next update:* by ${due.slice(0, 10)} ${due.slice(11, 19)}Z`);
     } finally {
       await h.close();
     }
@@ -88,6 +91,30 @@ describe('escalation and action items', () => {
   let cleanup: () => void;
   beforeAll(() => ({ home, cleanup } = tempHome()));
   afterAll(() => cleanup());
+
+  it('`ir show` after two escalations names who was told and the next level, then that the chain is exhausted', () => {
+    const { home: own, cleanup: done } = tempHome();
+    try {
+      ir(own, ['declare', '-t', 'Nobody answers', '-s', 'SEV-1']);
+      const fresh = ir(own, ['show']);
+      expect(fresh.stdout).toMatch(/escalation +told Primary on-call; next: Secondary on-call \(@oncall-sre-secondary\) at 15m if nobody acknowledges/);
+      expect(ir(own, ['escalate', '--reason', 'no answer']).code).toBe(0);
+      expect(ir(own, ['escalate']).code).toBe(0);
+      const after = ir(own, ['show']);
+      expect(after.code).toBe(0);
+      expect(after.stdout).toMatch(/escalation +told Primary on-call, Secondary on-call, SRE lead; next: Engineering director \(@eng-director\)/);
+      expect(after.stdout).not.toMatch(/should have been told: Primary on-call$/m);
+      const card = json<{ sla: { told: string[]; next_escalation: { notify: string } | null } }>(ir(own, ['show', '--json'])).sla;
+      expect(card.told).toEqual(['Primary on-call', 'Secondary on-call', 'SRE lead']);
+      expect(card.next_escalation).toMatchObject({ notify: 'Engineering director' });
+      ir(own, ['escalate']);
+      ir(own, ['escalate']);
+      expect(ir(own, ['show']).stdout).toMatch(/escalation +told Primary on-call, Secondary on-call, SRE lead, Engineering director, CTO: the chain is exhausted/);
+      expect(json<{ sla: { next_escalation: unknown } }>(ir(own, ['show', '--json'])).sla.next_escalation).toBeNull();
+    } finally {
+      done();
+    }
+  });
 
   it('escalate walks the chain; actions are added, listed, done; runbook follow-ups are offered at resolve', () => {
     ir(home, ['declare', '-t', 'x', '-s', 'SEV-0']);

@@ -89,10 +89,12 @@ describe('postmortem', () => {
     expect(head).toMatch(/^19:[0-9a-f]{64}$/);
   });
 
-  it('key durations are measured against the SLA of the final severity', () => {
-    expect(report).toContain('| Time to acknowledge | 4m | 15m | met |');
-    expect(report).toContain('| Time to mitigate | 14m | — | — |');
-    expect(report).toContain('| Time to resolve | 29m | 4h00m | met |');
+  it('key durations are measured against the severity each clock ran under; mitigated means monitoring', () => {
+    // Acknowledged at SEV-2, raised to SEV-1 later; mitigating at 03:01, monitoring at 03:06.
+    expect(report).toContain('| Time to acknowledge | 4m | 30m (SEV-2) | met |');
+    expect(report).toContain('| Time to mitigate (declared → impact stopped) | 19m | — | — |');
+    expect(report).toContain('| Time to resolve | 29m | 4h00m (SEV-1) | met |');
+    expect(report).toContain('- SEV-2 → SEV-1 at 03:00: payments affected in two regions');
   });
 
   it('an unresolved incident needs --draft, and the draft says so', async () => {

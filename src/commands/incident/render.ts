@@ -3,7 +3,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Incident, TimelineEvent } from '../../core/incident.js';
 import { describeEvent } from '../../core/describe.js';
-import type { SlaView } from '../../core/sla.js';
+import { escalationLine, type SlaView } from '../../core/sla.js';
 import type { SlaClock } from '../../core/severity.js';
 import { formatDuration } from '../../util/duration.js';
 import { age, columns, utc } from '../../io/format.js';
@@ -37,6 +37,8 @@ export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
       update: clockJson(sla.update),
       escalations_due: sla.escalationsDue.map((s) => ({ after_seconds: s.after / 1000, notify: s.notify, contact: s.contact ?? null })),
       should_have_been_told: sla.shouldHaveBeenTold.map((s) => s.notify),
+      told: sla.told.map((s) => s.notify),
+      next_escalation: sla.nextEscalation ? { after_seconds: sla.nextEscalation.after / 1000, notify: sla.nextEscalation.notify, contact: sla.nextEscalation.contact ?? null } : null,
     },
   };
 }
@@ -97,9 +99,7 @@ export function renderCard(incident: Incident, sla: SlaView, now: Date, style: C
   clockRow('respond by', sla.respond);
   clockRow('resolve by', sla.resolve);
   clockRow('next update', sla.update);
-  if (sla.shouldHaveBeenTold.length) {
-    lines.push(`  ${'escalation'.padEnd(13)}should have been told: ${sla.shouldHaveBeenTold.map((s) => s.notify + (s.contact ? ` (${s.contact})` : '')).join(', ')}`);
-  }
+  row('escalation', escalationLine(incident, sla));
   if (sla.escalationsDue.length && !incident.acknowledgedAt && incident.state !== 'resolved') {
     lines.push(style.red(`  not acknowledged: escalate with \`ir escalate\` (${sla.escalationsDue.map((s) => s.notify).join(', ')})`));
   }

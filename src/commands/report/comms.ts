@@ -12,6 +12,7 @@ import { buildModel } from '../../report/model.js';
 import { renderTemplate, templatePath } from '../../report/template.js';
 import { chainHead, outgoingRedactor, redactionNote, redactRecord } from '../../report/outgoing.js';
 import { postWebhook, slackEscape, webhookLabel } from '../../report/webhook.js';
+import { zonedTime } from '../../report/zone.js';
 
 const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
 type Kind = (typeof KINDS)[number];
@@ -46,7 +47,8 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const url = opts.webhook ?? ctx.env.IR_SLACK_WEBHOOK;
   if (opts.post && !url) throw new UsageError('--post needs a webhook: set IR_SLACK_WEBHOOK or pass --webhook URL');
   if (opts.post && opts.preview) throw new UsageError('--post and --preview contradict each other');
-  const incident = await ctx.currentIncident();
+  // With nothing open, the incident just resolved: `ir resolve` suggests `ir comms resolved` next.
+  const incident = await ctx.currentOrLatestIncident();
   const store = await ctx.store();
   const now = ctx.now();
   const events = await store.events(incident.id);
@@ -54,13 +56,19 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const redactor = await outgoingRedactor(opts.redact);
   const safe = await redactRecord(redactor, incident, events);
   const message = redactor && opts.message ? await redactor.redact(opts.message) : opts.message;
-  const model = buildModel(safe.incident, safe.events, await ctx.severities(), now);
+  // The message announces the deadline its own recording sets (a --preview shows the one it would set).
+  const severities = await ctx.severities();
+  const model = buildModel(safe.incident, safe.events, severities, now, { messageAt: now });
+  // Customers read times in the zone the team set (severities.yaml `comms.timezone`, default UTC).
+  const zone = severities.comms?.timezone ?? 'UTC';
   const context = {
     ...model,
     message,
     // Customer-facing messages carry no internal detail: no ids, names, notes or commands.
     resolved: incident.state === 'resolved',
     resolvedAt: model.incident.resolvedAt,
+    customerNextUpdate: model.nextUpdateIso && zonedTime(new Date(model.nextUpdateIso), zone),
+    customerResolvedAt: incident.resolvedAt && zonedTime(new Date(incident.resolvedAt), zone),
     customerService: safe.incident.service,
     customerImpact: safe.incident.impact,
     customerStatus: incident.state === 'monitoring' ? 'Monitoring' : incident.state === 'mitigating' || incident.state === 'identified' ? 'Identified' : 'Investigating',

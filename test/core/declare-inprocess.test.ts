@@ -15,6 +15,7 @@ describe('declare in-process', () => {
     const prompter = new ScriptedPrompter()
       .expect('input', /What is wrong/, 'Payments failing')
       .expect('select', /Severity/, 'SEV-0')
+      .expect('input', /When did the problem start/, '')
       .expect('input', /service/, 'payments')
       .expect('input', /Impact/, 'no card payments')
       .expect('input', /commander/, 'erin');
@@ -38,7 +39,7 @@ describe('declare in-process', () => {
     const short = new ScriptedPrompter().expect('input', /What is wrong/, 'x').expect('select', /Severity/, 'SEV-3');
     const r = await runIr(home, ['declare'], { prompter: short });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/unexpected input prompt: "Affected service/);
+    expect(r.stderr).toMatch(/unexpected input prompt: "When did the problem start/);
     const extra = new ScriptedPrompter().expect('input', /What is wrong/, 'never asked');
     const ok = await runIr(home, ['declare', '-t', 'given', '-s', 'SEV-4'], { prompter: extra });
     expect(ok.code).toBe(0);

@@ -28,8 +28,8 @@ describe('declare in-process', () => {
     expect(r.stdout).toContain('next update  2026-11-23 03:27:00Z  (every 15m)');
 
     clock.advance(7 * 60_000);
-    const status = await runIr(home, ['status'], { clock });
-    expect(status.stdout).toMatch(/INC-20261123-001\s+SEV-0\s+investigating\s+7m\s+OVERDUE 2m\s+53m left\s+8m left\s+Payments failing/);
+    const status = await runIr(home, ['status'], { clock, env: { TZ: 'UTC' } });
+    expect(status.stdout).toMatch(/INC-20261123-001\s+SEV-0\s+investigating\s+03:12\s+7m\s+OVERDUE 2m\s+53m left\s+8m left\s+Payments failing/);
     clock.advance(10 * 60_000);
     const late = await runIr(home, ['status'], { clock });
     expect(late.stdout).toMatch(/not acknowledged; by now Primary on-call, Secondary on-call should have been told/);

@@ -17,6 +17,11 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
   if (!parts.io) watchOutputPipes();
   const ctx = new Context(parts);
   try {
+    // The shells' completion scripts call this on every Tab: no commander parse, no usage errors.
+    if (argv[0] === '__complete') {
+      const { completeCommand } = await import('./cli/complete.js');
+      return await completeCommand(argv.slice(1), ctx);
+    }
     const { buildProgram } = await import('./cli/program.js');
     const { program, result } = buildProgram(ctx);
     await program.parseAsync(argv, { from: 'user' });

@@ -25,6 +25,7 @@ const ARGS: Record<string, string[]> = {
   'action add': ['add retries to the client'],
   'action done': ['1'],
   'evidence export': ['--out', '@HOME/evidence.tar.gz'],
+  completion: ['bash'],
 };
 
 /** Being done elsewhere (the runbook engine's dry-run document); walked, but not counted here. */

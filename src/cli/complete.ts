@@ -1,11 +1,12 @@
-// `ir __complete WORDS…`: what the shell completion scripts ask for. It walks commander's own tree,
-// so completion always matches the CLI, and reads the store or runbooks only for a value that
-// needs them (an incident id, a runbook id, a --var name).
-
+// `ir __complete WORDS…`: what the shell completion scripts ask for. It walks commander's own tree
+// and the lists the commands themselves check against, so completion always matches the CLI; it
+// reads the store or runbooks only for a value that needs them (incident id, runbook id, --var).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import type { Context } from '../context.js';
+import { DEFAULT_ROLES, STATES } from '../core/incident.js';
+import { KINDS } from '../commands/report/comms.js';
 import { buildProgram } from './program.js';
 
 /** Bits of the last line (`:N`) the scripts read: how to treat the candidates. */
@@ -26,7 +27,6 @@ interface Answer {
   directive: number;
 }
 
-const STATES = ['investigating', 'identified', 'mitigating', 'monitoring', 'resolved'];
 const FILE_OPTIONS = new Set(['--home', '--store', '--runbooks', '--out', '--kubeconfig']);
 const FILE_ARGUMENTS = new Set(['paths', 'files']);
 
@@ -166,9 +166,9 @@ async function argumentValues(name: string, path: string[], ctx: Context): Promi
     case 'shell':
       return ['bash', 'zsh', 'fish'].map((value) => ({ value }));
     case 'kind':
-      return ['initial', 'update', 'resolved', 'customer'].map((value) => ({ value }));
+      return KINDS.map((value) => ({ value }));
     case 'role':
-      return ['commander', 'scribe', 'comms'].map((value) => ({ value }));
+      return DEFAULT_ROLES.map((value) => ({ value }));
     default:
       return [];
   }

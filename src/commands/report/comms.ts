@@ -13,7 +13,7 @@ import { renderTemplate, templatePath } from '../../report/template.js';
 import { chainHead, outgoingRedactor, redactionNote, redactRecord } from '../../report/outgoing.js';
 import { postWebhook, slackEscape, webhookLabel } from '../../report/webhook.js';
 
-const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
+export const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
 type Kind = (typeof KINDS)[number];
 
 export interface CommsOptions {

@@ -1,6 +1,7 @@
 // `ir __complete WORDS…`: what the shell completion scripts ask for. It walks commander's own tree
 // and the lists the commands themselves check against, so completion always matches the CLI; it
 // reads the store or runbooks only for a value that needs them (incident id, runbook id, --var).
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';

@@ -16,6 +16,9 @@ const needs = [
   ['redis-cli', 'redis-tools', () => onPath('redis-cli')],
   ['psql', 'postgresql-client', () => onPath('psql')],
   ['initdb/pg_ctl', 'postgresql', pgServer],
+  // The completion scripts are loaded by the shells themselves.
+  ['zsh', 'zsh', () => onPath('zsh')],
+  ['fish', 'fish', () => onPath('fish')],
 ];
 
 const missing = needs.filter(([, , present]) => !present());

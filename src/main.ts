@@ -7,14 +7,21 @@ import { version } from './version.js';
 
 export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
   // `ir --version` is on every health check and shell prompt: answer it before loading anything.
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    (parts.io?.stdout ?? process.stdout).write(`${version()}\n`);
+  const versionFlag = (a: string) => a === '--version' || a === '-V';
+  if (argv.length >= 1 && argv.length <= 2 && argv.some(versionFlag) && argv.every((a) => versionFlag(a) || a === '--json')) {
+    const json = argv.includes('--json');
+    (parts.io?.stdout ?? process.stdout).write(json ? `${JSON.stringify({ version: version() }, null, 2)}\n` : `${version()}\n`);
     return EXIT.OK;
   }
   // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
   if (!parts.io) watchOutputPipes();
   const ctx = new Context(parts);
   try {
+    // The shells' completion scripts call this on every Tab: no commander parse, no usage errors.
+    if (argv[0] === '__complete') {
+      const { completeCommand } = await import('./cli/complete.js');
+      return await completeCommand(argv.slice(1), ctx);
+    }
     const { buildProgram } = await import('./cli/program.js');
     const { program, result } = buildProgram(ctx);
     await program.parseAsync(argv, { from: 'user' });

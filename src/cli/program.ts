@@ -1,6 +1,6 @@
 // The commander root: global options, command registration, output routed through the Context.
 
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
 import { EXIT } from '../errors.js';
 import { version } from '../version.js';
@@ -45,6 +45,17 @@ export function buildProgram(ctx: Context): { program: Command; result: RunResul
     const code = await action(cmd);
     result.code = typeof code === 'number' ? code : EXIT.OK;
   };
+
+  // commander prints the bare version; with --json anywhere on the line it is a document like every other answer.
+  // Command is an EventEmitter with rawArgs at run time; commander's typings leave both out.
+  const emitter = program as unknown as NodeJS.EventEmitter & { rawArgs: string[] };
+  emitter.prependListener('option:version', () => {
+    const raw = emitter.rawArgs;
+    const args = raw.includes('--') ? raw.slice(0, raw.indexOf('--')) : raw;
+    if (!args.includes('--json')) return;
+    ctx.printJson({ version: version() });
+    throw new CommanderError(EXIT.OK, 'commander.version', version());
+  });
 
   for (const register of COMMANDS) register(program, ctx, bind);
   // Subcommands inherit the root's output routing and error handling.

@@ -20,6 +20,7 @@ import * as comms from './report/comms.js';
 import * as action from './action/index.js';
 import * as metrics from './metrics/show.js';
 import * as store from './store/index.js';
+import * as completion from './completion.js';
 
 export const COMMANDS: Register[] = [
   declare.register,
@@ -41,4 +42,5 @@ export const COMMANDS: Register[] = [
   metrics.register,
   evidence.register,
   store.register,
+  completion.register,
 ];

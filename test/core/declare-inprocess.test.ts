@@ -15,6 +15,7 @@ describe('declare in-process', () => {
     const prompter = new ScriptedPrompter()
       .expect('input', /What is wrong/, 'Payments failing')
       .expect('select', /Severity/, 'SEV-0')
+      .expect('input', /When did the problem start/, '')
       .expect('input', /service/, 'payments')
       .expect('input', /Impact/, 'no card payments')
       .expect('input', /commander/, 'erin');
@@ -27,8 +28,8 @@ describe('declare in-process', () => {
     expect(r.stdout).toContain('next update  2026-11-23 03:27:00Z  (every 15m)');
 
     clock.advance(7 * 60_000);
-    const status = await runIr(home, ['status'], { clock });
-    expect(status.stdout).toMatch(/INC-20261123-001\s+SEV-0\s+investigating\s+7m\s+OVERDUE 2m\s+53m left\s+8m left\s+Payments failing/);
+    const status = await runIr(home, ['status'], { clock, env: { TZ: 'UTC' } });
+    expect(status.stdout).toMatch(/INC-20261123-001\s+SEV-0\s+investigating\s+03:12\s+7m\s+OVERDUE 2m\s+53m left\s+8m left\s+Payments failing/);
     clock.advance(10 * 60_000);
     const late = await runIr(home, ['status'], { clock });
     expect(late.stdout).toMatch(/not acknowledged; by now Primary on-call, Secondary on-call should have been told/);
@@ -38,7 +39,7 @@ describe('declare in-process', () => {
     const short = new ScriptedPrompter().expect('input', /What is wrong/, 'x').expect('select', /Severity/, 'SEV-3');
     const r = await runIr(home, ['declare'], { prompter: short });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/unexpected input prompt: "Affected service/);
+    expect(r.stderr).toMatch(/unexpected input prompt: "When did the problem start/);
     const extra = new ScriptedPrompter().expect('input', /What is wrong/, 'never asked');
     const ok = await runIr(home, ['declare', '-t', 'given', '-s', 'SEV-4'], { prompter: extra });
     expect(ok.code).toBe(0);

@@ -17,8 +17,12 @@ describe('interactive declare in a pseudo-terminal', () => {
     session.keys('Enter');
     const list = await session.waitFor(/Severity/);
     expect(list).toMatch(/SEV-0\s+Critical — Complete outage/);
-    session.keys('Down');
+    // The cursor starts on the least severe level; SEV-1 is three up from SEV-4.
+    await session.waitFor(/❯ SEV-4/);
+    session.keys('Up', 'Up', 'Up');
     await session.waitFor(/respond within 15m, resolve within 4h/);
+    session.keys('Enter');
+    await session.waitFor(/When did the problem start/);
     session.keys('Enter');
     await session.waitFor(/Affected service/);
     session.type('auth');
@@ -34,6 +38,41 @@ describe('interactive declare in a pseudo-terminal', () => {
     expect(screen).toMatch(/Declared INC-\d{8}-001/);
     const list2 = json<{ incidents: { title: string; severity: string; service: string; roles: Record<string, string> }[] }>(ir(term.home, ['list', '--json']));
     expect(list2.incidents).toEqual([expect.objectContaining({ title: 'Login page times out', severity: 'SEV-1', service: 'auth', roles: { commander: 'carol' } })]);
+  });
+
+  it('Enter on the severity list declares the least severe level, and "20m ago" becomes detected_at', async () => {
+    session = term.open(['declare', '--title', 'Slow search', '--service', 'search', '--impact', 'slow results', '--commander', 'dan']);
+    const list = await session.waitFor(/Severity/);
+    expect(list).toMatch(/❯ SEV-4/);
+    expect(list).not.toMatch(/❯ SEV-[0-3]/);
+    session.keys('Enter');
+    await session.waitFor(/When did the problem start\?/);
+    session.type('tomorrow-ish');
+    session.keys('Enter');
+    await session.waitFor(/is not a time/);
+    session.keys('C-u');
+    session.type('20m ago');
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(session.screen()).toMatch(/started\s+\S+ \S+Z\s+\(20m ago\)/);
+    const all = json<{ incidents: { title: string; severity: string; declared_at: string; detected_at: string | null }[] }>(ir(term.home, ['list', '--all', '--json']));
+    const inc = all.incidents.find((i) => i.title === 'Slow search')!;
+    expect(inc.severity).toBe('SEV-4');
+    expect(new Date(inc.declared_at).getTime() - new Date(inc.detected_at!).getTime()).toBeGreaterThanOrEqual(20 * 60_000);
+    expect(new Date(inc.declared_at).getTime() - new Date(inc.detected_at!).getTime()).toBeLessThan(21 * 60_000);
+  });
+
+  it('a clock time like 02:10 is read in the responder\'s zone (TZ) and recorded in UTC', async () => {
+    session = term.open(['declare', '--title', 'Night batch failed', '--service', 'batch', '--impact', 'late reports', '--commander', 'dan'], { TZ: 'Asia/Tokyo' });
+    await session.waitFor(/Severity/);
+    session.keys('Enter');
+    await session.waitFor(/When did the problem start\?/);
+    session.type('02:10');
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    const all = json<{ incidents: { title: string; detected_at: string | null }[] }>(ir(term.home, ['list', '--all', '--json']));
+    // 02:10 in Tokyo (UTC+9, no DST) is 17:10Z.
+    expect(all.incidents.find((i) => i.title === 'Night batch failed')!.detected_at).toMatch(/T17:10:00\.000Z$/);
   });
 
   it('Ctrl-C at a prompt exits 130 and records nothing half-done', async () => {

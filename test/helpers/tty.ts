@@ -18,8 +18,8 @@ export class TmuxSession {
   private readonly name = 'ir';
   readonly exitFile: string;
 
-  /** Starts `ir args` in a 160×50 terminal; its exit code lands in exitFile. */
-  constructor(home: string, args: string[], env: Record<string, string | undefined> = {}, cwd?: string) {
+  /** Starts `ir args` in a 160×50 terminal (or `size`); its exit code lands in exitFile. */
+  constructor(home: string, args: string[], env: Record<string, string | undefined> = {}, cwd?: string, size = { width: 160, height: 50 }) {
     this.socket = `ir-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.exitFile = join(home, `exit-${this.socket}`);
     const vars = irEnv(home, { CI: undefined, TERM: 'xterm-256color', ...env });
@@ -30,7 +30,7 @@ export class TmuxSession {
       .join(' ');
     const unsets = ['CI', 'GITHUB_ACTIONS'].map((k) => (vars[k] === undefined ? `unset ${k};` : '')).join(' ');
     const command = `${exports} ${unsets} ${cwd ? `cd ${quote(cwd)};` : ''} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}; echo $? > ${quote(this.exitFile)}; sleep 600`;
-    execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', '160', '-y', '50', 'sh', '-c', command]);
+    execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(size.width), '-y', String(size.height), 'sh', '-c', command]);
   }
 
   screen(): string {

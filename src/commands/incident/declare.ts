@@ -29,7 +29,7 @@ export const register: Register = (program, ctx, bind) => {
     .option('--service <name>', 'the affected service')
     .option('--impact <text>', 'who or what is affected')
     .option('--commander <person>', 'the incident commander')
-    .option('--detected-at <time>', 'when the problem began (ISO-8601, or a duration ago such as 20m)')
+    .option('--detected-at <time>', 'when the problem began: a duration ago (20m), a time today (02:10) or ISO-8601')
     .addHelpText('after', '\nExample:\n  ir declare --title "Checkout returns 500s" --severity SEV-1 --service checkout --impact "EU customers cannot pay"')
     .action(bind((cmd: Command) => run(cmd.opts<DeclareOptions>(), ctx)));
 };
@@ -46,16 +46,35 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
     const p = await ctx.prompter('--title');
     title = (await p.input({ message: 'What is wrong? (one line)', validate: (v) => (v.trim() ? true : 'a title is required') })).trim();
   }
+  let detectedText = opts.detectedAt;
   if (!severity) {
     const p = await ctx.prompter('--severity');
+    // A tired Enter must not page the whole company: the cursor starts on the least severe level.
+    const least = config.levels[config.levels.length - 1]?.id;
     severity = await p.select({
       message: 'Severity',
+      default: least,
       choices: config.levels.map((l) => ({
         name: `${l.id}  ${l.name} — ${l.definition}`,
         value: l.id,
         description: `respond within ${formatDuration(l.respondWithin)}, resolve within ${formatDuration(l.resolveWithin)}${l.examples.length ? `; e.g. ${l.examples.join(', ')}` : ''}`,
       })),
     });
+    if (detectedText === undefined) {
+      const asked = await p.input({
+        message: 'When did the problem start? (20m ago, 02:10, 2026-11-24T02:10Z; blank for now)',
+        validate: (v) => {
+          if (!v.trim()) return true;
+          try {
+            const at = parseWhen(v, ctx.now(), 'the start');
+            return at.getTime() <= ctx.now().getTime() ? true : 'that is in the future';
+          } catch (err) {
+            return (err as Error).message;
+          }
+        },
+      });
+      detectedText = asked.trim() || undefined;
+    }
     if (service === undefined) service = (await p.input({ message: 'Affected service (optional)' })).trim() || undefined;
     if (impact === undefined) impact = (await p.input({ message: 'Impact (optional)' })).trim() || undefined;
     if (commander === undefined) commander = (await p.input({ message: 'Incident commander', default: ctx.actor() })).trim() || undefined;
@@ -65,7 +84,7 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
     throw new UsageError(`unknown severity "${severity}": ${config.file} defines ${config.levels.map((l) => l.id).join(', ')}`);
   }
   const now = ctx.now();
-  const detectedAt = opts.detectedAt ? parseWhen(opts.detectedAt, now, '--detected-at') : undefined;
+  const detectedAt = detectedText ? parseWhen(detectedText, now, '--detected-at') : undefined;
   if (detectedAt && detectedAt.getTime() > now.getTime()) throw new UsageError('--detected-at is in the future');
 
   const store = await ctx.store();
@@ -82,6 +101,7 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   }
   const style = await ctx.style();
   ctx.out(`${style.bold(`Declared ${incident.id}`)}  ${level.id} (${level.name})  ${incident.title}`);
+  if (incident.detectedAt) ctx.out(`  started      ${utc(incident.detectedAt)}  (${relative(incident.detectedAt, now)})`);
   if (sla.respond) ctx.out(`  respond by   ${utc(sla.respond.due)}  (${relative(sla.respond.due, now)})`);
   if (sla.resolve) ctx.out(`  resolve by   ${utc(sla.resolve.due)}  (${relative(sla.resolve.due, now)})`);
   if (sla.update) ctx.out(`  next update  ${utc(sla.update.due)}  (every ${formatDuration(level.updateEvery!)})`);
@@ -108,16 +128,28 @@ async function draftAnnouncement(ctx: Context, id: string): Promise<string> {
   return redactor ? redactor.redact(text) : text;
 }
 
-/** An absolute time (ISO-8601) or a duration ago ("20m"). */
+/**
+ * When something began: a duration ago ("20m", "20m ago", "1h30m ago"), a wall-clock time in the
+ * responder's zone ("02:10": today, or yesterday when that is still ahead), or ISO-8601.
+ */
 export function parseWhen(text: string, now: Date, flag: string): Date {
-  const m = /^(\d+)([smhd])$/.exec(text.trim());
-  if (m) {
-    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(m[1]) * unit);
+  const t = text.trim();
+  const ago = /^((?:\d+[smhd])+)(?:\s+ago)?$/.exec(t);
+  if (ago) {
+    let ms = 0;
+    for (const [, n, u] of ago[1].matchAll(/(\d+)([smhd])/g)) ms += Number(n) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[u as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - ms);
   }
-  const d = new Date(text);
-  if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text.trim())) {
-    throw new UsageError(`${flag} "${text}" is not a time: use ISO-8601 (2026-11-23T18:20:00Z) or a duration ago (20m)`);
+  const clock = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(t);
+  if (clock) {
+    const d = new Date(now);
+    d.setHours(Number(clock[1]), Number(clock[2]), 0, 0);
+    if (d.getTime() > now.getTime()) d.setDate(d.getDate() - 1);
+    return d;
+  }
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(t)) {
+    throw new UsageError(`${flag} "${text}" is not a time: use a duration ago (20m), a time today (02:10) or ISO-8601 (2026-11-23T18:20:00Z)`);
   }
   return d;
 }

@@ -6,9 +6,9 @@ import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { checkTransition, parseState, STATES } from '../../core/incident.js';
 import { slaView } from '../../core/sla.js';
-import { age, columns } from '../../io/format.js';
+import { boardWidth, byUrgency, renderBoard } from './board.js';
 import { appendToIncident } from './mutate.js';
-import { clockText, incidentJson, severityText } from './render.js';
+import { incidentJson } from './render.js';
 
 export interface StatusOptions {
   state?: string;
@@ -46,7 +46,7 @@ export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
   const config = await ctx.severities();
   const now = ctx.now();
   const open = await store.listIncidents();
-  const views = open.map((i) => ({ incident: i, sla: slaView(i, config, now) }));
+  const views = byUrgency(open.map((i) => ({ incident: i, sla: slaView(i, config, now) })), config);
   if (ctx.json) {
     ctx.printJson({ incidents: views.map((v) => incidentJson(v.incident, v.sla, now)) });
     return 0;
@@ -56,21 +56,7 @@ export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
     return 0;
   }
   const style = await ctx.style();
-  ctx.out(
-    columns(
-      ['ID', 'SEV', 'STATE', 'AGE', 'RESPOND', 'RESOLVE', 'NEXT UPDATE', 'TITLE'],
-      views.map(({ incident: i, sla }) => [
-        i.id,
-        severityText(i.severity, style),
-        i.state,
-        age(i.declaredAt, now),
-        clockText(sla.respond, style),
-        clockText(sla.resolve, style),
-        clockText(sla.update, style),
-        i.title,
-      ]),
-    ),
-  );
+  ctx.out(renderBoard(views, { now, style, env: ctx.env, width: boardWidth(ctx.io) }));
   for (const { incident: i, sla } of views) {
     if (!i.acknowledgedAt && sla.escalationsDue.some((s) => s.after > 0)) {
       ctx.out(style.red(`${i.id}: not acknowledged; by now ${sla.shouldHaveBeenTold.map((s) => s.notify).join(', ')} should have been told (\`ir escalate\`)`));

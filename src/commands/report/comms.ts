@@ -14,7 +14,7 @@ import { chainHead, outgoingRedactor, redactionNote, redactRecord } from '../../
 import { postWebhook, slackEscape, webhookLabel } from '../../report/webhook.js';
 import { zonedTime } from '../../report/zone.js';
 
-const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
+export const KINDS = ['initial', 'update', 'resolved', 'customer'] as const;
 type Kind = (typeof KINDS)[number];
 
 export interface CommsOptions {

@@ -1,0 +1,132 @@
+// The `ir status` board: open incidents, most urgent first, fitted to the terminal, in the responder's zone.
+
+import type { ChalkInstance } from 'chalk';
+import type { Incident } from '../../core/incident.js';
+import { rank, type SeverityConfig, type SlaClock } from '../../core/severity.js';
+import type { SlaView } from '../../core/sla.js';
+import { age, columns, visibleWidth } from '../../io/format.js';
+import { formatDuration } from '../../util/duration.js';
+import { clockText, severityText } from './render.js';
+
+export interface BoardRow {
+  incident: Incident;
+  sla: SlaView;
+}
+
+const clocksOf = (sla: SlaView): SlaClock[] => [sla.respond, sla.resolve, sla.update].filter((c): c is SlaClock => c !== undefined);
+
+/**
+ * Overdue clocks first (whatever the severity: a missed deadline is the thing to act on), then
+ * severity (unknown levels last), then the oldest.
+ */
+export function byUrgency<T extends BoardRow>(rows: T[], config: SeverityConfig): T[] {
+  const overdue = (r: BoardRow) => (clocksOf(r.sla).some((c) => c.state === 'overdue') ? 0 : 1);
+  const sev = (r: BoardRow) => {
+    const i = rank(config, r.incident.severity);
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  return [...rows].sort(
+    (a, b) => overdue(a) - overdue(b) || sev(a) - sev(b) || new Date(a.incident.declaredAt).getTime() - new Date(b.incident.declaredAt).getTime(),
+  );
+}
+
+/** The zone the responder reads times in: TZ when it names a real zone, else the system's. */
+export function responderZone(env: NodeJS.ProcessEnv): { zone: string; label: string } {
+  let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const wanted = env.TZ?.replace(/^:/, '');
+  if (wanted) {
+    try {
+      zone = new Intl.DateTimeFormat('en-US', { timeZone: wanted }).resolvedOptions().timeZone;
+    } catch {
+      // An unknown TZ: Node itself falls back to UTC for it, so say so rather than guess.
+      zone = 'UTC';
+    }
+  }
+  const short = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
+  return { zone, label: short && short !== zone ? `${zone} (${short})` : zone };
+}
+
+/** "02:10" today, "11-23 02:10" on another day, both in `zone`. */
+export function localTime(at: Date, now: Date, zone: string): string {
+  const parts = (d: Date) =>
+    Object.fromEntries(
+      new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .formatToParts(d)
+        .map((p) => [p.type, p.value]),
+    ) as Record<string, string>;
+  const t = parts(at);
+  const n = parts(now);
+  const hm = `${t.hour}:${t.minute}`;
+  return t.year === n.year && t.month === n.month && t.day === n.day ? hm : `${t.month}-${t.day} ${hm}`;
+}
+
+/**
+ * The running or overdue clock that comes due first, named, in a few characters: "update by 05:08"
+ * (local time), "respond OVERDUE 2m".
+ */
+function nextDeadline(sla: SlaView, now: Date, zone: string, style: ChalkInstance): string {
+  const live = clocksOf(sla).filter((c) => c.state === 'running' || c.state === 'overdue');
+  if (!live.length) return '-';
+  const first = live.reduce((a, b) => (b.remainingMs < a.remainingMs ? b : a));
+  if (first.state === 'running') return `${first.name} by ${localTime(first.due, now, zone)}`;
+  // Seconds do not matter once a deadline is minutes gone, and every column counts at 80.
+  const late = -first.remainingMs;
+  return style.red.bold(`${first.name} OVERDUE ${formatDuration(late >= 60_000 ? late - (late % 60_000) : late)}`);
+}
+
+function truncate(text: string, width: number): string {
+  if (width <= 0) return '';
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/** Shortest title column worth keeping the wide layout for. */
+const MIN_WIDE_TITLE = 24;
+const MIN_TITLE = 8;
+
+/**
+ * The board as text. With a width (the terminal's), the declared time and the three clocks fold
+ * into one NEXT DEADLINE column when they would squeeze the title, and the title is cut with … so
+ * no row wraps.
+ */
+export function boardWidth(io: { stdout: { isTTY?: boolean; columns?: number }; env: NodeJS.ProcessEnv }): number | undefined {
+  if (io.stdout.isTTY && io.stdout.columns) return io.stdout.columns;
+  // A pipe gets whole lines (for grep), unless COLUMNS asks otherwise.
+  const cols = Number(io.env.COLUMNS);
+  return Number.isInteger(cols) && cols > 0 ? cols : undefined;
+}
+
+export function renderBoard(rows: BoardRow[], opts: { now: Date; style: ChalkInstance; env: NodeJS.ProcessEnv; width?: number }): string {
+  const { now, style, width } = opts;
+  const { zone, label } = responderZone(opts.env);
+  const declared = (i: Incident) => localTime(new Date(i.declaredAt), now, zone);
+  const wide = {
+    header: ['ID', 'SEV', 'STATE', 'DECLARED', 'AGE', 'RESPOND', 'RESOLVE', 'NEXT UPDATE'],
+    cells: ({ incident: i, sla }: BoardRow) => [
+      i.id,
+      severityText(i.severity, style),
+      i.state,
+      declared(i),
+      age(i.declaredAt, now),
+      clockText(sla.respond, style),
+      clockText(sla.resolve, style),
+      clockText(sla.update, style),
+    ],
+  };
+  const narrow = {
+    header: ['ID', 'SEV', 'STATE', 'NEXT DEADLINE'],
+    cells: ({ incident: i, sla }: BoardRow) => [i.id, severityText(i.severity, style), i.state, nextDeadline(sla, now, zone, style)],
+  };
+  // Width of everything left of the title, separators included.
+  const leftWidth = (layout: typeof wide) => {
+    const all = [layout.header, ...rows.map(layout.cells)];
+    return layout.header.reduce((sum, _, c) => sum + Math.max(...all.map((r) => visibleWidth(r[c]))) + 2, 0);
+  };
+  let layout = wide;
+  if (width && leftWidth(wide) + MIN_WIDE_TITLE > width) layout = narrow;
+  const titleWidth = width ? Math.max(MIN_TITLE, width - leftWidth(layout)) : Number.POSITIVE_INFINITY;
+  const table = columns(
+    [...layout.header, 'TITLE'],
+    rows.map((r) => [...layout.cells(r), truncate(r.incident.title, titleWidth)]),
+  );
+  return `${style.dim(`Times in ${label}`)}\n${table}`;
+}

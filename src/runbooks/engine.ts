@@ -87,6 +87,7 @@ export interface RunSummary {
 }
 
 const FAILED: ReadonlySet<StepOutcome> = new Set(['failed', 'timeout']);
+const DONE: ReadonlySet<StepOutcome> = new Set(['ok', 'printed', 'checked', 'answered', 'noted']);
 
 export class RunbookEngine {
   private readonly redactor: Redactor;
@@ -96,7 +97,8 @@ export class RunbookEngine {
   private run!: RunRecord;
   private runStartMs = 0;
   private readonly overrun = new Set<string>();
-  private counts = { ok: 0, failed: 0, skipped: 0 };
+  /** The latest outcome of each step of the whole run (before a resume too): what the summary counts. */
+  private readonly outcomes = new Map<string, StepOutcome>();
 
   constructor(
     private readonly deps: EngineDeps,
@@ -152,6 +154,10 @@ export class RunbookEngine {
       await runs.update(resume.id, { status: 'running', pid: process.pid, host: hostname(), currentIndex: null, stepProcess: null, vars: this.savedVars(), updatedAt: startedAt.toISOString() });
       this.run = { ...resume, status: 'running', currentIndex: null };
       io.err(io.style.dim(`Resuming ${resume.id} at step ${resume.nextIndex + 1} of ${this.steps.length}${at ? ` (${at.id})` : ''}.`));
+      // The summary is of the whole run: the steps recorded before the interruption count too.
+      for (const e of await this.deps.store.events(incident.id)) {
+        if (e.type === 'runbook.step' && e.data.run_id === resume.id && typeof e.data.step === 'string') this.outcomes.set(e.data.step, e.data.outcome as StepOutcome);
+      }
     } else {
       this.runStartMs = startedAt.getTime();
       this.run = await runs.create({
@@ -175,7 +181,6 @@ export class RunbookEngine {
       });
       io.out(io.style.bold(`${runbook.title}`) + io.style.dim(`  (${runbook.id}, run ${this.run.id}, incident ${incident.id})`));
     }
-    this.counts.failed = this.run.failures;
 
     let index = this.run.nextIndex;
     let lastPhase: string | undefined;
@@ -205,7 +210,6 @@ export class RunbookEngine {
       if (result.data.save_error) {
         // The disk the output filled may be the one ir.db is on: free the reserve so the record fits.
         this.deps.onDiskFull?.();
-        this.counts.failed++;
         await this.recordStep(phase, step, result);
         const why = String(result.data.save_error);
         await this.interrupt(index, step, why);
@@ -213,7 +217,6 @@ export class RunbookEngine {
       }
       let next = index + 1;
       if (FAILED.has(result.outcome)) {
-        this.counts.failed++;
         const rule = step.kind === 'run' ? step.onFailure : { action: 'continue' as const };
         if (rule.action === 'abort') {
           aborted = true;
@@ -224,10 +227,6 @@ export class RunbookEngine {
         } else {
           result.data.on_failure = 'continue';
         }
-      } else if (['ok', 'printed', 'checked', 'answered', 'noted'].includes(result.outcome)) {
-        this.counts.ok++;
-      } else {
-        this.counts.skipped++;
       }
       await this.recordStep(phase, step, result);
       // A phase whose last step ran long is over budget even if no later step of it starts.
@@ -236,7 +235,7 @@ export class RunbookEngine {
         const target = this.steps[next];
         io.err(io.style.yellow(`  on_failure: jumping to "${target.id}" (${this.steps.slice(index + 1, next).map((s) => s.id).join(', ')} not done)`));
       }
-      await runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+      await runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, stepProcess: null, failures: this.tally().failed, updatedAt: this.now().toISOString() });
       if (aborted) {
         io.err(io.style.red(`  on_failure: abort — the run stops here.`));
         break;
@@ -245,30 +244,43 @@ export class RunbookEngine {
     }
 
     if (!aborted) await this.verify();
-    const status: RunSummary['status'] = aborted ? 'aborted' : this.counts.failed > 0 ? 'failed' : 'completed';
+    const counts = this.tally();
+    const status: RunSummary['status'] = aborted ? 'aborted' : counts.failed > 0 ? 'failed' : 'completed';
     const durationMs = this.now().getTime() - this.runStartMs;
     await this.record({
       type: 'runbook.finished',
-      data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: this.counts.ok, failed: this.counts.failed, skipped: this.counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
+      data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: counts.ok, failed: counts.failed, skipped: counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
     });
     await runs.update(this.run.id, { status, currentIndex: null, updatedAt: this.now().toISOString() });
     const colour = status === 'completed' ? io.style.green : io.style.red;
     io.out('');
-    io.out(colour(`Runbook ${this.opts.runbook.id} ${status}: ${this.counts.ok} done, ${this.counts.failed} failed, ${this.counts.skipped} skipped in ${formatDuration(durationMs)}.`));
+    io.out(colour(`Runbook ${this.opts.runbook.id} ${status}: ${counts.ok} done, ${counts.failed} failed, ${counts.skipped} skipped in ${formatDuration(durationMs)}.`));
     if (this.opts.runbook.followUp.length) {
       io.out(io.style.bold('Follow-up (for the postmortem):'));
       for (const f of this.opts.runbook.followUp) io.out(`  - ${f}`);
     }
-    return { runId: this.run.id, status, ...this.counts };
+    return { runId: this.run.id, status, ...counts };
+  }
+
+  /** Counts each step of the run once, by its latest outcome (a step offered again after a resume replaces its interrupted record). */
+  private tally(): { ok: number; failed: number; skipped: number } {
+    const counts = { ok: 0, failed: 0, skipped: 0 };
+    for (const outcome of this.outcomes.values()) {
+      if (FAILED.has(outcome)) counts.failed++;
+      else if (DONE.has(outcome)) counts.ok++;
+      else counts.skipped++;
+    }
+    return counts;
   }
 
   private async recordStep(phase: Phase, step: Step, result: { outcome: StepOutcome; data: Record<string, unknown> }): Promise<void> {
+    this.outcomes.set(step.id, result.outcome);
     await this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
   }
 
   private async interrupt(index: number, step: Step, reason: string): Promise<void> {
     await this.record({ type: 'runbook.interrupted', data: { run_id: this.run.id, runbook: this.opts.runbook.id, step: step.id, reason } });
-    await this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+    await this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.tally().failed, updatedAt: this.now().toISOString() });
     this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ir runbook ${this.opts.runbook.id} --resume`));
   }
 

@@ -1,0 +1,40 @@
+// What a run adds up to: the summary of a resumed run counts the whole run, and a failing optional
+// check does not turn a run whose required steps succeeded into a failed one.
+
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, ir, json, tempHome } from '../helpers/cli.js';
+import { terminalSuite } from '../helpers/tty.js';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'runbooks');
+const rb = ['--runbooks', FIXTURES];
+
+interface Event {
+  type: string;
+  data: Record<string, unknown>;
+}
+const events = (home: string, id: string) => json<{ events: Event[] }>(ir(home, ['timeline', id, '--json'])).events;
+const declare = (home: string, title: string) => json<{ id: string }>(ir(home, ['declare', '--json', '-t', title, '-s', 'SEV-2'])).id;
+
+describe('the summary of a resumed run', () => {
+  const term = terminalSuite();
+
+  it('counts the steps done before the interruption: screen, runbook.finished and --json', async () => {
+    const id = declare(term.home, 'resume counts');
+    const target = join(term.home, 'target');
+    writeFileSync(target, 'x');
+    const session = term.open(['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
+    await session.waitFor(/hello:/);
+    session.keys('Enter'); // Run
+    await session.waitFor(/hello-from-step[\s\S]*skip-me:/);
+    session.keys('C-c');
+    expect(await session.exitCode()).toBe(130);
+
+    // hello ran before Ctrl-C; skip-me runs after the resume; wipe (destructive) and tick (no terminal) are skipped.
+    const r = ir(term.home, ['runbook', 'interactive', '--resume', '--yes', '--incident', id, ...rb]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Runbook interactive completed: 2 done, 0 failed, 2 skipped/);
+    expect(events(term.home, id).find((e) => e.type === 'runbook.finished')!.data).toMatchObject({ status: 'completed', ok: 2, failed: 0, skipped: 2 });
+  });
+});

@@ -80,13 +80,24 @@ export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' |
 
 export interface RunSummary {
   runId: string;
-  status: 'completed' | 'failed' | 'aborted';
+  /**
+   * `completed_with_failures`: every failed step was optional and said `on_failure: continue` (a
+   * check that could not be made); `failed` is kept for a required step failing.
+   */
+  status: 'completed' | 'completed_with_failures' | 'failed' | 'aborted';
   ok: number;
   failed: number;
+  /** Of the failed steps, those that do not fail the run (optional, `on_failure: continue`). */
+  tolerated: number;
   skipped: number;
 }
 
 const FAILED: ReadonlySet<StepOutcome> = new Set(['failed', 'timeout']);
+/** A step whose failure leaves the run completed: the responder may leave it out, and the runbook says to go on. */
+function tolerated(step: Step): boolean {
+  return step.optional && (step.kind !== 'run' || step.onFailure.action === 'continue');
+}
+
 const DONE: ReadonlySet<StepOutcome> = new Set(['ok', 'printed', 'checked', 'answered', 'noted']);
 
 export class RunbookEngine {
@@ -245,16 +256,17 @@ export class RunbookEngine {
 
     if (!aborted) await this.verify();
     const counts = this.tally();
-    const status: RunSummary['status'] = aborted ? 'aborted' : counts.failed > 0 ? 'failed' : 'completed';
+    const status: RunSummary['status'] = aborted ? 'aborted' : counts.failed > counts.tolerated ? 'failed' : counts.failed > 0 ? 'completed_with_failures' : 'completed';
     const durationMs = this.now().getTime() - this.runStartMs;
     await this.record({
       type: 'runbook.finished',
-      data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: counts.ok, failed: counts.failed, skipped: counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
+      data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: counts.ok, failed: counts.failed, optional_failed: counts.tolerated, skipped: counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
     });
     await runs.update(this.run.id, { status, currentIndex: null, updatedAt: this.now().toISOString() });
-    const colour = status === 'completed' ? io.style.green : io.style.red;
+    const colour = status === 'completed' ? io.style.green : status === 'completed_with_failures' ? io.style.yellow : io.style.red;
+    const said = status === 'completed_with_failures' ? `completed, with ${counts.tolerated} optional check${counts.tolerated === 1 ? '' : 's'} failing` : status;
     io.out('');
-    io.out(colour(`Runbook ${this.opts.runbook.id} ${status}: ${counts.ok} done, ${counts.failed} failed, ${counts.skipped} skipped in ${formatDuration(durationMs)}.`));
+    io.out(colour(`Runbook ${this.opts.runbook.id} ${said}: ${counts.ok} done, ${counts.failed} failed, ${counts.skipped} skipped in ${formatDuration(durationMs)}.`));
     if (this.opts.runbook.followUp.length) {
       io.out(io.style.bold('Follow-up (for the postmortem):'));
       for (const f of this.opts.runbook.followUp) io.out(`  - ${f}`);
@@ -263,11 +275,14 @@ export class RunbookEngine {
   }
 
   /** Counts each step of the run once, by its latest outcome (a step offered again after a resume replaces its interrupted record). */
-  private tally(): { ok: number; failed: number; skipped: number } {
-    const counts = { ok: 0, failed: 0, skipped: 0 };
-    for (const outcome of this.outcomes.values()) {
-      if (FAILED.has(outcome)) counts.failed++;
-      else if (DONE.has(outcome)) counts.ok++;
+  private tally(): { ok: number; failed: number; tolerated: number; skipped: number } {
+    const counts = { ok: 0, failed: 0, tolerated: 0, skipped: 0 };
+    for (const [id, outcome] of this.outcomes) {
+      if (FAILED.has(outcome)) {
+        counts.failed++;
+        const step = this.steps.find((s) => s.id === id);
+        if (step && tolerated(step)) counts.tolerated++;
+      } else if (DONE.has(outcome)) counts.ok++;
       else counts.skipped++;
     }
     return counts;

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT, ir, json, tempHome } from '../helpers/cli.js';
 import { terminalSuite } from '../helpers/tty.js';
 
@@ -20,7 +20,7 @@ const declare = (home: string, title: string) => json<{ id: string }>(ir(home, [
 describe('the summary of a resumed run', () => {
   const term = terminalSuite();
 
-  it('counts the steps done before the interruption: screen, runbook.finished and --json', async () => {
+  it('counts the steps done before the interruption, on screen and in runbook.finished', async () => {
     const id = declare(term.home, 'resume counts');
     const target = join(term.home, 'target');
     writeFileSync(target, 'x');
@@ -36,5 +36,38 @@ describe('the summary of a resumed run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Runbook interactive completed: 2 done, 0 failed, 2 skipped/);
     expect(events(term.home, id).find((e) => e.type === 'runbook.finished')!.data).toMatchObject({ status: 'completed', ok: 2, failed: 0, skipped: 2 });
+  });
+});
+
+describe('a failing optional check', () => {
+  const term = terminalSuite();
+
+  it('with on_failure: continue, leaves the run completed_with_failures (exit 0), said on screen and recorded', async () => {
+    const id = declare(term.home, 'optional check');
+    const session = term.open(['runbook', 'optional-check', '--incident', id, ...rb]);
+    await session.waitFor(/probe:/);
+    session.keys('Enter'); // Run
+    await session.waitFor(/stats:/);
+    session.keys('Up', 'Enter'); // an optional step offers Skip first: choose Run
+    await session.waitFor(/fix:/);
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(session.screen()).toMatch(/Runbook optional-check completed, with 1 optional check failing: 2 done, 1 failed, 0 skipped/);
+    const all = events(term.home, id);
+    expect(all.find((e) => e.type === 'runbook.step' && e.data.step === 'stats')!.data).toMatchObject({ outcome: 'failed', on_failure: 'continue' });
+    expect(all.find((e) => e.type === 'runbook.finished')!.data).toMatchObject({ status: 'completed_with_failures', ok: 2, failed: 1, optional_failed: 1 });
+  });
+
+  it('a required step failing still makes the run failed (exit 1)', () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const id = declare(home, 'required check');
+      const r = ir(home, ['runbook', 'optional-check', '--yes', '--var', 'probe_exit=1', '--incident', id, ...rb]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/Runbook optional-check failed: 1 done, 1 failed, 1 skipped/);
+      expect(events(home, id).at(-1)!.data).toMatchObject({ status: 'failed', failed: 1, optional_failed: 0 });
+    } finally {
+      cleanup();
+    }
   });
 });

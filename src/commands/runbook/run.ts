@@ -186,9 +186,9 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
       const steps = (await store.events(incident.id))
         .filter((e) => e.type === 'runbook.step' && e.data.run_id === summary.runId)
         .map((e) => e.data);
-      ctx.printJson({ incident: incident.id, runbook: runbook.id, run_id: summary.runId, status: summary.status, ok: summary.ok, failed: summary.failed, skipped: summary.skipped, steps });
+      ctx.printJson({ incident: incident.id, runbook: runbook.id, run_id: summary.runId, status: summary.status, ok: summary.ok, failed: summary.failed, optional_failed: summary.tolerated, skipped: summary.skipped, steps });
     }
-    return summary.status === 'completed' ? 0 : 1;
+    return summary.status === 'completed' || summary.status === 'completed_with_failures' ? 0 : 1;
   } finally {
     release();
     reserve?.release();

@@ -76,7 +76,8 @@ export interface StartOptions {
   resume?: RunRecord;
 }
 
-export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' | 'printed' | 'checked' | 'answered' | 'noted' | 'interrupted' | 'unknown';
+/** `printed`: shown with no terminal to confirm on; `done`: the responder said they did it. */
+export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' | 'printed' | 'done' | 'checked' | 'answered' | 'noted' | 'interrupted' | 'unknown';
 
 export interface RunSummary {
   runId: string;
@@ -98,7 +99,10 @@ function tolerated(step: Step): boolean {
   return step.optional && (step.kind !== 'run' || step.onFailure.action === 'continue');
 }
 
-const DONE: ReadonlySet<StepOutcome> = new Set(['ok', 'printed', 'checked', 'answered', 'noted']);
+const DONE: ReadonlySet<StepOutcome> = new Set(['ok', 'printed', 'done', 'checked', 'answered', 'noted']);
+
+/** The responder chose Quit in a step's menu: a cancellation, recorded as their choice rather than as Ctrl-C. */
+class QuitChosen extends CancelledError {}
 
 export class RunbookEngine {
   private readonly redactor: Redactor;
@@ -110,6 +114,8 @@ export class RunbookEngine {
   private readonly overrun = new Set<string>();
   /** The latest outcome of each step of the whole run (before a resume too): what the summary counts. */
   private readonly outcomes = new Map<string, StepOutcome>();
+  /** Other incidents are open too, so a resume hint must say which incident. */
+  private severalOpen = false;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -147,6 +153,7 @@ export class RunbookEngine {
     const { runbook, incident, resume } = this.opts;
     const { runs, io } = this.deps;
     const startedAt = this.now();
+    this.severalOpen = (await this.deps.store.listIncidents()).some((i) => i.id !== incident.id);
     if (resume) {
       this.run = resume;
       this.runStartMs = Date.parse(resume.startedAt);
@@ -210,7 +217,7 @@ export class RunbookEngine {
       try {
         result = await this.doStep(step, index);
       } catch (err) {
-        if (err instanceof CancelledError) await this.interrupt(index, step, 'cancelled by the responder (Ctrl-C)');
+        if (err instanceof CancelledError) await this.interrupt(index, step, err instanceof QuitChosen ? 'quit by the responder (menu)' : 'cancelled by the responder (Ctrl-C)');
         throw err;
       }
       if (result.outcome === 'interrupted') {
@@ -224,7 +231,7 @@ export class RunbookEngine {
         await this.recordStep(phase, step, result);
         const why = String(result.data.save_error);
         await this.interrupt(index, step, why);
-        throw new OperationError(`${why}; run ${this.run.id} interrupted at step "${step.id}" (free space, then: ir runbook ${this.opts.runbook.id} --resume)`);
+        throw new OperationError(`${why}; run ${this.run.id} interrupted at step "${step.id}" (free space, then: ${this.resumeCommand()})`);
       }
       let next = index + 1;
       if (FAILED.has(result.outcome)) {
@@ -293,10 +300,15 @@ export class RunbookEngine {
     await this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
   }
 
+  /** The command that continues this run; it names the incident when ir would otherwise have to ask which. */
+  private resumeCommand(): string {
+    return `ir runbook ${this.opts.runbook.id} --resume${this.severalOpen ? ` --incident ${this.opts.incident.id}` : ''}`;
+  }
+
   private async interrupt(index: number, step: Step, reason: string): Promise<void> {
     await this.record({ type: 'runbook.interrupted', data: { run_id: this.run.id, runbook: this.opts.runbook.id, step: step.id, reason } });
     await this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.tally().failed, updatedAt: this.now().toISOString() });
-    this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ir runbook ${this.opts.runbook.id} --resume`));
+    this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ${this.resumeCommand()}`));
   }
 
   /** The run was told to stop (a signal, or stdout closed): record where, and end with the matching error. */
@@ -304,7 +316,7 @@ export class RunbookEngine {
     const why = this.deps.signal.reason as Partial<StopReason> | undefined;
     const reason = typeof why?.reason === 'string' ? why.reason : 'stopped by a signal';
     await this.interrupt(index, step, during ? `${reason} while the step ran` : reason);
-    const resume = `resume with \`ir runbook ${this.opts.runbook.id} --resume\``;
+    const resume = `resume with \`${this.resumeCommand()}\``;
     if (why?.outputClosed) throw new OutputClosedError(`${reason}: run ${this.run.id} interrupted at step "${step.id}"; ${resume}`);
     throw new CancelledError(`stopped ${during ? 'during' : 'before'} step "${step.id}"; ${resume}`);
   }
@@ -371,7 +383,7 @@ export class RunbookEngine {
           { name: 'Quit (resume later with --resume)', value: 'quit' },
         ],
       });
-      if (choice === 'quit') throw new CancelledError(`stopped before step "${step.id}"; resume with \`ir runbook ${this.opts.runbook.id} --resume\``);
+      if (choice === 'quit') throw new QuitChosen(`stopped before step "${step.id}"; resume with \`${this.resumeCommand()}\``);
       if (choice !== 'note') return choice;
       const text = (await p.input({ message: 'Note:' })).trim();
       if (text) {
@@ -388,7 +400,10 @@ export class RunbookEngine {
     const missing = this.missing(step);
     if (missing.length) {
       io.err(s.yellow(`  skipped: needs ${missing.map((m) => `{{${m}}}`).join(', ')}, which has no value`));
-      return { outcome: 'skipped', data: { reason: `no value for ${missing.join(', ')}` } };
+      // The command is kept as written ({{name}} where the value is missing) so the record says what was not done.
+      const shown = { secrets: this.secretNames };
+      const command = step.kind === 'run' ? displayCommand(step.command, this.opts.values, shown) : step.kind === 'print' ? displayText(step.command, this.opts.values, shown) : undefined;
+      return { outcome: 'skipped', data: { ...(command !== undefined ? { command } : {}), reason: `no value for ${missing.join(', ')}` } };
     }
     switch (step.kind) {
       case 'note': {
@@ -402,7 +417,7 @@ export class RunbookEngine {
         const command = displayText(step.command, this.opts.values, { secrets: this.secretNames });
         if (prompter && !this.opts.yes) {
           const c = await this.menu(step, { go: 'Done (I ran it or passed it on)', goValue: 'done' });
-          return c === 'skip' ? { outcome: 'skipped', data: { command } } : { outcome: 'printed', data: { command, confirmed: true } };
+          return c === 'skip' ? { outcome: 'skipped', data: { command } } : { outcome: 'done', data: { command, confirmed: true } };
         }
         return { outcome: 'printed', data: { command, confirmed: false } };
       }
@@ -413,6 +428,7 @@ export class RunbookEngine {
         }
         const ticked = await prompter.checkbox<string>({ message: `${step.title} — tick what is confirmed`, choices: step.items.map((i) => ({ name: i, value: i })) });
         const unchecked = step.items.filter((i) => !ticked.includes(i));
+        if (ticked.length) io.out(s.green(`  confirmed: ${ticked.join('; ')}`));
         if (unchecked.length) io.err(s.yellow(`  not confirmed: ${unchecked.join('; ')}`));
         return { outcome: 'checked', data: { checked: ticked, unchecked } };
       }
@@ -538,7 +554,9 @@ export class RunbookEngine {
       why = `output did not match /${step.expect.stdout}/`;
     }
     if (why) data.reason = why;
-    const summary = `exit ${outcome.exitCode ?? outcome.signal ?? '-'} · ${formatDuration(outcome.durationMs)}${matched !== null ? ` · ${matched ? 'matched' : 'no match for'} /${step.expect.stdout}/` : ''} · saved ${file}`;
+    // When the exit status is the failure, the reason already names it.
+    const exitShown = result === 'failed' && !exitOk && !outcome.spawnError ? '' : `exit ${outcome.exitCode ?? outcome.signal ?? '-'} · `;
+    const summary = `${exitShown}${formatDuration(outcome.durationMs)}${matched !== null ? ` · ${matched ? 'matched' : 'no match for'} /${step.expect.stdout}/` : ''} · saved ${file}`;
     io.out(result === 'ok' ? s.green(`  ✔ ${summary}`) : s.red(`  ✘ ${why} · ${summary}`));
     return { outcome: result, data };
   }

@@ -71,3 +71,40 @@ describe('a failing optional check', () => {
     }
   });
 });
+
+describe('what the timeline records for each choice', () => {
+  const term = terminalSuite();
+
+  it('a skipped step keeps its command, ticked items are named, Done is done, Quit is quit, the exit status is said once, and the resume hint names the incident', async () => {
+    declare(term.home, 'another open incident');
+    const id = declare(term.home, 'recording');
+    const session = term.open(['runbook', 'recording', '--incident', id, ...rb]);
+    await session.waitFor(/Which value\?/);
+    session.keys('Enter'); // no answer: the step that needs it is skipped
+    await session.waitFor(/tell:/);
+    session.keys('Enter'); // Done
+    await session.waitFor(/tick what is confirmed/);
+    session.keys('Space', 'Enter'); // the first item only
+    await session.waitFor(/fails:/);
+    session.keys('Enter'); // Run
+    await session.waitFor(/bye:/);
+    session.type('Quit');
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(130);
+    const screen = session.screen();
+    expect(screen).toMatch(/✘ exit 1 \(expected 0\) · \d/);
+    expect(screen).not.toMatch(/exit 1 \(expected 0\) · exit 1/);
+    expect(screen).toContain(`ir runbook recording --resume --incident ${id}`);
+    expect(screen).toMatch(/confirmed: First thing/);
+
+    const all = events(term.home, id);
+    const step = (name: string) => all.find((e) => e.type === 'runbook.step' && e.data.step === name)!.data;
+    expect(step('use-later')).toMatchObject({ outcome: 'skipped', command: 'echo {{later}}' });
+    expect(step('tell')).toMatchObject({ outcome: 'done', command: 'page the on-call' });
+    expect(step('tick')).toMatchObject({ checked: ['First thing'], unchecked: ['Second thing'] });
+    expect(all.at(-1)).toMatchObject({ type: 'runbook.interrupted', data: { step: 'bye', reason: 'quit by the responder (menu)' } });
+    const text = ir(term.home, ['timeline', id]).stdout;
+    expect(text).toContain('ticked: First thing');
+    expect(text).toContain('`echo {{later}}`');
+  });
+});

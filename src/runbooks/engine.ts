@@ -16,6 +16,7 @@ import { identify } from '../exec/process.js';
 import type { RunRecord, RunStore, Store } from '../store/types.js';
 import { durationToString, formatDuration } from '../util/duration.js';
 import { allSteps, expectRegExp, type Phase, type RunStep, type Runbook, type Step } from './format.js';
+import { describeTargets, runbookTargets, stepTarget, type KubeContext } from './targets.js';
 import { askValue, variableRules } from './values.js';
 import { displayCommand, displayText, findReferences, renderArgv, renderShell, renderText } from './words.js';
 
@@ -74,6 +75,10 @@ export interface StartOptions {
   yes: boolean;
   /** Continue this run instead of starting a new one. */
   resume?: RunRecord;
+  /** The responder's environment (PG*, REDIS_*, …): where clients connect when a step does not say. */
+  env?: NodeJS.ProcessEnv;
+  /** The kube context kubectl will use, shown before each step that touches a cluster. */
+  kube?: KubeContext;
 }
 
 /** `printed`: shown with no terminal to confirm on; `done`: the responder said they did it. */
@@ -195,10 +200,21 @@ export class RunbookEngine {
       });
       await this.record({
         type: 'runbook.started',
-        data: { run_id: this.run.id, runbook: runbook.id, title: runbook.title, file: runbook.file, sha256: this.opts.runbookSha256, vars: this.publicVars(), mode: this.opts.yes ? 'yes' : 'interactive' },
+        data: {
+          run_id: this.run.id,
+          runbook: runbook.id,
+          title: runbook.title,
+          file: runbook.file,
+          sha256: this.opts.runbookSha256,
+          vars: this.publicVars(),
+          mode: this.opts.yes ? 'yes' : 'interactive',
+          connects_to: runbookTargets(runbook, this.opts.values, this.secretNames, this.opts.env ?? {}, this.opts.kube ?? {}).map((t) => `${t.kind} ${t.text}`),
+        },
       });
       io.out(io.style.bold(`${runbook.title}`) + io.style.dim(`  (${runbook.id}, run ${this.run.id}, incident ${incident.id})`));
     }
+    const targets = runbookTargets(runbook, this.opts.values, this.secretNames, this.opts.env ?? {}, this.opts.kube ?? {});
+    if (targets.length) io.out(`connects to: ${describeTargets(targets, this.opts.kube ?? {})}`);
 
     let index = this.run.nextIndex;
     let lastPhase: string | undefined;
@@ -362,6 +378,9 @@ export class RunbookEngine {
     const clock = phase.withinMs !== undefined ? `${used} of ${durationToString(phase.withinMs)}` : `${used} used`;
     io.out(`${s.bold(`[${index + 1}/${this.steps.length}] ${step.title}`)} ${s.dim(`(${step.id} · ${phase.title} · ${clock})`)}${tags ? ` ${tags}` : ''}`);
     if (step.description) io.out(s.dim(indent(step.description.trim(), '  ')));
+    const target = stepTarget(step, this.opts.values, this.secretNames, this.opts.env ?? {}, this.opts.kube ?? {});
+    // Which cluster a kubectl step hits is the mistake that costs most: said before it can run.
+    if (target?.kind === 'kube') io.out(`  ${s.yellow(`kube ${target.context ? target.text : `${target.text} (${this.opts.kube?.problem ?? 'no context'})`}`)}`);
     const shown = { secrets: this.secretNames };
     if (step.kind === 'run') io.out(`  ${s.cyan('$')} ${displayCommand(step.command, this.opts.values, shown)}`);
     if (step.kind === 'print') io.out(`  ${s.cyan('$')} ${displayText(step.command, this.opts.values, shown)}   ${s.dim('(run this yourself)')}`);

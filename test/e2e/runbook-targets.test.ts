@@ -102,11 +102,14 @@ describe('a real run takes its connection from the environment', () => {
     cleanup();
   });
 
-  it('redis-failure --yes with REDIS_HOST/REDIS_PORT reaches the real redis-server; the target is shown and recorded', () => {
+  it('redis-failure --yes with REDIS_HOST/REDIS_PORT reaches the real redis-server; the target (and the kube context at each kubectl step) is shown and recorded', () => {
     const id = declare(home, 'redis from env');
-    const r = ir(home, ['runbook', 'redis-failure', '--yes', '--incident', id], { env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port) } });
+    const KUBECONFIG = kubeconfig(join(home, 'kube'), 'prod-eu', 'shop');
+    const r = ir(home, ['runbook', 'redis-failure', '--yes', '--incident', id], { env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port), KUBECONFIG } });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`connects to: redis 127\\.0\\.0\\.1:${redis.port}`));
+    expect(r.stdout).toMatch(new RegExp(`connects to: redis 127\\.0\\.0\\.1:${redis.port} · kube context prod-eu / namespace shop`));
+    // Each step that touches the cluster says which one, right above its command.
+    expect(r.stdout).toMatch(/Restart Redis[^\n]*\n(?:  [^\n]*\n)*?  kube context prod-eu \/ namespace shop\n  \$ kubectl rollout restart statefulset\/redis -n shop/);
     const all = events(home, id);
     expect(all.find((e) => e.type === 'runbook.step' && e.data.step === 'ping')!.data).toMatchObject({ outcome: 'ok', command: `redis-cli -h 127.0.0.1 -p ${redis.port} PING` });
     expect(all.find((e) => e.type === 'runbook.started')!.data.connects_to).toContain(`redis 127.0.0.1:${redis.port}`);

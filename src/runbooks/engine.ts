@@ -106,6 +106,15 @@ function tolerated(step: Step): boolean {
 
 const DONE: ReadonlySet<StepOutcome> = new Set(['ok', 'printed', 'done', 'checked', 'answered', 'noted']);
 
+/** The responder chose Back in a step's menu: the step before is offered again. */
+class GoBack {}
+
+/** How many times a mistyped confirmation of a destructive step is asked again. */
+const CONFIRM_TRIES = 3;
+
+/** A step that says it escalates: whether to page someone is never the default. */
+const ESCALATES = /\bescalat/i;
+
 /** The responder chose Quit in a step's menu: a cancellation, recorded as their choice rather than as Ctrl-C. */
 class QuitChosen extends CancelledError {}
 
@@ -121,6 +130,12 @@ export class RunbookEngine {
   private readonly outcomes = new Map<string, StepOutcome>();
   /** Other incidents are open too, so a resume hint must say which incident. */
   private severalOpen = false;
+  /** Steps some on_failure jumps to: recovery meant for a failure, not for the way through. */
+  private readonly jumpTargets = new Set<string>();
+  /** The step now offered was reached by an on_failure jump (its failure happened). */
+  private reachedByJump = false;
+  /** Where Back goes from the step now offered (the step shown before it), if anywhere. */
+  private backTo: number | undefined;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -132,6 +147,7 @@ export class RunbookEngine {
     this.redactor = new Redactor([...this.secretNames].map((n) => opts.values.get(n) ?? '').filter(Boolean));
     this.steps = allSteps(rb);
     rb.phases.forEach((phase, i) => phase.steps.forEach((s) => this.phaseOf.set(s.id, { phase, number: i + 1 })));
+    for (const s of this.steps) if (s.kind === 'run' && s.onFailure.action === 'goto') this.jumpTargets.add(s.onFailure.step);
   }
 
   private now(): Date {
@@ -219,6 +235,9 @@ export class RunbookEngine {
     let index = this.run.nextIndex;
     let lastPhase: string | undefined;
     let aborted = false;
+    // The steps shown in this process, for Back; and where the last on_failure jumped to.
+    const shown: number[] = [];
+    let jumpedTo: number | undefined;
     while (index < this.steps.length) {
       const step = this.steps[index];
       const { phase, number } = this.phaseOf.get(step.id)!;
@@ -230,9 +249,19 @@ export class RunbookEngine {
       if (this.deps.signal.aborted) await this.stop(index, step, false);
       await runs.update(this.run.id, { currentIndex: index, updatedAt: this.now().toISOString() });
       let result: { outcome: StepOutcome; data: Record<string, unknown> };
+      this.backTo = shown.at(-1);
+      this.reachedByJump = jumpedTo === index;
       try {
         result = await this.doStep(step, index);
       } catch (err) {
+        if (err instanceof GoBack && this.backTo !== undefined) {
+          // Nothing of this step was done; the earlier one is offered again and recorded again when done.
+          index = shown.pop()!;
+          io.err(io.style.dim(`  back to step ${index + 1} (${this.steps[index].id})`));
+          await runs.update(this.run.id, { nextIndex: index, currentIndex: null, updatedAt: this.now().toISOString() });
+          jumpedTo = undefined;
+          continue;
+        }
         if (err instanceof CancelledError) await this.interrupt(index, step, err instanceof QuitChosen ? 'quit by the responder (menu)' : 'cancelled by the responder (Ctrl-C)');
         throw err;
       }
@@ -249,6 +278,8 @@ export class RunbookEngine {
         await this.interrupt(index, step, why);
         throw new OperationError(`${why}; run ${this.run.id} interrupted at step "${step.id}" (free space, then: ${this.resumeCommand()})`);
       }
+      shown.push(index);
+      jumpedTo = undefined;
       let next = index + 1;
       if (FAILED.has(result.outcome)) {
         const rule = step.kind === 'run' ? step.onFailure : { action: 'continue' as const };
@@ -257,6 +288,7 @@ export class RunbookEngine {
           result.data.on_failure = 'abort';
         } else if (rule.action === 'goto') {
           next = this.steps.findIndex((s) => s.id === rule.step);
+          jumpedTo = next;
           result.data.on_failure = `goto ${rule.step}`;
         } else {
           result.data.on_failure = 'continue';
@@ -388,21 +420,40 @@ export class RunbookEngine {
     if (step.kind === 'checklist') for (const item of step.items) io.out(`  [ ] ${item}`);
   }
 
-  /** Offers run / skip / note / quit until the responder picks one that moves on. */
+  /**
+   * What Enter does in a step's menu. Never Run for a destructive step or for recovery that no
+   * failure called for, and nothing at all for an escalation: paging someone (or not) is a choice.
+   */
+  private menuDefault(step: Step, go: 'run' | 'done'): 'run' | 'done' | 'skip' | undefined {
+    if (step.kind === 'run' && step.destructive) return 'skip';
+    if (this.jumpTargets.has(step.id) && !this.reachedByJump) return 'skip';
+    if (ESCALATES.test(step.title) || ESCALATES.test(step.description ?? '')) return undefined;
+    if (step.optional) return 'skip';
+    return go;
+  }
+
+  /** Offers run / skip / back / note / quit until the responder picks one that moves on. */
   private async menu(step: Step, labels: { go: string; goValue: 'run' | 'done' }): Promise<'run' | 'done' | 'skip'> {
     const p = this.deps.prompter!;
+    const preselected = this.menuDefault(step, labels.goValue);
     for (;;) {
-      const choice = await p.select<'run' | 'done' | 'skip' | 'note' | 'quit'>({
-        message: `${step.id}:`,
-        default: step.optional ? 'skip' : labels.goValue,
-        choices: [
-          { name: labels.go, value: labels.goValue },
-          { name: 'Skip', value: 'skip' },
-          { name: 'Add a note', value: 'note' },
-          { name: 'Quit (resume later with --resume)', value: 'quit' },
-        ],
-      });
+      type Choice = 'run' | 'done' | 'skip' | 'back' | 'note' | 'quit' | 'none';
+      const choices: { name: string; value: Choice }[] = [
+        // Without a default the cursor rests here, where Enter chooses nothing.
+        ...(preselected === undefined ? [{ name: '(choose one)', value: 'none' as const }] : []),
+        { name: labels.go, value: labels.goValue },
+        { name: 'Skip', value: 'skip' },
+        ...(this.backTo !== undefined ? [{ name: `Back (to step ${this.backTo + 1}, ${this.steps[this.backTo].id})`, value: 'back' as const }] : []),
+        { name: 'Add a note', value: 'note' },
+        { name: 'Quit (resume later with --resume)', value: 'quit' },
+      ];
+      const choice = await p.select<Choice>({ message: `${step.id}:`, default: preselected, choices });
       if (choice === 'quit') throw new QuitChosen(`stopped before step "${step.id}"; resume with \`${this.resumeCommand()}\``);
+      if (choice === 'back') throw new GoBack();
+      if (choice === 'none') {
+        this.deps.io.err(this.deps.io.style.yellow(`  ${step.id} has no default: choose "${labels.go}" or Skip`));
+        continue;
+      }
       if (choice !== 'note') return choice;
       const text = (await p.input({ message: 'Note:' })).trim();
       if (text) {
@@ -490,10 +541,19 @@ export class RunbookEngine {
       if (c === 'skip') return { outcome: 'skipped', data: base };
       io.out(s.red.bold(`  This step changes things: ${step.title}`));
       io.out(s.red(`  It will run: ${command}`));
-      const typed = await prompter.input({ message: `Type the step id "${step.id}" to run it (anything else skips):` });
-      if (typed.trim() !== step.id) {
-        io.err(s.yellow('  not confirmed: skipped'));
-        return { outcome: 'declined', data: { ...base, reason: 'confirmation not typed' } };
+      // A slip of the finger is asked again, not taken as "no"; an empty answer is the way to say no.
+      for (let attempt = 1; ; attempt++) {
+        const typed = (await prompter.input({ message: `Type the step id "${step.id}" to run it (empty: do not run it)${attempt > 1 ? ` — try ${attempt} of ${CONFIRM_TRIES}` : ''}:` })).trim();
+        if (typed === step.id) break;
+        if (typed === '') {
+          io.err(s.yellow('  not confirmed: not run'));
+          return { outcome: 'declined', data: { ...base, reason: 'confirmation left empty' } };
+        }
+        if (attempt === CONFIRM_TRIES) {
+          io.err(s.yellow(`  not confirmed after ${CONFIRM_TRIES} tries: not run`));
+          return { outcome: 'declined', data: { ...base, reason: `confirmation mistyped ${CONFIRM_TRIES} times` } };
+        }
+        io.err(s.yellow(`  that is not "${step.id}"`));
       }
     } else if (step.optional && this.opts.yes) {
       io.err(s.dim('  optional: skipped by --yes'));

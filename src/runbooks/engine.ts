@@ -9,7 +9,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Clock } from '../context.js';
 import { CancelledError, IrError, OperationError } from '../errors.js';
 import type { Incident, NewEvent } from '../core/incident.js';
-import type { Prompter } from '../io/prompter.js';
+import { PromptInterrupted, type Prompter } from '../io/prompter.js';
 import { Redactor } from '../exec/redact.js';
 import { hashFile, type Runner, type RunOutcome } from '../exec/runner.js';
 import { identify } from '../exec/process.js';
@@ -136,6 +136,10 @@ export class RunbookEngine {
   private reachedByJump = false;
   /** Where Back goes from the step now offered (the step shown before it), if anywhere. */
   private backTo: number | undefined;
+  /** The phase of the step now offered: its budget is watched while a question waits. */
+  private phase: Phase | undefined;
+  /** deps.prompter, each question watched by the phase budget (see watched). */
+  private readonly prompter: Prompter | undefined;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -148,6 +152,38 @@ export class RunbookEngine {
     this.steps = allSteps(rb);
     rb.phases.forEach((phase, i) => phase.steps.forEach((s) => this.phaseOf.set(s.id, { phase, number: i + 1 })));
     for (const s of this.steps) if (s.kind === 'run' && s.onFailure.action === 'goto') this.jumpTargets.add(s.onFailure.step);
+    const p = deps.prompter;
+    this.prompter = p && {
+      select: (o) => this.watched((signal) => p.select({ ...o, signal })),
+      input: (o) => this.watched((signal) => p.input({ ...o, signal })),
+      password: (o) => this.watched((signal) => p.password({ ...o, signal })),
+      confirm: (o) => this.watched((signal) => p.confirm({ ...o, signal })),
+      checkbox: (o) => this.watched((signal) => p.checkbox({ ...o, signal })),
+    };
+  }
+
+  /**
+   * Asks a question; if the phase's budget runs out while the responder sits at it, the question is
+   * taken away, the overrun flagged (on screen and in the timeline) at that moment, and asked again.
+   */
+  private async watched<T>(ask: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+    for (;;) {
+      const phase = this.phase;
+      if (!phase || phase.withinMs === undefined || this.overrun.has(phase.id)) return ask();
+      const left = this.runStartMs + phase.withinMs - this.now().getTime();
+      const controller = new AbortController();
+      // A little past the budget, so the check finds it spent.
+      const timer = setTimeout(() => controller.abort(), Math.max(0, left) + 20);
+      try {
+        return await ask(controller.signal);
+      } catch (err) {
+        if (!(err instanceof PromptInterrupted) || !controller.signal.aborted) throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      this.deps.io.err('');
+      await this.checkBudget(phase);
+    }
   }
 
   private now(): Date {
@@ -246,6 +282,7 @@ export class RunbookEngine {
         lastPhase = phase.id;
       }
       await this.checkBudget(phase);
+      this.phase = phase;
       if (this.deps.signal.aborted) await this.stop(index, step, false);
       await runs.update(this.run.id, { currentIndex: index, updatedAt: this.now().toISOString() });
       let result: { outcome: StepOutcome; data: Record<string, unknown> };
@@ -434,7 +471,7 @@ export class RunbookEngine {
 
   /** Offers run / skip / back / note / quit until the responder picks one that moves on. */
   private async menu(step: Step, labels: { go: string; goValue: 'run' | 'done' }): Promise<'run' | 'done' | 'skip'> {
-    const p = this.deps.prompter!;
+    const p = this.prompter!;
     const preselected = this.menuDefault(step, labels.goValue);
     for (;;) {
       type Choice = 'run' | 'done' | 'skip' | 'back' | 'note' | 'quit' | 'none';
@@ -464,7 +501,8 @@ export class RunbookEngine {
   }
 
   private async doStep(step: Step, index: number): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {
-    const { io, prompter } = this.deps;
+    const { io } = this.deps;
+    const { prompter } = this;
     const s = io.style;
     this.showStep(step, index);
     const missing = this.missing(step);
@@ -528,7 +566,8 @@ export class RunbookEngine {
   }
 
   private async doRun(step: RunStep, index: number): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {
-    const { io, prompter } = this.deps;
+    const { io } = this.deps;
+    const { prompter } = this;
     const s = io.style;
     const command = displayCommand(step.command, this.opts.values, { secrets: this.secretNames });
     const base = { command, destructive: step.destructive, location: `${step.location.file}:${step.location.line}` };
@@ -673,7 +712,8 @@ export class RunbookEngine {
   private async verify(): Promise<void> {
     const items = this.opts.runbook.verify;
     if (!items.length) return;
-    const { io, prompter } = this.deps;
+    const { io } = this.deps;
+    const { prompter } = this;
     io.out('');
     io.out(io.style.bold('Verify before closing:'));
     let confirmed: string[] = [];

@@ -275,3 +275,27 @@ describe('what Enter does: safe defaults, and Back', () => {
     expect(existsSync(target)).toBe(true);
   });
 });
+
+describe('phase budgets at a prompt', () => {
+  const term = terminalSuite();
+  let session: TmuxSession;
+
+  it('the overrun is flagged while the responder sits at the menu, then the same question is asked again', async () => {
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'budget', '-s', 'SEV-2'])).id;
+    session = term.open(['runbook', 'budget-prompt', '--incident', id, ...rb]);
+    await session.waitFor(/wait-here:/);
+    // No key pressed: the note arrives on its own once the 2s budget has passed, and the menu is back.
+    await session.waitFor(/Phase "Quick phase" is over its 2s budget[^\n]*\n[\s\S]*wait-here:/);
+    expect(events(term.home, id).filter((e) => e.type === 'runbook.phase_overrun').map((e) => e.data)).toEqual([expect.objectContaining({ phase: 'quick', within_s: 2 })]);
+    expect(steps(term.home, id)).toEqual([]); // flagged before the step was answered
+    session.keys('Enter');
+    await session.waitFor(/after:/);
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(steps(term.home, id).map((d) => [d.step, d.outcome])).toEqual([
+      ['wait-here', 'noted'],
+      ['after', 'ok'],
+    ]);
+    expect(events(term.home, id).filter((e) => e.type === 'runbook.phase_overrun')).toHaveLength(1);
+  });
+});

@@ -109,7 +109,7 @@ describe('a real run takes its connection from the environment', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`connects to: redis 127\\.0\\.0\\.1:${redis.port} · kube context prod-eu / namespace shop`));
     // Each step that touches the cluster says which one, right above its command.
-    expect(r.stdout).toMatch(/Restart Redis[^\n]*\n(?:  [^\n]*\n)*?  kube context prod-eu \/ namespace shop\n  \$ kubectl rollout restart statefulset\/redis -n shop/);
+    expect(r.stdout).toMatch(/Restart Redis[^\n]*\n(?: {2}[^\n]*\n)*? {2}kube context prod-eu \/ namespace shop\n {2}\$ kubectl rollout restart statefulset\/redis -n shop/);
     const all = events(home, id);
     expect(all.find((e) => e.type === 'runbook.step' && e.data.step === 'ping')!.data).toMatchObject({ outcome: 'ok', command: `redis-cli -h 127.0.0.1 -p ${redis.port} PING` });
     expect(all.find((e) => e.type === 'runbook.started')!.data.connects_to).toContain(`redis 127.0.0.1:${redis.port}`);

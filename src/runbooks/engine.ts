@@ -112,8 +112,14 @@ class GoBack {}
 /** How many times a mistyped confirmation of a destructive step is asked again. */
 const CONFIRM_TRIES = 3;
 
-/** A step that says it escalates: whether to page someone is never the default. */
-const ESCALATES = /\bescalat/i;
+/**
+ * A step that escalates (its id or title says so, or its description says "escalate"): whether to
+ * page someone is never the default. A description that only mentions escalation ("if this fails,
+ * go straight to escalation") does not make a check an escalation.
+ */
+function escalates(step: Step): boolean {
+  return /escalat/i.test(step.id) || /\bescalat/i.test(step.title) || /\bescalate\b/i.test(step.description ?? '');
+}
 
 /** The responder chose Quit in a step's menu: a cancellation, recorded as their choice rather than as Ctrl-C. */
 class QuitChosen extends CancelledError {}
@@ -464,7 +470,7 @@ export class RunbookEngine {
   private menuDefault(step: Step, go: 'run' | 'done'): 'run' | 'done' | 'skip' | undefined {
     if (step.kind === 'run' && step.destructive) return 'skip';
     if (this.jumpTargets.has(step.id) && !this.reachedByJump) return 'skip';
-    if (ESCALATES.test(step.title) || ESCALATES.test(step.description ?? '')) return undefined;
+    if (escalates(step)) return undefined;
     if (step.optional) return 'skip';
     return go;
   }

@@ -196,7 +196,7 @@ describe('what Enter does: safe defaults, and Back', () => {
   const term = terminalSuite();
   let session: TmuxSession;
 
-  it('Enter never runs a destructive step or a recovery no failure called for, and chooses nothing at an escalation', async () => {
+  it('Enter never runs a destructive step or a recovery no failure called for, and chooses nothing at an escalation (a check that mentions escalation still runs)', async () => {
     const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'defaults', '-s', 'SEV-2'])).id;
     const marker = join(term.home, 'marker');
     writeFileSync(marker, 'x');

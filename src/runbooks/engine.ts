@@ -9,13 +9,14 @@ import type { ChalkInstance } from 'chalk';
 import type { Clock } from '../context.js';
 import { CancelledError, IrError, OperationError } from '../errors.js';
 import type { Incident, NewEvent } from '../core/incident.js';
-import type { Prompter } from '../io/prompter.js';
+import { PromptInterrupted, type Prompter } from '../io/prompter.js';
 import { Redactor } from '../exec/redact.js';
 import { hashFile, type Runner, type RunOutcome } from '../exec/runner.js';
 import { identify } from '../exec/process.js';
 import type { RunRecord, RunStore, Store } from '../store/types.js';
 import { durationToString, formatDuration } from '../util/duration.js';
 import { allSteps, expectRegExp, type Phase, type RunStep, type Runbook, type Step } from './format.js';
+import { describeTargets, runbookTargets, stepTarget, type KubeContext } from './targets.js';
 import { askValue, variableRules } from './values.js';
 import { displayCommand, displayText, findReferences, renderArgv, renderShell, renderText } from './words.js';
 
@@ -74,19 +75,54 @@ export interface StartOptions {
   yes: boolean;
   /** Continue this run instead of starting a new one. */
   resume?: RunRecord;
+  /** The responder's environment (PG*, REDIS_*, …): where clients connect when a step does not say. */
+  env?: NodeJS.ProcessEnv;
+  /** The kube context kubectl will use, shown before each step that touches a cluster. */
+  kube?: KubeContext;
 }
 
-export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' | 'printed' | 'checked' | 'answered' | 'noted' | 'interrupted' | 'unknown';
+/** `printed`: shown with no terminal to confirm on; `done`: the responder said they did it. */
+export type StepOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'declined' | 'printed' | 'done' | 'checked' | 'answered' | 'noted' | 'interrupted' | 'unknown';
 
 export interface RunSummary {
   runId: string;
-  status: 'completed' | 'failed' | 'aborted';
+  /**
+   * `completed_with_failures`: every failed step was optional and said `on_failure: continue` (a
+   * check that could not be made); `failed` is kept for a required step failing.
+   */
+  status: 'completed' | 'completed_with_failures' | 'failed' | 'aborted';
   ok: number;
   failed: number;
+  /** Of the failed steps, those that do not fail the run (optional, `on_failure: continue`). */
+  tolerated: number;
   skipped: number;
 }
 
 const FAILED: ReadonlySet<StepOutcome> = new Set(['failed', 'timeout']);
+/** A step whose failure leaves the run completed: the responder may leave it out, and the runbook says to go on. */
+function tolerated(step: Step): boolean {
+  return step.optional && (step.kind !== 'run' || step.onFailure.action === 'continue');
+}
+
+const DONE: ReadonlySet<StepOutcome> = new Set(['ok', 'printed', 'done', 'checked', 'answered', 'noted']);
+
+/** The responder chose Back in a step's menu: the step before is offered again. */
+class GoBack {}
+
+/** How many times a mistyped confirmation of a destructive step is asked again. */
+const CONFIRM_TRIES = 3;
+
+/**
+ * A step that escalates (its id or title says so, or its description says "escalate"): whether to
+ * page someone is never the default. A description that only mentions escalation ("if this fails,
+ * go straight to escalation") does not make a check an escalation.
+ */
+function escalates(step: Step): boolean {
+  return /escalat/i.test(step.id) || /\bescalat/i.test(step.title) || /\bescalate\b/i.test(step.description ?? '');
+}
+
+/** The responder chose Quit in a step's menu: a cancellation, recorded as their choice rather than as Ctrl-C. */
+class QuitChosen extends CancelledError {}
 
 export class RunbookEngine {
   private readonly redactor: Redactor;
@@ -96,7 +132,20 @@ export class RunbookEngine {
   private run!: RunRecord;
   private runStartMs = 0;
   private readonly overrun = new Set<string>();
-  private counts = { ok: 0, failed: 0, skipped: 0 };
+  /** The latest outcome of each step of the whole run (before a resume too): what the summary counts. */
+  private readonly outcomes = new Map<string, StepOutcome>();
+  /** Other incidents are open too, so a resume hint must say which incident. */
+  private severalOpen = false;
+  /** Steps some on_failure jumps to: recovery meant for a failure, not for the way through. */
+  private readonly jumpTargets = new Set<string>();
+  /** The step now offered was reached by an on_failure jump (its failure happened). */
+  private reachedByJump = false;
+  /** Where Back goes from the step now offered (the step shown before it), if anywhere. */
+  private backTo: number | undefined;
+  /** The phase of the step now offered: its budget is watched while a question waits. */
+  private phase: Phase | undefined;
+  /** deps.prompter, each question watched by the phase budget (see watched). */
+  private readonly prompter: Prompter | undefined;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -108,6 +157,39 @@ export class RunbookEngine {
     this.redactor = new Redactor([...this.secretNames].map((n) => opts.values.get(n) ?? '').filter(Boolean));
     this.steps = allSteps(rb);
     rb.phases.forEach((phase, i) => phase.steps.forEach((s) => this.phaseOf.set(s.id, { phase, number: i + 1 })));
+    for (const s of this.steps) if (s.kind === 'run' && s.onFailure.action === 'goto') this.jumpTargets.add(s.onFailure.step);
+    const p = deps.prompter;
+    this.prompter = p && {
+      select: (o) => this.watched((signal) => p.select({ ...o, signal })),
+      input: (o) => this.watched((signal) => p.input({ ...o, signal })),
+      password: (o) => this.watched((signal) => p.password({ ...o, signal })),
+      confirm: (o) => this.watched((signal) => p.confirm({ ...o, signal })),
+      checkbox: (o) => this.watched((signal) => p.checkbox({ ...o, signal })),
+    };
+  }
+
+  /**
+   * Asks a question; if the phase's budget runs out while the responder sits at it, the question is
+   * taken away, the overrun flagged (on screen and in the timeline) at that moment, and asked again.
+   */
+  private async watched<T>(ask: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+    for (;;) {
+      const phase = this.phase;
+      if (!phase || phase.withinMs === undefined || this.overrun.has(phase.id)) return ask();
+      const left = this.runStartMs + phase.withinMs - this.now().getTime();
+      const controller = new AbortController();
+      // A little past the budget, so the check finds it spent.
+      const timer = setTimeout(() => controller.abort(), Math.max(0, left) + 20);
+      try {
+        return await ask(controller.signal);
+      } catch (err) {
+        if (!(err instanceof PromptInterrupted) || !controller.signal.aborted) throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      this.deps.io.err('');
+      await this.checkBudget(phase);
+    }
   }
 
   private now(): Date {
@@ -134,6 +216,7 @@ export class RunbookEngine {
     const { runbook, incident, resume } = this.opts;
     const { runs, io } = this.deps;
     const startedAt = this.now();
+    this.severalOpen = (await this.deps.store.listIncidents()).some((i) => i.id !== incident.id);
     if (resume) {
       this.run = resume;
       this.runStartMs = Date.parse(resume.startedAt);
@@ -152,6 +235,10 @@ export class RunbookEngine {
       await runs.update(resume.id, { status: 'running', pid: process.pid, host: hostname(), currentIndex: null, stepProcess: null, vars: this.savedVars(), updatedAt: startedAt.toISOString() });
       this.run = { ...resume, status: 'running', currentIndex: null };
       io.err(io.style.dim(`Resuming ${resume.id} at step ${resume.nextIndex + 1} of ${this.steps.length}${at ? ` (${at.id})` : ''}.`));
+      // The summary is of the whole run: the steps recorded before the interruption count too.
+      for (const e of await this.deps.store.events(incident.id)) {
+        if (e.type === 'runbook.step' && e.data.run_id === resume.id && typeof e.data.step === 'string') this.outcomes.set(e.data.step, e.data.outcome as StepOutcome);
+      }
     } else {
       this.runStartMs = startedAt.getTime();
       this.run = await runs.create({
@@ -171,15 +258,28 @@ export class RunbookEngine {
       });
       await this.record({
         type: 'runbook.started',
-        data: { run_id: this.run.id, runbook: runbook.id, title: runbook.title, file: runbook.file, sha256: this.opts.runbookSha256, vars: this.publicVars(), mode: this.opts.yes ? 'yes' : 'interactive' },
+        data: {
+          run_id: this.run.id,
+          runbook: runbook.id,
+          title: runbook.title,
+          file: runbook.file,
+          sha256: this.opts.runbookSha256,
+          vars: this.publicVars(),
+          mode: this.opts.yes ? 'yes' : 'interactive',
+          connects_to: runbookTargets(runbook, this.opts.values, this.secretNames, this.opts.env ?? {}, this.opts.kube ?? {}).map((t) => `${t.kind} ${t.text}`),
+        },
       });
       io.out(io.style.bold(`${runbook.title}`) + io.style.dim(`  (${runbook.id}, run ${this.run.id}, incident ${incident.id})`));
     }
-    this.counts.failed = this.run.failures;
+    const targets = runbookTargets(runbook, this.opts.values, this.secretNames, this.opts.env ?? {}, this.opts.kube ?? {});
+    if (targets.length) io.out(`connects to: ${describeTargets(targets, this.opts.kube ?? {})}`);
 
     let index = this.run.nextIndex;
     let lastPhase: string | undefined;
     let aborted = false;
+    // The steps shown in this process, for Back; and where the last on_failure jumped to.
+    const shown: number[] = [];
+    let jumpedTo: number | undefined;
     while (index < this.steps.length) {
       const step = this.steps[index];
       const { phase, number } = this.phaseOf.get(step.id)!;
@@ -188,13 +288,24 @@ export class RunbookEngine {
         lastPhase = phase.id;
       }
       await this.checkBudget(phase);
+      this.phase = phase;
       if (this.deps.signal.aborted) await this.stop(index, step, false);
       await runs.update(this.run.id, { currentIndex: index, updatedAt: this.now().toISOString() });
       let result: { outcome: StepOutcome; data: Record<string, unknown> };
+      this.backTo = shown.at(-1);
+      this.reachedByJump = jumpedTo === index;
       try {
         result = await this.doStep(step, index);
       } catch (err) {
-        if (err instanceof CancelledError) await this.interrupt(index, step, 'cancelled by the responder (Ctrl-C)');
+        if (err instanceof GoBack && this.backTo !== undefined) {
+          // Nothing of this step was done; the earlier one is offered again and recorded again when done.
+          index = shown.pop()!;
+          io.err(io.style.dim(`  back to step ${index + 1} (${this.steps[index].id})`));
+          await runs.update(this.run.id, { nextIndex: index, currentIndex: null, updatedAt: this.now().toISOString() });
+          jumpedTo = undefined;
+          continue;
+        }
+        if (err instanceof CancelledError) await this.interrupt(index, step, err instanceof QuitChosen ? 'quit by the responder (menu)' : 'cancelled by the responder (Ctrl-C)');
         throw err;
       }
       if (result.outcome === 'interrupted') {
@@ -205,29 +316,26 @@ export class RunbookEngine {
       if (result.data.save_error) {
         // The disk the output filled may be the one ir.db is on: free the reserve so the record fits.
         this.deps.onDiskFull?.();
-        this.counts.failed++;
         await this.recordStep(phase, step, result);
         const why = String(result.data.save_error);
         await this.interrupt(index, step, why);
-        throw new OperationError(`${why}; run ${this.run.id} interrupted at step "${step.id}" (free space, then: ir runbook ${this.opts.runbook.id} --resume)`);
+        throw new OperationError(`${why}; run ${this.run.id} interrupted at step "${step.id}" (free space, then: ${this.resumeCommand()})`);
       }
+      shown.push(index);
+      jumpedTo = undefined;
       let next = index + 1;
       if (FAILED.has(result.outcome)) {
-        this.counts.failed++;
         const rule = step.kind === 'run' ? step.onFailure : { action: 'continue' as const };
         if (rule.action === 'abort') {
           aborted = true;
           result.data.on_failure = 'abort';
         } else if (rule.action === 'goto') {
           next = this.steps.findIndex((s) => s.id === rule.step);
+          jumpedTo = next;
           result.data.on_failure = `goto ${rule.step}`;
         } else {
           result.data.on_failure = 'continue';
         }
-      } else if (['ok', 'printed', 'checked', 'answered', 'noted'].includes(result.outcome)) {
-        this.counts.ok++;
-      } else {
-        this.counts.skipped++;
       }
       await this.recordStep(phase, step, result);
       // A phase whose last step ran long is over budget even if no later step of it starts.
@@ -236,7 +344,7 @@ export class RunbookEngine {
         const target = this.steps[next];
         io.err(io.style.yellow(`  on_failure: jumping to "${target.id}" (${this.steps.slice(index + 1, next).map((s) => s.id).join(', ')} not done)`));
       }
-      await runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
+      await runs.update(this.run.id, { nextIndex: aborted ? index + 1 : next, currentIndex: null, stepProcess: null, failures: this.tally().failed, updatedAt: this.now().toISOString() });
       if (aborted) {
         io.err(io.style.red(`  on_failure: abort — the run stops here.`));
         break;
@@ -245,31 +353,53 @@ export class RunbookEngine {
     }
 
     if (!aborted) await this.verify();
-    const status: RunSummary['status'] = aborted ? 'aborted' : this.counts.failed > 0 ? 'failed' : 'completed';
+    const counts = this.tally();
+    const status: RunSummary['status'] = aborted ? 'aborted' : counts.failed > counts.tolerated ? 'failed' : counts.failed > 0 ? 'completed_with_failures' : 'completed';
     const durationMs = this.now().getTime() - this.runStartMs;
     await this.record({
       type: 'runbook.finished',
-      data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: this.counts.ok, failed: this.counts.failed, skipped: this.counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
+      data: { run_id: this.run.id, runbook: this.opts.runbook.id, status, ok: counts.ok, failed: counts.failed, optional_failed: counts.tolerated, skipped: counts.skipped, duration_ms: durationMs, follow_up: this.opts.runbook.followUp },
     });
     await runs.update(this.run.id, { status, currentIndex: null, updatedAt: this.now().toISOString() });
-    const colour = status === 'completed' ? io.style.green : io.style.red;
+    const colour = status === 'completed' ? io.style.green : status === 'completed_with_failures' ? io.style.yellow : io.style.red;
+    const said = status === 'completed_with_failures' ? `completed, with ${counts.tolerated} optional check${counts.tolerated === 1 ? '' : 's'} failing` : status;
     io.out('');
-    io.out(colour(`Runbook ${this.opts.runbook.id} ${status}: ${this.counts.ok} done, ${this.counts.failed} failed, ${this.counts.skipped} skipped in ${formatDuration(durationMs)}.`));
+    io.out(colour(`Runbook ${this.opts.runbook.id} ${said}: ${counts.ok} done, ${counts.failed} failed, ${counts.skipped} skipped in ${formatDuration(durationMs)}.`));
     if (this.opts.runbook.followUp.length) {
       io.out(io.style.bold('Follow-up (for the postmortem):'));
       for (const f of this.opts.runbook.followUp) io.out(`  - ${f}`);
     }
-    return { runId: this.run.id, status, ...this.counts };
+    return { runId: this.run.id, status, ...counts };
+  }
+
+  /** Counts each step of the run once, by its latest outcome (a step offered again after a resume replaces its interrupted record). */
+  private tally(): { ok: number; failed: number; tolerated: number; skipped: number } {
+    const counts = { ok: 0, failed: 0, tolerated: 0, skipped: 0 };
+    for (const [id, outcome] of this.outcomes) {
+      if (FAILED.has(outcome)) {
+        counts.failed++;
+        const step = this.steps.find((s) => s.id === id);
+        if (step && tolerated(step)) counts.tolerated++;
+      } else if (DONE.has(outcome)) counts.ok++;
+      else counts.skipped++;
+    }
+    return counts;
   }
 
   private async recordStep(phase: Phase, step: Step, result: { outcome: StepOutcome; data: Record<string, unknown> }): Promise<void> {
+    this.outcomes.set(step.id, result.outcome);
     await this.record({ type: 'runbook.step', data: { run_id: this.run.id, runbook: this.opts.runbook.id, phase: phase.id, step: step.id, kind: step.kind, title: step.title, outcome: result.outcome, ...result.data } });
+  }
+
+  /** The command that continues this run; it names the incident when ir would otherwise have to ask which. */
+  private resumeCommand(): string {
+    return `ir runbook ${this.opts.runbook.id} --resume${this.severalOpen ? ` --incident ${this.opts.incident.id}` : ''}`;
   }
 
   private async interrupt(index: number, step: Step, reason: string): Promise<void> {
     await this.record({ type: 'runbook.interrupted', data: { run_id: this.run.id, runbook: this.opts.runbook.id, step: step.id, reason } });
-    await this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.counts.failed, updatedAt: this.now().toISOString() });
-    this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ir runbook ${this.opts.runbook.id} --resume`));
+    await this.deps.runs.update(this.run.id, { status: 'interrupted', nextIndex: index, currentIndex: null, stepProcess: null, failures: this.tally().failed, updatedAt: this.now().toISOString() });
+    this.deps.io.err(this.deps.io.style.yellow(`Interrupted at step "${step.id}". Resume with: ${this.resumeCommand()}`));
   }
 
   /** The run was told to stop (a signal, or stdout closed): record where, and end with the matching error. */
@@ -277,7 +407,7 @@ export class RunbookEngine {
     const why = this.deps.signal.reason as Partial<StopReason> | undefined;
     const reason = typeof why?.reason === 'string' ? why.reason : 'stopped by a signal';
     await this.interrupt(index, step, during ? `${reason} while the step ran` : reason);
-    const resume = `resume with \`ir runbook ${this.opts.runbook.id} --resume\``;
+    const resume = `resume with \`${this.resumeCommand()}\``;
     if (why?.outputClosed) throw new OutputClosedError(`${reason}: run ${this.run.id} interrupted at step "${step.id}"; ${resume}`);
     throw new CancelledError(`stopped ${during ? 'during' : 'before'} step "${step.id}"; ${resume}`);
   }
@@ -323,6 +453,9 @@ export class RunbookEngine {
     const clock = phase.withinMs !== undefined ? `${used} of ${durationToString(phase.withinMs)}` : `${used} used`;
     io.out(`${s.bold(`[${index + 1}/${this.steps.length}] ${step.title}`)} ${s.dim(`(${step.id} · ${phase.title} · ${clock})`)}${tags ? ` ${tags}` : ''}`);
     if (step.description) io.out(s.dim(indent(step.description.trim(), '  ')));
+    const target = stepTarget(step, this.opts.values, this.secretNames, this.opts.env ?? {}, this.opts.kube ?? {});
+    // Which cluster a kubectl step hits is the mistake that costs most: said before it can run.
+    if (target?.kind === 'kube') io.out(`  ${s.yellow(`kube ${target.context ? target.text : `${target.text} (${this.opts.kube?.problem ?? 'no context'})`}`)}`);
     const shown = { secrets: this.secretNames };
     if (step.kind === 'run') io.out(`  ${s.cyan('$')} ${displayCommand(step.command, this.opts.values, shown)}`);
     if (step.kind === 'print') io.out(`  ${s.cyan('$')} ${displayText(step.command, this.opts.values, shown)}   ${s.dim('(run this yourself)')}`);
@@ -330,21 +463,40 @@ export class RunbookEngine {
     if (step.kind === 'checklist') for (const item of step.items) io.out(`  [ ] ${item}`);
   }
 
-  /** Offers run / skip / note / quit until the responder picks one that moves on. */
+  /**
+   * What Enter does in a step's menu. Never Run for a destructive step or for recovery that no
+   * failure called for, and nothing at all for an escalation: paging someone (or not) is a choice.
+   */
+  private menuDefault(step: Step, go: 'run' | 'done'): 'run' | 'done' | 'skip' | undefined {
+    if (step.kind === 'run' && step.destructive) return 'skip';
+    if (this.jumpTargets.has(step.id) && !this.reachedByJump) return 'skip';
+    if (escalates(step)) return undefined;
+    if (step.optional) return 'skip';
+    return go;
+  }
+
+  /** Offers run / skip / back / note / quit until the responder picks one that moves on. */
   private async menu(step: Step, labels: { go: string; goValue: 'run' | 'done' }): Promise<'run' | 'done' | 'skip'> {
-    const p = this.deps.prompter!;
+    const p = this.prompter!;
+    const preselected = this.menuDefault(step, labels.goValue);
     for (;;) {
-      const choice = await p.select<'run' | 'done' | 'skip' | 'note' | 'quit'>({
-        message: `${step.id}:`,
-        default: step.optional ? 'skip' : labels.goValue,
-        choices: [
-          { name: labels.go, value: labels.goValue },
-          { name: 'Skip', value: 'skip' },
-          { name: 'Add a note', value: 'note' },
-          { name: 'Quit (resume later with --resume)', value: 'quit' },
-        ],
-      });
-      if (choice === 'quit') throw new CancelledError(`stopped before step "${step.id}"; resume with \`ir runbook ${this.opts.runbook.id} --resume\``);
+      type Choice = 'run' | 'done' | 'skip' | 'back' | 'note' | 'quit' | 'none';
+      const choices: { name: string; value: Choice }[] = [
+        // Without a default the cursor rests here, where Enter chooses nothing.
+        ...(preselected === undefined ? [{ name: '(choose one)', value: 'none' as const }] : []),
+        { name: labels.go, value: labels.goValue },
+        { name: 'Skip', value: 'skip' },
+        ...(this.backTo !== undefined ? [{ name: `Back (to step ${this.backTo + 1}, ${this.steps[this.backTo].id})`, value: 'back' as const }] : []),
+        { name: 'Add a note', value: 'note' },
+        { name: 'Quit (resume later with --resume)', value: 'quit' },
+      ];
+      const choice = await p.select<Choice>({ message: `${step.id}:`, default: preselected, choices });
+      if (choice === 'quit') throw new QuitChosen(`stopped before step "${step.id}"; resume with \`${this.resumeCommand()}\``);
+      if (choice === 'back') throw new GoBack();
+      if (choice === 'none') {
+        this.deps.io.err(this.deps.io.style.yellow(`  ${step.id} has no default: choose "${labels.go}" or Skip`));
+        continue;
+      }
       if (choice !== 'note') return choice;
       const text = (await p.input({ message: 'Note:' })).trim();
       if (text) {
@@ -355,13 +507,17 @@ export class RunbookEngine {
   }
 
   private async doStep(step: Step, index: number): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {
-    const { io, prompter } = this.deps;
+    const { io } = this.deps;
+    const { prompter } = this;
     const s = io.style;
     this.showStep(step, index);
     const missing = this.missing(step);
     if (missing.length) {
       io.err(s.yellow(`  skipped: needs ${missing.map((m) => `{{${m}}}`).join(', ')}, which has no value`));
-      return { outcome: 'skipped', data: { reason: `no value for ${missing.join(', ')}` } };
+      // The command is kept as written ({{name}} where the value is missing) so the record says what was not done.
+      const shown = { secrets: this.secretNames };
+      const command = step.kind === 'run' ? displayCommand(step.command, this.opts.values, shown) : step.kind === 'print' ? displayText(step.command, this.opts.values, shown) : undefined;
+      return { outcome: 'skipped', data: { ...(command !== undefined ? { command } : {}), reason: `no value for ${missing.join(', ')}` } };
     }
     switch (step.kind) {
       case 'note': {
@@ -375,7 +531,7 @@ export class RunbookEngine {
         const command = displayText(step.command, this.opts.values, { secrets: this.secretNames });
         if (prompter && !this.opts.yes) {
           const c = await this.menu(step, { go: 'Done (I ran it or passed it on)', goValue: 'done' });
-          return c === 'skip' ? { outcome: 'skipped', data: { command } } : { outcome: 'printed', data: { command, confirmed: true } };
+          return c === 'skip' ? { outcome: 'skipped', data: { command } } : { outcome: 'done', data: { command, confirmed: true } };
         }
         return { outcome: 'printed', data: { command, confirmed: false } };
       }
@@ -386,6 +542,7 @@ export class RunbookEngine {
         }
         const ticked = await prompter.checkbox<string>({ message: `${step.title} — tick what is confirmed`, choices: step.items.map((i) => ({ name: i, value: i })) });
         const unchecked = step.items.filter((i) => !ticked.includes(i));
+        if (ticked.length) io.out(s.green(`  confirmed: ${ticked.join('; ')}`));
         if (unchecked.length) io.err(s.yellow(`  not confirmed: ${unchecked.join('; ')}`));
         return { outcome: 'checked', data: { checked: ticked, unchecked } };
       }
@@ -415,7 +572,8 @@ export class RunbookEngine {
   }
 
   private async doRun(step: RunStep, index: number): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {
-    const { io, prompter } = this.deps;
+    const { io } = this.deps;
+    const { prompter } = this;
     const s = io.style;
     const command = displayCommand(step.command, this.opts.values, { secrets: this.secretNames });
     const base = { command, destructive: step.destructive, location: `${step.location.file}:${step.location.line}` };
@@ -428,10 +586,19 @@ export class RunbookEngine {
       if (c === 'skip') return { outcome: 'skipped', data: base };
       io.out(s.red.bold(`  This step changes things: ${step.title}`));
       io.out(s.red(`  It will run: ${command}`));
-      const typed = await prompter.input({ message: `Type the step id "${step.id}" to run it (anything else skips):` });
-      if (typed.trim() !== step.id) {
-        io.err(s.yellow('  not confirmed: skipped'));
-        return { outcome: 'declined', data: { ...base, reason: 'confirmation not typed' } };
+      // A slip of the finger is asked again, not taken as "no"; an empty answer is the way to say no.
+      for (let attempt = 1; ; attempt++) {
+        const typed = (await prompter.input({ message: `Type the step id "${step.id}" to run it (empty: do not run it)${attempt > 1 ? ` — try ${attempt} of ${CONFIRM_TRIES}` : ''}:` })).trim();
+        if (typed === step.id) break;
+        if (typed === '') {
+          io.err(s.yellow('  not confirmed: not run'));
+          return { outcome: 'declined', data: { ...base, reason: 'confirmation left empty' } };
+        }
+        if (attempt === CONFIRM_TRIES) {
+          io.err(s.yellow(`  not confirmed after ${CONFIRM_TRIES} tries: not run`));
+          return { outcome: 'declined', data: { ...base, reason: `confirmation mistyped ${CONFIRM_TRIES} times` } };
+        }
+        io.err(s.yellow(`  that is not "${step.id}"`));
       }
     } else if (step.optional && this.opts.yes) {
       io.err(s.dim('  optional: skipped by --yes'));
@@ -511,7 +678,9 @@ export class RunbookEngine {
       why = `output did not match /${step.expect.stdout}/`;
     }
     if (why) data.reason = why;
-    const summary = `exit ${outcome.exitCode ?? outcome.signal ?? '-'} · ${formatDuration(outcome.durationMs)}${matched !== null ? ` · ${matched ? 'matched' : 'no match for'} /${step.expect.stdout}/` : ''} · saved ${file}`;
+    // When the exit status is the failure, the reason already names it.
+    const exitShown = result === 'failed' && !exitOk && !outcome.spawnError ? '' : `exit ${outcome.exitCode ?? outcome.signal ?? '-'} · `;
+    const summary = `${exitShown}${formatDuration(outcome.durationMs)}${matched !== null ? ` · ${matched ? 'matched' : 'no match for'} /${step.expect.stdout}/` : ''} · saved ${file}`;
     io.out(result === 'ok' ? s.green(`  ✔ ${summary}`) : s.red(`  ✘ ${why} · ${summary}`));
     return { outcome: result, data };
   }
@@ -549,7 +718,8 @@ export class RunbookEngine {
   private async verify(): Promise<void> {
     const items = this.opts.runbook.verify;
     if (!items.length) return;
-    const { io, prompter } = this.deps;
+    const { io } = this.deps;
+    const { prompter } = this;
     io.out('');
     io.out(io.style.bold('Verify before closing:'));
     let confirmed: string[] = [];

@@ -49,6 +49,8 @@ export interface Variable extends ValueRule {
   default?: string;
   /** Environment variable whose value, when set, replaces the default. */
   env?: string;
+  /** `kube: namespace`: when no flag or environment variable gives a value, the current kube context's namespace does (before the default). */
+  kube?: 'namespace';
   /** Shown and stored as `****` everywhere. */
   secret: boolean;
 }

@@ -279,6 +279,7 @@ class Builder {
           this.checkDefault(dflt, v, v.secret, [...base, 'default'], `variable "${name}"`);
         }
         if (typeof def.env === 'string') v.env = def.env;
+        if (def.kube === 'namespace') v.kube = 'namespace';
         variables.push(v);
         this.declared.set(name, v);
       }

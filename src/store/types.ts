@@ -147,7 +147,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type RunStatus = 'running' | 'interrupted' | 'completed' | 'failed' | 'aborted';
+export type RunStatus = 'running' | 'interrupted' | 'completed' | 'completed_with_failures' | 'failed' | 'aborted';
 
 export interface RunRecord {
   id: string;

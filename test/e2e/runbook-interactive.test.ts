@@ -22,7 +22,7 @@ describe('interactive runbook run in a pseudo-terminal', () => {
   const term = terminalSuite();
   let session: TmuxSession;
 
-  it('run, skip, typed confirmation for the destructive step, checklist', async () => {
+  it('run, skip, typed confirmation for the destructive step (a typo asked again), checklist', async () => {
     const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'interactive', '-s', 'SEV-2'])).id;
     const target = join(term.home, 'target-file');
     writeFileSync(target, 'x');
@@ -32,9 +32,14 @@ describe('interactive runbook run in a pseudo-terminal', () => {
     await session.waitFor(/hello-from-step[\s\S]*skip-me:/);
     session.keys('Down', 'Enter'); // Skip
     await session.waitFor(/Remove the target file[\s\S]*DESTRUCTIVE[\s\S]*wipe:/);
-    session.keys('Enter'); // Run (asks for confirmation)
+    session.type('Run'); // Skip is preselected: choose Run (asks for confirmation)
+    session.keys('Enter');
     await session.waitFor(/Type the step id "wipe"/);
     expect(existsSync(target)).toBe(true); // nothing ran before the confirmation
+    session.type('wpie'); // a typo is asked again, not taken as "no"
+    session.keys('Enter');
+    await session.waitFor(/that is not "wipe"[\s\S]*try 2 of 3/);
+    expect(existsSync(target)).toBe(true);
     session.type('wipe');
     session.keys('Enter');
     await session.waitFor(/tick what is confirmed/);
@@ -54,7 +59,7 @@ describe('interactive runbook run in a pseudo-terminal', () => {
     expect(events(term.home, id).find((e) => e.type === 'runbook.verify')!.data).toMatchObject({ unconfirmed: ['Target file is gone'] });
   });
 
-  it('a wrong confirmation skips the destructive step', async () => {
+  it('a mistyped confirmation is asked again, three times at most, then the destructive step is not run', async () => {
     const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'wrong confirm', '-s', 'SEV-2'])).id;
     const target = join(term.home, 'keep-me');
     writeFileSync(target, 'x');
@@ -64,17 +69,21 @@ describe('interactive runbook run in a pseudo-terminal', () => {
     await session.waitFor(/skip-me:/);
     session.keys('Down', 'Enter');
     await session.waitFor(/wipe:/);
+    session.type('Run');
     session.keys('Enter');
     await session.waitFor(/Type the step id/);
-    session.type('yes');
-    session.keys('Enter');
-    await session.waitFor(/tick what is confirmed/);
+    for (const [n, typo] of ['yes', 'wpie', 'y'].entries()) {
+      if (n > 0) await session.waitFor(new RegExp(`try ${n + 1} of 3`));
+      session.type(typo);
+      session.keys('Enter');
+    }
+    await session.waitFor(/not confirmed after 3 tries[\s\S]*tick what is confirmed/);
     session.keys('Enter');
     await session.waitFor(/Tick what is confirmed/);
     session.keys('Enter');
     expect(await session.exitCode()).toBe(0);
     expect(existsSync(target)).toBe(true);
-    expect(steps(term.home, id).find((d) => d.step === 'wipe')).toMatchObject({ outcome: 'declined' });
+    expect(steps(term.home, id).find((d) => d.step === 'wipe')).toMatchObject({ outcome: 'declined', reason: 'confirmation mistyped 3 times' });
   });
 
   it('Ctrl-C at a step prompt exits 130, records the interruption, and --resume continues there', async () => {
@@ -182,3 +191,111 @@ function orphanAlive(text: string): boolean {
   }
   return false;
 }
+
+describe('what Enter does: safe defaults, and Back', () => {
+  const term = terminalSuite();
+  let session: TmuxSession;
+
+  it('Enter never runs a destructive step or a recovery no failure called for, and chooses nothing at an escalation (a check that mentions escalation still runs)', async () => {
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'defaults', '-s', 'SEV-2'])).id;
+    const marker = join(term.home, 'marker');
+    writeFileSync(marker, 'x');
+    session = term.open(['runbook', 'safe-defaults', '--var', `marker=${marker}`, '--incident', id, ...rb]);
+    for (const step of ['probe', 'announce', 'recover', 'wipe']) {
+      await session.waitFor(new RegExp(`${step}:`));
+      session.keys('Enter');
+    }
+    await session.waitFor(/page:/);
+    session.keys('Enter'); // nothing is preselected: Enter is asked again
+    await session.waitFor(/page has no default: choose "Done \(I ran it or passed it on\)" or Skip/);
+    session.type('Done');
+    session.keys('Enter');
+    await session.waitFor(/last:/);
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(steps(term.home, id).map((d) => [d.step, d.outcome])).toEqual([
+      ['probe', 'ok'],
+      ['announce', 'done'],
+      ['recover', 'skipped'],
+      ['wipe', 'skipped'],
+      ['page', 'done'],
+      ['last', 'ok'],
+    ]);
+    expect(existsSync(marker)).toBe(true);
+    expect(existsSync(`${marker}.recover`)).toBe(false);
+    expect(existsSync(`${marker}.last`)).toBe(true);
+  });
+
+  it('a recovery reached by its on_failure jump is offered with Run first', async () => {
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'jumped', '-s', 'SEV-2'])).id;
+    const marker = join(term.home, 'jumped');
+    session = term.open(['runbook', 'safe-defaults', '--var', `marker=${marker}`, '--var', 'probe_exit=1', '--incident', id, ...rb]);
+    await session.waitFor(/probe:/);
+    session.keys('Enter');
+    await session.waitFor(/jumping to "recover"[\s\S]*recover:/);
+    session.keys('Enter');
+    await session.waitFor(/wipe:/);
+    session.type('Quit');
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(130);
+    expect(existsSync(`${marker}.recover`)).toBe(true);
+  });
+
+  it('Back offers the step before again; the summary counts its latest outcome', async () => {
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'back', '-s', 'SEV-2'])).id;
+    const target = join(term.home, 'back-target');
+    writeFileSync(target, 'x');
+    session = term.open(['runbook', 'interactive', '--var', `target=${target}`, '--incident', id, ...rb]);
+    await session.waitFor(/hello:/);
+    session.keys('Enter'); // Run
+    await session.waitFor(/hello-from-step[\s\S]*skip-me:/);
+    session.type('Back');
+    session.keys('Enter');
+    await session.waitFor(/back to step 1 \(hello\)[\s\S]*hello:/);
+    session.type('Skip');
+    session.keys('Enter');
+    await session.waitFor(/skip-me:[\s\S]*Back \(to step 1, hello\)/);
+    session.type('Skip');
+    session.keys('Enter');
+    await session.waitFor(/wipe:/);
+    session.keys('Enter'); // Skip (preselected)
+    await session.waitFor(/tick what is confirmed/);
+    session.keys('Enter');
+    await session.waitFor(/Tick what is confirmed/);
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(steps(term.home, id).map((d) => [d.step, d.outcome])).toEqual([
+      ['hello', 'ok'],
+      ['hello', 'skipped'],
+      ['skip-me', 'skipped'],
+      ['wipe', 'skipped'],
+      ['tick', 'checked'],
+    ]);
+    expect(events(term.home, id).at(-1)!.data).toMatchObject({ status: 'completed', ok: 1, skipped: 3 });
+    expect(existsSync(target)).toBe(true);
+  });
+});
+
+describe('phase budgets at a prompt', () => {
+  const term = terminalSuite();
+  let session: TmuxSession;
+
+  it('the overrun is flagged while the responder sits at the menu, then the same question is asked again', async () => {
+    const id = json<{ id: string }>(ir(term.home, ['declare', '--json', '-t', 'budget', '-s', 'SEV-2'])).id;
+    session = term.open(['runbook', 'budget-prompt', '--incident', id, ...rb]);
+    await session.waitFor(/wait-here:/);
+    // No key pressed: the note arrives on its own once the 2s budget has passed, and the menu is back.
+    await session.waitFor(/Phase "Quick phase" is over its 2s budget[^\n]*\n[\s\S]*wait-here:/);
+    expect(events(term.home, id).filter((e) => e.type === 'runbook.phase_overrun').map((e) => e.data)).toEqual([expect.objectContaining({ phase: 'quick', within_s: 2 })]);
+    expect(steps(term.home, id)).toEqual([]); // flagged before the step was answered
+    session.keys('Enter');
+    await session.waitFor(/after:/);
+    session.keys('Enter');
+    expect(await session.exitCode()).toBe(0);
+    expect(steps(term.home, id).map((d) => [d.step, d.outcome])).toEqual([
+      ['wait-here', 'noted'],
+      ['after', 'ok'],
+    ]);
+    expect(events(term.home, id).filter((e) => e.type === 'runbook.phase_overrun')).toHaveLength(1);
+  });
+});

@@ -16,8 +16,9 @@ import { pidAlive } from '../../exec/process.js';
 import type { SpaceReserve } from '../../store/reserve.js';
 import type { StopReason } from '../../runbooks/engine.js';
 import type { RunRecord, RunStore } from '../../store/types.js';
-import { allSteps, type Runbook, type Step } from '../../runbooks/format.js';
+import { allSteps, secretNames, type Runbook, type Step } from '../../runbooks/format.js';
 import { askValue, receivers, valueProblem, variableRules, type VariableRule } from '../../runbooks/values.js';
+import type { KubeContext } from '../../runbooks/targets.js';
 import { displayCommand, displayText } from '../../runbooks/words.js';
 import { durationToString } from '../../util/duration.js';
 import { loadRunbookById } from './load.js';
@@ -101,9 +102,12 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
   }
 
   // Every value known now is checked before anything is asked, declared or recorded.
-  const known = resolveKnown(runbook, flags, ctx.env);
+  // Loaded here, not at start-up: it reads kubeconfig YAML (`ir --help` stays light).
+  const targets = await import('../../runbooks/targets.js');
+  const kube = targets.kubeContext(ctx.env);
+  const known = resolveKnown(runbook, flags, ctx.env, undefined, kube);
   if (opts.dryRun) {
-    printDryRun(runbook, known, ctx, await ctx.style());
+    printDryRun(runbook, known, kube, targets, ctx, await ctx.style());
     return 0;
   }
   if (!canAsk && !opts.yes) {
@@ -154,7 +158,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
       }
     }
 
-    const values = await resolveVariables(runbook, flags, ctx, prompter, resume?.vars);
+    const values = await resolveVariables(runbook, flags, ctx, prompter, resume?.vars, kube);
     const { takeReserve } = await import('../../store/reserve.js');
     const held = (reserve = takeReserve(ctx.home, RESERVE_BYTES));
     const { RunbookEngine } = await import('../../runbooks/engine.js');
@@ -179,16 +183,16 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
           spinner: ctx.io.stderr.isTTY === true && !ctx.json,
         },
       },
-      { incident, runbook, runbookSha256: sha256, values, yes: opts.yes === true, resume },
+      { incident, runbook, runbookSha256: sha256, values, yes: opts.yes === true, resume, env: ctx.env, kube },
     );
     const summary = await engine.execute();
     if (ctx.json) {
       const steps = (await store.events(incident.id))
         .filter((e) => e.type === 'runbook.step' && e.data.run_id === summary.runId)
         .map((e) => e.data);
-      ctx.printJson({ incident: incident.id, runbook: runbook.id, run_id: summary.runId, status: summary.status, ok: summary.ok, failed: summary.failed, skipped: summary.skipped, steps });
+      ctx.printJson({ incident: incident.id, runbook: runbook.id, run_id: summary.runId, status: summary.status, ok: summary.ok, failed: summary.failed, optional_failed: summary.tolerated, skipped: summary.skipped, steps });
     }
-    return summary.status === 'completed' ? 0 : 1;
+    return summary.status === 'completed' || summary.status === 'completed_with_failures' ? 0 : 1;
   } finally {
     release();
     reserve?.release();
@@ -283,7 +287,7 @@ function checkValue(runbook: Runbook, rules: Map<string, VariableRule>, name: st
  * Values known without asking: --var, then the variable's environment variable, then its default
  * (a run being resumed starts from its saved values). Each value used is checked.
  */
-function resolveKnown(runbook: Runbook, flags: Map<string, string>, env: NodeJS.ProcessEnv, saved: Record<string, string> = {}): Map<string, string> {
+function resolveKnown(runbook: Runbook, flags: Map<string, string>, env: NodeJS.ProcessEnv, saved: Record<string, string> = {}, kube: KubeContext = {}): Map<string, string> {
   const rules = variableRules(runbook);
   const values = new Map<string, string>();
   for (const [k, v] of Object.entries(saved)) {
@@ -297,6 +301,9 @@ function resolveKnown(runbook: Runbook, flags: Map<string, string>, env: NodeJS.
     if (fromEnv !== undefined) {
       checkValue(runbook, rules, v.name, fromEnv, `${v.name} (from $${v.env})`);
       values.set(v.name, fromEnv);
+    } else if (v.kube === 'namespace' && kube.namespace !== undefined) {
+      checkValue(runbook, rules, v.name, kube.namespace, `${v.name} (the namespace of kube context "${kube.context}")`);
+      values.set(v.name, kube.namespace);
     } else if (v.default !== undefined) {
       checkValue(runbook, rules, v.name, v.default, `${v.name} (its default)`);
       values.set(v.name, v.default);
@@ -309,8 +316,8 @@ function resolveKnown(runbook: Runbook, flags: Map<string, string>, env: NodeJS.
   return values;
 }
 
-async function resolveVariables(runbook: Runbook, flags: Map<string, string>, ctx: Context, prompter: Prompter | undefined, saved?: Record<string, string>): Promise<Map<string, string>> {
-  const values = resolveKnown(runbook, flags, ctx.env, saved);
+async function resolveVariables(runbook: Runbook, flags: Map<string, string>, ctx: Context, prompter: Prompter | undefined, saved: Record<string, string> | undefined, kube: KubeContext): Promise<Map<string, string>> {
+  const values = resolveKnown(runbook, flags, ctx.env, saved, kube);
   const missing = runbook.variables.filter((v) => !values.has(v.name));
   if (missing.length && !prompter) {
     throw new UsageError(
@@ -348,10 +355,57 @@ async function incidentFor(runbook: Runbook, ctx: Context, prompter: Prompter | 
   return incident;
 }
 
-function printDryRun(runbook: Runbook, values: Map<string, string>, ctx: Context, style: Awaited<ReturnType<Context['style']>>): void {
-  const secrets = new Set(runbook.variables.filter((v) => v.secret).map((v) => v.name));
-  for (const s of allSteps(runbook)) if (s.kind === 'ask' && s.secret) secrets.add(s.variable);
+function printDryRun(
+  runbook: Runbook,
+  values: Map<string, string>,
+  kube: KubeContext,
+  { describeTargets, missingPrograms, runbookTargets, stepTarget }: typeof import('../../runbooks/targets.js'),
+  ctx: Context,
+  style: Awaited<ReturnType<Context['style']>>,
+): void {
+  const secrets = secretNames(runbook);
+  const shown = { secrets };
+  const targets = runbookTargets(runbook, values, secrets, ctx.env, kube);
+  const missing = missingPrograms(runbook, values, ctx.env);
+  const missingLine = missing.length ? `missing programs: ${missing.map((m) => `${m.program} (${m.steps.length} step${m.steps.length === 1 ? '' : 's'})`).join(', ')}` : undefined;
+  const command = (step: Step) => (step.kind === 'run' ? displayCommand(step.command, values, shown) : step.kind === 'print' ? displayText(step.command, values, shown) : undefined);
+  if (ctx.json) {
+    const vars: Record<string, string> = {};
+    for (const [k, v] of values) vars[k] = secrets.has(k) ? '****' : v;
+    ctx.printJson({
+      runbook: runbook.id,
+      title: runbook.title,
+      file: runbook.file,
+      dry_run: true,
+      connects_to: targets.map((t) => ({ kind: t.kind, target: t.text, ...(t.kind === 'kube' ? { context: t.context ?? null, namespace: t.namespace ?? null } : {}) })),
+      kube: kube.context ? { context: kube.context, namespace: kube.namespace ?? 'default' } : { context: null, problem: kube.problem ?? null },
+      variables: vars,
+      missing_programs: missing,
+      phases: runbook.phases.map((phase) => ({
+        id: phase.id,
+        title: phase.title,
+        within_s: phase.withinMs !== undefined ? phase.withinMs / 1000 : null,
+        steps: phase.steps.map((step) => {
+          const target = stepTarget(step, values, secrets, ctx.env, kube);
+          return {
+            id: step.id,
+            title: step.title,
+            kind: step.kind,
+            ...(command(step) !== undefined ? { command: command(step) } : {}),
+            ...(step.kind === 'run' ? { destructive: step.destructive, shell: step.command.shell, on_failure: step.onFailure.action === 'goto' ? step.onFailure.step : step.onFailure.action } : {}),
+            optional: step.optional,
+            ...(target ? { connects_to: { kind: target.kind, target: target.text } } : {}),
+            ...(step.kind === 'checklist' ? { items: step.items } : {}),
+            ...(step.kind === 'ask' ? { variable: step.variable, message: step.message } : {}),
+          };
+        }),
+      })),
+      verify: runbook.verify,
+    });
+    return;
+  }
   ctx.out(`${style.bold(runbook.title)} ${style.dim(`(${runbook.id}, dry run: nothing is executed or recorded)`)}`);
+  if (targets.length) ctx.out(`connects to: ${describeTargets(targets, kube)}`);
   let n = 0;
   const total = allSteps(runbook).length;
   for (const phase of runbook.phases) {
@@ -360,8 +414,10 @@ function printDryRun(runbook: Runbook, values: Map<string, string>, ctx: Context
     for (const step of phase.steps) {
       n++;
       ctx.out(`  [${n}/${total}] ${step.title} ${style.dim(`(${step.id}, ${step.kind})`)}${stepFlags(step, style)}`);
-      if (step.kind === 'run') ctx.out(`      $ ${displayCommand(step.command, values, { secrets })}`);
-      if (step.kind === 'print') ctx.out(`      $ ${displayText(step.command, values, { secrets })}  ${style.dim('(printed for a human)')}`);
+      const target = stepTarget(step, values, secrets, ctx.env, kube);
+      if (target?.kind === 'kube') ctx.out(`      ${style.dim(`kube ${target.text}`)}`);
+      if (step.kind === 'run') ctx.out(`      $ ${command(step)}`);
+      if (step.kind === 'print') ctx.out(`      $ ${command(step)}  ${style.dim('(printed for a human)')}`);
       if (step.kind === 'checklist') for (const i of step.items) ctx.out(`      [ ] ${i}`);
       if (step.kind === 'ask') ctx.out(`      ? ${step.message} → {{${step.variable}}}`);
       if (step.kind === 'note') ctx.out(`      ${step.text.trim().split('\n')[0]}`);
@@ -371,6 +427,11 @@ function printDryRun(runbook: Runbook, values: Map<string, string>, ctx: Context
     ctx.out('');
     ctx.out(style.bold('Verify'));
     for (const v of runbook.verify) ctx.out(`  [ ] ${v}`);
+  }
+  if (missingLine) {
+    // A preview, not a failure: exit 0, with the line last where it is seen (--json has missing_programs).
+    ctx.out('');
+    ctx.out(style.yellow(missingLine));
   }
 }
 

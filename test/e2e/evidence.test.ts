@@ -76,6 +76,17 @@ describe('evidence collection against fake kube, real redis and real PostgreSQL'
   const byCollector = (name: string) => collected.files.filter((f) => f.collector === name);
   const path = (rel: string) => join(home, 'incidents', incident, rel);
 
+  it("says which kube context and namespace it will read, in its header, before it reads them", async () => {
+    // An incident of its own: the other tests count this one's collections.
+    const other = json<{ id: string }>(ir(home, ['declare', '--json', '-t', 'header check', '-s', 'SEV-3'])).id;
+    const r = await irAsync(home, ['evidence', 'collect', '--only', 'k8s-events', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'shop', '--incident', other], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('Collecting EV-'));
+    expect(lines[header + 1]).toMatch(/^  kube context \S+ \/ namespace shop$/);
+    expect(ir(home, ['resolve', '--incident', other, '--summary', 'header checked']).code).toBe(0);
+  });
+
   it('exits 1 as partial because one collector timed out, and the rest finished', () => {
     expect(code, stderr).toBe(1);
     expect(collected.status).toBe('partial');

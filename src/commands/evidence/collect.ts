@@ -193,7 +193,11 @@ async function collectWith(opts: CollectOptions, ctx: Context, p: Prepared): Pro
       },
       {
         onStarted: (id, dir) => {
-          if (!ctx.json) say(`Collecting ${id} for ${incident.id} into ${displayPath(dir, ctx.io.cwd)} (${selected.length} collectors, ${concurrency} at a time)`);
+          if (!ctx.json) {
+            say(`Collecting ${id} for ${incident.id} into ${displayPath(dir, ctx.io.cwd)} (${selected.length} collectors, ${concurrency} at a time)`);
+            // The cluster it will read, before it reads it: the wrong context at 3 a.m. is evidence of the wrong incident.
+            if (kube) say(`  kube context ${kube.contextName} / namespace ${opts.namespace ?? kube.namespace}`);
+          }
         },
         onState: (n, s, b, r) => {
           if (!watch.closed.has('stderr')) progress.onState(n, s, b, r);

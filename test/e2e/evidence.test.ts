@@ -83,7 +83,7 @@ describe('evidence collection against fake kube, real redis and real PostgreSQL'
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split('\n');
     const header = lines.findIndex((l) => l.startsWith('Collecting EV-'));
-    expect(lines[header + 1]).toMatch(/^  kube context \S+ \/ namespace shop$/);
+    expect(lines[header + 1]).toMatch(/^ {2}kube context \S+ \/ namespace shop$/);
     expect(ir(home, ['resolve', '--incident', other, '--summary', 'header checked']).code).toBe(0);
   });
 

@@ -103,6 +103,9 @@ describe('ir store status', () => {
     const j = ir(home, ['store', 'status', '--json'], { env: { IR_STORE: `postgres://postgres:${server.password}@127.0.0.1:${port}/ir` } });
     expect(j.code).toBe(1);
     expect(json<{ error: { message: string } }>(j).error.message).toMatch(/^team store unreachable: postgres:\/\/postgres:\*\*\*@/);
+    // What waits in this machine's outbox is said even (above all) when the server cannot be reached.
+    expect(json(j)).toMatchObject({ reachable: false, outbox: { waiting: 0 } });
+    expect(r.stdout).toMatch(/^store: postgres:\/\/postgres:\*\*\*@.*\nreachable: no\n[\s\S]*outbox: 0 waiting/);
     noPassword(j, server.password);
   });
 

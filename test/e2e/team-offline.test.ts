@@ -76,6 +76,9 @@ describe('team store offline: PostgreSQL stopped mid-incident', () => {
       const second = alice(['ack']);
       expect(second.code, second.stderr).toBe(0);
       expect(second.stderr).toMatch(/recorded locally, 2 waiting/);
+      const st = alice(['store', 'status']);
+      expect(st.code).toBe(1);
+      expect(st.stdout).toMatch(/reachable: no[\s\S]*outbox: 2 waiting/);
 
       // Reading offline: what this machine last saw plus its outbox, marked as such.
       const shown = alice(['timeline', '--json', inc.id]);

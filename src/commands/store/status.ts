@@ -16,11 +16,25 @@ export const register: Register = (group, ctx, bind) => {
 
 export async function run(_opts: Record<string, never>, ctx: Context): Promise<number> {
   const store = await ctx.store();
-  const info = await store.describe();
   const { originOf } = await import('../../config/origin.js');
   const { outboxSummary } = await import('./outbox.js');
+  const { StoreUnreachable } = await import('../../store/postgres/errors.js');
   const origin = originOf(ctx.home);
   const outbox = await outboxSummary(ctx);
+  let info;
+  try {
+    info = await store.describe();
+  } catch (err) {
+    // Unreachable is when the outbox matters most: say what waits here, then fail as before.
+    if (!(err instanceof StoreUnreachable)) throw err;
+    if (ctx.json) {
+      // One document: the error as every command reports it, and what waits here.
+      ctx.printJson({ error: { kind: err.kind, message: err.message }, store: store.location, reachable: false, origin, outbox });
+      return 1;
+    }
+    ctx.out(`store: ${store.location}\nreachable: no\norigin: ${origin}\noutbox: ${outbox.waiting} waiting`);
+    throw err;
+  }
   const schemaNote =
     info.schemaVersion === info.knownSchemaVersion ? 'current' : info.schemaVersion < info.knownSchemaVersion ? `this ir knows ${info.knownSchemaVersion}` : `newer than this ir (${info.knownSchemaVersion})`;
   if (ctx.json) {

@@ -1,10 +1,6 @@
 // `ir note TEXT`: add a free-text entry to the timeline; `ir note -` reads it from stdin, and a bare
 // `ir note` on a terminal opens $EDITOR the way `git commit` does.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
@@ -40,7 +36,7 @@ export async function run(opts: NoteOptions, ctx: Context): Promise<number> {
     if (!ctx.canPrompt) throw new UsageError('a note needs text: ir note "what happened", or `ir note -` to read it from stdin');
     // Resolved first, so a missing or ambiguous incident is said before anyone types a paragraph.
     const incident = await ctx.currentIncident();
-    text = editNote(ctx, incident.id);
+    text = await editNote(ctx, incident.id);
     if (!text) throw new UsageError('empty note; nothing recorded');
     await appendToIncident(ctx, () => ({ type: 'note.added', data: { text } }), incident.id);
     return 0;
@@ -56,7 +52,12 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Opens the responder's editor on a template; returns the text without comment lines, trimmed. */
-function editNote(ctx: Context, id: string): string {
+async function editNote(ctx: Context, id: string): Promise<string> {
+  // Loaded here, not with the command: `ir note TEXT` and `ir --help` never pay for them.
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
   const editor = ctx.env.VISUAL || ctx.env.EDITOR || 'vi';
   const dir = mkdtempSync(join(tmpdir(), 'ir-note-'));
   const file = join(dir, `${id}-NOTE.md`);

@@ -4,8 +4,6 @@
 // only what is new locally. Evidence files stay on this machine; when an incident gets a new id in
 // the team store, incidents/<team id> is linked to its directory so `ir evidence verify` finds them.
 
-import { existsSync, lstatSync, symlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
@@ -52,6 +50,9 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
   const to = opts.to ?? (isTeamUrl(ctx.storeLocation) ? ctx.storeLocation : undefined);
   if (!to) throw new UsageError('--to URL is required: the team store, e.g. --to postgres://alice@db.internal:5432/ir (or set IR_STORE to it)');
   if (!isTeamUrl(to)) throw new UsageError(`--to: ${to.split('://')[0]} is not a team store; use postgres://user@host:5432/db`);
+  // Loaded here, not with the command: `ir --help` never pays for them.
+  const { existsSync } = await import('node:fs');
+  const { dirname, resolve } = await import('node:path');
   const from = opts.from ? resolve(ctx.io.cwd, opts.from) : ctx.dbPath;
   if (!existsSync(from)) throw new UsageError(`--from: ${from} does not exist${opts.from ? '' : ' (this home has no local incidents); name the store with --from PATH'}`);
   // The home of the source store: its installation id names the source, its incidents/ holds the files.
@@ -88,7 +89,7 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
         if (!check.ok) throw new OperationError(`${r.teamId} (from ${r.sourceId}) does not verify in ${team.location} after the import: ${check.problems.map((p) => p.reason).join('; ')}`);
         const head = await team.head(r.teamId);
         line.team_head = head ? `${head.seq}:${head.hash}` : null;
-        if (r.teamId !== r.sourceId) Object.assign(line, linkEvidence(sourceHome, r.sourceId, r.teamId));
+        if (r.teamId !== r.sourceId) Object.assign(line, await linkEvidence(sourceHome, r.sourceId, r.teamId));
       }
       lines.push(line);
       // A dry run rolls each import back: keep later ones from planning the same team id.
@@ -106,7 +107,9 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
  * Evidence files stay under incidents/<local id>; commands on this machine look under the team id.
  * A relative link keeps the home movable.
  */
-function linkEvidence(home: string, sourceId: string, teamId: string): { evidence_link?: string; note?: string } {
+async function linkEvidence(home: string, sourceId: string, teamId: string): Promise<{ evidence_link?: string; note?: string }> {
+  const { existsSync, lstatSync, symlinkSync } = await import('node:fs');
+  const { join } = await import('node:path');
   const dir = join(home, 'incidents', sourceId);
   const link = join(home, 'incidents', teamId);
   if (!existsSync(dir)) return {};

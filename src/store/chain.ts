@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { applyEvent, PROJECTION_RULES, type Incident, type TimelineEvent } from '../core/incident.js';
 import { canonicalJson } from './canonical.js';
-import type { VerifyProblem } from './types.js';
+import type { AnchorResult, VerifyProblem } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -194,4 +194,42 @@ export class ChainWalk {
     const field = this.derived && recordDifference(row, this.derived);
     return field ? { incidentId: this.incidentId, reason: `the incident record was changed outside its events: ${field}` } : undefined;
   }
+}
+
+/** What judging an anchored head needs to look up; each backend answers from its own tables. */
+export interface AnchorLookups {
+  /** The event with this seq, store-wide. */
+  bySeq(seq: number): Promise<{ incident_id: string; hash: string } | undefined> | { incident_id: string; hash: string } | undefined;
+  /** Some event with this hash, store-wide. */
+  byHash(hash: string): Promise<{ incident_id: string; seq: number | string } | undefined> | { incident_id: string; seq: number | string } | undefined;
+  incidentExists(id: string): Promise<boolean> | boolean;
+  /** Events of the incident after seq. */
+  laterCount(incidentId: string, seq: number): Promise<number> | number;
+}
+
+/**
+ * An anchored head (kept outside ir: a postmortem's front matter, a posted message, a paste) is
+ * proof only while the chain still contains it: the event with that seq exists, has that hash,
+ * and its incident's chain verified intact up to and past it (`intact`).
+ */
+export async function judgeAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId: string | undefined, look: AnchorLookups): Promise<AnchorResult> {
+  const base = { seq: anchor.seq, hash: anchor.hash };
+  const row = await look.bySeq(anchor.seq);
+  if (!row) {
+    const byHash = await look.byHash(anchor.hash);
+    const where = byHash ? ` (that hash is now event ${byHash.seq})` : '';
+    return { ...base, incidentId: byHash?.incident_id, ok: false, reason: `the anchored head ${formatHead(anchor)} is no longer in the store${where}: events up to it were removed, or its incident was deleted` };
+  }
+  if (row.hash !== anchor.hash) {
+    return { ...base, incidentId: row.incident_id, ok: false, reason: `event ${anchor.seq} no longer has the anchored hash: the chain was rewritten from there or before` };
+  }
+  if (incidentId && row.incident_id !== incidentId) {
+    return { ...base, incidentId: row.incident_id, ok: false, reason: `the anchored head belongs to ${row.incident_id}, not ${incidentId}` };
+  }
+  if (!intact.has(row.incident_id)) {
+    const known = await look.incidentExists(row.incident_id);
+    return { ...base, incidentId: row.incident_id, ok: false, reason: known ? `the chain of ${row.incident_id} holds the anchored head but does not verify` : `the anchored head's incident ${row.incident_id} was deleted` };
+  }
+  const later = await look.laterCount(row.incident_id, anchor.seq);
+  return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
 }

@@ -6,7 +6,7 @@ import { OperationError, UsageError, UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import type { FileRecord } from '../../evidence/types.js';
 import { canonicalJson } from '../canonical.js';
-import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, recordDigest, toEvent, type EventRow } from '../chain.js';
+import { ChainWalk, eventHash, formatHead, GENESIS_HASH, judgeAnchor, isCurrentShape, recordDigest, toEvent, type EventRow } from '../chain.js';
 import {
   AlreadyDelivered,
   type AnchorResult,
@@ -605,27 +605,14 @@ export class PostgresStore implements Store {
     return result;
   }
 
-  /** An anchored head is proof only while the chain still contains it (as SQLite's checkAnchor). */
-  private async checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): Promise<AnchorResult> {
-    const base = { seq: anchor.seq, hash: anchor.hash };
-    const [row] = await this.query<{ incident_id: string; hash: string }>(`SELECT incident_id, hash FROM events WHERE seq = $1`, [anchor.seq]);
-    const [byHash] = await this.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM events WHERE hash = $1 LIMIT 1`, [anchor.hash]);
-    if (!row) {
-      const where = byHash ? ` (that hash is now event ${byHash.seq})` : '';
-      return { ...base, incidentId: byHash?.incident_id, ok: false, reason: `the anchored head ${formatHead(anchor)} is no longer in the store${where}: events up to it were removed, or its incident was deleted` };
-    }
-    if (row.hash !== anchor.hash) {
-      return { ...base, incidentId: row.incident_id, ok: false, reason: `event ${anchor.seq} no longer has the anchored hash: the chain was rewritten from there or before` };
-    }
-    if (incidentId && row.incident_id !== incidentId) {
-      return { ...base, incidentId: row.incident_id, ok: false, reason: `the anchored head belongs to ${row.incident_id}, not ${incidentId}` };
-    }
-    if (!intact.has(row.incident_id)) {
-      const known = (await this.query(`SELECT 1 FROM incidents WHERE id = $1`, [row.incident_id])).length > 0;
-      return { ...base, incidentId: row.incident_id, ok: false, reason: known ? `the chain of ${row.incident_id} holds the anchored head but does not verify` : `the anchored head's incident ${row.incident_id} was deleted` };
-    }
-    const [{ later }] = await this.query<{ later: number }>(`SELECT count(*)::int AS later FROM events WHERE incident_id = $1 AND seq > $2`, [row.incident_id, anchor.seq]);
-    return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
+  /** An anchored head is proof only while the chain still contains it: the rules in chain.ts, over these tables. */
+  private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): Promise<AnchorResult> {
+    return judgeAnchor(anchor, intact, incidentId, {
+      bySeq: async (seq) => (await this.query<{ incident_id: string; hash: string }>(`SELECT incident_id, hash FROM events WHERE seq = $1`, [seq]))[0],
+      byHash: async (hash) => (await this.query<{ incident_id: string; seq: string }>(`SELECT incident_id, seq FROM events WHERE hash = $1 LIMIT 1`, [hash]))[0],
+      incidentExists: async (id) => (await this.query(`SELECT 1 FROM incidents WHERE id = $1`, [id])).length > 0,
+      laterCount: async (id, seq) => (await this.query<{ later: number }>(`SELECT count(*)::int AS later FROM events WHERE incident_id = $1 AND seq > $2`, [id, seq]))[0].later,
+    });
   }
 
   async describe(): Promise<StoreInfo> {

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
-import { ChainWalk, eventHash, formatHead, GENESIS_HASH, isCurrentShape, parseEventData, recordDigest, toEvent, type EventRow } from '../chain.js';
+import { ChainWalk, eventHash, GENESIS_HASH, isCurrentShape, judgeAnchor, parseEventData, recordDigest, toEvent, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type VerifyResult, type WriteOptions } from '../types.js';
 
@@ -290,7 +290,7 @@ export class SqliteDatabase {
   }
 
   /** Walks each incident's chain: every prev_hash links, every hash recomputes, the head matches. */
-  verify(incidentId?: string, anchors: { seq: number; hash: string }[] = []): VerifyResult {
+  async verify(incidentId?: string, anchors: { seq: number; hash: string }[] = []): Promise<VerifyResult> {
     const cols = `id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash`;
     const incidents = (
       incidentId
@@ -308,7 +308,7 @@ export class SqliteDatabase {
       if (bad) result.problems.push(bad);
       else intact.add(inc.id);
     }
-    for (const a of anchors) result.anchors.push(this.checkAnchor(a, intact, incidentId));
+    for (const a of anchors) result.anchors.push(await this.checkAnchor(a, intact, incidentId));
     for (const a of result.anchors) if (!a.ok) result.problems.push({ incidentId: a.incidentId ?? incidentId ?? '?', seq: a.seq, reason: a.reason });
     // Events whose incident row is gone are orphans: the chain cannot vouch for them.
     const orphans = this.sql(`SELECT e.seq, e.incident_id FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE i.id IS NULL ${incidentId ? 'AND e.incident_id = ?' : ''} LIMIT 20`)
@@ -317,31 +317,14 @@ export class SqliteDatabase {
     result.ok = result.problems.length === 0;
     return result;
   }
-  /**
-   * An anchored head (kept outside ir: a postmortem's front matter, a posted message, a paste) is
-   * proof only while the chain still contains it: the event with that seq exists, has that hash,
-   * and its incident's chain verified intact up to and past it.
-   */
-  private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): AnchorResult {
-    const base = { seq: anchor.seq, hash: anchor.hash };
-    const row = this.sql(`SELECT incident_id, hash FROM events WHERE seq = ?`).get(anchor.seq) as { incident_id: string; hash: string } | undefined;
-    const byHash = this.sql(`SELECT incident_id, seq FROM events WHERE hash = ?`).get(anchor.hash) as { incident_id: string; seq: number } | undefined;
-    if (!row) {
-      const where = byHash ? ` (that hash is now event ${byHash.seq})` : '';
-      return { ...base, incidentId: byHash?.incident_id, ok: false, reason: `the anchored head ${formatHead(anchor)} is no longer in the store${where}: events up to it were removed, or its incident was deleted` };
-    }
-    if (row.hash !== anchor.hash) {
-      return { ...base, incidentId: row.incident_id, ok: false, reason: `event ${anchor.seq} no longer has the anchored hash: the chain was rewritten from there or before` };
-    }
-    if (incidentId && row.incident_id !== incidentId) {
-      return { ...base, incidentId: row.incident_id, ok: false, reason: `the anchored head belongs to ${row.incident_id}, not ${incidentId}` };
-    }
-    if (!intact.has(row.incident_id)) {
-      const known = this.sql(`SELECT 1 FROM incidents WHERE id = ?`).get(row.incident_id);
-      return { ...base, incidentId: row.incident_id, ok: false, reason: known ? `the chain of ${row.incident_id} holds the anchored head but does not verify` : `the anchored head's incident ${row.incident_id} was deleted` };
-    }
-    const { later } = this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(row.incident_id, anchor.seq) as { later: number };
-    return { ...base, incidentId: row.incident_id, ok: true, reason: `the chain of ${row.incident_id} still contains the anchored head${later ? ` and ${later} later event${later === 1 ? '' : 's'}` : ' as its newest event'}` };
+  /** An anchored head is proof only while the chain still contains it: the rules in chain.ts, over these tables. */
+  private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): Promise<AnchorResult> {
+    return judgeAnchor(anchor, intact, incidentId, {
+      bySeq: (seq) => this.sql(`SELECT incident_id, hash FROM events WHERE seq = ?`).get(seq) as { incident_id: string; hash: string } | undefined,
+      byHash: (hash) => this.sql(`SELECT incident_id, seq FROM events WHERE hash = ?`).get(hash) as { incident_id: string; seq: number } | undefined,
+      incidentExists: (id) => this.sql(`SELECT 1 FROM incidents WHERE id = ?`).get(id) !== undefined,
+      laterCount: (id, seq) => (this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(id, seq) as { later: number }).later,
+    });
   }
 }
 

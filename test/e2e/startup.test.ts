@@ -1,12 +1,9 @@
 // The start-up path stays light: --version and --help load none of the heavy modules, and neither
 // store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch.
 
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, irEnv, tempHome } from '../helpers/cli.js';
+import { tempHome } from '../helpers/cli.js';
+import { loadedModules } from '../helpers/trace.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
 // `/node_modules/pg` also matches its own packages (pg-pool, pg-protocol, pg-types…).
@@ -22,23 +19,7 @@ describe('start-up cost', () => {
     await server?.stop();
   });
 
-  function loaded(args: string[], env: Record<string, string> = {}): string[] {
-    const trace = join(home, `trace-${args.join('-').replace(/\W/g, '')}.txt`);
-    rmSync(trace, { force: true });
-    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args], {
-      env: irEnv(home, { IR_TRACE_FILE: trace, ...env }),
-      encoding: 'utf8',
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
-    // A package bundled into a chunk (pg is) is loaded when its chunk is: esbuild names each one
-    // in a `// node_modules/…` line, which stands here for the file it came from.
-    const bundled = urls
-      .filter((u) => u.startsWith('file:') && u.includes('/dist/bin/'))
-      .flatMap((u) => readFileSync(fileURLToPath(u), 'utf8').match(/^\/\/ node_modules\/\S+/gm) ?? [])
-      .map((line) => `bundled:/${line.slice(3)}`);
-    return [...urls, ...bundled];
-  }
+  const loaded = (args: string[], env: Record<string, string> = {}) => loadedModules(home, args, env);
 
   const heavyIn = (urls: string[]) => HEAVY.filter((h) => urls.some((u) => u.includes(`/node_modules/${h}`)));
   /** Node's fetch implementation, which Node loads on first use of a fetch global such as Response. */

@@ -2,12 +2,11 @@
 // loopback, and the team store's credentials: a password from the URL, PGPASSWORD or a .pgpass file
 // works, never shows in any output or record, and sslmode in the URL reaches the driver.
 
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, ir, irEnv, json, tempHome, type RunResult } from '../helpers/cli.js';
+import { ROOT, ir, json, tempHome, type RunResult } from '../helpers/cli.js';
+import { loadedModules } from '../helpers/trace.js';
 import { createDatabase, freePort, psql, startPostgres, startSilentServer, type PostgresServer } from '../helpers/services.js';
 
 const RUNBOOKS = join(ROOT, 'test', 'fixtures', 'runbooks');
@@ -133,18 +132,7 @@ describe('ir store status', () => {
 
 describe('ir store stays lazy', () => {
   /** Every module the command loaded, and every package bundled into a chunk it loaded (as startup.test.ts). */
-  const loaded = (args: string[], env: Record<string, string> = {}): string[] => {
-    const trace = join(home, 'trace.txt');
-    rmSync(trace, { force: true });
-    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args], { env: irEnv(home, { IR_TRACE_FILE: trace, ...env }), encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
-    const bundled = urls
-      .filter((u) => u.startsWith('file:') && u.includes('/dist/bin/'))
-      .flatMap((u) => readFileSync(fileURLToPath(u), 'utf8').match(/^\/\/ node_modules\/\S+/gm) ?? [])
-      .map((line) => `bundled:/${line.slice(3)}`);
-    return [...urls, ...bundled];
-  };
+  const loaded = (args: string[], env: Record<string, string> = {}) => loadedModules(home, args, env);
   const drivers = (urls: string[]) => urls.filter((u) => /\/node_modules\/(pg|pg-pool|pgpass|better-sqlite3)\//.test(u));
 
   it('`ir store --help`, `ir store migrate --help` and `ir store grants` load neither pg nor better-sqlite3; `ir store status` on the team store does load pg', () => {

@@ -18,6 +18,7 @@ import * as escalate from './incident/escalate.js';
 import * as postmortem from './report/postmortem.js';
 import * as comms from './report/comms.js';
 import * as action from './action/index.js';
+import * as regime from './regime/index.js';
 import * as metrics from './metrics/show.js';
 import * as store from './store/index.js';
 import * as completion from './completion.js';
@@ -39,6 +40,7 @@ export const COMMANDS: Register[] = [
   postmortem.register,
   comms.register,
   action.register,
+  regime.register,
   metrics.register,
   evidence.register,
   store.register,

@@ -4,10 +4,13 @@ import { DURATION_HINT, parseDuration } from '../util/duration.js';
 import type { EscalationStep, SeverityConfig, SeverityLevel } from '../core/severity.js';
 import { problemsError, YamlSource, type Problem, type YamlPath } from './yaml.js';
 import { isTimeZone } from '../report/zone.js';
+import { DEFAULT_REGIMES, type Regime } from '../core/regime.js';
 
 const LEVEL_KEYS = new Set(['id', 'name', 'definition', 'respond_within', 'resolve_within', 'update_every', 'examples', 'description']);
 const ESCALATION_KEYS = new Set(['after', 'notify', 'contact']);
 const COMMS_KEYS = new Set(['timezone']);
+const REGIME_KEYS = new Set(['id', 'name', 'notify', 'within', 'description']);
+const REGIME_ID = /^[a-z][a-z0-9-]*$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -23,7 +26,8 @@ export function loadSeverities(file: string, displayName = file): SeverityConfig
 export function checkSeverities(source: YamlSource): { config: SeverityConfig; problems: Problem[] } {
   const problems: Problem[] = [];
   const at = (path: YamlPath, message: string, key = false) => problems.push(source.problem(path, message, key));
-  const config: SeverityConfig = { file: source.file, levels: [], escalation: [] };
+  const regimes = DEFAULT_REGIMES.map((r) => ({ ...r }));
+  const config: SeverityConfig = { file: source.file, levels: [], escalation: [], regimes };
   const data = source.data;
 
   if (!isRecord(data)) {
@@ -31,7 +35,7 @@ export function checkSeverities(source: YamlSource): { config: SeverityConfig; p
     return { config, problems };
   }
   for (const key of Object.keys(data)) {
-    if (key !== 'levels' && key !== 'escalation' && key !== 'comms') at([key], `unknown field "${key}": expected levels, escalation or comms`, true);
+    if (key !== 'levels' && key !== 'escalation' && key !== 'comms' && key !== 'regimes') at([key], `unknown field "${key}": expected levels, escalation, comms or regimes`, true);
   }
 
   const str = (path: YamlPath, v: unknown, field: string, required: boolean): string | undefined => {
@@ -135,5 +139,63 @@ export function checkSeverities(source: YamlSource): { config: SeverityConfig; p
       }
     }
   }
+  if (data.regimes !== undefined && data.regimes !== null) checkRegimes(data.regimes, regimes, at, str);
   return { config, problems };
+}
+
+/**
+ * The `regimes:` list: each entry overrides the built-in regime of the same id or adds one. "Within"
+ * may be 0 or `immediately`: the clock is then due at discovery.
+ */
+function checkRegimes(
+  raw: unknown,
+  regimes: Regime[],
+  at: (path: YamlPath, message: string, key?: boolean) => void,
+  str: (path: YamlPath, v: unknown, field: string, required: boolean) => string | undefined,
+): void {
+  if (!Array.isArray(raw)) {
+    at(['regimes'], '"regimes" must be a list of {id, name, notify, within, description}');
+    return;
+  }
+  const seen = new Map<string, number>();
+  raw.forEach((entry, i) => {
+    const base: YamlPath = ['regimes', i];
+    if (!isRecord(entry)) {
+      at(base, 'each regime must be a mapping with id, name, notify and within');
+      return;
+    }
+    for (const key of Object.keys(entry)) {
+      if (!REGIME_KEYS.has(key)) at([...base, key], `unknown field "${key}" in a regime: expected id, name, notify, within or description`, true);
+    }
+    const id = str([...base, 'id'], entry.id, 'id', true);
+    if (id !== undefined && !REGIME_ID.test(id)) {
+      at([...base, 'id'], `regime id "${id}" must be a lower-case word such as gdpr or pci (it is typed as \`--regime ${id.toLowerCase()}\`)`);
+      return;
+    }
+    if (id !== undefined) {
+      if (seen.has(id)) at([...base, 'id'], `duplicate regime id "${id}" (also regime ${seen.get(id)! + 1})`);
+      else seen.set(id, i);
+    }
+    const name = str([...base, 'name'], entry.name, 'name', false);
+    const notify = str([...base, 'notify'], entry.notify, 'notify', false);
+    const description = str([...base, 'description'], entry.description, 'description', false);
+    let withinMs: number | undefined;
+    const w = entry.within;
+    if (w === 0 || w === 'immediately' || w === '0') withinMs = 0;
+    else if (typeof w === 'string') withinMs = parseDuration(w);
+    if (w !== undefined && w !== null && withinMs === undefined) at([...base, 'within'], `"within" is ${JSON.stringify(w)}: expected ${DURATION_HINT}, or immediately`);
+    if (id === undefined) return;
+    const existing = regimes.find((r) => r.id === id);
+    if (existing) {
+      // Overriding a built-in: what the entry leaves out stays as the default says.
+      if (name !== undefined) existing.name = name;
+      if (notify !== undefined) existing.notify = notify;
+      if (withinMs !== undefined) existing.withinMs = withinMs;
+      if (description !== undefined) existing.description = description;
+      return;
+    }
+    if (notify === undefined) at(base, `regime "${id}" is new: it needs "notify" (who must be told)`);
+    if ((w === undefined || w === null) && withinMs === undefined) at(base, `regime "${id}" is new: it needs "within" (${DURATION_HINT}, or immediately)`);
+    if (notify !== undefined && withinMs !== undefined) regimes.push({ id, name: name ?? id.toUpperCase(), notify, withinMs, ...(description !== undefined ? { description } : {}) });
+  });
 }

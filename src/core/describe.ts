@@ -53,6 +53,14 @@ function describeData(e: TimelineEvent): string {
       return `Runbook ${s(d.runbook)} verify: ${Array.isArray(d.confirmed) ? d.confirmed.length : 0} confirmed, ${Array.isArray(d.unconfirmed) ? d.unconfirmed.length : 0} not confirmed`;
     case 'runbook.finished':
       return `Runbook ${s(d.runbook)} ${s(d.status)}: ${s(d.ok)} done, ${s(d.failed)} failed, ${s(d.skipped)} skipped`;
+    case 'regime.started': {
+      const within = Number(d.within_seconds ?? 0);
+      return `Regulatory clock started: ${s(d.name)} — notify ${s(d.notify)} ${within > 0 ? `by ${s(d.due_at).slice(0, 16).replace('T', ' ')}Z` : 'immediately'} (discovered ${s(d.discovered_at).slice(0, 16).replace('T', ' ')}Z)`;
+    }
+    case 'regime.notified':
+      return `Regulator notified: ${s(d.name ?? d.regime)} at ${s(d.notified_at).slice(0, 16).replace('T', ' ')}Z${d.by ? ` by ${s(d.by)}` : ''}${d.ref ? ` (ref ${s(d.ref)})` : ''}`;
+    case 'regime.removed':
+      return `Regulatory clock withdrawn: ${s(d.name ?? d.regime)} — ${s(d.reason)}`;
     case 'action.added':
       return `Action item ${s(d.n)}: ${s(d.text)}${d.owner ? ` (owner ${s(d.owner)})` : ''}${d.due ? ` due ${s(d.due)}` : ''}`;
     case 'action.done':

@@ -1,6 +1,7 @@
 // The incident lifecycle: event types, how each event changes an incident, and which changes are allowed.
 
 import { UsageError, UserError } from '../errors.js';
+import { applyRegimeEvent, type RegimeClock } from './regime.js';
 
 export const STATES = ['investigating', 'identified', 'mitigating', 'monitoring', 'resolved'] as const;
 export type IncidentState = (typeof STATES)[number];
@@ -51,6 +52,11 @@ export interface Incident {
    * events (core/actions.ts), which is where lists and reports read them.
    */
   actions: ActionState[];
+  /**
+   * Regulatory deadline clocks (core/regime.ts), in the order started; absent until the first one
+   * starts, so the records (and digests) of incidents without regimes are as before.
+   */
+  regimes?: RegimeClock[];
 }
 
 export interface ActionState {
@@ -156,6 +162,10 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
       next.actions = at < 0 ? [...next.actions, item].sort((a, b) => a.n - b.n) : next.actions.map((a, i) => (i === at ? item : a));
       break;
     }
+    case 'regime.started':
+    case 'regime.notified':
+    case 'regime.removed':
+      return applyRegimeEvent(next, event.type, event.at, event.actor, d);
     case 'action.done':
     case 'action.reopened': {
       const n = Number(d.n);

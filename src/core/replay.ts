@@ -48,6 +48,18 @@ export function replay(incident: Incident, event: NewEvent): Replay {
     case 'incident.escalated':
       if (Number(d.level) <= incident.escalationLevel) return no(`was already escalated to level ${incident.escalationLevel + 1}`);
       break;
+    case 'regime.started': {
+      const live = incident.regimes?.find((c) => c.id === d.regime && !c.removedAt);
+      if (live) return no(`already has a ${live.name} clock (started ${live.startedAt} by ${live.startedBy})`);
+      break;
+    }
+    case 'regime.notified':
+    case 'regime.removed': {
+      const live = incident.regimes?.find((c) => c.id === d.regime && !c.removedAt);
+      if (!live) return no(`has no running ${String(d.regime)} clock`);
+      if (event.type === 'regime.notified' && live.notifiedAt) return no(`already recorded ${live.name} notified${by(live.notifiedBy, live.notifiedAt)}`);
+      break;
+    }
     case 'action.added': {
       // Someone else may have added item n meanwhile: take the next free number, keep the one written.
       const n = Number(d.n);

@@ -1,5 +1,7 @@
 // A team's severity levels and escalation chain, and the SLA arithmetic built on them.
 
+import type { Regime } from './regime.js';
+
 export interface SeverityLevel {
   id: string;
   name: string;
@@ -28,6 +30,11 @@ export interface SeverityConfig {
   escalation: EscalationStep[];
   /** How status messages read: `timezone` (IANA name) for the times in customer messages. */
   comms?: { timezone?: string };
+  /**
+   * Regulatory deadlines: the built-in defaults, overridden or extended by the file's `regimes:`.
+   * The loader always sets it; a config built by hand without it means the defaults (regimesOf).
+   */
+  regimes?: Regime[];
 }
 
 /** Finds a level by id, forgiving case and a missing dash (sev1 finds SEV-1). */

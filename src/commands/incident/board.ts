@@ -7,6 +7,8 @@ import type { SlaView } from '../../core/sla.js';
 import { age, columns, visibleWidth } from '../../io/format.js';
 import { formatDuration } from '../../util/duration.js';
 import { clockText, severityText } from './render.js';
+import { regimeViews } from '../../core/regime.js';
+import { regimeLines } from '../regime/render.js';
 
 export interface BoardRow {
   incident: Incident;
@@ -19,8 +21,9 @@ const clocksOf = (sla: SlaView): SlaClock[] => [sla.respond, sla.resolve, sla.up
  * Overdue clocks first (whatever the severity: a missed deadline is the thing to act on), then
  * severity (unknown levels last), then the oldest.
  */
-export function byUrgency<T extends BoardRow>(rows: T[], config: SeverityConfig): T[] {
-  const overdue = (r: BoardRow) => (clocksOf(r.sla).some((c) => c.state === 'overdue') ? 0 : 1);
+export function byUrgency<T extends BoardRow>(rows: T[], config: SeverityConfig, now?: Date): T[] {
+  const regimeOverdue = (r: BoardRow) => now !== undefined && regimeViews(r.incident, now).some((v) => v.state === 'overdue');
+  const overdue = (r: BoardRow) => (clocksOf(r.sla).some((c) => c.state === 'overdue') || regimeOverdue(r) ? 0 : 1);
   const sev = (r: BoardRow) => {
     const i = rank(config, r.incident.severity);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
@@ -128,5 +131,24 @@ export function renderBoard(rows: BoardRow[], opts: { now: Date; style: ChalkIns
     [...layout.header, 'TITLE'],
     rows.map((r) => [...layout.cells(r), truncate(r.incident.title, titleWidth)]),
   );
-  return `${style.dim(`Times in ${label}`)}\n${table}`;
+  return `${style.dim(`Times in ${label}`)}\n${table}${regimeSection(rows, now, zone, style, width)}`;
+}
+
+/**
+ * The regulatory clocks of the incidents on the board, under it: one line each, in the board's
+ * zone, cut to the width like the titles. Withdrawn clocks are left to `ir regime list`.
+ */
+function regimeSection(rows: BoardRow[], now: Date, zone: string, style: ChalkInstance, width?: number): string {
+  const lines: string[] = [];
+  for (const { incident } of rows) {
+    const views = regimeViews(incident, now).filter((v) => v.state !== 'removed');
+    if (!views.length) continue;
+    lines.push(`${incident.id} regulatory deadlines:`);
+    for (const line of regimeLines(views, (d) => localTime(d, now, zone), style)) {
+      // Cut like the titles so a watched board never wraps; a coloured line is left whole rather
+      // than cut through an escape sequence.
+      lines.push(width && visibleWidth(line) > width && visibleWidth(line) === line.length ? truncate(line, width) : line);
+    }
+  }
+  return lines.length ? `\n\n${lines.join('\n')}` : '';
 }

@@ -10,6 +10,9 @@ import { slaView } from '../../core/sla.js';
 import { formatDuration } from '../../util/duration.js';
 import { relative, utc } from '../../io/format.js';
 import { incidentJson } from './render.js';
+import { defaultDiscovery, parseRegimeList, regimesOf, regimeViews, startEvents } from '../../core/regime.js';
+import { parseDiscovered } from '../regime/add.js';
+import { regimeLines } from '../regime/render.js';
 
 export interface DeclareOptions {
   title?: string;
@@ -18,6 +21,10 @@ export interface DeclareOptions {
   impact?: string;
   commander?: string;
   detectedAt?: string;
+  /** Regime ids (`gdpr,pci`, or the flag repeated) whose deadline clocks start now. */
+  regime?: string[];
+  /** When the breach was discovered: the regime clocks count from it. */
+  discovered?: string;
 }
 
 export const register: Register = (program, ctx, bind) => {
@@ -30,6 +37,8 @@ export const register: Register = (program, ctx, bind) => {
     .option('--impact <text>', 'who or what is affected')
     .option('--commander <person>', 'the incident commander')
     .option('--detected-at <time>', 'when the problem began: a duration ago (20m), a time today (02:10) or ISO-8601')
+    .option('--regime <ids>', 'start regulatory deadline clocks, e.g. gdpr,pci (ids from severities.yaml; `ir regime list`)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--discovered <time>', 'when the breach was discovered, for the --regime clocks (default: --detected-at, else now)')
     .addHelpText('after', '\nExample:\n  ir declare --title "Checkout returns 500s" --severity SEV-1 --service checkout --impact "EU customers cannot pay"')
     .action(bind((cmd: Command) => run(cmd.opts<DeclareOptions>(), ctx)));
 };
@@ -87,12 +96,20 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   const detectedAt = detectedText ? parseWhen(detectedText, now, '--detected-at') : undefined;
   if (detectedAt && detectedAt.getTime() > now.getTime()) throw new UsageError('--detected-at is in the future');
 
+  // Checked before anything is recorded: a mistyped regime must not leave a half-declared incident.
+  const regimes = opts.regime ? parseRegimeList(opts.regime, regimesOf(config), config.file, '--regime') : [];
+  if (opts.discovered !== undefined && !regimes.length) throw new UsageError('--discovered sets when the regulatory clocks start: give --regime too (or later `ir regime add ID --discovered TIME`)');
+  const discovered = opts.discovered !== undefined ? parseDiscovered(opts.discovered, now) : undefined;
+
   const store = await ctx.store();
-  const { incident } = await store.declare(
+  let { incident } = await store.declare(
     { title, severity: level.id, service, impact, commander, detected_at: detectedAt?.toISOString() },
     now,
     ctx.actor(),
   );
+  if (regimes.length) {
+    ({ incident } = await store.append(incident.id, (i) => startEvents(i, regimes, discovered ?? defaultDiscovery(i)).events, now, ctx.actor()));
+  }
   const sla = slaView(incident, config, now);
   const announcement = await draftAnnouncement(ctx, incident.id);
   if (ctx.json) {
@@ -108,9 +125,14 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   if (sla.shouldHaveBeenTold.length) {
     ctx.out(`  notify now   ${sla.shouldHaveBeenTold.map((s) => s.notify + (s.contact ? ` ${s.contact}` : '')).join(', ')}`);
   }
+  if (regimes.length) {
+    ctx.out(`  regulatory clocks from discovery at ${utc(incident.regimes![0].discoveredAt)}:`);
+    for (const line of regimeLines(regimeViews(incident, now), (d) => utc(d), style, '    ')) ctx.out(line);
+  }
   ctx.out('');
   ctx.out(style.bold('Announcement draft') + style.dim(' (send it with `ir comms initial --post`, or paste it):'));
   ctx.out(announcement.trimEnd());
+  if (regimes.length) ctx.err(style.dim(`When an authority has been told: \`ir regime notified ${regimes[0].id} --ref CASE\`.`));
   ctx.err(style.dim('Next: `ir ack` to acknowledge, `ir runbook list` for a runbook, `ir note TEXT` as you go.'));
   return 0;
 }

@@ -7,6 +7,8 @@ import { escalationLine, type SlaView } from '../../core/sla.js';
 import type { SlaClock } from '../../core/severity.js';
 import { formatDuration } from '../../util/duration.js';
 import { age, columns, utc } from '../../io/format.js';
+import { regimeViews } from '../../core/regime.js';
+import { regimeJson, regimeLines } from '../regime/render.js';
 
 function clockJson(c?: SlaClock) {
   return c ? { due: c.due.toISOString(), state: c.state, remaining_seconds: Math.round(c.remainingMs / 1000) } : null;
@@ -40,6 +42,8 @@ export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
       told: sla.told.map((s) => s.notify),
       next_escalation: sla.nextEscalation ? { after_seconds: sla.nextEscalation.after / 1000, notify: sla.nextEscalation.notify, contact: sla.nextEscalation.contact ?? null } : null,
     },
+    // Only on incidents with regulatory clocks, so other documents read as before.
+    ...(incident.regimes ? { regimes: regimeViews(incident, now).map(regimeJson) } : {}),
   };
 }
 
@@ -100,6 +104,11 @@ export function renderCard(incident: Incident, sla: SlaView, now: Date, style: C
   clockRow('resolve by', sla.resolve);
   clockRow('next update', sla.update);
   row('escalation', escalationLine(incident, sla));
+  if (incident.regimes?.length) {
+    lines.push('');
+    lines.push(style.bold('Regulatory deadlines'));
+    lines.push(...regimeLines(regimeViews(incident, now), (d) => utc(d), style));
+  }
   if (sla.escalationsDue.length && !incident.acknowledgedAt && incident.state !== 'resolved') {
     lines.push(style.red(`  not acknowledged: escalate with \`ir escalate\` (${sla.escalationsDue.map((s) => s.notify).join(', ')})`));
   }

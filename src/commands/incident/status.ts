@@ -46,7 +46,7 @@ export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
   const config = await ctx.severities();
   const now = ctx.now();
   const open = await store.listIncidents();
-  const views = byUrgency(open.map((i) => ({ incident: i, sla: slaView(i, config, now) })), config);
+  const views = byUrgency(open.map((i) => ({ incident: i, sla: slaView(i, config, now) })), config, now);
   if (ctx.json) {
     ctx.printJson({ incidents: views.map((v) => incidentJson(v.incident, v.sla, now)) });
     return 0;

@@ -3,6 +3,7 @@
 
 import { UsageError } from '../errors.js';
 import type { Incident, NewEvent } from './incident.js';
+import { formatDuration } from '../util/duration.js';
 
 /** One regime as the team defines it (severities.yaml `regimes:`, or the built-in default). */
 export interface Regime {
@@ -156,4 +157,16 @@ export function applyRegimeEvent(incident: Incident, type: string, at: string, a
   }
   if (type === 'regime.removed') return change((c) => ({ ...c, removedAt: at, removedReason: String(d.reason ?? '') }));
   return incident;
+}
+
+/**
+ * Regulatory deadlines are counted in hours ("within 72h"), so they read in hours too: 49h, 1h30m;
+ * under an hour the usual 45m, 30s.
+ */
+export function hoursText(ms: number): string {
+  const abs = Math.abs(ms);
+  const h = Math.floor(abs / 3_600_000);
+  if (h === 0) return formatDuration(abs);
+  const m = Math.floor((abs % 3_600_000) / 60_000);
+  return `${h}h${m ? `${String(m).padStart(2, '0')}m` : ''}`;
 }

@@ -7,6 +7,7 @@ import { deriveActions, type ActionItem } from '../core/actions.js';
 import { findLevel, type SeverityConfig, type SeverityLevel } from '../core/severity.js';
 import { formatDuration } from '../util/duration.js';
 import { phaseSegments, ganttDiagram } from './mermaid.js';
+import { hoursText, regimeView } from '../core/regime.js';
 
 /** Safe inside a markdown table cell: no pipes or line breaks to break the row. */
 export function cell(text: unknown): string {
@@ -77,6 +78,46 @@ export interface ReportModel {
   /** The same deadline as an ISO instant, for a template context that shows it in another zone. */
   nextUpdateIso?: string;
   detectionNote?: string;
+  /** The regulatory notifications table; empty when the incident has no regime clocks. */
+  regulatory: RegulatoryRow[];
+}
+
+export interface RegulatoryRow {
+  regime: string;
+  notify: string;
+  discovered: string;
+  deadline: string;
+  notifiedAt: string;
+  by: string;
+  ref: string;
+  result: string;
+}
+
+/**
+ * One row per regime clock, from the incident record: met when the authority was told by the
+ * deadline, missed when told late or not at all once it passed; a withdrawn clock says why.
+ */
+export function regulatoryRows(incident: Incident, now: Date): RegulatoryRow[] {
+  return (incident.regimes ?? []).map((c) => {
+    const v = regimeView(c, now);
+    const after = hoursText(c.withinMs);
+    const result =
+      v.state === 'met' ? 'met'
+      : v.state === 'missed' ? `missed (notified ${hoursText(v.remainingMs)} late)`
+      : v.state === 'overdue' ? 'missed (not notified)'
+      : v.state === 'running' ? `open (due in ${hoursText(v.remainingMs)})`
+      : `withdrawn: ${c.removedReason ?? ''}`;
+    return {
+      regime: cell(c.name),
+      notify: cell(c.notify),
+      discovered: utc(c.discoveredAt),
+      deadline: `${utc(c.dueAt)} (${c.withinMs ? `${after} after discovery` : 'immediately'})`,
+      notifiedAt: c.notifiedAt ? utc(c.notifiedAt) : '—',
+      by: c.notifiedBy ? cell(c.notifiedBy) : '—',
+      ref: c.ref ? cell(c.ref) : '—',
+      result: cell(result),
+    };
+  });
 }
 
 export interface ModelOptions {
@@ -286,6 +327,7 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     latestNotes: notes.slice(-3),
     nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
     nextUpdateIso: nextUpdate?.toISOString(),
+    regulatory: regulatoryRows(incident, now),
     detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,
   };
 }

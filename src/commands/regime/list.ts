@@ -3,9 +3,8 @@
 import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
-import { regimesOf, regimeViews } from '../../core/regime.js';
+import { hoursText, regimesOf, regimeViews } from '../../core/regime.js';
 import { utc } from '../../io/format.js';
-import { formatDuration } from '../../util/duration.js';
 import { regimeJson, regimeLines } from './render.js';
 
 export const register: Register = (group, ctx, bind) => {
@@ -27,7 +26,7 @@ export async function run(ctx: Context): Promise<number> {
   if (!views.length) {
     const config = await ctx.severities();
     ctx.out(`${incident.id} has no regulatory clocks. ${config.file} defines:`);
-    for (const r of regimesOf(config)) ctx.out(`  ${r.id.padEnd(8)}${r.name}: notify ${r.notify} ${r.withinMs ? `within ${formatDuration(r.withinMs)}` : 'immediately'}`);
+    for (const r of regimesOf(config)) ctx.out(`  ${r.id.padEnd(8)}${r.name}: notify ${r.notify} ${r.withinMs ? `within ${hoursText(r.withinMs)}` : 'immediately'}`);
     ctx.out('Start one with `ir regime add ID`.');
     return 0;
   }

@@ -1,20 +1,7 @@
 // How a regulatory clock reads on the board, in `ir regime list`, after `ir declare` and in --json.
 
 import type { ChalkInstance } from 'chalk';
-import type { RegimeView } from '../../core/regime.js';
-import { formatDuration } from '../../util/duration.js';
-
-/**
- * Regulatory deadlines are counted in hours ("within 72h"), so they read in hours too: 49h, 1h30m;
- * under an hour the usual 45m, 30s.
- */
-export function hoursText(ms: number): string {
-  const abs = Math.abs(ms);
-  const h = Math.floor(abs / 3_600_000);
-  if (h === 0) return formatDuration(abs);
-  const m = Math.floor((abs % 3_600_000) / 60_000);
-  return `${h}h${m ? `${String(m).padStart(2, '0')}m` : ''}`;
-}
+import { hoursText, type RegimeView } from '../../core/regime.js';
 
 /**
  * The state of one clock in a phrase: "due 11-24 21:00 (in 49h)", "OVERDUE by 1h (due 11-24 20:00)",

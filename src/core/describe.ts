@@ -44,7 +44,7 @@ function describeData(e: TimelineEvent): string {
     case 'runbook.phase_overrun':
       return `Runbook ${s(d.runbook)}: phase ${s(d.phase)} over its budget (${s(d.elapsed_s)}s used of ${s(d.within_s)}s)`;
     case 'runbook.step': {
-      const what = d.kind === 'run' || d.kind === 'print' ? `\`${s(d.command)}\`` : d.kind === 'checklist' && Array.isArray(d.checked) ? `${s(d.title)} (ticked: ${d.checked.join('; ') || 'none'})` : s(d.title);
+      const what = d.kind === 'run' || d.kind === 'print' ? `\`${s(d.command)}\`` : d.kind === 'checklist' && Array.isArray(d.checked) ? `${s(d.title)} (ticked: ${d.checked.join('; ') || 'none'})` : d.kind === 'regimes' && Array.isArray(d.chosen) ? `${s(d.title)} (chose: ${d.chosen.join(', ') || 'none'})` : s(d.title);
       const exit = d.exit_code !== undefined && d.exit_code !== null ? ` exit ${s(d.exit_code)}` : '';
       const reason = d.reason ? ` (${s(d.reason)})` : '';
       return `Step ${s(d.step)} ${s(d.outcome)}${exit}: ${what}${reason}`;

@@ -9,13 +9,14 @@ import type { ChalkInstance } from 'chalk';
 import type { Clock } from '../context.js';
 import { CancelledError, IrError, OperationError } from '../errors.js';
 import type { Incident, NewEvent } from '../core/incident.js';
+import { DEFAULT_REGIMES, defaultDiscovery, hoursText, liveClock, startEvents, type Regime } from '../core/regime.js';
 import { PromptInterrupted, type Prompter } from '../io/prompter.js';
 import { Redactor } from '../exec/redact.js';
 import { hashFile, type Runner, type RunOutcome } from '../exec/runner.js';
 import { identify } from '../exec/process.js';
 import type { RunRecord, RunStore, Store } from '../store/types.js';
 import { durationToString, formatDuration } from '../util/duration.js';
-import { allSteps, expectRegExp, type Phase, type RunStep, type Runbook, type Step } from './format.js';
+import { allSteps, expectRegExp, type Phase, type RegimesStep, type RunStep, type Runbook, type Step } from './format.js';
 import { describeTargets, runbookTargets, stepTarget, type KubeContext } from './targets.js';
 import { askValue, variableRules } from './values.js';
 import { displayCommand, displayText, findReferences, renderArgv, renderShell, renderText } from './words.js';
@@ -79,6 +80,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** The kube context kubectl will use, shown before each step that touches a cluster. */
   kube?: KubeContext;
+  /** The team's regime definitions, for `regimes` steps (default: the built-in ones). */
+  regimes?: readonly Regime[];
 }
 
 /** `printed`: shown with no terminal to confirm on; `done`: the responder said they did it. */
@@ -568,7 +571,79 @@ export class RunbookEngine {
       }
       case 'run':
         return this.doRun(step, index);
+      case 'regimes':
+        return this.doRegimes(step);
     }
+  }
+
+  /**
+   * Offers the step's regimes and starts a clock for each one chosen. The choice is the responder's
+   * (a checkbox with nothing ticked) or --var's; never --yes's, since a clock once started is on the
+   * record: with neither, the offer is recorded as skipped and says how to start them.
+   */
+  private async doRegimes(step: RegimesStep): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {
+    const { io } = this.deps;
+    const s = io.style;
+    const defs = this.opts.regimes ?? DEFAULT_REGIMES;
+    const offered = step.offer.map((id) => defs.find((r) => r.id === id)).filter((r): r is Regime => r !== undefined);
+    const within = (r: Regime) => (r.withinMs ? `within ${hoursText(r.withinMs)}` : 'immediately');
+    for (const r of offered) io.out(`  ${r.name}: notify ${r.notify} ${within(r)}${r.description ? s.dim(` — ${r.description}`) : ''}`);
+    const given = this.opts.values.get(step.variable);
+    let chosen: Regime[];
+    let source: 'flag' | 'answer';
+    if (given !== undefined) {
+      const ids = given.trim() === 'none' ? [] : given.split(',').map((x) => x.trim());
+      chosen = offered.filter((r) => ids.includes(r.id));
+      source = 'flag';
+    } else if (!this.prompter || this.opts.yes) {
+      const why = this.opts.yes ? '--yes does not choose regulatory regimes' : 'no terminal to choose on';
+      io.err(s.yellow(`  regime offer skipped: ${why}; choose with --var ${step.variable}=${step.offer.join(',')} (or none), or later \`ir regime add ID\``));
+      return { outcome: 'skipped', data: { offered: step.offer, reason: `regime offer skipped: ${why}` } };
+    } else {
+      const ticked = await this.prompter.checkbox<string>({
+        message: `${step.title} — tick the regimes that apply (a deadline clock starts for each)`,
+        choices: offered.map((r) => ({ name: `${r.name} — notify ${r.notify} ${within(r)}`, value: r.id })),
+      });
+      chosen = offered.filter((r) => ticked.includes(r.id));
+      source = 'answer';
+      this.opts.values.set(step.variable, chosen.length ? chosen.map((r) => r.id).join(',') : 'none');
+      await this.deps.runs.update(this.run.id, { vars: this.savedVars() });
+    }
+    if (!chosen.length) {
+      io.out(s.dim('  no regime applies: no clock started'));
+      return { outcome: 'declined', data: { offered: step.offer, chosen: [], source } };
+    }
+    const incident = (await this.deps.store.getIncident(this.opts.incident.id)) ?? this.opts.incident;
+    const discovered = this.discovery(step) ?? defaultDiscovery(incident);
+    const already = chosen.filter((r) => liveClock(incident, r.id)).map((r) => r.id);
+    const toStart = chosen.filter((r) => !already.includes(r.id));
+    if (toStart.length) {
+      await this.deps.store.append(this.opts.incident.id, (i) => startEvents(i, toStart, discovered).events, this.now(), this.deps.actor);
+      for (const r of toStart) {
+        io.out(s.green(`  ${r.name} clock started: notify ${r.notify} ${r.withinMs ? `by ${new Date(discovered.getTime() + r.withinMs).toISOString().slice(0, 16).replace('T', ' ')}Z` : 'immediately'}`));
+      }
+    }
+    if (already.length) io.err(s.dim(`  already running: ${already.join(', ')}`));
+    return { outcome: 'done', data: { offered: step.offer, chosen: chosen.map((r) => r.id), started: toStart.map((r) => r.id), already, discovered_at: discovered.toISOString(), source } };
+  }
+
+  /**
+   * The discovery time a `regimes` step names (usually an earlier answer such as "2024-03-10 14:23",
+   * read as UTC unless it carries a zone), or undefined when it names none or it is not a time.
+   */
+  private discovery(step: RegimesStep): Date | undefined {
+    if (!step.discovered) return undefined;
+    if (findReferences(step.discovered.source).some((r) => !this.opts.values.has(r.name))) return undefined;
+    let text = renderText(step.discovered, this.opts.values).trim();
+    if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
+    text = text.replace(/\s*UTC$/i, 'Z').replace(/^(\S+)\s+/, '$1T');
+    if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text) && /T/.test(text)) text += 'Z';
+    const at = new Date(text);
+    if (Number.isNaN(at.getTime())) {
+      this.deps.io.err(this.deps.io.style.yellow(`  "${text}" is not a time: the clocks count from the incident's start instead`));
+      return undefined;
+    }
+    return at;
   }
 
   private async doRun(step: RunStep, index: number): Promise<{ outcome: StepOutcome; data: Record<string, unknown> }> {

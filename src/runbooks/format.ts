@@ -118,7 +118,22 @@ export interface NoteStep extends StepCommon {
   text: string;
 }
 
-export type Step = RunStep | PrintStep | ChecklistStep | AskStep | NoteStep;
+/**
+ * Offers regulatory deadline clocks (GDPR, PCI DSS, …): the responder ticks the regimes that apply
+ * and a clock starts for each. Never chosen silently: without a terminal, or under --yes, only
+ * `--var <variable>=gdpr,pci` (or `none`) starts them; otherwise the offer is recorded as skipped.
+ */
+export interface RegimesStep extends StepCommon {
+  kind: 'regimes';
+  /** Regime ids from severities.yaml, in the order offered. */
+  offer: string[];
+  /** The variable that carries the choice (`--var regimes=gdpr,pci`); default `regimes`. */
+  variable: string;
+  /** When the breach was discovered, usually `{{discovered_at}}`; default: the incident's start. */
+  discovered?: TextTemplate;
+}
+
+export type Step = RunStep | PrintStep | ChecklistStep | AskStep | NoteStep | RegimesStep;
 export type StepKind = Step['kind'];
 
 export interface Phase {
@@ -151,7 +166,9 @@ export interface Runbook {
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
-export const ACTIONS = ['run', 'print', 'checklist', 'ask', 'note'] as const;
+export const ACTIONS = ['run', 'print', 'checklist', 'ask', 'note', 'regimes'] as const;
+/** The default variable of a `regimes` step. */
+export const REGIMES_VARIABLE = 'regimes';
 /** Fields that only make sense on a `run` step. */
 export const RUN_ONLY_FIELDS = ['expect', 'timeout', 'on_failure', 'destructive', 'shell', 'env', 'cwd'] as const;
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;

@@ -16,6 +16,8 @@ import {
   type OnFailure,
   type Phase,
   type Position,
+  REGIMES_VARIABLE,
+  type RegimesStep,
   type Runbook,
   type Step,
   type TextTemplate,
@@ -33,6 +35,8 @@ export interface LoadOptions {
   severityIds?: readonly string[];
   /** Where those ids come from, for messages (e.g. runbooks/severities.yaml). */
   severityFile?: string;
+  /** Valid regime ids; when given, a `regimes` step may offer only these. */
+  regimeIds?: readonly string[];
 }
 
 export interface DirOptions extends LoadOptions {
@@ -358,6 +362,26 @@ class Builder {
     return phases;
   }
 
+  /** A `regimes` step: offered ids must be regimes the team defines; `discovered` may use {{name}}. */
+  private regimesStep(s: Record<string, unknown>, base: YamlPath, label: string, common: Omit<RegimesStep, 'kind' | 'offer' | 'variable' | 'discovered'>): RegimesStep | undefined {
+    const r = s.regimes;
+    if (!isRecord(r) || !Array.isArray(r.offer)) return undefined;
+    const offer = strings(r.offer);
+    const ids = this.opts.regimeIds;
+    offer.forEach((id, i) => {
+      if (ids && !ids.includes(id)) {
+        const where = this.opts.severityFile ? ` in ${this.opts.severityFile}` : '';
+        this.at([...base, 'regimes', 'offer', i], `${label}: regime "${id}" is not defined${where}; defined: ${ids.join(', ')}`);
+      }
+    });
+    const step: RegimesStep = { ...common, kind: 'regimes', offer, variable: typeof r.variable === 'string' ? r.variable : REGIMES_VARIABLE };
+    if (r.discovered !== undefined) {
+      const discovered = this.text_(r.discovered, [...base, 'regimes', 'discovered'], label);
+      if (discovered) step.discovered = discovered;
+    }
+    return step;
+  }
+
   private step(s: unknown, base: YamlPath, phase: string, index: number): Step | undefined {
     if (!isRecord(s)) return undefined;
     const { label } = describePath(this.source.data, base);
@@ -373,9 +397,9 @@ class Builder {
 
     const actions = ACTIONS.filter((a) => s[a] !== undefined);
     if (actions.length === 0) {
-      this.at(base, `${label}: has no action: a step needs exactly one of run, print, checklist, ask or note`);
+      this.at(base, `${label}: has no action: a step needs exactly one of run, print, checklist, ask, note or regimes`);
     } else if (actions.length > 1) {
-      this.at([...base, actions[1]], `${label}: has both "${actions[0]}" and "${actions[1]}": a step does exactly one of run, print, checklist, ask or note (split it into separate steps)`, true);
+      this.at([...base, actions[1]], `${label}: has both "${actions[0]}" and "${actions[1]}": a step does exactly one of run, print, checklist, ask, note or regimes (split it into separate steps)`, true);
     }
     const kind = actions[0];
     if (kind !== 'run') {
@@ -430,11 +454,15 @@ class Builder {
       case 'note':
         if (typeof s.note === 'string') step = { ...common, kind: 'note', text: s.note };
         break;
+      case 'regimes':
+        step = this.regimesStep(s, base, label, common);
+        break;
       default:
         break;
     }
     // The answer is available from the next step on, not to the asking step itself.
     if (isRecord(s.ask) && typeof s.ask.variable === 'string') this.known.add(s.ask.variable);
+    if (step?.kind === 'regimes') this.known.add(step.variable);
     return step;
   }
 

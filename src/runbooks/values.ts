@@ -94,6 +94,12 @@ export function variableRules(runbook: Runbook): Map<string, VariableRule> {
   const rules = new Map<string, VariableRule>();
   for (const v of runbook.variables) rules.set(v.name, { type: v.type, pattern: v.pattern, allowDash: v.allowDash, secret: v.secret });
   for (const s of allSteps(runbook)) {
+    if (s.kind === 'regimes') {
+      // The choice of a non-interactive run: offered ids, comma-separated, or none.
+      const id = `(?:${s.offer.map((o) => o.replace(/[^a-z0-9-]/g, '')).join('|')})`;
+      if (!rules.has(s.variable)) rules.set(s.variable, { pattern: `none|${id}(?:\\s*,\\s*${id})*`, allowDash: false, secret: false });
+      continue;
+    }
     if (s.kind !== 'ask') continue;
     const declared = rules.get(s.variable);
     if (declared) declared.secret ||= s.secret;
@@ -111,7 +117,7 @@ export function stepTexts(step: Step): string[] {
 
 /** The steps that would receive a variable's value, as `step "x" (file:line)`, for messages. */
 export function receivers(runbook: Runbook, name: string): string {
-  const steps = allSteps(runbook).filter((s) => stepTexts(s).some((t) => findReferences(t).some((r) => r.name === name)));
+  const steps = allSteps(runbook).filter((s) => (s.kind === 'regimes' && s.variable === name) || stepTexts(s).some((t) => findReferences(t).some((r) => r.name === name)));
   if (!steps.length) return `no step of ${runbook.id} uses it`;
   const shown = steps.slice(0, 3).map((s) => `"${s.id}" (${s.location.file}:${s.location.line})`);
   const more = steps.length > 3 ? ` and ${steps.length - 3} more` : '';

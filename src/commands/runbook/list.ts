@@ -75,10 +75,11 @@ export async function loadOptions(ctx: Context, dir: string): Promise<{ options:
   const options: DirOptions = { display };
   const own = join(dir, 'severities.yaml');
   if (existsSync(own)) {
-    const { ids, problems } = await checkSeverityFile(own, display(own));
+    const { ids, regimeIds, problems } = await checkSeverityFile(own, display(own));
     if (ids) {
       options.severityIds = ids;
       options.severityFile = display(own);
+      options.regimeIds = regimeIds;
     }
     return { options, problems };
   }
@@ -86,6 +87,7 @@ export async function loadOptions(ctx: Context, dir: string): Promise<{ options:
     const config = await ctx.severities();
     options.severityIds = config.levels.map((l) => l.id);
     options.severityFile = config.file;
+    options.regimeIds = (config.regimes ?? []).map((r) => r.id);
     return { options, problems: [] };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
@@ -97,7 +99,7 @@ export async function loadOptions(ctx: Context, dir: string): Promise<{ options:
 }
 
 /** Every problem of a severities.yaml, and its level ids when it has none. */
-export async function checkSeverityFile(path: string, display: string): Promise<{ ids?: string[]; problems: Problem[] }> {
+export async function checkSeverityFile(path: string, display: string): Promise<{ ids?: string[]; regimeIds?: string[]; problems: Problem[] }> {
   const { YamlSource } = await import('../../config/yaml.js');
   const { checkSeverities } = await import('../../config/severities.js');
   let text: string;
@@ -109,5 +111,5 @@ export async function checkSeverityFile(path: string, display: string): Promise<
   const parsed = YamlSource.parse(display, text);
   if (!parsed.source) return { problems: parsed.problems };
   const { config, problems } = checkSeverities(parsed.source);
-  return problems.length ? { problems } : { ids: config.levels.map((l) => l.id), problems };
+  return problems.length ? { problems } : { ids: config.levels.map((l) => l.id), regimeIds: (config.regimes ?? []).map((r) => r.id), problems };
 }

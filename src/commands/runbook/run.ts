@@ -94,7 +94,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
   if (!opts.id) throw new UsageError('name a runbook: ir runbook ID (`ir runbook list` shows them)');
   const runbook = await loadRunbookById(ctx, opts.id);
   const declared = new Set(runbook.variables.map((v: { name: string }) => v.name));
-  const asked = new Set(allSteps(runbook).flatMap((s) => (s.kind === 'ask' ? [s.variable] : [])));
+  const asked = new Set(allSteps(runbook).flatMap((s) => (s.kind === 'ask' || s.kind === 'regimes' ? [s.variable] : [])));
   for (const name of flags.keys()) {
     if (!declared.has(name) && !asked.has(name)) {
       throw new UsageError(`--var ${name}: runbook ${runbook.id} has no variable "${name}" (it has ${[...declared, ...asked].join(', ') || 'none'})`);
@@ -183,7 +183,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
           spinner: ctx.io.stderr.isTTY === true && !ctx.json,
         },
       },
-      { incident, runbook, runbookSha256: sha256, values, yes: opts.yes === true, resume, env: ctx.env, kube },
+      { incident, runbook, runbookSha256: sha256, values, yes: opts.yes === true, resume, env: ctx.env, kube, regimes: (await ctx.severities()).regimes },
     );
     const summary = await engine.execute();
     if (ctx.json) {
@@ -397,6 +397,7 @@ function printDryRun(
             ...(target ? { connects_to: { kind: target.kind, target: target.text } } : {}),
             ...(step.kind === 'checklist' ? { items: step.items } : {}),
             ...(step.kind === 'ask' ? { variable: step.variable, message: step.message } : {}),
+            ...(step.kind === 'regimes' ? { offer: step.offer, variable: step.variable } : {}),
           };
         }),
       })),
@@ -421,6 +422,7 @@ function printDryRun(
       if (step.kind === 'checklist') for (const i of step.items) ctx.out(`      [ ] ${i}`);
       if (step.kind === 'ask') ctx.out(`      ? ${step.message} → {{${step.variable}}}`);
       if (step.kind === 'note') ctx.out(`      ${step.text.trim().split('\n')[0]}`);
+      if (step.kind === 'regimes') ctx.out(`      offers regulatory clocks: ${step.offer.join(', ')} → {{${step.variable}}}`);
     }
   }
   if (runbook.verify.length) {

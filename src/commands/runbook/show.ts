@@ -95,6 +95,8 @@ export function runbookJson(runbook: Runbook) {
             return { ...base, variable: step.variable, message: step.message, default: step.default === undefined ? null : step.secret ? '****' : step.default, secret: step.secret };
           case 'note':
             return { ...base, text: step.text };
+          case 'regimes':
+            return { ...base, offer: step.offer, variable: step.variable, discovered: step.discovered?.source ?? null };
         }
       }),
     })),
@@ -161,6 +163,9 @@ export function renderRunbook(runbook: Runbook, style: ChalkInstance): string {
           break;
         case 'note':
           out.push(...step.text.trimEnd().split('\n').map((l) => `${pad}${l}`));
+          break;
+        case 'regimes':
+          out.push(`${pad}offers regulatory clocks: ${step.offer.join(', ')} ${style.dim(`(--var ${step.variable}=… when not asked${step.discovered ? `; from ${step.discovered.source}` : ''})`)}`);
           break;
       }
     }

@@ -207,8 +207,8 @@ describe('each rule, at its line and column', () => {
   });
 
   it('a step with no action, or more than one', () => {
-    expectProblem(load(rb(step('b', 'description: nothing to do'))), 16, 9, 'step "b": has no action: a step needs exactly one of run, print, checklist, ask or note');
-    expectProblem(load(rb(step('b', 'run: ls', 'note: also a note'))), 19, 9, 'step "b": has both "run" and "note": a step does exactly one of run, print, checklist, ask or note');
+    expectProblem(load(rb(step('b', 'description: nothing to do'))), 16, 9, 'step "b": has no action: a step needs exactly one of run, print, checklist, ask, note or regimes');
+    expectProblem(load(rb(step('b', 'run: ls', 'note: also a note'))), 19, 9, 'step "b": has both "run" and "note": a step does exactly one of run, print, checklist, ask, note or regimes');
   });
 
   it.each([

@@ -80,6 +80,8 @@ export interface ReportModel {
   detectionNote?: string;
   /** The regulatory notifications table; empty when the incident has no regime clocks. */
   regulatory: RegulatoryRow[];
+  /** Deadlines still open (not notified, not withdrawn), one line each, for internal updates. */
+  regulatoryOpen: string[];
 }
 
 export interface RegulatoryRow {
@@ -328,6 +330,10 @@ export function buildModel(incident: Incident, events: TimelineEvent[], config: 
     nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
     nextUpdateIso: nextUpdate?.toISOString(),
     regulatory: regulatoryRows(incident, now),
+    regulatoryOpen: (incident.regimes ?? [])
+      .map((c) => regimeView(c, now))
+      .filter((v) => v.state === 'running' || v.state === 'overdue')
+      .map((v) => `${v.clock.name}: notify ${v.clock.notify} ${v.state === 'running' ? `by ${utc(v.clock.dueAt)} (in ${hoursText(v.remainingMs)})` : `— OVERDUE by ${hoursText(v.remainingMs)}`}`),
     detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,
   };
 }

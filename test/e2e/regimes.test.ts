@@ -56,6 +56,12 @@ async function breachStory(home: string, env: Record<string, string>): Promise<v
     ['pci', 'overdue', -3600],
   ]);
 
+  // The internal update lists the open deadlines; the customer message does not mention them.
+  const update = await ok(irAt(home, 25, ['comms', 'update', '--message', 'Bucket closed'], env));
+  expect(update.stdout).toContain('*Regulatory deadlines:*\n• GDPR: notify supervisory authority via the DPO by 2026-11-27 09:00:00Z (in 47h)\n• PCI DSS: notify card brands and acquirer — OVERDUE by 1h\n');
+  const customer = await ok(irAt(home, 25, ['comms', 'customer'], env));
+  expect(customer.stdout).not.toMatch(/GDPR|PCI|regulatory/i);
+
   // T+30h: the DPO has filed with the authority.
   const told = await ok(irAt(home, 30, ['regime', 'notified', 'gdpr', '--ref', 'DPA case 2026-114'], env));
   expect(told.stdout).toBe(`${id}: GDPR notified 30h after discovery (ref DPA case 2026-114): met\n`);

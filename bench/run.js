@@ -3,8 +3,9 @@ import { startup } from './startup.js';
 import { postmortem } from './postmortem.js';
 import { evidence } from './evidence.js';
 import { append } from './append.js';
+import { incidents } from './incidents.js';
 
-const results = [await startup(), await append(), await postmortem(), await evidence()];
+const results = [await startup(), await append(), await postmortem(), await evidence(), await incidents()];
 if (process.env.BENCH_JSON) {
   console.log(JSON.stringify(results, null, 2));
 } else {

@@ -6,10 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { close, mkdirSync, openSync, writev } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
-import { collectYoung } from './gc.js';
-
-/** Bytes written between young-generation collections (see gc.ts). */
-const GC_EVERY = 8 * 1024 * 1024;
+import { streamed } from './gc.js';
 
 export class HashingFileWriter extends Writable {
   readonly path: string;
@@ -17,7 +14,6 @@ export class HashingFileWriter extends Writable {
   private readonly hash: Hash = createHash('sha256');
   private fd: number | undefined;
   private inflight?: Promise<void>;
-  private sinceGc = 0;
   private digest?: string;
   /** Called with the running byte count after each write (progress display). */
   onBytes?: (bytes: number) => void;
@@ -71,11 +67,7 @@ export class HashingFileWriter extends Writable {
           }
         }
         this.onBytes?.(this.bytes);
-        this.sinceGc += written;
-        if (this.sinceGc >= GC_EVERY) {
-          this.sinceGc = 0;
-          collectYoung();
-        }
+        streamed(written);
         if (rest.length) writeAll(rest);
         else doneWith();
       });

@@ -213,7 +213,8 @@ export class SqliteDatabase {
 
   /** Open incidents (or all with `all`), newest first; state and order as the events say. */
   listIncidents(opts: { all?: boolean } = {}): Incident[] {
-    const rows = this.sql(`${CACHED_SQL} ORDER BY i.declared_at DESC, i.id DESC`).all() as CachedRow[];
+    // One row at a time: only the incidents kept are held, not every row of a long history.
+    const rows = this.sql(`${CACHED_SQL} ORDER BY i.declared_at DESC, i.id DESC`).iterate() as IterableIterator<CachedRow>;
     const out: Incident[] = [];
     for (const row of rows) {
       const incident = this.trusted(row) ?? this.derive(row.id);

@@ -219,6 +219,8 @@ export interface CodeCommand {
   usesAssigned: string[];
   /** Comment lines right below it that are not followed by a command ("# Should return PONG"). */
   after: string[];
+  /** The command that opened the session this one is typed in (`oc debug node/x`, `ssh host`). */
+  session?: string;
 }
 
 /** A comment group that is not attached to a command: becomes a note. */
@@ -263,7 +265,10 @@ export function commandTitle(command: string): string {
  * start with `$ `) take only the prompted lines as commands; the rest is output.
  */
 export function splitScript(lines: string[], firstLine: number, info = ''): CodeItem[] {
-  const prompted = info === 'console' || info === 'shell-session' || info === 'terminal' || lines.filter((l) => /^\s*[$%] /.test(l)).length * 2 > lines.filter((l) => l.trim()).length;
+  // With `$ ` prompts, only prompted lines are commands and the rest is their output; without
+  // them, every line is a command unless it plainly is not one (a table header, a status line).
+  const prompted = lines.some((l) => /^\s*[$%] \S/.test(l));
+  let session: string | undefined;
   const items: CodeItem[] = [];
   const assigned = new Set<string>();
   let pending: { text: string[]; line: number; follows: boolean } | undefined;
@@ -287,13 +292,18 @@ export function splitScript(lines: string[], firstLine: number, info = ''): Code
       continue;
     }
     if (prompted) {
-      const m = /^\s*[$%]\s+(.*)$/.exec(raw);
+      // `# cmd` after a root prompt is a command too, when what follows is one.
+      const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (/^\s*#\s+(.*)$/.exec(raw)?.[1] && looksLikeCommand(/^\s*#\s+(.*)$/.exec(raw)![1]) ? /^\s*#\s+(.*)$/.exec(raw) : null);
       if (!m) {
         i++;
         continue;
       }
       raw = m[1];
     } else if (/^\$ \S/.test(trimmed)) raw = trimmed.slice(2);
+    else if (!session && !trimmed.startsWith('#') && !commandish(trimmed) && !COMPOUND_OPEN.test(trimmed)) {
+      i++;
+      continue;
+    }
     const t = raw.trim();
     if (t.startsWith('#!') || /^set -[euxo]+( pipefail)?$/.test(t)) {
       i++;
@@ -368,6 +378,12 @@ export function splitScript(lines: string[], firstLine: number, info = ''): Code
     pending = undefined;
     const command: CodeCommand = { text, line: lineNo, comments, compound: compoundKind !== undefined, usesAssigned: uses, after: [] };
     if (trailing !== undefined) command.trailing = trailing;
+    // Lines after `oc debug node/x`, `kubectl exec -it … bash`, `ssh host`, bare `psql`… are typed
+    // inside that session, not on the responder's machine.
+    if (session) {
+      command.session = session;
+      if (/^(exit|logout|quit|\\q)\b/.test(text)) session = undefined;
+    } else if (opensSession(text)) session = text;
     items.push({ kind: 'command', command });
     attachable = true;
   }
@@ -832,6 +848,33 @@ export function placeholders(text: string): string[] {
   for (const m of text.matchAll(/\b(YOUR[_-][A-Z0-9_-]+|[A-Z0-9_]+_HERE|REPLACE[_-]ME|CHANGEME|XXX+)\b/g)) found.add(m[0]);
   for (const m of text.matchAll(/(?<![{$])\{([A-Za-z][\w -]*)\}(?!\})/g)) found.add(m[0]);
   return [...found];
+}
+
+/** Does this command open an interactive session that the lines after it are typed into? */
+export function opensSession(command: string): boolean {
+  const t = command.trim().replace(/^sudo\s+(-\S+\s+)*/, '');
+  if (/^(oc|kubectl)\s+(.*\s)?(debug|rsh)\b/.test(t) && !/\s--\s+\S/.test(t)) return true;
+  if (/^(kubectl|oc|docker|podman|nerdctl)\s+(.*\s)?exec\s.*-(it|ti|i|t)\b/.test(t) && /(--\s+|\s)(ba|z|a|k)?sh\s*$|(--\s+|\s)(psql|mysql|mongosh|mongo|redis-cli)(\s+-[hpUdn]\s*\S+)*\s*$/.test(t)) return true;
+  if (/^ssh\s+(-\S+\s+(\S+\s+)?)*[^\s-]\S*\s*$/.test(t)) return true;
+  if (/^chroot\s+\S+\s*$/.test(t) || /^(su|sudo)\s*(-|-i|-s)?\s*\S*\s*$/.test(command.trim()) && /^(su\b|sudo\s+-[is])/.test(command.trim())) return true;
+  if (/^(psql|mysql|mongosh|mongo)\b/.test(t) && !/\s(-c|--command|-e|--execute|--eval|-f|--file|-l|--list)\b/.test(t)) return true;
+  if (/^redis-cli\b/.test(t) && redisCli(lex(t).segments[0]?.slice(1).map((w) => w.text) ?? []).reason.includes('opens a prompt')) return true;
+  return false;
+}
+
+/**
+ * Could this line of a code block be a command, as opposed to output or configuration? A word that
+ * names a program (lowercase, or a path to a script) and then arguments, not a sentence.
+ */
+export function commandish(line: string): boolean {
+  const t = line.trim().replace(/^sudo\s+/, '');
+  if (looksLikeCommand(t)) return true;
+  if (!/^([a-z][a-z0-9_.+-]*|\.{0,2}\/[\w./+-]+|~\/[\w./+-]+|[A-Za-z_][A-Za-z0-9_]*=\S*)(\s|$)/.test(t)) return false;
+  const words = t.split(/\s+/);
+  // "active", "running" alone are a status line; a plain sentence is prose.
+  if (words.length === 1 && !/[/._-]/.test(t) && !KNOWN_TOOLS.has(t)) return false;
+  if (words.length > 3 && /[.!?]$/.test(t) && !/\s-\S|\//.test(t)) return false;
+  return true;
 }
 
 /** Is this line of plain text a command (it starts with a tool ir knows, followed by arguments)? */

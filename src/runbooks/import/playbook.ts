@@ -3,8 +3,8 @@
 // variables. No files are touched here; the command writes what this returns.
 
 import { looksLikeCommand } from './commands.js';
-import { parsePlainText, sectionTree } from './markdown.js';
-import { buildDraft, pickScenarios, slug, type Draft, type Skipped } from './scenarios.js';
+import { parsePlainText } from './markdown.js';
+import { buildDraft, outline, pickScenarios, slug, type Draft, type Skipped } from './scenarios.js';
 import { readMarkdown } from './tokens.js';
 import { extractVariables } from './variables.js';
 
@@ -25,7 +25,7 @@ export interface PlaybookResult {
 export async function importPlaybook(text: string, opts: PlaybookOptions): Promise<PlaybookResult> {
   const plainText = opts.plainText ?? /\.(txt|text)$/i.test(opts.file);
   const blocks = plainText ? parsePlainText(text, { plainText, isCommandLine: looksLikeCommand }) : await readMarkdown(text);
-  const root = sectionTree(blocks);
+  const root = outline(blocks);
   const { scenarios, skipped } = pickScenarios(root);
   const stem = opts.file.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
   const drafts: Draft[] = [];

@@ -3,8 +3,8 @@
 // is a guess about a document written for people; each guess a reviewer should check is recorded
 // with the playbook line it came from.
 
-import { codeSpans, inlineText, leadingLabel, type Block, type ListItem, type Section } from './markdown.js';
-import { commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
+import { codeSpans, inlineText, leadingLabel, sectionTree, type Block, type ListItem, type Section } from './markdown.js';
+import { commandish, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
 
 export interface Guess {
   line: number;
@@ -73,7 +73,7 @@ const PART_PATTERNS: Array<[PartKind, RegExp]> = [
   ['resolve', /\b(resol(ve|ution|ving)|recover(y|ing)?|remediat(e|ion)|contain(ment)?|eradicat(e|ion)|fix(es|ing)?|roll ?backs?|restor(e|ation)|repair|failover|rebuild)\b/],
   ['communicate', /\b(communicat(e|ion|ions)|comms|notif(y|ication|ications)|stakeholders?|status page|announce)\b/],
   ['escalate', /\b(escalat(e|ion|ions))\b/],
-  ['impact', /\b(impact|overview|summary|context|description|background|causes?|about|what it means|likely causes)\b/],
+  ['impact', /\b(impact|meaning|overview|summary|context|description|background|causes?|about|what it means|likely causes)\b/],
 ];
 
 /** What a sub-heading (or a bold label) of a scenario is. */
@@ -86,8 +86,6 @@ export function partKind(text: string): PartKind {
 const RUN_PHASES = new Set<PartKind>(['immediate', 'investigate', 'resolve', 'communicate', 'escalate']);
 const PHASE_IDS: Partial<Record<PartKind, string>> = { immediate: 'immediate', investigate: 'investigate', resolve: 'resolve', communicate: 'communicate', escalate: 'escalate' };
 
-/** Sections that describe the process around incidents rather than one kind of failure. */
-const REFERENCE = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements)\b/i;
 
 const EMOJI = /\p{Extended_Pictographic}|\u{FE0F}|\u{200D}|\u{20E3}|[\u{1F1E6}-\u{1F1FF}]/gu;
 const SEVERITY_IN_TEXT = /(?:^|[\s([{:,-])((?:SEV|Sev|sev|P|p|Priority|priority)[\s-]?([0-9]))(?=$|[\s)\]},.:;!-])/;
@@ -170,11 +168,20 @@ export function matchSeverity(written: string, ids: readonly string[]): string |
 
 const SHELL_INFO = new Set(['bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'sh-session', 'terminal', 'ksh', 'fish']);
 
+const PLAIN_INFO = new Set(['', 'text', 'txt', 'plain', 'plaintext', 'none', 'cmd', 'command', 'commands']);
+
+/**
+ * Shell commands, by its info string, or for a plain block by its lines: commands line by line
+ * unless it is plainly output or configuration (JSON, YAML, key = value, a table of columns).
+ */
 function isShellCode(b: Block & { kind: 'code' }): boolean {
   if (SHELL_INFO.has(b.info)) return true;
-  if (b.info) return false;
-  const lines = b.lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return lines.length > 0 && lines.filter((l) => looksLikeCommand(l)).length * 2 >= lines.length;
+  if (!PLAIN_INFO.has(b.info)) return false;
+  const lines = b.lines.map((l) => l.trim()).filter((l) => l && !/^#(\s|$|[^!])/.test(l));
+  if (!lines.length) return false;
+  if (lines.some((l) => /^[$%] \S/.test(l))) return true;
+  if (/^[{[<]/.test(lines[0]) || lines.filter((l) => /^[\w.-]+:(\s|$)|^[\w.-]+\s*=\s*\S/.test(l) && !/^[A-Za-z_][A-Za-z0-9_]*=\S*\s+\S/.test(l)).length * 2 > lines.length) return false;
+  return lines.filter((l) => commandish(l)).length * 5 >= lines.length * 3;
 }
 
 function inlineCommands(text: string): string[] {
@@ -211,46 +218,140 @@ function hasRunPhases(sec: Section): boolean {
   return sec.children.some((c) => RUN_PHASES.has(partKind(c.heading!.text)) && actionable(c));
 }
 
+const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types|incidents)\b/i;
+const NUMBERED_HEADING = /^\s*(?:(?:scenario|case|incident|playbook|runbook)\s*\d+\s*[:.)-]|\d+[.)]\s)/i;
+
+/** `**Diagnosis:**` alone in its paragraph: the name of a part, written as a label instead of a heading. */
+function labelOnly(b: Block): string | undefined {
+  if (b.kind !== 'paragraph') return undefined;
+  const m = /^(\*\*|__)([^*_\n]+?)[:.]?\1[:.]?$/.exec(b.text.trim());
+  return m ? m[2].replace(/[:.\s]+$/, '').trim() : undefined;
+}
+
+/** A list item that is a titled scenario entry (`1. **Card authorisations timing out**` and what follows). */
+function entryItem(it: ListItem, container: boolean): boolean {
+  if (!it.blocks.length) return false;
+  const bold = /^(\*\*|__)[^*_]+\1[:.]?$/.test(it.text.trim());
+  const rich = it.blocks.some((b) => labelOnly(b) !== undefined || b.kind === 'code' || b.kind === 'list');
+  return rich && (bold || (container && blocksHaveCommands(it.blocks)));
+}
+
 /**
- * Sections that each hold one scenario: the deepest sections that are actionable and are not a
- * part (phase, detection...) of a scenario, unless a section's parts make it a scenario itself.
+ * The document as sections, with three things people use in place of headings made into headings:
+ * a bold label naming a part (`**Diagnosis:**`, `**Mitigation**`) splits its section like a
+ * sub-heading; titled entries of a list under "Common incidents"/"Scenarios" become sections of
+ * their own; and numbered scenario headings ("Scenario 4: …", "2. …") written at different levels
+ * are read as siblings.
+ */
+export function outline(blocks: Block[]): Section {
+  return sectionTree(flatten(blocks, 0, false));
+}
+
+function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
+  const out: Block[] = [];
+  let real = base;
+  let container = inContainer;
+  const numberedLevel = new Map<string, number>();
+  for (const b of blocks) {
+    if (b.kind === 'heading') {
+      let level = b.level + base;
+      const numbered = NUMBERED_HEADING.exec(b.text);
+      if (numbered) {
+        const key = numbered[0].replace(/\d+/g, 'N').trim().toLowerCase();
+        const seen = numberedLevel.get(key);
+        if (seen !== undefined) level = seen;
+        else numberedLevel.set(key, level);
+      }
+      real = level;
+      container = ENTRY_CONTAINER.test(cleanHeading(b.text));
+      out.push({ ...b, level });
+      continue;
+    }
+    const label = labelOnly(b);
+    if (label !== undefined && partKind(label) !== 'other') {
+      out.push({ kind: 'heading', level: real + 1, text: label, line: b.line });
+      continue;
+    }
+    if (b.kind === 'list' && b.items.some((it) => entryItem(it, container))) {
+      for (const it of b.items) {
+        out.push({ kind: 'heading', level: real + 1, text: it.text, line: it.line });
+        out.push(...flatten(it.blocks, real + 1, false));
+      }
+      continue;
+    }
+    out.push(b);
+  }
+  return out;
+}
+
+/** Sections that describe the process around incidents, or reference, rather than one kind of failure. */
+const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements|who to call|related|ground rules|rules|conventions|silenc(e|es|ing)|owners?|introduction|about|faq|changelog|history|after the incident)\b/i;
+
+const isPart = (sec: Section) => !['other', 'impact'].includes(partKind(sec.heading!.text));
+
+/** Prose a responder acts on: numbered steps, or a list of instructions. */
+function instructions(blocks: Block[]): boolean {
+  return blocks.some((b) => b.kind === 'list' && b.items.length >= 2 && (b.ordered || b.items.some((it) => IMPERATIVE.test(inlineText(it.text)))));
+}
+
+const IMPERATIVE = /^(?:(?:if|when|once|after|before|then|first|finally|otherwise|for each)\b[^,]*,\s*)?(?:do not|don't|never|always|ask|call|check|confirm|contact|continue|disable|document|email|escalate|export|find|inform|isolate|keep|look|make|move|notify|open|page|post|preserve|pull|record|remove|reset|restart|review|revoke|rotate|screenshot|search|send|stop|suspend|take|tell|thank|treat|update|verify|wait|write|capture|collect|block|lock|quarantine|snapshot|create|file|raise|report|run|use|switch|scale|roll|restore|delete|drain|hand|say|give|set|add)\b/i;
+
+const content = (sec: Section): Block[] => [...sec.blocks, ...sec.children.flatMap(content)];
+
+/**
+ * Sections that each hold one scenario: the deepest sections, not parts of a scenario, whose
+ * content a responder acts on (commands, numbered steps or instructions); a section whose parts
+ * (diagnosis, mitigation, rollback…) make it a scenario is one, whatever it has or lacks besides.
  */
 export function findCandidates(sec: Section, parents: Section[] = []): Array<{ section: Section; parent?: Section }> {
-  const nonParts = sec.children.filter((c) => partKind(c.heading!.text) === 'other' || partKind(c.heading!.text) === 'impact');
+  // The document's title ("Platform alert runbooks") is not a part, even when its words say "alert".
+  const titled = !sec.heading && sec.children.filter(isPart).length < 2;
+  const nonParts = sec.children.filter((c) => titled || !isPart(c));
   const results = nonParts.flatMap((c) => findCandidates(c, [...parents, sec]));
   if (!sec.heading) return results;
   const parent = parents[parents.length - 1];
   const self = [{ section: sec, parent }];
-  const parts = sec.children.some((c) => ['detection', ...RUN_PHASES].includes(partKind(c.heading!.text)));
-  if (parts && results.length < 2 && actionable(sec)) return self;
+  const parts = sec.children.some(isPart);
+  const acts = (s: Section) => actionable(s) || instructions(content(s));
+  if (parts && results.length < 2 && acts(sec)) return self;
   if (results.length === 1 && blocksActionable(sec.blocks)) return self;
   if (results.length) return results;
-  return actionable(sec) ? self : [];
+  return acts(sec) ? self : [];
 }
 
-/** The scenarios of a document, and the candidates left out with the reason. */
+/** The scenarios of a document, and the sections left out with the reason. */
 export function pickScenarios(root: Section): { scenarios: Section[]; skipped: Skipped[] } {
   let candidates = findCandidates(root);
   if (!candidates.length && blocksActionable(root.blocks)) candidates = [{ section: root }];
   const skipped: Skipped[] = [];
   const label = (s: Section) => (s.heading ? inlineText(s.heading.text) : '(document)');
   const line = (s: Section) => s.heading?.line ?? 1;
-  const reference = (s: Section) => s.heading !== undefined && REFERENCE.test(cleanHeading(s.heading.text));
-  const strong = candidates.filter((c) => hasDetection(c.section) && !reference(c.section));
-  let keep: typeof candidates;
-  let why: string;
-  if (strong.length) {
-    const parents = new Set(strong.map((c) => c.parent));
-    keep = candidates.filter((c) => strong.includes(c) || (parents.has(c.parent) && c.parent?.heading !== undefined && hasCommands(c.section) && !reference(c.section)));
-    why = 'no symptoms, detection or trigger: looks like a general procedure, not a failure scenario';
-  } else {
-    const phased = candidates.filter((c) => hasRunPhases(c.section) && !reference(c.section));
-    const commands = candidates.filter((c) => hasCommands(c.section) && !reference(c.section));
-    const any = candidates.filter((c) => !reference(c.section));
-    keep = phased.length ? phased : commands.length ? commands : any;
-    why = phased.length ? 'no phases (immediate actions, investigation, resolution...)' : 'looks like reference material (its heading names a process, tools or templates)';
-  }
-  for (const c of candidates) if (!keep.includes(c)) skipped.push({ heading: label(c.section), line: line(c.section), why });
+  const general = (s: Section) => s.heading !== undefined && GENERAL.test(cleanHeading(s.heading.text)) && !hasRunPhases(s) && !hasDetection(s);
+  const keep = candidates.filter((c) => !general(c.section));
+  const kept = new Set(keep.map((c) => c.section));
+  for (const c of candidates) if (!kept.has(c.section)) skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });
+  // Every other section outside the scenarios is named, so nothing is dropped without a word.
+  const inside = new Set<Section>();
+  const mark = (s: Section) => {
+    inside.add(s);
+    s.children.forEach(mark);
+  };
+  keep.forEach((c) => mark(c.section));
+  const ancestors = new Set<Section>();
+  const up = (s: Section, path: Section[]): void => {
+    if (s.children.some((c) => kept.has(c)) || kept.has(s)) path.forEach((p) => ancestors.add(p));
+    s.children.forEach((c) => up(c, [...path, s]));
+  };
+  up(root, []);
+  const walk = (s: Section) => {
+    for (const c of s.children) {
+      if (inside.has(c) || candidates.some((x) => x.section === c)) continue;
+      const has = content(c).some((b) => b.kind !== 'rule');
+      if (!ancestors.has(c) && has) skipped.push({ heading: label(c), line: line(c), why: blocksHaveCommands(content(c)) ? 'not a failure scenario: its commands were not imported' : 'no steps or commands found under it' });
+      else walk(c);
+    }
+  };
+  walk(root);
   return { scenarios: keep.map((c) => c.section), skipped };
 }
 
@@ -580,14 +681,22 @@ class Builder {
         title = commandTitle(cmd.text);
       }
       for (const extra of [...(cmd.trailing ? [cmd.trailing] : []), ...cmd.after]) description = description ? `${description}\n${extra}` : extra;
-      this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound);
+      this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound, cmd.session);
       first = false;
     }
   }
 
-  private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false): DraftStep {
+  private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false, session?: string): DraftStep {
     const escaped = escapeTemplates(text);
     const plan = planCommand(escaped, { compound, usesAssigned });
+    if (session) {
+      // Typed inside another session: never run on the responder's machine.
+      plan.action = 'print';
+      plan.destructive = false;
+      plan.shell = false;
+      plan.reason = `typed inside the session opened by "${session.split('\n')[0]}", not on this machine`;
+      description = description ? `${description}\n(Runs inside: ${session.split('\n')[0]})` : `Runs inside: ${session.split('\n')[0]}`;
+    }
     const step: DraftStep = { title: title || shortTitle(text), line, kind: plan.action, command: escaped, plan, guesses: [...plan.guesses] };
     if (description && description !== step.title) step.description = description;
     if (plan.action === 'print') step.guesses.unshift(`print, not run: ${plan.reason}`);

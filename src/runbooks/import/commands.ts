@@ -293,7 +293,10 @@ export function splitScript(lines: string[], firstLine: number, info = ''): Code
     }
     if (prompted) {
       // `# cmd` after a root prompt is a command too, when what follows is one.
-      const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (/^\s*#\s+(.*)$/.exec(raw)?.[1] && looksLikeCommand(/^\s*#\s+(.*)$/.exec(raw)![1]) ? /^\s*#\s+(.*)$/.exec(raw) : null);
+      const root = /^\s*#\s+(.*)$/.exec(raw);
+      // `sh-4.4# cmd`, `user@host:~$ cmd`, `mydb=> select…`: the prompt of a session opened above.
+      const inner = /^\s*[\w.@:~/()[\]-]+(?:[$#%>]|=>|=#)\s+(\S.*)$/.exec(raw);
+      const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (root && looksLikeCommand(root[1]) ? root : null) ?? (inner && (session || commandish(inner[1])) ? inner : null);
       if (!m) {
         i++;
         continue;

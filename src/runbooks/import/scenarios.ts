@@ -4,7 +4,8 @@
 // with the playbook line it came from.
 
 import { codeSpans, inlineText, leadingLabel, sectionTree, type Block, type ListItem, type Section } from './markdown.js';
-import { commandish, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
+import { fillPlaceholders } from './variables.js';
+import { commandish, opensSession, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
 
 export interface Guess {
   line: number;
@@ -38,7 +39,10 @@ export interface DraftPhase {
 export interface DraftVariable {
   name: string;
   description: string;
-  default: string;
+  default?: string;
+  type?: string;
+  env?: string;
+  secret?: boolean;
 }
 
 export interface Draft {
@@ -181,7 +185,10 @@ function isShellCode(b: Block & { kind: 'code' }): boolean {
   if (!lines.length) return false;
   if (lines.some((l) => /^[$%] \S/.test(l))) return true;
   if (/^[{[<]/.test(lines[0]) || lines.filter((l) => /^[\w.-]+:(\s|$)|^[\w.-]+\s*=\s*\S/.test(l) && !/^[A-Za-z_][A-Za-z0-9_]*=\S*\s+\S/.test(l)).length * 2 > lines.length) return false;
-  return lines.filter((l) => commandish(l)).length * 5 >= lines.length * 3;
+  // Lines after a session opener (`kubectl exec -it … sh`, `redis-cli`) are typed in it, whatever they look like.
+  const opener = lines.findIndex((l) => commandish(l) && opensSession(l));
+  const counted = opener < 0 ? lines : lines.slice(0, opener + 1);
+  return counted.filter((l) => commandish(l)).length * 5 >= counted.length * 3;
 }
 
 function inlineCommands(text: string): string[] {
@@ -287,7 +294,8 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
 /** Sections that describe the process around incidents, or reference, rather than one kind of failure. */
 const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements|who to call|related|ground rules|rules|conventions|silenc(e|es|ing)|owners?|introduction|about|faq|changelog|history|after the incident)\b/i;
 
-const isPart = (sec: Section) => !['other', 'impact'].includes(partKind(sec.heading!.text));
+/** A part of a scenario (Diagnosis, Rollback…); a section with parts of its own is a scenario, whatever its name ("Master unreachable, no failover happened"). */
+const isPart = (sec: Section) => !['other', 'impact'].includes(partKind(sec.heading!.text)) && !sec.children.some((c) => ['detection', 'investigate', 'immediate', 'resolve'].includes(partKind(c.heading!.text)));
 
 /** Prose a responder acts on: numbered steps, or a list of instructions. */
 function instructions(blocks: Block[]): boolean {
@@ -594,6 +602,19 @@ class Builder {
     }
   }
 
+  /** Variables for the placeholders of a command, declared once per runbook. */
+  private declare(found: ReturnType<typeof fillPlaceholders>['found'], line: number): void {
+    for (const p of found) {
+      if (this.draft.variables.some((v) => v.name === p.name)) continue;
+      const what = p.namespace ? 'Kubernetes namespace; ' : '';
+      const v: DraftVariable = { name: p.name, description: `${what}written ${p.original} in the playbook (${this.opts.file}:${line})` };
+      if (p.type) v.type = p.type;
+      if (p.env) v.env = p.env;
+      if (p.secret) v.secret = true;
+      this.draft.variables.push(v);
+    }
+  }
+
   private note(title: string, text: string, line: number): void {
     this.current(line).steps.push({ title, line, kind: 'note', text, guesses: [] });
   }
@@ -687,7 +708,10 @@ class Builder {
   }
 
   private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false, session?: string): DraftStep {
-    const escaped = escapeTemplates(text);
+    const filled = fillPlaceholders(escapeTemplates(text), usesAssigned);
+    // A placeholder that is a whole quoted word needs no quotes: a value is always one word.
+    const escaped = filled.text.replace(/(["'])(\{\{\w+\}\})\1/g, '$2');
+    this.declare(filled.found, line);
     const plan = planCommand(escaped, { compound, usesAssigned });
     if (session) {
       // Typed inside another session: never run on the responder's machine.
@@ -701,7 +725,8 @@ class Builder {
     if (description && description !== step.title) step.description = description;
     if (plan.action === 'print') step.guesses.unshift(`print, not run: ${plan.reason}`);
     else if (plan.destructive) step.guesses.unshift(`destructive (${plan.reason})`);
-    if (escaped !== text) step.guesses.push('"{{" in the command written as "\\{{" so it is not read as a variable');
+    if (escapeTemplates(text) !== text) step.guesses.push('"{{" in the command written as "\\{{" so it is not read as a variable');
+    for (const p of filled.found) step.guesses.push(`{{${p.name}}} stands for ${p.original}${p.env ? ` (read from $${p.env})` : ''}`);
     this.current(line).steps.push(step);
     return step;
   }

@@ -88,7 +88,7 @@ export function partKind(text: string): PartKind {
 }
 
 const RUN_PHASES = new Set<PartKind>(['immediate', 'investigate', 'resolve', 'communicate', 'escalate']);
-const PHASE_IDS: Partial<Record<PartKind, string>> = { immediate: 'immediate', investigate: 'investigate', resolve: 'resolve', communicate: 'communicate', escalate: 'escalate' };
+const PHASE_IDS: Partial<Record<PartKind, string>> = { verify: 'verify', immediate: 'immediate', investigate: 'investigate', resolve: 'resolve', communicate: 'communicate', escalate: 'escalate' };
 
 
 const EMOJI = /\p{Extended_Pictographic}|\u{FE0F}|\u{200D}|\u{20E3}|[\u{1F1E6}-\u{1F1FF}]/gu;
@@ -191,8 +191,42 @@ function isShellCode(b: Block & { kind: 'code' }): boolean {
   return counted.filter((l) => commandish(l)).length * 5 >= counted.length * 3;
 }
 
+/**
+ * Code spans of a piece of prose that are commands to carry out: a known program with arguments,
+ * or a site tool (`./tools/flagctl set …`, `acme-ctl undrain --cluster …`) with options. A command
+ * only mentioned ("if `kill -TTIN` fails", "`git revert` is not enough", "never `rm -rf` here") is
+ * not one.
+ */
 function inlineCommands(text: string): string[] {
-  return codeSpans(text).filter((c) => looksLikeCommand(c) && c.split(/\s+/).length >= 2);
+  const out: string[] = [];
+  const spans = [...text.matchAll(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g)];
+  for (const m of spans) {
+    const c = m[2].trim().replace(/\\\|/g, '|');
+    if (!commandSpan(c)) continue;
+    if (mentioned(text, m.index ?? 0, m[0].length)) continue;
+    out.push(c);
+  }
+  return out;
+}
+
+function commandSpan(c: string): boolean {
+  const words = c.split(/\s+/);
+  if (words.length < 2) return false;
+  if (looksLikeCommand(c)) return true;
+  const program = words[0] === 'sudo' ? words[1] ?? '' : words[0];
+  return /^(\.{0,2}\/|~\/)[\w./-]+$|^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$|\.(sh|py|rb)$/.test(program) && words.some((w) => /^--?[A-Za-z]/.test(w) || /^<[^>]+>$/.test(w));
+}
+
+/** Is the code span at `at` only talked about in its sentence, not given as something to do? */
+function mentioned(text: string, at: number, length: number): boolean {
+  const start = Math.max(text.lastIndexOf('.', at) , text.lastIndexOf(';', at), text.lastIndexOf('\n\n', at)) + 1;
+  const endDot = text.slice(at + length).search(/[.;](\s|$)/);
+  const before = text.slice(start, at).toLowerCase();
+  const after = text.slice(at + length, endDot < 0 ? undefined : at + length + endDot).toLowerCase();
+  if (/\b(if|when|unless|whether)\s*$/.test(before.trim()) || /^\s*(fails?|failed|errors?|is not|isn't|does not|doesn't|is|are|was|will|would|only|alone|shows?|returns?|prints?|reports?|hangs?)\b/.test(after)) return true;
+  if (/\b(do not|don't|never|avoid|instead of|rather than|not enough|without)\b[^`]*$/.test(before) && !/\b(run|use|with)\b[^`]*$/.test(before.replace(/.*\b(do not|don't|never|avoid|instead of|rather than|not enough|without)\b/, ''))) return true;
+  if (/\b(reversible|undo(ne)?|revert(ed)?|reverse(d)?) (with|by)\s*$/.test(before)) return true;
+  return false;
 }
 
 function blocksHaveCommands(blocks: Block[]): boolean {
@@ -200,6 +234,7 @@ function blocksHaveCommands(blocks: Block[]): boolean {
     if (b.kind === 'code') return isShellCode(b) || b.info === 'sql';
     if (b.kind === 'list') return b.items.some((it) => inlineCommands(it.text).length > 0 || blocksHaveCommands(it.blocks));
     if (b.kind === 'quote') return blocksHaveCommands(b.blocks);
+    if (b.kind === 'table') return b.rows.slice(1).some((r) => r.some((c) => inlineCommands(c).length > 0));
     return false;
   });
 }
@@ -226,7 +261,7 @@ function hasRunPhases(sec: Section): boolean {
 }
 
 const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types|incidents)\b/i;
-const NUMBERED_HEADING = /^\s*(?:(?:scenario|case|incident|playbook|runbook)\s*\d+\s*[:.)-]|\d+[.)]\s)/i;
+const NUMBERED_HEADING = /^\s*(?:(?:[Ss]cenario|[Cc]ase|[Ii]ncident|[Pp]laybook|[Rr]unbook|SCENARIO|CASE|INCIDENT)\s*\d+\s*[:.)-]|\d+[.)]\s|[A-H][.)]\s)/;
 
 /** `**Diagnosis:**` alone in its paragraph: the name of a part, written as a label instead of a heading. */
 function labelOnly(b: Block): string | undefined {
@@ -295,7 +330,14 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
 const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements|who to call|related|ground rules|rules|conventions|silenc(e|es|ing)|owners?|introduction|about|faq|changelog|history|after the incident)\b/i;
 
 /** A part of a scenario (Diagnosis, Rollback…); a section with parts of its own is a scenario, whatever its name ("Master unreachable, no failover happened"). */
-const isPart = (sec: Section) => !['other', 'impact'].includes(partKind(sec.heading!.text)) && !sec.children.some((c) => ['detection', 'investigate', 'immediate', 'resolve'].includes(partKind(c.heading!.text)));
+const isPart = (sec: Section) =>
+  !['other', 'impact'].includes(partKind(sec.heading!.text)) && !namesFailure(sec.heading!.text) && !sec.children.some((c) => ['detection', 'investigate', 'immediate', 'resolve'].includes(partKind(c.heading!.text)));
+
+/** "DNS resolution failures inside the cluster" names a failure, though "resolution" names a part. */
+function namesFailure(text: string): boolean {
+  const t = cleanHeading(text);
+  return t.split(/\s+/).length >= 3 && /\b(fail(s|ed|ing|ures?)?|errors?|down|unreachable|unavailable|stuck|lag(ging)?|full|high|slow|expired?|leak(ed)?|broken|corrupt(ed|ion)?|time?outs?|timing out|crash(es|ing)?|outage|degraded|spik(e|es|ing)|compromised?|blocked|missing|wrong|lost|stolen)\b/i.test(t);
+}
 
 /** Prose a responder acts on: numbered steps, or a list of instructions. */
 function instructions(blocks: Block[]): boolean {
@@ -315,7 +357,13 @@ export function findCandidates(sec: Section, parents: Section[] = []): Array<{ s
   // The document's title ("Platform alert runbooks") is not a part, even when its words say "alert".
   const titled = !sec.heading && sec.children.filter(isPart).length < 2;
   const nonParts = sec.children.filter((c) => titled || !isPart(c));
-  const results = nonParts.flatMap((c) => findCandidates(c, [...parents, sec]));
+  let results = nonParts.flatMap((c) => findCandidates(c, [...parents, sec]));
+  // Among sibling scenarios ("A. Exposed bucket", "B. …", "D. Notification decision"), a section
+  // named like a part (but not detection, verification or follow-up) is one more scenario.
+  if (results.filter((r) => sec.children.includes(r.section)).length >= 2) {
+    const more = sec.children.filter((c) => !nonParts.includes(c) && ['resolve', 'investigate', 'communicate', 'immediate'].includes(partKind(c.heading!.text)) && (actionable(c) || instructions(content(c))));
+    if (more.length) results = sec.children.flatMap((c) => (more.includes(c) ? [{ section: c, parent: sec }] : results.filter((r) => r.section === c || isWithin(r.section, c))));
+  }
   if (!sec.heading) return results;
   const parent = parents[parents.length - 1];
   const self = [{ section: sec, parent }];
@@ -325,6 +373,10 @@ export function findCandidates(sec: Section, parents: Section[] = []): Array<{ s
   if (results.length === 1 && blocksActionable(sec.blocks)) return self;
   if (results.length) return results;
   return acts(sec) ? self : [];
+}
+
+function isWithin(inner: Section, outer: Section): boolean {
+  return outer.children.some((c) => c === inner || isWithin(inner, c));
 }
 
 /** The scenarios of a document, and the sections left out with the reason. */
@@ -427,6 +479,7 @@ class Builder {
       if (label && partKind(label[0]) !== 'other') break;
       if (b.kind === 'paragraph' && !commandParagraph(b.text)) this.addDescription(inlineText(b.text));
       else if (b.kind === 'quote' && !blocksHaveCommands(b.blocks)) this.addDescription(b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n'));
+      else if (b.kind === 'table' && blocksHaveCommands([b])) break;
       else if (b.kind !== 'table' && b.kind !== 'rule') break;
     }
     this.blocks(own.slice(k), 'other', undefined);
@@ -473,7 +526,14 @@ class Builder {
     const title = cleanHeading(heading.text) || inlineText(heading.text);
     if (kind === 'detection' || kind === 'verify' || kind === 'follow_up' || kind === 'impact') {
       this.phase = undefined;
-      for (const b of subtree(sec)) this.collect(kind, b);
+      const code = subtree(sec).filter((b) => b.kind === 'code' && (isShellCode(b) || b.info === 'sql') || b.kind === 'table' && b.rows.slice(1).some((r) => r.some((c) => inlineCommands(c).length)));
+      // Commands under "Verification" or "Symptoms" are still commands to run: steps of a phase of
+      // that name; the rest of the part stays what it is (verify list, detection, follow-up).
+      for (const b of subtree(sec)) if (!code.includes(b)) this.collect(kind, b);
+      if (code.length) {
+        this.openPhase(kind === 'verify' ? 'verify' : kind === 'detection' ? 'investigate' : 'other', title, heading.line, heading.text);
+        this.blocks(code, kind, undefined);
+      }
       this.phase = undefined;
       return;
     }
@@ -594,6 +654,10 @@ class Builder {
         continue;
       }
       lastList = undefined;
+      if (b.kind === 'table') {
+        this.table(b, takeTitle());
+        continue;
+      }
       if (b.kind === 'quote') {
         const text = b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n');
         if (blocksHaveCommands(b.blocks)) this.blocks(b.blocks, kind, takeTitle());
@@ -613,6 +677,24 @@ class Builder {
       if (p.secret) v.secret = true;
       this.draft.variables.push(v);
     }
+  }
+
+  /**
+   * A table of commands: each command in a cell is a step, titled by the row's first cell; with a
+   * column headed "Command", only that column holds steps (the others describe them).
+   */
+  private table(b: Block & { kind: 'table' }, title: string | undefined): void {
+    const [header, ...rows] = b.rows;
+    if (!header) return;
+    const column = header.findIndex((h) => /\b(command|commands|cmd|run)\b/i.test(inlineText(h)));
+    rows.forEach((row, r) => {
+      const line = b.rowLines?.[r + 1] ?? b.line;
+      const cells = column >= 0 ? [row[column] ?? ''] : row;
+      const commands = cells.flatMap((c) => inlineCommands(c));
+      const label = row.find((c, k) => k !== column && inlineText(c) && !inlineCommands(c).length && !/^\d+$/.test(inlineText(c)));
+      const rest = row.filter((c, k) => k !== column && c !== label && inlineText(c)).map((c) => inlineText(c)).join(' — ');
+      commands.forEach((c, k) => this.command(c, line, (k === 0 ? title : undefined) ?? (label ? shortTitle(inlineText(label)) : commandTitle(c)), rest || undefined, []));
+    });
   }
 
   private note(title: string, text: string, line: number): void {

@@ -23,6 +23,8 @@ export interface ListItem {
   task?: 'open' | 'done';
   /** The item's first paragraph, continuation lines joined with a space. */
   text: string;
+  /** That paragraph with its line breaks, when it has several lines (to cite the line of a command in it). */
+  raw?: string;
   /** Everything else inside the item: nested lists, code, further paragraphs. */
   blocks: Block[];
 }

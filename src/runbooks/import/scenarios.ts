@@ -336,7 +336,7 @@ const isPart = (sec: Section) =>
 /** "DNS resolution failures inside the cluster" names a failure, though "resolution" names a part. */
 function namesFailure(text: string): boolean {
   const t = cleanHeading(text);
-  return t.split(/\s+/).length >= 3 && /\b(fail(s|ed|ing|ures?)?|errors?|down|unreachable|unavailable|stuck|lag(ging)?|full|high|slow|expired?|leak(ed)?|broken|corrupt(ed|ion)?|time?outs?|timing out|crash(es|ing)?|outage|degraded|spik(e|es|ing)|compromised?|blocked|missing|wrong|lost|stolen)\b/i.test(t);
+  return t.split(/\s+/).length >= 3 && /\b(fail(s|ed|ing|ures?)?|errors?|down|unreachable|unavailable|unhealthy|stuck|lag(ging)?|full|high|slow|expired?|leak(ed)?|broken|corrupt(ed|ion)?|time?outs?|timing out|crash(es|ing)?|outage|degraded|spik(e|es|ing)|compromised?|blocked|missing|wrong|lost|stolen)\b/i.test(t);
 }
 
 /** Prose a responder acts on: numbered steps, or a list of instructions. */
@@ -386,7 +386,7 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
   const skipped: Skipped[] = [];
   const label = (s: Section) => (s.heading ? inlineText(s.heading.text) : '(document)');
   const line = (s: Section) => s.heading?.line ?? 1;
-  const general = (s: Section) => s.heading !== undefined && GENERAL.test(cleanHeading(s.heading.text)) && !hasRunPhases(s) && !hasDetection(s);
+  const general = (s: Section) => s.heading !== undefined && GENERAL.test(cleanHeading(s.heading.text)) && !namesFailure(s.heading.text) && !hasRunPhases(s) && !hasDetection(s);
   const keep = candidates.filter((c) => !general(c.section));
   const kept = new Set(keep.map((c) => c.section));
   for (const c of candidates) if (!kept.has(c.section)) skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });
@@ -630,7 +630,7 @@ class Builder {
         if (!text) continue;
         const commands = inlineCommands(b.text);
         if (commands.length) {
-          for (const c of commands) this.command(c, b.line, takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, []);
+          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, []);
           continue;
         }
         if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(label[0])), inlineText(label[1]), b.line);
@@ -722,7 +722,7 @@ class Builder {
     for (const c of commands) {
       let d = inlineText(it.text.replace(/`[^`]*`/g, (m) => (m.slice(1, -1).trim() === c ? '' : m))).replace(/\s+([.,:;])/g, '$1').replace(/[\s:→.-]+$/, '');
       if (d === title) d = '';
-      this.command(c, it.line, made ? commandTitle(c) : title, d || undefined, []);
+      this.command(c, lineWithin(it.raw ?? it.text, c, it.line), made ? commandTitle(c) : title, d || undefined, []);
       made++;
     }
     for (const b of it.blocks) {
@@ -861,6 +861,12 @@ function splitLabelled(blocks: Block[]): Block[] {
     });
     return out;
   });
+}
+
+/** The line a command written inside a multi-line paragraph starts on. */
+function lineWithin(text: string, command: string, first: number): number {
+  const at = text.indexOf(command.split(/\s+/)[0]);
+  return at < 0 ? first : first + (text.slice(0, at).match(/\n/g)?.length ?? 0);
 }
 
 /** `{{name}}` in playbook text is not a runbook variable: escape it so the loader keeps it literal. */

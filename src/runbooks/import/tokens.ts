@@ -143,9 +143,10 @@ function listItems(tokens: Token[], i: number, end: number): ListItem[] {
         blocks.unshift({ kind: 'code', info: 'sh', lines: lines.slice(at).map((l) => l.replace(/^`|`$/g, '')), line: first.line + at, fenced: false });
         lines.length = at;
       }
-      text = lines.join(' ');
+      text = lines.join('\n');
     }
-    const item: ListItem = { line: lineOf(t), text, blocks };
+    const item: ListItem = { line: lineOf(t), text: text.replace(/\n/g, ' '), blocks };
+    if (text.includes('\n')) item.raw = text;
     if (t.info) item.number = Number.parseInt(t.info, 10);
     const task = /^\[([ xX])\][ \t]+/.exec(item.text);
     if (task) {

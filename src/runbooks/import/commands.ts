@@ -267,7 +267,7 @@ export function commandTitle(command: string): string {
 export function splitScript(lines: string[], firstLine: number, info = ''): CodeItem[] {
   // With `$ ` prompts, only prompted lines are commands and the rest is their output; without
   // them, every line is a command unless it plainly is not one (a table header, a status line).
-  const prompted = lines.some((l) => /^\s*[$%] \S/.test(l));
+  const prompted = lines.some((l) => /^\s*[$%] \S/.test(l) || /^\s*[\w.@:~-]+(?:[$#%>]|=>|=#) \S/.test(l));
   let session: string | undefined;
   const items: CodeItem[] = [];
   const assigned = new Set<string>();
@@ -296,7 +296,9 @@ export function splitScript(lines: string[], firstLine: number, info = ''): Code
       const root = /^\s*#\s+(.*)$/.exec(raw);
       // `sh-4.4# cmd`, `user@host:~$ cmd`, `mydb=> select…`: the prompt of a session opened above.
       const inner = /^\s*[\w.@:~/()[\]-]+(?:[$#%>]|=>|=#)\s+(\S.*)$/.exec(raw);
-      const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (root && looksLikeCommand(root[1]) ? root : null) ?? (inner && (session || commandish(inner[1])) ? inner : null);
+      const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (root && looksLikeCommand(root[1]) ? root : null) ?? (inner ? inner : null);
+      // A prompt of another shell (`sh-4.4#`) means the line is typed in a session opened elsewhere.
+      if (m === inner && inner && !session) session = `a shell with the prompt "${raw.trim().slice(0, raw.trim().length - inner[1].length).trim()}"`;
       if (!m) {
         i++;
         continue;
@@ -448,6 +450,7 @@ export const KNOWN_TOOLS = new Set([
   'kubectl', 'oc', 'docker', 'podman', 'nerdctl', 'docker-compose', 'systemctl', 'service', 'redis-cli', 'psql', 'mysql', 'mongo', 'mongosh',
   'aws', 'gcloud', 'az', 'helm', 'git', 'iptables', 'ip6tables', 'nft', 'ufw', 'ip', 'nginx', 'apachectl', 'certbot', 'terraform', 'crontab',
   'vault', 'etcdctl', 'patronictl', 'pg_ctl', 'rabbitmqctl', 'nodetool', 'consul', 'ssh', 'curl', 'kubens', 'kubectx', 'stern', 'sed',
+  'crictl', 'ceph', 'rbd', 'smartctl', 'gsutil', 'kafka-topics.sh', 'kafka-consumer-groups.sh', 'kafka-configs.sh', 'kafka-console-consumer.sh',
 ]);
 
 function isFlag(w: string): boolean {
@@ -783,8 +786,15 @@ export function classifyWords(input: string[]): Classification {
       return hasFlag(args, '-r', '--report', '-c') ? READ('mtr --report') : INTERACTIVE('mtr is a full-screen program');
     case 'tcpdump':
       return hasFlag(args, '-c') ? READ('tcpdump -c') : INTERACTIVE('tcpdump without -c never ends');
-    case 'ssh':
-      return pos.length >= 2 ? UNKNOWN('ssh runs a command on another host') : INTERACTIVE('ssh opens a remote shell');
+    case 'ssh': {
+      if (hasFlag(args, '-t', '-tt')) return INTERACTIVE('ssh -t opens a terminal on another host');
+      const at = args.findIndex((a, i) => !a.startsWith('-') && !['-i', '-p', '-l', '-o', '-J', '-F'].includes(args[i - 1] ?? ''));
+      if (at < 0 || at === args.length - 1) return INTERACTIVE('ssh opens a remote shell');
+      // The remote command is what decides: `ssh host 'systemctl status x'` only reads.
+      const remote = args.slice(at + 1).join(' ');
+      const inner = planCommand(remote);
+      return { verdict: inner.verdict, reason: `ssh … ${inner.reason}` };
+    }
     case 'git':
       return byVerb('git', pos[0], /^(status|log|diff|show|branch|remote|rev-parse|describe|blame|fetch|ls-files|shortlog|tag|reflog|grep|config)$/, /^(revert|reset|push|checkout|switch|commit|merge|rebase|cherry-pick|pull|restore|clean|rm|mv|stash|am|apply)$/);
     case 'helm':
@@ -835,6 +845,36 @@ export function classifyWords(input: string[]): Classification {
       return pos.length ? CHANGE(`${tool} switches the current context`) : READ(tool);
     case 'stern':
       return INTERACTIVE('stern follows logs and never ends');
+    case 'kafka-topics.sh':
+    case 'kafka-topics':
+    case 'kafka-consumer-groups.sh':
+    case 'kafka-consumer-groups':
+    case 'kafka-configs.sh':
+    case 'kafka-configs':
+    case 'kafka-acls.sh':
+    case 'kafka-acls': {
+      if (hasFlag(args, '--alter', '--create', '--delete', '--add', '--remove', '--delete-offsets') || (hasFlag(args, '--reset-offsets') && hasFlag(args, '--execute'))) return CHANGE(`${tool} --alter/--create/--delete`);
+      if (hasFlag(args, '--reset-offsets')) return READ(`${tool} --reset-offsets without --execute only plans`);
+      return hasFlag(args, '--describe', '--list') ? READ(`${tool} --describe/--list`) : UNKNOWN(`${tool} without --describe or --list`);
+    }
+    case 'kafka-console-consumer.sh':
+    case 'kafka-console-consumer':
+      return hasFlag(args, '--max-messages', '--timeout-ms') ? READ(tool) : INTERACTIVE(`${tool} never ends without --max-messages`);
+    case 'kafka-leader-election.sh':
+    case 'kafka-reassign-partitions.sh':
+    case 'kafka-delete-records.sh':
+      return CHANGE(tool);
+    case 'crictl':
+      return byVerb('crictl', pos[0], /^(ps|pods|images|img|inspect|inspecti|inspectp|logs|stats|info|version|imagefsinfo)$/, /^(rm|rmi|rmp|stop|stopp|start|create|run|runp|exec|pull|update)$/);
+    case 'ceph':
+      if (['status', 'health', 'df', '-s', '-w', 'versions', 'version'].includes(pos[0] ?? args[0] ?? '')) return (pos[0] ?? args[0]) === '-w' ? INTERACTIVE('ceph -w never ends') : READ(`ceph ${pos[0] ?? args[0]}`);
+      return pos.some((p) => /^(tree|ls|dump|stat|df|status|get|detail|health|query|list|perf|pool-ls|getcrushmap|map|find|metadata|versions|utilization|ok-to-stop|safe-to-destroy)$/.test(p)) && !pos.some((p) => /^(set|rm|out|in|down|up|reweight|reweight-by-utilization|purge|destroy|create|delete|unset|pause|unpause|repair|scrub|deep-scrub|set-full-ratio|set-nearfull-ratio|set-backfillfull-ratio|crush|lost|blocklist|blacklist|enable|disable)$/.test(p)) ? READ(`ceph ${pos.join(' ')}`) : CHANGE(`ceph ${pos.slice(0, 3).join(' ')}`);
+    case 'rbd':
+      return byVerb('rbd', pos[0], /^(status|ls|list|info|du|showmapped|snap)$/.test(pos[0] ?? '') && !(pos[0] === 'snap' && pos[1] !== 'ls') ? /./ : /^$/, /./);
+    case 'smartctl':
+      return hasFlag(args, '-t', '--test', '-s', '--smart', '-o', '--offlineauto', '-S', '--saveauto', '-X', '--abort') ? CHANGE('smartctl starts a test or changes a setting') : READ('smartctl');
+    case 'gsutil':
+      return byVerb('gsutil', pos[0], /^(ls|cat|stat|du|hash|version|acl|iam)$/.test(pos[0] ?? '') && !(['acl', 'iam'].includes(pos[0] ?? '') && pos[1] !== 'get') ? /./ : /^$/, /./);
     default:
       break;
   }
@@ -849,7 +889,9 @@ export function placeholders(text: string): string[] {
   const found = new Set<string>();
   for (const m of text.matchAll(/<([A-Za-z][\w .:/-]*)>/g)) if (!/^<</.test(m[0])) found.add(m[0]);
   for (const m of text.matchAll(/\b(YOUR[_-][A-Z0-9_-]+|[A-Z0-9_]+_HERE|REPLACE[_-]ME|CHANGEME|XXX+)\b/g)) found.add(m[0]);
-  for (const m of text.matchAll(/(?<![{$])\{([A-Za-z][\w -]*)\}(?!\})/g)) found.add(m[0]);
+  // `{service}` is a placeholder; `{end}` inside a quoted jsonpath or Go template is not.
+  const unquoted = text.replace(/'[^']*'/g, (q) => ' '.repeat(q.length));
+  for (const m of unquoted.matchAll(/(?<![{$])\{([A-Za-z][\w -]*)\}(?!\})/g)) found.add(m[0]);
   return [...found];
 }
 
@@ -858,7 +900,7 @@ export function opensSession(command: string): boolean {
   const t = command.trim().replace(/^sudo\s+(-\S+\s+)*/, '');
   if (/^(oc|kubectl)\s+(.*\s)?(debug|rsh)\b/.test(t) && !/\s--\s+\S/.test(t)) return true;
   if (/^(kubectl|oc|docker|podman|nerdctl)\s+(.*\s)?exec\s.*-(it|ti|i|t)\b/.test(t) && /(--\s+|\s)(ba|z|a|k)?sh\s*$|(--\s+|\s)(psql|mysql|mongosh|mongo|redis-cli)(\s+-[hpUdn]\s*\S+)*\s*$/.test(t)) return true;
-  if (/^ssh\s+(-\S+\s+(\S+\s+)?)*[^\s-]\S*\s*$/.test(t)) return true;
+  if (/^ssh\s+(-\S+\s+(\S+\s+)?)*[^\s-]\S*\s*$/.test(t) || /^ssh\s+(.*\s)?-\w*t/.test(t)) return true;
   if (/^chroot\s+\S+\s*$/.test(t) || /^(su|sudo)\s*(-|-i|-s)?\s*\S*\s*$/.test(command.trim()) && /^(su\b|sudo\s+-[is])/.test(command.trim())) return true;
   if (/^(psql|mysql|mongosh|mongo)\b/.test(t) && !/\s(-c|--command|-e|--execute|--eval|-f|--file|-l|--list)\b/.test(t)) return true;
   if (/^redis-cli\b/.test(t) && redisCli(lex(t).segments[0]?.slice(1).map((w) => w.text) ?? []).reason.includes('opens a prompt')) return true;
@@ -914,6 +956,11 @@ export function planCommand(text: string, opts: { compound?: boolean; usesAssign
       continue;
     }
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) && words.length === 1) continue;
+    // `echo | openssl s_client …` and `openssl s_client … </dev/null` get their input and end.
+    if (words[0] === 'openssl' && words[1] === 's_client' && (seg !== lx.segments[0] || /<\s*\/dev\/null/.test(text))) {
+      worst ??= READ('openssl s_client with its input given');
+      continue;
+    }
     const c = classifyWords(words);
     if (!worst || RANK[c.verdict] > RANK[worst.verdict]) worst = c;
   }

@@ -181,9 +181,11 @@ const PLAIN_INFO = new Set(['', 'text', 'txt', 'plain', 'plaintext', 'none', 'cm
 function isShellCode(b: Block & { kind: 'code' }): boolean {
   if (SHELL_INFO.has(b.info)) return true;
   if (!PLAIN_INFO.has(b.info)) return false;
-  const lines = b.lines.map((l) => l.trim()).filter((l) => l && !/^#(\s|$|[^!])/.test(l));
+  // Continuation lines (`\`) belong to the command above them.
+  const joined = b.lines.join('\n').replace(/\\\n\s*/g, ' ').split('\n');
+  const lines = joined.map((l) => l.trim()).filter((l) => l && !/^#(\s|$|[^!])/.test(l));
   if (!lines.length) return false;
-  if (lines.some((l) => /^[$%] \S/.test(l))) return true;
+  if (lines.some((l) => /^[$%] \S/.test(l) || /^[\w.@:~-]+[$#%>] \S/.test(l))) return true;
   if (/^[{[<]/.test(lines[0]) || lines.filter((l) => /^[\w.-]+:(\s|$)|^[\w.-]+\s*=\s*\S/.test(l) && !/^[A-Za-z_][A-Za-z0-9_]*=\S*\s+\S/.test(l)).length * 2 > lines.length) return false;
   // Lines after a session opener (`kubectl exec -it … sh`, `redis-cli`) are typed in it, whatever they look like.
   const opener = lines.findIndex((l) => commandish(l) && opensSession(l));
@@ -214,7 +216,8 @@ function commandSpan(c: string): boolean {
   if (words.length < 2) return false;
   if (looksLikeCommand(c)) return true;
   const program = words[0] === 'sudo' ? words[1] ?? '' : words[0];
-  return /^(\.{0,2}\/|~\/)[\w./-]+$|^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$|\.(sh|py|rb)$/.test(program) && words.some((w) => /^--?[A-Za-z]/.test(w) || /^<[^>]+>$/.test(w));
+  if (/^(\.{0,2}\/|~\/)[\w./-]+$/.test(program)) return true;
+  return /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$|\.(sh|py|rb)$/.test(program) && words.some((w) => /^--?[A-Za-z]/.test(w) || /^<[^>]+>$/.test(w));
 }
 
 /** Is the code span at `at` only talked about in its sentence, not given as something to do? */
@@ -628,9 +631,13 @@ class Builder {
         }
         const text = inlineText(b.text);
         if (!text) continue;
-        const commands = inlineCommands(b.text);
+        // "Inside the `chroot /host` session run `systemctl restart kubelet`": the first names the
+        // session, the second is typed in it.
+        const within = /\b(?:inside|in|from|within) (?:the|that|this|your|a) (?:(`[^`]+`) )?(?:same |debug |remote |toolbox |node )?(?:session|shell|console|prompt)\b/i.exec(b.text);
+        const named = within?.[1]?.slice(1, -1).trim();
+        const commands = inlineCommands(b.text).filter((c) => c !== named);
         if (commands.length) {
-          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, []);
+          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, [], false, within ? (named ?? 'the session opened above') : undefined);
           continue;
         }
         if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(label[0])), inlineText(label[1]), b.line);

@@ -128,7 +128,8 @@ describe('ir runbook import: the AMN (Obsidian) playbook', () => {
 
   it('yields the seven common incidents, one phase each, from symptoms and commented shell blocks', () => {
     const expected: Record<string, { steps: number; destructive: number; severity?: string }> = {
-      'backend-down': { steps: 7, destructive: 2 },
+      // The sed -i with <previous-version> is now a confirmed step with a declared variable (was a print).
+      'backend-down': { steps: 7, destructive: 3 },
       'mongodb-unreachable': { steps: 8, destructive: 1 },
       'redis-unreachable': { steps: 8, destructive: 3 },
       'shkeeper-api-down': { steps: 6, destructive: 0, severity: 'SEV-1' },
@@ -149,7 +150,9 @@ describe('ir runbook import: the AMN (Obsidian) playbook', () => {
     expect(find(backend, 'docker logs --tail=200')).toMatchObject({ title: 'Inspect last lines', run: 'docker logs --tail=200 nickapp-backend' });
     expect(find(backend, 'jq')).toMatchObject({ shell: true });
     expect(find(backend, 'docker stop watchtower')).toMatchObject({ title: "Pause Watchtower for nickapp-backend so it doesn't re-pull", destructive: true });
-    expect(find(backend, '<previous-version>').print).toBeDefined(); // a placeholder to fill in
+    // A placeholder to fill in is a declared variable, asked for before the (confirmed) step runs.
+    expect(find(backend, '{{previous_version}}')).toMatchObject({ run: "sed -i 's|:latest|:{{previous_version}}|' docker-compose.production.yml", destructive: true });
+    expect(backend.variables?.previous_version).toBeDefined();
     const redis = runbooks.get('redis-unreachable')!;
     expect(find(redis, 'CONFIG SET')).toMatchObject({ destructive: true, shell: true });
     expect(find(redis, 'nano').print).toBeDefined();
@@ -184,8 +187,13 @@ describe('ir runbook import: playbooks in shapes never shown to the importer', (
     const { runbooks } = importAndValidate('obsidian-kafka-consumer-lag.md');
     const rb = runbooks.get('kafka-consumer-lag')!;
     expect(phases(rb)).toEqual(['immediate:10m:4', 'investigate:2', 'resolve:2']);
-    expect(destructive(rb)).toEqual(['kubectl scale deploy/{{deployment}} --replicas=6 -n {{namespace}}', 'kubectl rollout restart deploy/{{deployment}} -n {{namespace}}']);
-    expect(find(rb, '--reset-offsets').print).toBeDefined();
+    // kafka-consumer-groups.sh is known now: --reset-offsets --execute is a confirmed change (was a print).
+    expect(destructive(rb)).toEqual([
+      'kubectl scale deploy/{{deployment}} --replicas=6 -n {{namespace}}',
+      'kubectl rollout restart deploy/{{deployment}} -n {{namespace}}',
+      'kafka-consumer-groups.sh --bootstrap-server kafka-0:9092 --group orders --reset-offsets --shift-by 1 --topic orders:3 --execute',
+    ]);
+    expect(find(rb, '--describe --group orders')).toMatchObject({ run: 'kafka-consumer-groups.sh --bootstrap-server kafka-0:9092 --describe --group orders' });
     expect(find(rb, 'grep -i error')).toMatchObject({ shell: true });
     expect(rb.verify).toHaveLength(2);
     expect(rb.follow_up).toHaveLength(2);

@@ -854,7 +854,7 @@ export function classifyWords(input: string[]): Classification {
     case 'kafka-acls.sh':
     case 'kafka-acls': {
       if (hasFlag(args, '--alter', '--create', '--delete', '--add', '--remove', '--delete-offsets') || (hasFlag(args, '--reset-offsets') && hasFlag(args, '--execute'))) return CHANGE(`${tool} --alter/--create/--delete`);
-      if (hasFlag(args, '--reset-offsets')) return READ(`${tool} --reset-offsets without --execute only plans`);
+      if (hasFlag(args, '--reset-offsets')) return hasFlag(args, '--dry-run') ? READ(`${tool} --reset-offsets --dry-run`) : UNKNOWN(`${tool} --reset-offsets: one --execute away from moving the group's offsets`);
       return hasFlag(args, '--describe', '--list') ? READ(`${tool} --describe/--list`) : UNKNOWN(`${tool} without --describe or --list`);
     }
     case 'kafka-console-consumer.sh':

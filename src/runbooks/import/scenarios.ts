@@ -333,6 +333,9 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
 const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements|who to call|related|ground rules|rules|conventions|silenc(e|es|ing)|owners?|introduction|about|faq|changelog|history|after the incident)\b/i;
 
 /** A part of a scenario (Diagnosis, Rollback…); a section with parts of its own is a scenario, whatever its name ("Master unreachable, no failover happened"). */
+/** Whatever else the heading says: a checklist, a template, a drill or a script is not a failure scenario. */
+const GENERAL_ONLY = /\b(checklists?|templates?|scripts?|cheat ?sheets?|tests?|experiments?|drills?|chaos|glossary|contacts?|evidence collection|forensics|tools and commands)\b/i;
+
 const isPart = (sec: Section) =>
   !['other', 'impact'].includes(partKind(sec.heading!.text)) && !namesFailure(sec.heading!.text) && !sec.children.some((c) => ['detection', 'investigate', 'immediate', 'resolve'].includes(partKind(c.heading!.text)));
 
@@ -389,7 +392,12 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
   const skipped: Skipped[] = [];
   const label = (s: Section) => (s.heading ? inlineText(s.heading.text) : '(document)');
   const line = (s: Section) => s.heading?.line ?? 1;
-  const general = (s: Section) => s.heading !== undefined && GENERAL.test(cleanHeading(s.heading.text)) && !namesFailure(s.heading.text) && !hasRunPhases(s) && !hasDetection(s);
+  const parents = new Map<Section, Section>();
+  const link = (s: Section) => s.children.forEach((c) => (parents.set(c, s), link(c)));
+  link(root);
+  const named = (s: Section) => s.heading !== undefined && (GENERAL_ONLY.test(cleanHeading(s.heading.text)) || (GENERAL.test(cleanHeading(s.heading.text)) && !namesFailure(s.heading.text) && !hasDetection(s)));
+  // Under "General incident procedures" or "Tools and commands", nothing is a failure scenario.
+  const general = (s: Section): boolean => named(s) || (parents.get(s) !== undefined && general(parents.get(s)!));
   const keep = candidates.filter((c) => !general(c.section));
   const kept = new Set(keep.map((c) => c.section));
   for (const c of candidates) if (!kept.has(c.section)) skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });

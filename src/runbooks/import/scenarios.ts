@@ -397,7 +397,9 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
   link(root);
   const named = (s: Section) => s.heading !== undefined && (GENERAL_ONLY.test(cleanHeading(s.heading.text)) || (GENERAL.test(cleanHeading(s.heading.text)) && !namesFailure(s.heading.text) && !hasDetection(s)));
   // Under "General incident procedures" or "Tools and commands", nothing is a failure scenario.
-  const general = (s: Section): boolean => named(s) || (parents.get(s) !== undefined && general(parents.get(s)!));
+  // The document's title ("Payments platform — on-call playbook") names the whole page, not a section.
+  const title = (s: Section) => parents.get(s) === root && (root.children.length === 1 || s.heading?.level === 1);
+  const general = (s: Section): boolean => (named(s) && !title(s)) || (parents.get(s) !== undefined && general(parents.get(s)!));
   const keep = candidates.filter((c) => !general(c.section));
   const kept = new Set(keep.map((c) => c.section));
   for (const c of candidates) if (!kept.has(c.section)) skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });

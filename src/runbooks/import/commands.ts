@@ -529,6 +529,7 @@ function kubectl(args: string[]): Classification {
     return { verdict: inner.verdict, reason: `kubectl exec … ${inner.reason}` };
   }
   if (verb === 'logs' && hasFlag(args, '-f', '--follow')) return INTERACTIVE('kubectl logs -f follows the log and never ends');
+  if (verb === 'run' && hasFlag(args.slice(0, args.indexOf('--') < 0 ? args.length : args.indexOf('--')), '-i', '-t', '--stdin', '--tty')) return INTERACTIVE('kubectl run -i attaches to the pod it creates');
   if (verb === 'get' && hasFlag(args, '-w', '--watch')) return INTERACTIVE('kubectl get --watch never ends');
   if (['edit', 'attach', 'port-forward', 'proxy', 'debug'].includes(verb)) return INTERACTIVE(`kubectl ${verb} needs a terminal or never ends`);
   if (verb === 'rollout') {
@@ -868,6 +869,8 @@ export function classifyWords(input: string[]): Classification {
       return byVerb('crictl', pos[0], /^(ps|pods|images|img|inspect|inspecti|inspectp|logs|stats|info|version|imagefsinfo)$/, /^(rm|rmi|rmp|stop|stopp|start|create|run|runp|exec|pull|update)$/);
     case 'ceph':
       if (['status', 'health', 'df', '-s', '-w', 'versions', 'version'].includes(pos[0] ?? args[0] ?? '')) return (pos[0] ?? args[0]) === '-w' ? INTERACTIVE('ceph -w never ends') : READ(`ceph ${pos[0] ?? args[0]}`);
+      // `ceph osd tree down`: the verb is the second word, what follows it filters.
+      if (/^(tree|ls|dump|stat|df|status|get|detail|health|query|list|perf|pool|find|metadata|versions|utilization|ok-to-stop|safe-to-destroy)$/.test(pos[1] ?? '') && !(pos[1] === 'pool' && !/^(ls|get|stats)$/.test(pos[2] ?? ''))) return READ(`ceph ${pos.slice(0, 2).join(' ')}`);
       return pos.some((p) => /^(tree|ls|dump|stat|df|status|get|detail|health|query|list|perf|pool-ls|getcrushmap|map|find|metadata|versions|utilization|ok-to-stop|safe-to-destroy)$/.test(p)) && !pos.some((p) => /^(set|rm|out|in|down|up|reweight|reweight-by-utilization|purge|destroy|create|delete|unset|pause|unpause|repair|scrub|deep-scrub|set-full-ratio|set-nearfull-ratio|set-backfillfull-ratio|crush|lost|blocklist|blacklist|enable|disable)$/.test(p)) ? READ(`ceph ${pos.join(' ')}`) : CHANGE(`ceph ${pos.slice(0, 3).join(' ')}`);
     case 'rbd':
       return byVerb('rbd', pos[0], /^(status|ls|list|info|du|showmapped|snap)$/.test(pos[0] ?? '') && !(pos[0] === 'snap' && pos[1] !== 'ls') ? /./ : /^$/, /./);

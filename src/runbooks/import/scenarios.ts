@@ -217,6 +217,7 @@ function commandSpan(c: string): boolean {
   if (looksLikeCommand(c)) return true;
   const program = words[0] === 'sudo' ? words[1] ?? '' : words[0];
   if (/^(\.{0,2}\/|~\/)[\w./-]+$/.test(program)) return true;
+  if (/^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$/.test(program) && words.length >= (words[0] === 'sudo' ? 4 : 3)) return true;
   return /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$|\.(sh|py|rb)$/.test(program) && words.some((w) => /^--?[A-Za-z]/.test(w) || /^<[^>]+>$/.test(w));
 }
 
@@ -600,6 +601,7 @@ class Builder {
     let target: PartKind | undefined;
     let pendingTitle = title;
     let lastList: (Block & { kind: 'list' }) | undefined;
+    let pendingSession: string | undefined;
     const takeTitle = () => {
       const t = pendingTitle;
       pendingTitle = undefined;
@@ -641,6 +643,8 @@ class Builder {
         }
         const text = inlineText(b.text);
         if (!text) continue;
+        // "(still in the toolbox shell)": the next block is typed in a session opened earlier.
+        pendingSession = /\b(?:in|inside|from|within) (?:the|that|this|your|same) (?:same )?[\w-]*\s?(?:shell|session|console)\b/i.test(text) && !/\bopen\b/i.test(text) ? 'the session opened above' : undefined;
         // "Inside the `chroot /host` session run `systemctl restart kubelet`": the first names the
         // session, the second is typed in it.
         const within = /\b(?:inside|in|from|within) (?:the|that|this|your|a) (?:(`[^`]+`) )?(?:same |debug |remote |toolbox |node )?(?:session|shell|console|prompt)\b/i.exec(b.text);
@@ -667,7 +671,8 @@ class Builder {
       if (b.kind === 'code') {
         // A code block right after a list belongs to the list's last item (flush-left fences).
         const owner = lastList?.items[lastList.items.length - 1];
-        this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine);
+        this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine, pendingSession);
+        pendingSession = undefined;
         continue;
       }
       lastList = undefined;
@@ -758,7 +763,7 @@ class Builder {
   }
 
   /** `firstTitle` titles the first command when it has no comment; `ownerTitle` when it comes from a list item. */
-  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number): void {
+  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number, session?: string): void {
     if (b.info === 'sql' || b.info === 'postgresql' || b.info === 'psql' || b.info === 'pgsql') {
       const sql = b.lines.filter((l) => !/^\s*--/.test(l)).join('\n').trim();
       if (!sql) return;
@@ -801,13 +806,14 @@ class Builder {
         title = commandTitle(cmd.text);
       }
       for (const extra of [...(cmd.trailing ? [cmd.trailing] : []), ...cmd.after]) description = description ? `${description}\n${extra}` : extra;
-      this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound, cmd.session);
+      this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound, cmd.session ?? session);
       first = false;
     }
   }
 
   private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false, session?: string): DraftStep {
-    const filled = fillPlaceholders(escapeTemplates(text), usesAssigned);
+    // In a session on another machine `$DB_HOST` is that machine's variable, not one to fill in.
+    const filled = fillPlaceholders(escapeTemplates(text), usesAssigned, session !== undefined);
     // A placeholder that is a whole quoted word needs no quotes: a value is always one word.
     const escaped = filled.text.replace(/(["'])(\{\{\w+\}\})\1/g, '$2');
     this.declare(filled.found, line);

@@ -167,7 +167,7 @@ function typeFor(name: string, namespace: boolean): Placeholder['type'] {
  * the playbook's own script sets (they stay as written). Inside single quotes only `<x>` and
  * `YOUR_X` count: `$7` in awk or `{end}` in jsonpath are not placeholders.
  */
-export function fillPlaceholders(command: string, assigned: readonly string[] = []): { text: string; found: Placeholder[] } {
+export function fillPlaceholders(command: string, assigned: readonly string[] = [], remote = false): { text: string; found: Placeholder[] } {
   const found = new Map<string, Placeholder>();
   let out = '';
   let quote: string | undefined;
@@ -196,7 +196,7 @@ export function fillPlaceholders(command: string, assigned: readonly string[] = 
       i += m[0].length;
       continue;
     }
-    if (quote !== "'" && c === '$' && (m = /^\$(?:\{([A-Z][A-Z0-9_]*)\}|([A-Z][A-Z0-9_]*))/.exec(rest))) {
+    if (!remote && quote !== "'" && c === '$' && (m = /^\$(?:\{([A-Z][A-Z0-9_]*)\}|([A-Z][A-Z0-9_]*))/.exec(rest))) {
       const env = m[1] ?? m[2];
       if (!SHELL_OWN.has(env) && !assigned.includes(env)) {
         out += add(m[0], env, { env, ...(/TOKEN|PASSWORD|SECRET|PASSWD|API_KEY|CREDENTIAL/.test(env) ? { secret: true } : {}) });

@@ -214,11 +214,25 @@ function inlineCommands(text: string): string[] {
 function commandSpan(c: string): boolean {
   const words = c.split(/\s+/);
   if (words.length < 2) return false;
+  if (/^(for|while|until|if)\s.*;\s*(do|then)\b.*\b(done|fi)$/.test(c)) return true;
   if (looksLikeCommand(c)) return true;
   const program = words[0] === 'sudo' ? words[1] ?? '' : words[0];
   if (/^(\.{0,2}\/|~\/)[\w./-]+$/.test(program)) return true;
   if (/^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$/.test(program) && words.length >= (words[0] === 'sudo' ? 4 : 3)) return true;
   return /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$|\.(sh|py|rb)$/.test(program) && words.some((w) => /^--?[A-Za-z]/.test(w) || /^<[^>]+>$/.test(w));
+}
+
+/**
+ * The commands of a list item's text. "retry the dead jobs from the same console:
+ * `Sidekiq::DeadSet.new.retry_all`": whatever is in code there is typed into a session opened
+ * earlier, shell command or not.
+ */
+function itemCommands(text: string): { session?: string; commands: string[] } {
+  if (/\b(?:in|inside|from|within) (?:the|that|this) (?:same )?[\w-]*\s?(?:console|session|shell|prompt)\b/i.test(text) && !/\bopen\b/i.test(text)) {
+    const commands = codeSpans(text).filter((c) => /\S\s+\S|[.:(]/.test(c));
+    if (commands.length) return { session: 'the session opened above', commands };
+  }
+  return { commands: inlineCommands(text) };
 }
 
 /** Is the code span at `at` only talked about in its sentence, not given as something to do? */
@@ -228,8 +242,12 @@ function mentioned(text: string, at: number, length: number): boolean {
   const before = text.slice(start, at).toLowerCase();
   const after = text.slice(at + length, endDot < 0 ? undefined : at + length + endDot).toLowerCase();
   if (/\b(if|when|unless|whether)\s*$/.test(before.trim()) || /^\s*(fails?|failed|errors?|is not|isn't|does not|doesn't|is|are|was|will|would|only|alone|shows?|returns?|prints?|reports?|hangs?)\b/.test(after)) return true;
-  if (/\b(do not|don't|never|avoid|instead of|rather than|not enough|without)\b[^`]*$/.test(before) && !/\b(run|use|with)\b[^`]*$/.test(before.replace(/.*\b(do not|don't|never|avoid|instead of|rather than|not enough|without)\b/, ''))) return true;
+  // "never `rm -rf` here", "do not run `FLUSHALL`", "instead of `kubectl edit`".
+  if (/\b(do not|don't|never|avoid|instead of|rather than|without)\s+(?:[\w-]+\s+){0,3}$/.test(before)) return true;
   if (/\b(reversible|undo(ne)?|revert(ed)?|reverse(d)?) (with|by)\s*$/.test(before)) return true;
+  // "the serial number from `smartctl -i`", "(`git revert` in the repo, …)": named, not given to run.
+  if (/\b(from|output of|shown by|reported by|printed by)\s*$/.test(before)) return true;
+  if (/\(\s*$/.test(before) && text.slice(at + 1, at + length - 1).trim().split(/\s+/).length <= 2) return true;
   return false;
 }
 
@@ -724,7 +742,7 @@ class Builder {
   }
 
   private list(b: Block & { kind: 'list' }, title: string | undefined): void {
-    const plain = b.items.every((it) => !inlineCommands(it.text).length && !blocksHaveCommands(it.blocks) && !it.blocks.some((x) => x.kind === 'list'));
+    const plain = b.items.every((it) => !itemCommands(it.text).commands.length && !blocksHaveCommands(it.blocks) && !it.blocks.some((x) => x.kind === 'list'));
     if (!b.ordered && plain) {
       const items = b.items.map((it) => inlineText(it.text)).filter(Boolean);
       const phase = this.current(b.line);
@@ -739,15 +757,24 @@ class Builder {
     const full = inlineText(it.text);
     const norm = (x: string) => x.replace(/[\s:.!?]+$/, '');
     const rest = norm(full) !== norm(title) ? full : undefined;
-    const commands = inlineCommands(it.text);
+    // "retry the dead jobs from the same console: `Sidekiq::DeadSet.new.retry_all`": whatever is
+    // in code there is typed into a session opened earlier, not a shell command.
+    const { session, commands } = itemCommands(it.text);
     let made = 0;
     for (const c of commands) {
       let d = inlineText(it.text.replace(/`[^`]*`/g, (m) => (m.slice(1, -1).trim() === c ? '' : m))).replace(/\s+([.,:;])/g, '$1').replace(/[\s:→.-]+$/, '');
       if (d === title) d = '';
-      this.command(c, lineWithin(it.raw ?? it.text, c, it.line), made ? commandTitle(c) : title, d || undefined, []);
+      this.command(c, lineWithin(it.raw ?? it.text, c, it.line), made ? commandTitle(c) : title, d || undefined, [], false, session);
       made++;
     }
     for (const b of it.blocks) {
+      if (b.kind === 'paragraph') {
+        // Text after an item's code ("and email the partner's NOC") is an instruction too.
+        const cmds = inlineCommands(b.text);
+        for (const c of cmds) this.command(c, lineWithin(b.text, c, b.line), commandTitle(c), inlineText(b.text), []);
+        if (!cmds.length && inlineText(b.text)) this.note(shortTitle(inlineText(b.text)), inlineText(b.text), b.line);
+        continue;
+      }
       if (b.kind === 'code') {
         this.code(b, undefined, made ? undefined : title);
         made++;

@@ -154,11 +154,17 @@ describe('ir runbook import: the AMN (Obsidian) playbook', () => {
     expect(find(backend, '{{previous_version}}')).toMatchObject({ run: "sed -i 's|:latest|:{{previous_version}}|' docker-compose.production.yml", destructive: true });
     expect(backend.variables?.previous_version).toBeDefined();
     const redis = runbooks.get('redis-unreachable')!;
-    expect(find(redis, 'CONFIG SET')).toMatchObject({ destructive: true, shell: true });
+    // $REDIS_PASSWORD is a declared secret variable read from the environment (masked on screen and
+    // in the timeline), so the command no longer needs a shell.
+    expect(find(redis, 'CONFIG SET')).toMatchObject({ run: 'docker exec nickapp-redis redis-cli -a {{redis_password}} CONFIG SET maxmemory-policy allkeys-lru', destructive: true });
+    expect(redis.variables?.redis_password).toMatchObject({ env: 'REDIS_PASSWORD', secret: true });
     expect(find(redis, 'nano').print).toBeDefined();
     const shkeeper = runbooks.get('shkeeper-api-down')!;
     // A backslash continuation is joined into one line.
-    expect(find(shkeeper, 'X-Shkeeper-Api-Key').run).toBe('curl -fsS -H "X-Shkeeper-Api-Key: $SHKEEPER_API_KEY" "$SHKEEPER_API_URL/api/v1/healthcheck"');
+    // A backslash continuation is joined into one line; $SHKEEPER_API_KEY is a secret variable read
+    // from the environment (was left to the shell, unmasked).
+    expect(find(shkeeper, 'X-Shkeeper-Api-Key').run).toBe('curl -fsS -H "X-Shkeeper-Api-Key: {{shkeeper_api_key}}" "{{shkeeper_api_url}}/api/v1/healthcheck"');
+    expect(shkeeper.variables?.shkeeper_api_key).toMatchObject({ env: 'SHKEEPER_API_KEY', secret: true });
     expect(find(runbooks.get('suspicious-activity-abuse')!, 'docker exec -it').print).toBeDefined();
   });
 });
@@ -302,5 +308,37 @@ describe('ir runbook import: commands with hidden effects', () => {
     const plain = steps(rb).filter((s) => s.run !== undefined && !s.destructive).map(command);
     expect(plain).toHaveLength(reads.length);
     expect(plain.some((c) => c.startsWith('redis-cli -h cache PING'))).toBe(true);
+  });
+});
+
+describe('ir runbook import: the corpus of playbooks in shapes the importer was not built on', () => {
+  const CORPUS = join(ROOT, 'test', 'fixtures', 'playbooks-corpus');
+  const files = readdirSync(CORPUS).filter((f) => f.endsWith('.md')).sort();
+
+  it('imports every playbook in one run, every runbook validates, and the summary names what was not imported', () => {
+    const out = join(home, 'corpus');
+    const r = ir(home, ['runbook', 'import', ...files.map((f) => join(CORPUS, f)), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const v = ir(home, ['runbook', 'validate', out]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    // General sections are named with their line, never dropped silently.
+    expect(r.stdout).toMatch(/not imported: "Contacts" \(.*02-payments-common-incidents\.md:104\)/);
+    expect(r.stdout).toMatch(/not imported: "Glossary" \(.*03-account-compromise\.md:107\)/);
+    expect(r.stdout).toMatch(/not imported: "Escalation policy" \(.*02-payments-common-incidents\.md:9\)/);
+    const all = readdirSync(out).map((f) => parse(readFileSync(join(out, f), 'utf8')) as YamlRunbook);
+    const every = all.flatMap(steps).map(command);
+    // The fenced block inside an HTML comment ("old procedure, do NOT use") is not content.
+    expect(every.some((c) => c.includes('FLUSHALL'))).toBe(false);
+    // A fenced block of a list item that opens with a fence keeps its command.
+    const master = all.find((rb) => rb.title === 'Master unreachable, no failover happened')!;
+    expect(find(master, 'SENTINEL failover')).toMatchObject({ destructive: true });
+    // Placeholders are declared variables; a read with one still runs.
+    const crash = all.find((rb) => rb.title === 'KubePodCrashLooping')!;
+    expect(find(crash, 'kubectl describe pod')).toMatchObject({ run: 'kubectl describe pod {{pod}} -n {{namespace}}' });
+    expect(crash.variables?.namespace).toMatchObject({ type: 'name' });
+    // Commands typed inside `oc debug node/…` are printed, never run here.
+    const node = all.find((rb) => rb.title === 'KubeNodeNotReady')!;
+    expect(find(node, 'crictl ps').print).toBeDefined();
+    expect(find(node, 'systemctl restart kubelet').print).toBeDefined();
   });
 });

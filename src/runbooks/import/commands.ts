@@ -264,7 +264,7 @@ export function commandTitle(command: string): string {
  * Cuts a shell block into commands and notes. `console` blocks (and blocks whose lines mostly
  * start with `$ `) take only the prompted lines as commands; the rest is output.
  */
-export function splitScript(lines: string[], firstLine: number, info = ''): CodeItem[] {
+export function splitScript(lines: string[], firstLine: number, _info = ''): CodeItem[] {
   // With `$ ` prompts, only prompted lines are commands and the rest is their output; without
   // them, every line is a command unless it plainly is not one (a table header, a status line).
   const prompted = lines.some((l) => /^\s*[$%] \S/.test(l) || /^\s*[\w.@:~-]+(?:[$#%>]|=>|=#) \S/.test(l));

@@ -270,7 +270,6 @@ function subtree(sec: Section): Block[] {
 }
 
 const actionable = (sec: Section) => blocksActionable(subtree(sec));
-const hasCommands = (sec: Section) => blocksHaveCommands(subtree(sec));
 
 function hasDetection(sec: Section): boolean {
   if (sec.children.some((c) => partKind(c.heading!.text) === 'detection')) return true;
@@ -278,9 +277,6 @@ function hasDetection(sec: Section): boolean {
   return labelled(sec.blocks) || sec.children.some((c) => labelled(c.blocks));
 }
 
-function hasRunPhases(sec: Section): boolean {
-  return sec.children.some((c) => RUN_PHASES.has(partKind(c.heading!.text)) && actionable(c));
-}
 
 const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types|incidents)\b/i;
 const NUMBERED_HEADING = /^\s*(?:(?:[Ss]cenario|[Cc]ase|[Ii]ncident|[Pp]laybook|[Rr]unbook|SCENARIO|CASE|INCIDENT)\s*\d+\s*[:.)-]|\d+[.)]\s|[A-H][.)]\s)/;
@@ -417,7 +413,7 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
   const named = (s: Section) => s.heading !== undefined && (GENERAL_ONLY.test(cleanHeading(s.heading.text)) || (GENERAL.test(cleanHeading(s.heading.text)) && !namesFailure(s.heading.text) && !hasDetection(s)));
   // Under "General incident procedures" or "Tools and commands", nothing is a failure scenario.
   // The document's title ("Payments platform — on-call playbook") names the whole page, not a section.
-  const title = (s: Section) => parents.get(s) === root && (root.children.length === 1 || s.heading?.level === 1);
+  const title = (s: Section) => parents.get(s) === root && (root.children.length === 1 || (s.heading?.level === 1 && root.children.filter((c) => c.heading?.level === 1).length === 1));
   const general = (s: Section): boolean => (named(s) && !title(s)) || (parents.get(s) !== undefined && general(parents.get(s)!));
   const keep = candidates.filter((c) => !general(c.section));
   const kept = new Set(keep.map((c) => c.section));

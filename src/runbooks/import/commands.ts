@@ -261,8 +261,10 @@ export function commandTitle(command: string): string {
 }
 
 /**
- * Cuts a shell block into commands and notes. `console` blocks (and blocks whose lines mostly
- * start with `$ `) take only the prompted lines as commands; the rest is output.
+ * Cuts a shell block into commands and notes. A block with prompts (`$ `, or another shell's such as
+ * `sh-4.4#`) takes only the prompted lines as commands, the rest being output; a block without
+ * them takes every line that could be a command. Lines after a session opener (`oc debug node/x`,
+ * `kubectl exec -it … sh`, bare `psql`) carry that session.
  */
 export function splitScript(lines: string[], firstLine: number, _info = ''): CodeItem[] {
   // With `$ ` prompts, only prompted lines are commands and the rest is their output; without
@@ -298,7 +300,7 @@ export function splitScript(lines: string[], firstLine: number, _info = ''): Cod
       const inner = /^\s*[\w.@:~/()[\]-]+(?:[$#%>]|=>|=#)\s+(\S.*)$/.exec(raw);
       const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (root && looksLikeCommand(root[1]) ? root : null) ?? (inner ? inner : null);
       // A prompt of another shell (`sh-4.4#`) means the line is typed in a session opened elsewhere.
-      if (m === inner && inner && !session) session = `a shell with the prompt "${raw.trim().slice(0, raw.trim().length - inner[1].length).trim()}"`;
+      if (m === inner && inner && !session) session = `a shell whose prompt is ${raw.trim().slice(0, raw.trim().length - inner[1].length).trim()}`;
       if (!m) {
         i++;
         continue;
@@ -536,6 +538,13 @@ function kubectl(args: string[]): Classification {
     const sub = pos[1];
     if (sub === 'status' || sub === 'history') return READ(`kubectl rollout ${sub}`);
     return CHANGE(`kubectl rollout ${sub ?? ''}`.trim());
+  }
+  if (verb === 'adm') {
+    // `oc adm`: node and cluster administration.
+    const sub = pos[1];
+    if (/^(top|node-logs|inspect)$/.test(sub ?? '') && sub !== 'inspect') return READ(`oc adm ${sub}`);
+    if (/^(drain|cordon|uncordon|taint|certificate|upgrade|prune|policy|groups|must-gather|inspect|reboot-machine-config-pool|new-project|pod-network|release|restart-kubelet|copy-to-node|wait-for-stable-cluster)$/.test(sub ?? '')) return CHANGE(`oc adm ${sub}`);
+    return UNKNOWN(`oc adm ${sub ?? ''} is not a subcommand ir knows`.replace('  ', ' '));
   }
   if (verb === 'config') return ['view', 'get-contexts', 'current-context', 'get-clusters'].includes(pos[1]) ? READ(`kubectl config ${pos[1]}`) : CHANGE(`kubectl config ${pos[1] ?? ''}`.trim());
   if (KUBECTL_READ.has(verb)) return READ(`kubectl ${verb}`);

@@ -128,7 +128,8 @@ describe('ir runbook import: the AMN (Obsidian) playbook', () => {
 
   it('yields the seven common incidents, one phase each, from symptoms and commented shell blocks', () => {
     const expected: Record<string, { steps: number; destructive: number; severity?: string }> = {
-      'backend-down': { steps: 7, destructive: 2 },
+      // The sed -i with <previous-version> is now a confirmed step with a declared variable (was a print).
+      'backend-down': { steps: 7, destructive: 3 },
       'mongodb-unreachable': { steps: 8, destructive: 1 },
       'redis-unreachable': { steps: 8, destructive: 3 },
       'shkeeper-api-down': { steps: 6, destructive: 0, severity: 'SEV-1' },
@@ -149,13 +150,21 @@ describe('ir runbook import: the AMN (Obsidian) playbook', () => {
     expect(find(backend, 'docker logs --tail=200')).toMatchObject({ title: 'Inspect last lines', run: 'docker logs --tail=200 nickapp-backend' });
     expect(find(backend, 'jq')).toMatchObject({ shell: true });
     expect(find(backend, 'docker stop watchtower')).toMatchObject({ title: "Pause Watchtower for nickapp-backend so it doesn't re-pull", destructive: true });
-    expect(find(backend, '<previous-version>').print).toBeDefined(); // a placeholder to fill in
+    // A placeholder to fill in is a declared variable, asked for before the (confirmed) step runs.
+    expect(find(backend, '{{previous_version}}')).toMatchObject({ run: "sed -i 's|:latest|:{{previous_version}}|' docker-compose.production.yml", destructive: true });
+    expect(backend.variables?.previous_version).toBeDefined();
     const redis = runbooks.get('redis-unreachable')!;
-    expect(find(redis, 'CONFIG SET')).toMatchObject({ destructive: true, shell: true });
+    // $REDIS_PASSWORD is a declared secret variable read from the environment (masked on screen and
+    // in the timeline), so the command no longer needs a shell.
+    expect(find(redis, 'CONFIG SET')).toMatchObject({ run: 'docker exec nickapp-redis redis-cli -a {{redis_password}} CONFIG SET maxmemory-policy allkeys-lru', destructive: true });
+    expect(redis.variables?.redis_password).toMatchObject({ env: 'REDIS_PASSWORD', secret: true });
     expect(find(redis, 'nano').print).toBeDefined();
     const shkeeper = runbooks.get('shkeeper-api-down')!;
     // A backslash continuation is joined into one line.
-    expect(find(shkeeper, 'X-Shkeeper-Api-Key').run).toBe('curl -fsS -H "X-Shkeeper-Api-Key: $SHKEEPER_API_KEY" "$SHKEEPER_API_URL/api/v1/healthcheck"');
+    // A backslash continuation is joined into one line; $SHKEEPER_API_KEY is a secret variable read
+    // from the environment (was left to the shell, unmasked).
+    expect(find(shkeeper, 'X-Shkeeper-Api-Key').run).toBe('curl -fsS -H "X-Shkeeper-Api-Key: {{shkeeper_api_key}}" "{{shkeeper_api_url}}/api/v1/healthcheck"');
+    expect(shkeeper.variables?.shkeeper_api_key).toMatchObject({ env: 'SHKEEPER_API_KEY', secret: true });
     expect(find(runbooks.get('suspicious-activity-abuse')!, 'docker exec -it').print).toBeDefined();
   });
 });
@@ -184,8 +193,13 @@ describe('ir runbook import: playbooks in shapes never shown to the importer', (
     const { runbooks } = importAndValidate('obsidian-kafka-consumer-lag.md');
     const rb = runbooks.get('kafka-consumer-lag')!;
     expect(phases(rb)).toEqual(['immediate:10m:4', 'investigate:2', 'resolve:2']);
-    expect(destructive(rb)).toEqual(['kubectl scale deploy/{{deployment}} --replicas=6 -n {{namespace}}', 'kubectl rollout restart deploy/{{deployment}} -n {{namespace}}']);
-    expect(find(rb, '--reset-offsets').print).toBeDefined();
+    // kafka-consumer-groups.sh is known now: --reset-offsets --execute is a confirmed change (was a print).
+    expect(destructive(rb)).toEqual([
+      'kubectl scale deploy/{{deployment}} --replicas=6 -n {{namespace}}',
+      'kubectl rollout restart deploy/{{deployment}} -n {{namespace}}',
+      'kafka-consumer-groups.sh --bootstrap-server kafka-0:9092 --group orders --reset-offsets --shift-by 1 --topic orders:3 --execute',
+    ]);
+    expect(find(rb, '--describe --group orders')).toMatchObject({ run: 'kafka-consumer-groups.sh --bootstrap-server kafka-0:9092 --describe --group orders' });
     expect(find(rb, 'grep -i error')).toMatchObject({ shell: true });
     expect(rb.verify).toHaveLength(2);
     expect(rb.follow_up).toHaveLength(2);
@@ -294,5 +308,37 @@ describe('ir runbook import: commands with hidden effects', () => {
     const plain = steps(rb).filter((s) => s.run !== undefined && !s.destructive).map(command);
     expect(plain).toHaveLength(reads.length);
     expect(plain.some((c) => c.startsWith('redis-cli -h cache PING'))).toBe(true);
+  });
+});
+
+describe('ir runbook import: the corpus of playbooks in shapes the importer was not built on', () => {
+  const CORPUS = join(ROOT, 'test', 'fixtures', 'playbooks-corpus');
+  const files = readdirSync(CORPUS).filter((f) => f.endsWith('.md')).sort();
+
+  it('imports every playbook in one run, every runbook validates, and the summary names what was not imported', () => {
+    const out = join(home, 'corpus');
+    const r = ir(home, ['runbook', 'import', ...files.map((f) => join(CORPUS, f)), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const v = ir(home, ['runbook', 'validate', out]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    // General sections are named with their line, never dropped silently.
+    expect(r.stdout).toMatch(/not imported: "Contacts" \(.*02-payments-common-incidents\.md:104\)/);
+    expect(r.stdout).toMatch(/not imported: "Glossary" \(.*03-account-compromise\.md:107\)/);
+    expect(r.stdout).toMatch(/not imported: "Escalation policy" \(.*02-payments-common-incidents\.md:9\)/);
+    const all = readdirSync(out).map((f) => parse(readFileSync(join(out, f), 'utf8')) as YamlRunbook);
+    const every = all.flatMap(steps).map(command);
+    // The fenced block inside an HTML comment ("old procedure, do NOT use") is not content.
+    expect(every.some((c) => c.includes('FLUSHALL'))).toBe(false);
+    // A fenced block of a list item that opens with a fence keeps its command.
+    const master = all.find((rb) => rb.title === 'Master unreachable, no failover happened')!;
+    expect(find(master, 'SENTINEL failover')).toMatchObject({ destructive: true });
+    // Placeholders are declared variables; a read with one still runs.
+    const crash = all.find((rb) => rb.title === 'KubePodCrashLooping')!;
+    expect(find(crash, 'kubectl describe pod')).toMatchObject({ run: 'kubectl describe pod {{pod}} -n {{namespace}}' });
+    expect(crash.variables?.namespace).toMatchObject({ type: 'name' });
+    // Commands typed inside `oc debug node/…` are printed, never run here.
+    const node = all.find((rb) => rb.title === 'KubeNodeNotReady')!;
+    expect(find(node, 'crictl ps').print).toBeDefined();
+    expect(find(node, 'systemctl restart kubelet').print).toBeDefined();
   });
 });

@@ -2,7 +2,8 @@
 // store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempHome } from '../helpers/cli.js';
+import { join } from 'node:path';
+import { ROOT, tempHome } from '../helpers/cli.js';
 import { loadedModules } from '../helpers/trace.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
@@ -43,6 +44,13 @@ describe('start-up cost', () => {
   it('--version and --help with IR_STORE naming the team store load neither driver', () => {
     const env = { IR_STORE: 'postgres://nobody@127.0.0.1:1/ir' };
     for (const args of [['--version'], ['--help'], ['note', '--help']]) expect(heavyIn(loaded(args, env)), args.join(' ')).toEqual([]);
+  });
+
+  it('markdown-it is loaded by ir runbook import only: not by --help, nor by the other runbook commands', () => {
+    const md = (urls: string[]) => urls.some((u) => u.includes('/node_modules/markdown-it/'));
+    for (const args of [['--help'], ['runbook', '--help'], ['runbook', 'list'], ['runbook', 'show', 'redis-failure'], ['runbook', 'validate', join(ROOT, 'runbooks')]]) expect(md(loaded(args)), args.join(' ')).toBe(false);
+    const playbook = join(ROOT, 'test', 'fixtures', 'playbooks', 'obsidian-kafka-consumer-lag.md');
+    expect(md(loaded(['runbook', 'import', playbook, '--out', join(home, 'imported'), '--dry-run']))).toBe(true);
   });
 
   it('the tracer does see heavy modules when a command needs them', () => {

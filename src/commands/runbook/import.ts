@@ -85,7 +85,7 @@ export async function run(opts: ImportOptions, ctx: Context): Promise<number> {
   for (const input of inputs) {
     const shown = displayPath(input, cwd);
     const name = basename(input);
-    const { drafts, skipped } = importPlaybook(readFileSync(input, 'utf8'), { file: name, severityIds });
+    const { drafts, skipped } = await importPlaybook(readFileSync(input, 'utf8'), { file: name, severityIds });
     skippedSections.push(...skipped.map((s) => ({ ...s, source: shown })));
     if (!drafts.length) {
       const msg = `${shown}: no scenario found: no heading holds steps or commands (numbered steps, shell code blocks or command lines)`;

@@ -219,6 +219,8 @@ export interface CodeCommand {
   usesAssigned: string[];
   /** Comment lines right below it that are not followed by a command ("# Should return PONG"). */
   after: string[];
+  /** The command that opened the session this one is typed in (`oc debug node/x`, `ssh host`). */
+  session?: string;
 }
 
 /** A comment group that is not attached to a command: becomes a note. */
@@ -259,11 +261,16 @@ export function commandTitle(command: string): string {
 }
 
 /**
- * Cuts a shell block into commands and notes. `console` blocks (and blocks whose lines mostly
- * start with `$ `) take only the prompted lines as commands; the rest is output.
+ * Cuts a shell block into commands and notes. A block with prompts (`$ `, or another shell's such as
+ * `sh-4.4#`) takes only the prompted lines as commands, the rest being output; a block without
+ * them takes every line that could be a command. Lines after a session opener (`oc debug node/x`,
+ * `kubectl exec -it … sh`, bare `psql`) carry that session.
  */
-export function splitScript(lines: string[], firstLine: number, info = ''): CodeItem[] {
-  const prompted = info === 'console' || info === 'shell-session' || info === 'terminal' || lines.filter((l) => /^\s*[$%] /.test(l)).length * 2 > lines.filter((l) => l.trim()).length;
+export function splitScript(lines: string[], firstLine: number, _info = ''): CodeItem[] {
+  // With `$ ` prompts, only prompted lines are commands and the rest is their output; without
+  // them, every line is a command unless it plainly is not one (a table header, a status line).
+  const prompted = lines.some((l) => /^\s*[$%] \S/.test(l) || /^\s*[\w.@:~-]+(?:[$#%>]|=>|=#) \S/.test(l));
+  let session: string | undefined;
   const items: CodeItem[] = [];
   const assigned = new Set<string>();
   let pending: { text: string[]; line: number; follows: boolean } | undefined;
@@ -287,13 +294,23 @@ export function splitScript(lines: string[], firstLine: number, info = ''): Code
       continue;
     }
     if (prompted) {
-      const m = /^\s*[$%]\s+(.*)$/.exec(raw);
+      // `# cmd` after a root prompt is a command too, when what follows is one.
+      const root = /^\s*#\s+(.*)$/.exec(raw);
+      // `sh-4.4# cmd`, `user@host:~$ cmd`, `mydb=> select…`: the prompt of a session opened above.
+      const inner = /^\s*[\w.@:~/()[\]-]+(?:[$#%>]|=>|=#)\s+(\S.*)$/.exec(raw);
+      const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (root && looksLikeCommand(root[1]) ? root : null) ?? (inner ? inner : null);
+      // A prompt of another shell (`sh-4.4#`) means the line is typed in a session opened elsewhere.
+      if (m === inner && inner && !session) session = `a shell whose prompt is ${raw.trim().slice(0, raw.trim().length - inner[1].length).trim()}`;
       if (!m) {
         i++;
         continue;
       }
       raw = m[1];
     } else if (/^\$ \S/.test(trimmed)) raw = trimmed.slice(2);
+    else if (!session && !trimmed.startsWith('#') && !commandish(trimmed) && !COMPOUND_OPEN.test(trimmed)) {
+      i++;
+      continue;
+    }
     const t = raw.trim();
     if (t.startsWith('#!') || /^set -[euxo]+( pipefail)?$/.test(t)) {
       i++;
@@ -368,6 +385,12 @@ export function splitScript(lines: string[], firstLine: number, info = ''): Code
     pending = undefined;
     const command: CodeCommand = { text, line: lineNo, comments, compound: compoundKind !== undefined, usesAssigned: uses, after: [] };
     if (trailing !== undefined) command.trailing = trailing;
+    // Lines after `oc debug node/x`, `kubectl exec -it … bash`, `ssh host`, bare `psql`… are typed
+    // inside that session, not on the responder's machine.
+    if (session) {
+      command.session = session;
+      if (/^(exit|logout|quit|\\q)\b/.test(text)) session = undefined;
+    } else if (opensSession(text)) session = text;
     items.push({ kind: 'command', command });
     attachable = true;
   }
@@ -429,6 +452,7 @@ export const KNOWN_TOOLS = new Set([
   'kubectl', 'oc', 'docker', 'podman', 'nerdctl', 'docker-compose', 'systemctl', 'service', 'redis-cli', 'psql', 'mysql', 'mongo', 'mongosh',
   'aws', 'gcloud', 'az', 'helm', 'git', 'iptables', 'ip6tables', 'nft', 'ufw', 'ip', 'nginx', 'apachectl', 'certbot', 'terraform', 'crontab',
   'vault', 'etcdctl', 'patronictl', 'pg_ctl', 'rabbitmqctl', 'nodetool', 'consul', 'ssh', 'curl', 'kubens', 'kubectx', 'stern', 'sed',
+  'crictl', 'ceph', 'rbd', 'smartctl', 'gsutil', 'kafka-topics.sh', 'kafka-consumer-groups.sh', 'kafka-configs.sh', 'kafka-console-consumer.sh',
 ]);
 
 function isFlag(w: string): boolean {
@@ -507,12 +531,20 @@ function kubectl(args: string[]): Classification {
     return { verdict: inner.verdict, reason: `kubectl exec … ${inner.reason}` };
   }
   if (verb === 'logs' && hasFlag(args, '-f', '--follow')) return INTERACTIVE('kubectl logs -f follows the log and never ends');
+  if (verb === 'run' && hasFlag(args.slice(0, args.indexOf('--') < 0 ? args.length : args.indexOf('--')), '-i', '-t', '--stdin', '--tty')) return INTERACTIVE('kubectl run -i attaches to the pod it creates');
   if (verb === 'get' && hasFlag(args, '-w', '--watch')) return INTERACTIVE('kubectl get --watch never ends');
   if (['edit', 'attach', 'port-forward', 'proxy', 'debug'].includes(verb)) return INTERACTIVE(`kubectl ${verb} needs a terminal or never ends`);
   if (verb === 'rollout') {
     const sub = pos[1];
     if (sub === 'status' || sub === 'history') return READ(`kubectl rollout ${sub}`);
     return CHANGE(`kubectl rollout ${sub ?? ''}`.trim());
+  }
+  if (verb === 'adm') {
+    // `oc adm`: node and cluster administration.
+    const sub = pos[1];
+    if (/^(top|node-logs|inspect)$/.test(sub ?? '') && sub !== 'inspect') return READ(`oc adm ${sub}`);
+    if (/^(drain|cordon|uncordon|taint|certificate|upgrade|prune|policy|groups|must-gather|inspect|reboot-machine-config-pool|new-project|pod-network|release|restart-kubelet|copy-to-node|wait-for-stable-cluster)$/.test(sub ?? '')) return CHANGE(`oc adm ${sub}`);
+    return UNKNOWN(`oc adm ${sub ?? ''} is not a subcommand ir knows`.replace('  ', ' '));
   }
   if (verb === 'config') return ['view', 'get-contexts', 'current-context', 'get-clusters'].includes(pos[1]) ? READ(`kubectl config ${pos[1]}`) : CHANGE(`kubectl config ${pos[1] ?? ''}`.trim());
   if (KUBECTL_READ.has(verb)) return READ(`kubectl ${verb}`);
@@ -764,8 +796,15 @@ export function classifyWords(input: string[]): Classification {
       return hasFlag(args, '-r', '--report', '-c') ? READ('mtr --report') : INTERACTIVE('mtr is a full-screen program');
     case 'tcpdump':
       return hasFlag(args, '-c') ? READ('tcpdump -c') : INTERACTIVE('tcpdump without -c never ends');
-    case 'ssh':
-      return pos.length >= 2 ? UNKNOWN('ssh runs a command on another host') : INTERACTIVE('ssh opens a remote shell');
+    case 'ssh': {
+      if (hasFlag(args, '-t', '-tt')) return INTERACTIVE('ssh -t opens a terminal on another host');
+      const at = args.findIndex((a, i) => !a.startsWith('-') && !['-i', '-p', '-l', '-o', '-J', '-F'].includes(args[i - 1] ?? ''));
+      if (at < 0 || at === args.length - 1) return INTERACTIVE('ssh opens a remote shell');
+      // The remote command is what decides: `ssh host 'systemctl status x'` only reads.
+      const remote = args.slice(at + 1).join(' ');
+      const inner = planCommand(remote);
+      return { verdict: inner.verdict, reason: `ssh … ${inner.reason}` };
+    }
     case 'git':
       return byVerb('git', pos[0], /^(status|log|diff|show|branch|remote|rev-parse|describe|blame|fetch|ls-files|shortlog|tag|reflog|grep|config)$/, /^(revert|reset|push|checkout|switch|commit|merge|rebase|cherry-pick|pull|restore|clean|rm|mv|stash|am|apply)$/);
     case 'helm':
@@ -816,6 +855,38 @@ export function classifyWords(input: string[]): Classification {
       return pos.length ? CHANGE(`${tool} switches the current context`) : READ(tool);
     case 'stern':
       return INTERACTIVE('stern follows logs and never ends');
+    case 'kafka-topics.sh':
+    case 'kafka-topics':
+    case 'kafka-consumer-groups.sh':
+    case 'kafka-consumer-groups':
+    case 'kafka-configs.sh':
+    case 'kafka-configs':
+    case 'kafka-acls.sh':
+    case 'kafka-acls': {
+      if (hasFlag(args, '--alter', '--create', '--delete', '--add', '--remove', '--delete-offsets') || (hasFlag(args, '--reset-offsets') && hasFlag(args, '--execute'))) return CHANGE(`${tool} --alter/--create/--delete`);
+      if (hasFlag(args, '--reset-offsets')) return hasFlag(args, '--dry-run') ? READ(`${tool} --reset-offsets --dry-run`) : UNKNOWN(`${tool} --reset-offsets: one --execute away from moving the group's offsets`);
+      return hasFlag(args, '--describe', '--list') ? READ(`${tool} --describe/--list`) : UNKNOWN(`${tool} without --describe or --list`);
+    }
+    case 'kafka-console-consumer.sh':
+    case 'kafka-console-consumer':
+      return hasFlag(args, '--max-messages', '--timeout-ms') ? READ(tool) : INTERACTIVE(`${tool} never ends without --max-messages`);
+    case 'kafka-leader-election.sh':
+    case 'kafka-reassign-partitions.sh':
+    case 'kafka-delete-records.sh':
+      return CHANGE(tool);
+    case 'crictl':
+      return byVerb('crictl', pos[0], /^(ps|pods|images|img|inspect|inspecti|inspectp|logs|stats|info|version|imagefsinfo)$/, /^(rm|rmi|rmp|stop|stopp|start|create|run|runp|exec|pull|update)$/);
+    case 'ceph':
+      if (['status', 'health', 'df', '-s', '-w', 'versions', 'version'].includes(pos[0] ?? args[0] ?? '')) return (pos[0] ?? args[0]) === '-w' ? INTERACTIVE('ceph -w never ends') : READ(`ceph ${pos[0] ?? args[0]}`);
+      // `ceph osd tree down`: the verb is the second word, what follows it filters.
+      if (/^(tree|ls|dump|stat|df|status|get|detail|health|query|list|perf|pool|find|metadata|versions|utilization|ok-to-stop|safe-to-destroy)$/.test(pos[1] ?? '') && !(pos[1] === 'pool' && !/^(ls|get|stats)$/.test(pos[2] ?? ''))) return READ(`ceph ${pos.slice(0, 2).join(' ')}`);
+      return pos.some((p) => /^(tree|ls|dump|stat|df|status|get|detail|health|query|list|perf|pool-ls|getcrushmap|map|find|metadata|versions|utilization|ok-to-stop|safe-to-destroy)$/.test(p)) && !pos.some((p) => /^(set|rm|out|in|down|up|reweight|reweight-by-utilization|purge|destroy|create|delete|unset|pause|unpause|repair|scrub|deep-scrub|set-full-ratio|set-nearfull-ratio|set-backfillfull-ratio|crush|lost|blocklist|blacklist|enable|disable)$/.test(p)) ? READ(`ceph ${pos.join(' ')}`) : CHANGE(`ceph ${pos.slice(0, 3).join(' ')}`);
+    case 'rbd':
+      return byVerb('rbd', pos[0], /^(status|ls|list|info|du|showmapped|snap)$/.test(pos[0] ?? '') && !(pos[0] === 'snap' && pos[1] !== 'ls') ? /./ : /^$/, /./);
+    case 'smartctl':
+      return hasFlag(args, '-t', '--test', '-s', '--smart', '-o', '--offlineauto', '-S', '--saveauto', '-X', '--abort') ? CHANGE('smartctl starts a test or changes a setting') : READ('smartctl');
+    case 'gsutil':
+      return byVerb('gsutil', pos[0], /^(ls|cat|stat|du|hash|version|acl|iam)$/.test(pos[0] ?? '') && !(['acl', 'iam'].includes(pos[0] ?? '') && pos[1] !== 'get') ? /./ : /^$/, /./);
     default:
       break;
   }
@@ -830,8 +901,37 @@ export function placeholders(text: string): string[] {
   const found = new Set<string>();
   for (const m of text.matchAll(/<([A-Za-z][\w .:/-]*)>/g)) if (!/^<</.test(m[0])) found.add(m[0]);
   for (const m of text.matchAll(/\b(YOUR[_-][A-Z0-9_-]+|[A-Z0-9_]+_HERE|REPLACE[_-]ME|CHANGEME|XXX+)\b/g)) found.add(m[0]);
-  for (const m of text.matchAll(/(?<![{$])\{([A-Za-z][\w -]*)\}(?!\})/g)) found.add(m[0]);
+  // `{service}` is a placeholder; `{end}` inside a quoted jsonpath or Go template is not.
+  const unquoted = text.replace(/'[^']*'/g, (q) => ' '.repeat(q.length));
+  for (const m of unquoted.matchAll(/(?<![{$])\{([A-Za-z][\w -]*)\}(?!\})/g)) found.add(m[0]);
   return [...found];
+}
+
+/** Does this command open an interactive session that the lines after it are typed into? */
+export function opensSession(command: string): boolean {
+  const t = command.trim().replace(/^sudo\s+(-\S+\s+)*/, '');
+  if (/^(oc|kubectl)\s+(.*\s)?(debug|rsh)\b/.test(t) && !/\s--\s+\S/.test(t)) return true;
+  if (/^(kubectl|oc|docker|podman|nerdctl)\s+(.*\s)?exec\s.*-(it|ti|i|t)\b/.test(t) && /(--\s+|\s)(ba|z|a|k)?sh\s*$|(--\s+|\s)(psql|mysql|mongosh|mongo|redis-cli)(\s+-[hpUdn]\s*\S+)*\s*$/.test(t)) return true;
+  if (/^ssh\s+(-\S+\s+(\S+\s+)?)*[^\s-]\S*\s*$/.test(t) || /^ssh\s+(.*\s)?-\w*t/.test(t)) return true;
+  if (/^chroot\s+\S+\s*$/.test(t) || /^(su|sudo)\s*(-|-i|-s)?\s*\S*\s*$/.test(command.trim()) && /^(su\b|sudo\s+-[is])/.test(command.trim())) return true;
+  if (/^(psql|mysql|mongosh|mongo)\b/.test(t) && !/\s(-c|--command|-e|--execute|--eval|-f|--file|-l|--list)\b/.test(t)) return true;
+  if (/^redis-cli\b/.test(t) && redisCli(lex(t).segments[0]?.slice(1).map((w) => w.text) ?? []).reason.includes('opens a prompt')) return true;
+  return false;
+}
+
+/**
+ * Could this line of a code block be a command, as opposed to output or configuration? A word that
+ * names a program (lowercase, or a path to a script) and then arguments, not a sentence.
+ */
+export function commandish(line: string): boolean {
+  const t = line.trim().replace(/^sudo\s+/, '');
+  if (looksLikeCommand(t)) return true;
+  if (!/^([a-z][a-z0-9_.+-]*|\.{0,2}\/[\w./+-]+|~\/[\w./+-]+|[A-Za-z_][A-Za-z0-9_]*=\S*)(\s|$)/.test(t)) return false;
+  const words = t.split(/\s+/);
+  // "active", "running" alone are a status line; a plain sentence is prose.
+  if (words.length === 1 && !/[/._-]/.test(t) && !KNOWN_TOOLS.has(t)) return false;
+  if (words.length > 3 && /[.!?]$/.test(t) && !/\s-\S|\//.test(t)) return false;
+  return true;
 }
 
 /** Is this line of plain text a command (it starts with a tool ir knows, followed by arguments)? */
@@ -868,6 +968,11 @@ export function planCommand(text: string, opts: { compound?: boolean; usesAssign
       continue;
     }
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) && words.length === 1) continue;
+    // `echo | openssl s_client …` and `openssl s_client … </dev/null` get their input and end.
+    if (words[0] === 'openssl' && words[1] === 's_client' && (seg !== lx.segments[0] || /<\s*\/dev\/null/.test(text))) {
+      worst ??= READ('openssl s_client with its input given');
+      continue;
+    }
     const c = classifyWords(words);
     if (!worst || RANK[c.verdict] > RANK[worst.verdict]) worst = c;
   }

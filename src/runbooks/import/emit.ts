@@ -66,7 +66,11 @@ export function render(draft: Draft, opts: EmitOptions): string {
   if (draft.severity) data.severity = draft.severity;
   data.tags = ['imported'];
   if (draft.detection.length) data.detection = draft.detection;
-  if (draft.variables.length) data.variables = Object.fromEntries(draft.variables.map((v) => [v.name, { description: v.description, default: v.default }]));
+  if (draft.variables.length) {
+    data.variables = Object.fromEntries(
+      draft.variables.map((v) => [v.name, { description: v.description, ...(v.type ? { type: v.type } : {}), ...(v.default !== undefined ? { default: v.default } : {}), ...(v.env ? { env: v.env } : {}), ...(v.secret ? { secret: true } : {}) }]),
+    );
+  }
   data.phases = draft.phases.map((p) => ({ id: p.id, title: p.title, ...(p.within ? { within: p.within } : {}), steps: p.steps.map((s) => stepObject(s, ids.get(s)!)) }));
   if (draft.verify.length) data.verify = draft.verify;
   if (draft.followUp.length) data.follow_up = draft.followUp;

@@ -1,16 +1,17 @@
-// A small block-level Markdown parser for importing playbooks: headings, lists (nested, numbered,
-// task items), fenced and indented code, tables, quotes and paragraphs, each with the 1-based line
-// it starts on so that every guess the importer makes can cite `file.md:LINE`. Inline Markdown is
-// left as written (see inlineText). Plain-text playbooks (.txt) get a few extra rules, because
-// people paste wiki pages into text files: Title Case or UPPERCASE lines are headings, `#!` starts
-// a script, and lines that start with a known command are code.
+// The importer's block model (headings, lists, code, tables, quotes, paragraphs, each with the
+// 1-based line it starts on so that every guess can cite `file.md:LINE`), the reader for plain-text
+// playbooks, and inline helpers. Markdown files are read by markdown-it (tokens.ts); plain text
+// (.txt) has no grammar to lean on, so it keeps a line reader of its own, with a few rules for the
+// wiki pages people paste into text files: Title Case or UPPERCASE lines are headings, `#!` starts
+// a script, and lines that start with a known command are code. Inline Markdown is left as written
+// (see inlineText).
 
 export type Block =
   | { kind: 'heading'; level: number; text: string; line: number }
   | { kind: 'paragraph'; text: string; line: number }
   | { kind: 'list'; ordered: boolean; items: ListItem[]; line: number }
   | { kind: 'code'; info: string; lines: string[]; line: number; fenced: boolean }
-  | { kind: 'table'; rows: string[][]; line: number }
+  | { kind: 'table'; rows: string[][]; line: number; rowLines?: number[] }
   | { kind: 'quote'; blocks: Block[]; line: number }
   | { kind: 'rule'; line: number };
 
@@ -22,6 +23,8 @@ export interface ListItem {
   task?: 'open' | 'done';
   /** The item's first paragraph, continuation lines joined with a space. */
   text: string;
+  /** That paragraph with its line breaks, when it has several lines (to cite the line of a command in it). */
+  raw?: string;
   /** Everything else inside the item: nested lists, code, further paragraphs. */
   blocks: Block[];
 }
@@ -68,8 +71,8 @@ function dedent(s: string, n: number): string {
 
 const blank = (s: string) => s.trim() === '';
 
-/** Parses a whole document; front matter (`---` … `---` on the first line) is skipped. */
-export function parseMarkdown(text: string, opts: ParseOptions = {}): Block[] {
+/** Reads a plain-text playbook; front matter (`---` … `---` on the first line) is skipped. */
+export function parsePlainText(text: string, opts: ParseOptions = {}): Block[] {
   const raw = text.replace(/\r\n?/g, '\n').split('\n');
   let lines: Line[] = raw.map((t, i) => ({ text: t, no: i + 1 }));
   if (lines[0]?.text.trim() === '---') {

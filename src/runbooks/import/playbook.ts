@@ -1,10 +1,11 @@
-// One playbook in, draft runbooks out: parse (Markdown, or plain text for .txt), find the
+// One playbook in, draft runbooks out: parse (Markdown with markdown-it, or plain text for .txt), find the
 // scenarios, build a draft for each, give ids that do not clash, and turn recurring names into
 // variables. No files are touched here; the command writes what this returns.
 
 import { looksLikeCommand } from './commands.js';
-import { parseMarkdown, sectionTree } from './markdown.js';
-import { buildDraft, pickScenarios, slug, type Draft, type Skipped } from './scenarios.js';
+import { parsePlainText } from './markdown.js';
+import { buildDraft, outline, pickScenarios, slug, type Draft, type Skipped } from './scenarios.js';
+import { readMarkdown } from './tokens.js';
 import { extractVariables } from './variables.js';
 
 export interface PlaybookOptions {
@@ -21,10 +22,10 @@ export interface PlaybookResult {
   skipped: Skipped[];
 }
 
-export function importPlaybook(text: string, opts: PlaybookOptions): PlaybookResult {
-  const plainText = opts.plainText ?? (/\.(txt|text)$/i.test(opts.file) || !/^ {0,3}#{1,6}\s|^[=-]{3,}\s*$/m.test(text));
-  const blocks = parseMarkdown(text, { plainText, isCommandLine: looksLikeCommand });
-  const root = sectionTree(blocks);
+export async function importPlaybook(text: string, opts: PlaybookOptions): Promise<PlaybookResult> {
+  const plainText = opts.plainText ?? /\.(txt|text)$/i.test(opts.file);
+  const blocks = plainText ? parsePlainText(text, { plainText, isCommandLine: looksLikeCommand }) : await readMarkdown(text);
+  const root = outline(blocks);
   const { scenarios, skipped } = pickScenarios(root);
   const stem = opts.file.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
   const drafts: Draft[] = [];

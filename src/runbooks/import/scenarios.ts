@@ -3,8 +3,9 @@
 // is a guess about a document written for people; each guess a reviewer should check is recorded
 // with the playbook line it came from.
 
-import { codeSpans, inlineText, leadingLabel, type Block, type ListItem, type Section } from './markdown.js';
-import { commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
+import { codeSpans, inlineText, leadingLabel, sectionTree, type Block, type ListItem, type Section } from './markdown.js';
+import { fillPlaceholders } from './variables.js';
+import { commandish, opensSession, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
 
 export interface Guess {
   line: number;
@@ -38,7 +39,10 @@ export interface DraftPhase {
 export interface DraftVariable {
   name: string;
   description: string;
-  default: string;
+  default?: string;
+  type?: string;
+  env?: string;
+  secret?: boolean;
 }
 
 export interface Draft {
@@ -73,7 +77,7 @@ const PART_PATTERNS: Array<[PartKind, RegExp]> = [
   ['resolve', /\b(resol(ve|ution|ving)|recover(y|ing)?|remediat(e|ion)|contain(ment)?|eradicat(e|ion)|fix(es|ing)?|roll ?backs?|restor(e|ation)|repair|failover|rebuild)\b/],
   ['communicate', /\b(communicat(e|ion|ions)|comms|notif(y|ication|ications)|stakeholders?|status page|announce)\b/],
   ['escalate', /\b(escalat(e|ion|ions))\b/],
-  ['impact', /\b(impact|overview|summary|context|description|background|causes?|about|what it means|likely causes)\b/],
+  ['impact', /\b(impact|meaning|overview|summary|context|description|background|causes?|about|what it means|likely causes)\b/],
 ];
 
 /** What a sub-heading (or a bold label) of a scenario is. */
@@ -84,10 +88,8 @@ export function partKind(text: string): PartKind {
 }
 
 const RUN_PHASES = new Set<PartKind>(['immediate', 'investigate', 'resolve', 'communicate', 'escalate']);
-const PHASE_IDS: Partial<Record<PartKind, string>> = { immediate: 'immediate', investigate: 'investigate', resolve: 'resolve', communicate: 'communicate', escalate: 'escalate' };
+const PHASE_IDS: Partial<Record<PartKind, string>> = { verify: 'verify', immediate: 'immediate', investigate: 'investigate', resolve: 'resolve', communicate: 'communicate', escalate: 'escalate' };
 
-/** Sections that describe the process around incidents rather than one kind of failure. */
-const REFERENCE = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements)\b/i;
 
 const EMOJI = /\p{Extended_Pictographic}|\u{FE0F}|\u{200D}|\u{20E3}|[\u{1F1E6}-\u{1F1FF}]/gu;
 const SEVERITY_IN_TEXT = /(?:^|[\s([{:,-])((?:SEV|Sev|sev|P|p|Priority|priority)[\s-]?([0-9]))(?=$|[\s)\]},.:;!-])/;
@@ -170,15 +172,83 @@ export function matchSeverity(written: string, ids: readonly string[]): string |
 
 const SHELL_INFO = new Set(['bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'sh-session', 'terminal', 'ksh', 'fish']);
 
+const PLAIN_INFO = new Set(['', 'text', 'txt', 'plain', 'plaintext', 'none', 'cmd', 'command', 'commands']);
+
+/**
+ * Shell commands, by its info string, or for a plain block by its lines: commands line by line
+ * unless it is plainly output or configuration (JSON, YAML, key = value, a table of columns).
+ */
 function isShellCode(b: Block & { kind: 'code' }): boolean {
   if (SHELL_INFO.has(b.info)) return true;
-  if (b.info) return false;
-  const lines = b.lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return lines.length > 0 && lines.filter((l) => looksLikeCommand(l)).length * 2 >= lines.length;
+  if (!PLAIN_INFO.has(b.info)) return false;
+  // Continuation lines (`\`) belong to the command above them.
+  const joined = b.lines.join('\n').replace(/\\\n\s*/g, ' ').split('\n');
+  const lines = joined.map((l) => l.trim()).filter((l) => l && !/^#(\s|$|[^!])/.test(l));
+  if (!lines.length) return false;
+  if (lines.some((l) => /^[$%] \S/.test(l) || /^[\w.@:~-]+[$#%>] \S/.test(l))) return true;
+  if (/^[{[<]/.test(lines[0]) || lines.filter((l) => /^[\w.-]+:(\s|$)|^[\w.-]+\s*=\s*\S/.test(l) && !/^[A-Za-z_][A-Za-z0-9_]*=\S*\s+\S/.test(l)).length * 2 > lines.length) return false;
+  // Lines after a session opener (`kubectl exec -it … sh`, `redis-cli`) are typed in it, whatever they look like.
+  const opener = lines.findIndex((l) => commandish(l) && opensSession(l));
+  const counted = opener < 0 ? lines : lines.slice(0, opener + 1);
+  return counted.filter((l) => commandish(l)).length * 5 >= counted.length * 3;
 }
 
+/**
+ * Code spans of a piece of prose that are commands to carry out: a known program with arguments,
+ * or a site tool (`./tools/flagctl set …`, `acme-ctl undrain --cluster …`) with options. A command
+ * only mentioned ("if `kill -TTIN` fails", "`git revert` is not enough", "never `rm -rf` here") is
+ * not one.
+ */
 function inlineCommands(text: string): string[] {
-  return codeSpans(text).filter((c) => looksLikeCommand(c) && c.split(/\s+/).length >= 2);
+  const out: string[] = [];
+  const spans = [...text.matchAll(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g)];
+  for (const m of spans) {
+    const c = m[2].trim().replace(/\\\|/g, '|');
+    if (!commandSpan(c)) continue;
+    if (mentioned(text, m.index ?? 0, m[0].length)) continue;
+    out.push(c);
+  }
+  return out;
+}
+
+function commandSpan(c: string): boolean {
+  const words = c.split(/\s+/);
+  if (words.length < 2) return false;
+  if (/^(for|while|until|if)\s.*;\s*(do|then)\b.*\b(done|fi)$/.test(c)) return true;
+  if (looksLikeCommand(c)) return true;
+  const program = words[0] === 'sudo' ? words[1] ?? '' : words[0];
+  if (/^(\.{0,2}\/|~\/)[\w./-]+$/.test(program)) return true;
+  if (/^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$/.test(program) && words.length >= (words[0] === 'sudo' ? 4 : 3)) return true;
+  return /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$|\.(sh|py|rb)$/.test(program) && words.some((w) => /^--?[A-Za-z]/.test(w) || /^<[^>]+>$/.test(w));
+}
+
+/**
+ * The commands of a list item's text. "retry the dead jobs from the same console:
+ * `Sidekiq::DeadSet.new.retry_all`": whatever is in code there is typed into a session opened
+ * earlier, shell command or not.
+ */
+function itemCommands(text: string): { session?: string; commands: string[] } {
+  if (/\b(?:in|inside|from|within) (?:the|that|this) (?:same )?[\w-]*\s?(?:console|session|shell|prompt)\b/i.test(text) && !/\bopen\b/i.test(text)) {
+    const commands = codeSpans(text).filter((c) => /\S\s+\S|[.:(]/.test(c));
+    if (commands.length) return { session: 'the session opened above', commands };
+  }
+  return { commands: inlineCommands(text) };
+}
+
+/** Is the code span at `at` only talked about in its sentence, not given as something to do? */
+function mentioned(text: string, at: number, length: number): boolean {
+  const start = Math.max(text.lastIndexOf('.', at) , text.lastIndexOf(';', at), text.lastIndexOf('\n\n', at)) + 1;
+  const endDot = text.slice(at + length).search(/[.;](\s|$)/);
+  const before = text.slice(start, at).toLowerCase();
+  const after = text.slice(at + length, endDot < 0 ? undefined : at + length + endDot).toLowerCase();
+  if (/\b(if|when|unless|whether)\s*$/.test(before.trim()) || /^\s*(fails?|failed|errors?|is not|isn't|does not|doesn't|is|are|was|will|would|only|alone|shows?|returns?|prints?|reports?|hangs?)\b/.test(after)) return true;
+  // "never `rm -rf` here", "do not run `FLUSHALL`", "instead of `kubectl edit`".
+  if (/\b(do not|don't|never|avoid|instead of|rather than|without)\s+(?:[\w-]+\s+){0,3}$/.test(before)) return true;
+  if (/\b(reversible|undo(ne)?|revert(ed)?|reverse(d)?) (with|by)\s*$/.test(before)) return true;
+  // "the serial number from `smartctl -i`", "(`git revert` in the repo, …)": named, not given to run.
+  if (/\b(from|output of|shown by|reported by|printed by)\s*$/.test(before)) return true;
+  if (/\(\s*$/.test(before) && text.slice(at + 1, at + length - 1).trim().split(/\s+/).length <= 2) return true;
+  return false;
 }
 
 function blocksHaveCommands(blocks: Block[]): boolean {
@@ -186,6 +256,7 @@ function blocksHaveCommands(blocks: Block[]): boolean {
     if (b.kind === 'code') return isShellCode(b) || b.info === 'sql';
     if (b.kind === 'list') return b.items.some((it) => inlineCommands(it.text).length > 0 || blocksHaveCommands(it.blocks));
     if (b.kind === 'quote') return blocksHaveCommands(b.blocks);
+    if (b.kind === 'table') return b.rows.slice(1).some((r) => r.some((c) => inlineCommands(c).length > 0));
     return false;
   });
 }
@@ -199,7 +270,6 @@ function subtree(sec: Section): Block[] {
 }
 
 const actionable = (sec: Section) => blocksActionable(subtree(sec));
-const hasCommands = (sec: Section) => blocksHaveCommands(subtree(sec));
 
 function hasDetection(sec: Section): boolean {
   if (sec.children.some((c) => partKind(c.heading!.text) === 'detection')) return true;
@@ -207,50 +277,169 @@ function hasDetection(sec: Section): boolean {
   return labelled(sec.blocks) || sec.children.some((c) => labelled(c.blocks));
 }
 
-function hasRunPhases(sec: Section): boolean {
-  return sec.children.some((c) => RUN_PHASES.has(partKind(c.heading!.text)) && actionable(c));
+
+const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types)\b/i;
+const NUMBERED_HEADING = /^\s*(?:(?:[Ss]cenario|[Cc]ase|[Ii]ncident|[Pp]laybook|[Rr]unbook|SCENARIO|CASE|INCIDENT)\s*\d+\s*[:.)-]|\d+[.)]\s|[A-H][.)]\s)/;
+
+/** `**Diagnosis:**` alone in its paragraph: the name of a part, written as a label instead of a heading. */
+function labelOnly(b: Block): string | undefined {
+  if (b.kind !== 'paragraph') return undefined;
+  const m = /^(\*\*|__)([^*_\n]+?)[:.]?\1[:.]?$/.exec(b.text.trim());
+  return m ? m[2].replace(/[:.\s]+$/, '').trim() : undefined;
+}
+
+/** A list item that is a titled scenario entry (`1. **Card authorisations timing out**` and what follows). */
+function entryItem(it: ListItem, container: boolean): boolean {
+  if (!it.blocks.length) return false;
+  const bold = /^(\*\*|__)[^*_]+\1[:.]?$/.test(it.text.trim());
+  const rich = it.blocks.some((b) => labelOnly(b) !== undefined || b.kind === 'code' || b.kind === 'list');
+  return rich && (bold || (container && blocksHaveCommands(it.blocks)));
 }
 
 /**
- * Sections that each hold one scenario: the deepest sections that are actionable and are not a
- * part (phase, detection...) of a scenario, unless a section's parts make it a scenario itself.
+ * The document as sections, with three things people use in place of headings made into headings:
+ * a bold label naming a part (`**Diagnosis:**`, `**Mitigation**`) splits its section like a
+ * sub-heading; titled entries of a list under "Common incidents"/"Scenarios" become sections of
+ * their own; and numbered scenario headings ("Scenario 4: …", "2. …") written at different levels
+ * are read as siblings.
+ */
+export function outline(blocks: Block[]): Section {
+  return sectionTree(flatten(blocks, 0, false));
+}
+
+function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
+  const out: Block[] = [];
+  let real = base;
+  let container = inContainer;
+  const numberedLevel = new Map<string, number>();
+  for (const b of blocks) {
+    if (b.kind === 'heading') {
+      let level = b.level + base;
+      const numbered = NUMBERED_HEADING.exec(b.text);
+      if (numbered) {
+        const key = numbered[0].replace(/\d+/g, 'N').trim().toLowerCase();
+        const seen = numberedLevel.get(key);
+        if (seen !== undefined) level = seen;
+        else numberedLevel.set(key, level);
+      }
+      real = level;
+      container = ENTRY_CONTAINER.test(cleanHeading(b.text));
+      out.push({ ...b, level });
+      continue;
+    }
+    const label = labelOnly(b);
+    if (label !== undefined && partKind(label) !== 'other') {
+      out.push({ kind: 'heading', level: real + 1, text: label, line: b.line });
+      continue;
+    }
+    if (b.kind === 'list' && b.items.some((it) => entryItem(it, container))) {
+      for (const it of b.items) {
+        out.push({ kind: 'heading', level: real + 1, text: it.text, line: it.line });
+        out.push(...flatten(it.blocks, real + 1, false));
+      }
+      continue;
+    }
+    out.push(b);
+  }
+  return out;
+}
+
+/** Sections that describe the process around incidents, or reference, rather than one kind of failure. */
+const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|checklists?|contacts?|templates?|links|documentation|references?|appendix|glossary|overview|roles|responsibilities|best practices|severity|severities|escalation|on-?call|metrics|configuration|setup|installation|post-?mortems?|post-incident|script|classification|requirements|who to call|related|ground rules|rules|conventions|silenc(e|es|ing)|owners?|introduction|about|faq|changelog|history|after the incident)\b/i;
+
+/** A part of a scenario (Diagnosis, Rollback…); a section with parts of its own is a scenario, whatever its name ("Master unreachable, no failover happened"). */
+/** Whatever else the heading says: a checklist, a template, a drill or a script is not a failure scenario. */
+const GENERAL_ONLY = /\b(checklists?|templates?|scripts?|cheat ?sheets?|tests?|experiments?|drills?|chaos|glossary|contacts?|evidence collection|forensics|tools and commands)\b/i;
+
+const isPart = (sec: Section) =>
+  !['other', 'impact'].includes(partKind(sec.heading!.text)) && !namesFailure(sec.heading!.text) && !sec.children.some((c) => ['detection', 'investigate', 'immediate', 'resolve'].includes(partKind(c.heading!.text)));
+
+/** "DNS resolution failures inside the cluster" names a failure, though "resolution" names a part. */
+function namesFailure(text: string): boolean {
+  const t = cleanHeading(text);
+  return t.split(/\s+/).length >= 3 && /\b(fail(s|ed|ing|ures?)?|errors?|down|unreachable|unavailable|unhealthy|stuck|lag(ging)?|full|high|slow|expired?|leak(ed)?|broken|corrupt(ed|ion)?|time?outs?|timing out|crash(es|ing)?|outage|degraded|spik(e|es|ing)|compromised?|blocked|missing|wrong|lost|stolen)\b/i.test(t);
+}
+
+/** Prose a responder acts on: numbered steps, or a list of instructions. */
+function instructions(blocks: Block[]): boolean {
+  return blocks.some((b) => b.kind === 'list' && b.items.length >= 2 && (b.ordered || b.items.some((it) => IMPERATIVE.test(inlineText(it.text)))));
+}
+
+const IMPERATIVE = /^(?:(?:if|when|once|after|before|then|first|finally|otherwise|for each)\b[^,]*,\s*)?(?:do not|don't|never|always|ask|call|check|confirm|contact|continue|disable|document|email|escalate|export|find|inform|isolate|keep|look|make|move|notify|open|page|post|preserve|pull|record|remove|reset|restart|review|revoke|rotate|screenshot|search|send|stop|suspend|take|tell|thank|treat|update|verify|wait|write|capture|collect|block|lock|quarantine|snapshot|create|file|raise|report|run|use|switch|scale|roll|restore|delete|drain|hand|say|give|set|add)\b/i;
+
+const content = (sec: Section): Block[] => [...sec.blocks, ...sec.children.flatMap(content)];
+
+/**
+ * Sections that each hold one scenario: the deepest sections, not parts of a scenario, whose
+ * content a responder acts on (commands, numbered steps or instructions); a section whose parts
+ * (diagnosis, mitigation, rollback…) make it a scenario is one, whatever it has or lacks besides.
  */
 export function findCandidates(sec: Section, parents: Section[] = []): Array<{ section: Section; parent?: Section }> {
-  const nonParts = sec.children.filter((c) => partKind(c.heading!.text) === 'other' || partKind(c.heading!.text) === 'impact');
-  const results = nonParts.flatMap((c) => findCandidates(c, [...parents, sec]));
+  // The document's title ("Platform alert runbooks") is not a part, even when its words say "alert".
+  const titled = !sec.heading && sec.children.filter(isPart).length < 2;
+  const nonParts = sec.children.filter((c) => titled || !isPart(c));
+  let results = nonParts.flatMap((c) => findCandidates(c, [...parents, sec]));
+  // Among sibling scenarios ("A. Exposed bucket", "B. …", "D. Notification decision"), a section
+  // named like a part (but not detection, verification or follow-up) is one more scenario.
+  if (results.filter((r) => sec.children.includes(r.section)).length >= 2) {
+    const more = sec.children.filter((c) => !nonParts.includes(c) && ['resolve', 'investigate', 'communicate', 'immediate'].includes(partKind(c.heading!.text)) && (actionable(c) || instructions(content(c))));
+    if (more.length) results = sec.children.flatMap((c) => (more.includes(c) ? [{ section: c, parent: sec }] : results.filter((r) => r.section === c || isWithin(r.section, c))));
+  }
   if (!sec.heading) return results;
   const parent = parents[parents.length - 1];
   const self = [{ section: sec, parent }];
-  const parts = sec.children.some((c) => ['detection', ...RUN_PHASES].includes(partKind(c.heading!.text)));
-  if (parts && results.length < 2 && actionable(sec)) return self;
+  const parts = sec.children.some(isPart);
+  const acts = (s: Section) => actionable(s) || instructions(content(s));
+  if (parts && results.length < 2 && acts(sec)) return self;
   if (results.length === 1 && blocksActionable(sec.blocks)) return self;
   if (results.length) return results;
-  return actionable(sec) ? self : [];
+  return acts(sec) ? self : [];
 }
 
-/** The scenarios of a document, and the candidates left out with the reason. */
+function isWithin(inner: Section, outer: Section): boolean {
+  return outer.children.some((c) => c === inner || isWithin(inner, c));
+}
+
+/** The scenarios of a document, and the sections left out with the reason. */
 export function pickScenarios(root: Section): { scenarios: Section[]; skipped: Skipped[] } {
   let candidates = findCandidates(root);
   if (!candidates.length && blocksActionable(root.blocks)) candidates = [{ section: root }];
   const skipped: Skipped[] = [];
   const label = (s: Section) => (s.heading ? inlineText(s.heading.text) : '(document)');
   const line = (s: Section) => s.heading?.line ?? 1;
-  const reference = (s: Section) => s.heading !== undefined && REFERENCE.test(cleanHeading(s.heading.text));
-  const strong = candidates.filter((c) => hasDetection(c.section) && !reference(c.section));
-  let keep: typeof candidates;
-  let why: string;
-  if (strong.length) {
-    const parents = new Set(strong.map((c) => c.parent));
-    keep = candidates.filter((c) => strong.includes(c) || (parents.has(c.parent) && c.parent?.heading !== undefined && hasCommands(c.section) && !reference(c.section)));
-    why = 'no symptoms, detection or trigger: looks like a general procedure, not a failure scenario';
-  } else {
-    const phased = candidates.filter((c) => hasRunPhases(c.section) && !reference(c.section));
-    const commands = candidates.filter((c) => hasCommands(c.section) && !reference(c.section));
-    const any = candidates.filter((c) => !reference(c.section));
-    keep = phased.length ? phased : commands.length ? commands : any;
-    why = phased.length ? 'no phases (immediate actions, investigation, resolution...)' : 'looks like reference material (its heading names a process, tools or templates)';
-  }
-  for (const c of candidates) if (!keep.includes(c)) skipped.push({ heading: label(c.section), line: line(c.section), why });
+  const parents = new Map<Section, Section>();
+  const link = (s: Section) => s.children.forEach((c) => (parents.set(c, s), link(c)));
+  link(root);
+  const named = (s: Section) => s.heading !== undefined && (GENERAL_ONLY.test(cleanHeading(s.heading.text)) || (GENERAL.test(cleanHeading(s.heading.text)) && !namesFailure(s.heading.text) && !hasDetection(s)));
+  // Under "General incident procedures" or "Tools and commands", nothing is a failure scenario.
+  // The document's title ("Payments platform — on-call playbook") names the whole page, not a section.
+  const title = (s: Section) => parents.get(s) === root && (root.children.length === 1 || (s.heading?.level === 1 && root.children.filter((c) => c.heading?.level === 1).length === 1));
+  const general = (s: Section): boolean => (named(s) && !title(s)) || (parents.get(s) !== undefined && general(parents.get(s)!));
+  const keep = candidates.filter((c) => !general(c.section));
+  const kept = new Set(keep.map((c) => c.section));
+  for (const c of candidates) if (!kept.has(c.section)) skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });
+  // Every other section outside the scenarios is named, so nothing is dropped without a word.
+  const inside = new Set<Section>();
+  const mark = (s: Section) => {
+    inside.add(s);
+    s.children.forEach(mark);
+  };
+  keep.forEach((c) => mark(c.section));
+  const ancestors = new Set<Section>();
+  const up = (s: Section, path: Section[]): void => {
+    if (s.children.some((c) => kept.has(c)) || kept.has(s)) path.forEach((p) => ancestors.add(p));
+    s.children.forEach((c) => up(c, [...path, s]));
+  };
+  up(root, []);
+  const walk = (s: Section) => {
+    for (const c of s.children) {
+      if (inside.has(c) || candidates.some((x) => x.section === c)) continue;
+      const has = content(c).some((b) => b.kind !== 'rule');
+      if (!ancestors.has(c) && has) skipped.push({ heading: label(c), line: line(c), why: blocksHaveCommands(content(c)) ? 'not a failure scenario: its commands were not imported' : 'no steps or commands found under it' });
+      else walk(c);
+    }
+  };
+  walk(root);
   return { scenarios: keep.map((c) => c.section), skipped };
 }
 
@@ -318,6 +507,7 @@ class Builder {
       if (label && partKind(label[0]) !== 'other') break;
       if (b.kind === 'paragraph' && !commandParagraph(b.text)) this.addDescription(inlineText(b.text));
       else if (b.kind === 'quote' && !blocksHaveCommands(b.blocks)) this.addDescription(b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n'));
+      else if (b.kind === 'table' && blocksHaveCommands([b])) break;
       else if (b.kind !== 'table' && b.kind !== 'rule') break;
     }
     this.blocks(own.slice(k), 'other', undefined);
@@ -364,7 +554,14 @@ class Builder {
     const title = cleanHeading(heading.text) || inlineText(heading.text);
     if (kind === 'detection' || kind === 'verify' || kind === 'follow_up' || kind === 'impact') {
       this.phase = undefined;
-      for (const b of subtree(sec)) this.collect(kind, b);
+      const code = subtree(sec).filter((b) => b.kind === 'code' && (isShellCode(b) || b.info === 'sql') || b.kind === 'table' && b.rows.slice(1).some((r) => r.some((c) => inlineCommands(c).length)));
+      // Commands under "Verification" or "Symptoms" are still commands to run: steps of a phase of
+      // that name; the rest of the part stays what it is (verify list, detection, follow-up).
+      for (const b of subtree(sec)) if (!code.includes(b)) this.collect(kind, b);
+      if (code.length) {
+        this.openPhase(kind === 'verify' ? 'verify' : kind === 'detection' ? 'investigate' : 'other', title, heading.line, heading.text);
+        this.blocks(code, kind, undefined);
+      }
       this.phase = undefined;
       return;
     }
@@ -418,6 +615,7 @@ class Builder {
     let target: PartKind | undefined;
     let pendingTitle = title;
     let lastList: (Block & { kind: 'list' }) | undefined;
+    let pendingSession: string | undefined;
     const takeTitle = () => {
       const t = pendingTitle;
       pendingTitle = undefined;
@@ -459,9 +657,15 @@ class Builder {
         }
         const text = inlineText(b.text);
         if (!text) continue;
-        const commands = inlineCommands(b.text);
+        // "(still in the toolbox shell)": the next block is typed in a session opened earlier.
+        pendingSession = /\b(?:in|inside|from|within) (?:the|that|this|your|same) (?:same )?[\w-]*\s?(?:shell|session|console)\b/i.test(text) && !/\bopen\b/i.test(text) ? 'the session opened above' : undefined;
+        // "Inside the `chroot /host` session run `systemctl restart kubelet`": the first names the
+        // session, the second is typed in it.
+        const within = /\b(?:inside|in|from|within) (?:the|that|this|your|a) (?:(`[^`]+`) )?(?:same |debug |remote |toolbox |node )?(?:session|shell|console|prompt)\b/i.exec(b.text);
+        const named = within?.[1]?.slice(1, -1).trim();
+        const commands = inlineCommands(b.text).filter((c) => c !== named);
         if (commands.length) {
-          for (const c of commands) this.command(c, b.line, takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, []);
+          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, [], false, within ? (named ?? 'the session opened above') : undefined);
           continue;
         }
         if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(label[0])), inlineText(label[1]), b.line);
@@ -481,10 +685,15 @@ class Builder {
       if (b.kind === 'code') {
         // A code block right after a list belongs to the list's last item (flush-left fences).
         const owner = lastList?.items[lastList.items.length - 1];
-        this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine);
+        this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine, pendingSession);
+        pendingSession = undefined;
         continue;
       }
       lastList = undefined;
+      if (b.kind === 'table') {
+        this.table(b, takeTitle());
+        continue;
+      }
       if (b.kind === 'quote') {
         const text = b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n');
         if (blocksHaveCommands(b.blocks)) this.blocks(b.blocks, kind, takeTitle());
@@ -493,12 +702,43 @@ class Builder {
     }
   }
 
+  /** Variables for the placeholders of a command, declared once per runbook. */
+  private declare(found: ReturnType<typeof fillPlaceholders>['found'], line: number): void {
+    for (const p of found) {
+      if (this.draft.variables.some((v) => v.name === p.name)) continue;
+      const what = p.namespace ? 'Kubernetes namespace; ' : '';
+      const v: DraftVariable = { name: p.name, description: `${what}written ${p.original} in the playbook (${this.opts.file}:${line})` };
+      if (p.type) v.type = p.type;
+      if (p.env) v.env = p.env;
+      if (p.secret) v.secret = true;
+      this.draft.variables.push(v);
+    }
+  }
+
+  /**
+   * A table of commands: each command in a cell is a step, titled by the row's first cell; with a
+   * column headed "Command", only that column holds steps (the others describe them).
+   */
+  private table(b: Block & { kind: 'table' }, title: string | undefined): void {
+    const [header, ...rows] = b.rows;
+    if (!header) return;
+    const column = header.findIndex((h) => /\b(command|commands|cmd|run)\b/i.test(inlineText(h)));
+    rows.forEach((row, r) => {
+      const line = b.rowLines?.[r + 1] ?? b.line;
+      const cells = column >= 0 ? [row[column] ?? ''] : row;
+      const commands = cells.flatMap((c) => inlineCommands(c));
+      const label = row.find((c, k) => k !== column && inlineText(c) && !inlineCommands(c).length && !/^\d+$/.test(inlineText(c)));
+      const rest = row.filter((c, k) => k !== column && c !== label && inlineText(c)).map((c) => inlineText(c)).join(' — ');
+      commands.forEach((c, k) => this.command(c, line, (k === 0 ? title : undefined) ?? (label ? shortTitle(inlineText(label)) : commandTitle(c)), rest || undefined, []));
+    });
+  }
+
   private note(title: string, text: string, line: number): void {
     this.current(line).steps.push({ title, line, kind: 'note', text, guesses: [] });
   }
 
   private list(b: Block & { kind: 'list' }, title: string | undefined): void {
-    const plain = b.items.every((it) => !inlineCommands(it.text).length && !blocksHaveCommands(it.blocks) && !it.blocks.some((x) => x.kind === 'list'));
+    const plain = b.items.every((it) => !itemCommands(it.text).commands.length && !blocksHaveCommands(it.blocks) && !it.blocks.some((x) => x.kind === 'list'));
     if (!b.ordered && plain) {
       const items = b.items.map((it) => inlineText(it.text)).filter(Boolean);
       const phase = this.current(b.line);
@@ -513,15 +753,24 @@ class Builder {
     const full = inlineText(it.text);
     const norm = (x: string) => x.replace(/[\s:.!?]+$/, '');
     const rest = norm(full) !== norm(title) ? full : undefined;
-    const commands = inlineCommands(it.text);
+    // "retry the dead jobs from the same console: `Sidekiq::DeadSet.new.retry_all`": whatever is
+    // in code there is typed into a session opened earlier, not a shell command.
+    const { session, commands } = itemCommands(it.text);
     let made = 0;
     for (const c of commands) {
       let d = inlineText(it.text.replace(/`[^`]*`/g, (m) => (m.slice(1, -1).trim() === c ? '' : m))).replace(/\s+([.,:;])/g, '$1').replace(/[\s:→.-]+$/, '');
       if (d === title) d = '';
-      this.command(c, it.line, made ? commandTitle(c) : title, d || undefined, []);
+      this.command(c, lineWithin(it.raw ?? it.text, c, it.line), made ? commandTitle(c) : title, d || undefined, [], false, session);
       made++;
     }
     for (const b of it.blocks) {
+      if (b.kind === 'paragraph') {
+        // Text after an item's code ("and email the partner's NOC") is an instruction too.
+        const cmds = inlineCommands(b.text);
+        for (const c of cmds) this.command(c, lineWithin(b.text, c, b.line), commandTitle(c), inlineText(b.text), []);
+        if (!cmds.length && inlineText(b.text)) this.note(shortTitle(inlineText(b.text)), inlineText(b.text), b.line);
+        continue;
+      }
       if (b.kind === 'code') {
         this.code(b, undefined, made ? undefined : title);
         made++;
@@ -537,7 +786,7 @@ class Builder {
   }
 
   /** `firstTitle` titles the first command when it has no comment; `ownerTitle` when it comes from a list item. */
-  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number): void {
+  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number, session?: string): void {
     if (b.info === 'sql' || b.info === 'postgresql' || b.info === 'psql' || b.info === 'pgsql') {
       const sql = b.lines.filter((l) => !/^\s*--/.test(l)).join('\n').trim();
       if (!sql) return;
@@ -580,19 +829,32 @@ class Builder {
         title = commandTitle(cmd.text);
       }
       for (const extra of [...(cmd.trailing ? [cmd.trailing] : []), ...cmd.after]) description = description ? `${description}\n${extra}` : extra;
-      this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound);
+      this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound, cmd.session ?? session);
       first = false;
     }
   }
 
-  private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false): DraftStep {
-    const escaped = escapeTemplates(text);
+  private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false, session?: string): DraftStep {
+    // In a session on another machine `$DB_HOST` is that machine's variable, not one to fill in.
+    const filled = fillPlaceholders(escapeTemplates(text), usesAssigned, session !== undefined);
+    // A placeholder that is a whole quoted word needs no quotes: a value is always one word.
+    const escaped = filled.text.replace(/(["'])(\{\{\w+\}\})\1/g, '$2');
+    this.declare(filled.found, line);
     const plan = planCommand(escaped, { compound, usesAssigned });
+    if (session) {
+      // Typed inside another session: never run on the responder's machine.
+      plan.action = 'print';
+      plan.destructive = false;
+      plan.shell = false;
+      plan.reason = `typed inside the session opened by "${session.split('\n')[0]}", not on this machine`;
+      description = description ? `${description}\n(Runs inside: ${session.split('\n')[0]})` : `Runs inside: ${session.split('\n')[0]}`;
+    }
     const step: DraftStep = { title: title || shortTitle(text), line, kind: plan.action, command: escaped, plan, guesses: [...plan.guesses] };
     if (description && description !== step.title) step.description = description;
     if (plan.action === 'print') step.guesses.unshift(`print, not run: ${plan.reason}`);
     else if (plan.destructive) step.guesses.unshift(`destructive (${plan.reason})`);
-    if (escaped !== text) step.guesses.push('"{{" in the command written as "\\{{" so it is not read as a variable');
+    if (escapeTemplates(text) !== text) step.guesses.push('"{{" in the command written as "\\{{" so it is not read as a variable');
+    for (const p of filled.found) step.guesses.push(`{{${p.name}}} stands for ${p.original}${p.env ? ` (read from $${p.env})` : ''}`);
     this.current(line).steps.push(step);
     return step;
   }
@@ -645,6 +907,12 @@ function splitLabelled(blocks: Block[]): Block[] {
     });
     return out;
   });
+}
+
+/** The line a command written inside a multi-line paragraph starts on. */
+function lineWithin(text: string, command: string, first: number): number {
+  const at = text.indexOf(command.split(/\s+/)[0]);
+  return at < 0 ? first : first + (text.slice(0, at).match(/\n/g)?.length ?? 0);
 }
 
 /** `{{name}}` in playbook text is not a runbook variable: escape it so the loader keeps it literal. */

@@ -95,9 +95,11 @@ export function extractVariables(drafts: Draft[]): void {
       byKind.set(o.kind, m);
     }
     const names = new Map<string, string>();
+    // Names the placeholders already took are not reused for a value the playbook wrote out.
+    const taken = new Set(d.variables.map((v) => v.name));
     for (const [kind, values] of byKind) {
       const sorted = [...values].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-      sorted.forEach(([value], i) => names.set(`${kind}\0${value}`, i === 0 ? kind : `${kind}_${value.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`));
+      sorted.forEach(([value], i) => names.set(`${kind}\0${value}`, i === 0 && !taken.has(kind) ? kind : `${kind}_${value.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`));
     }
     const used = new Map<string, { value: string; kind: Kind; uses: number; line: number }>();
     steps.forEach((step, i) => {
@@ -119,4 +121,101 @@ export function extractVariables(drafts: Draft[]): void {
       d.guesses.push({ line: u.line, message: `variable {{${name}}} replaces "${u.value}" in ${u.uses} command${u.uses === 1 ? '' : 's'} (default ${u.value})` });
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placeholders a responder fills in: `<pod>`, `<pod-name>`, `[namespace]`, `$DATABASE_URL`,
+// `${NS}`, `YOUR_HOST`, `KEY_ID`. Each becomes a declared variable (`{{pod_name}}`), typed where
+// its name says what it holds, so that a command that only reads can still be a `run` step.
+
+export interface Placeholder {
+  name: string;
+  /** As written in the playbook. */
+  original: string;
+  type?: 'name' | 'host' | 'port' | 'int' | 'path' | 'url' | 'text';
+  /** `$NAME`: the responder's environment gives the value. */
+  env?: string;
+  secret?: boolean;
+  /** Written right after `-n`/`--namespace`. */
+  namespace?: boolean;
+}
+
+/** Environment variables every shell has: not placeholders. */
+const SHELL_OWN = new Set(['HOME', 'USER', 'PATH', 'PWD', 'SHELL', 'HOSTNAME', 'RANDOM', 'TMPDIR', 'LANG', 'TERM', 'EDITOR', 'UID', 'OLDPWD', 'IFS', 'KUBECONFIG']);
+
+export function variableName(written: string): string {
+  return written
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/^_+|_+$/g, '')
+    .replace(/^(\d)/, 'v_$1');
+}
+
+function typeFor(name: string, namespace: boolean): Placeholder['type'] {
+  if (namespace || /(^|_)(namespace|ns|project)$/.test(name)) return 'name';
+  if (/(^|_)(pod|deployment|deploy|node|service|svc|statefulset|sts|container|pvc|pv|ingress|configmap|cluster|context|release|job|cronjob|daemonset|replicaset|secret)(_name)?$/.test(name)) return 'name';
+  if (/(^|_)(host|hostname|fqdn)$/.test(name)) return 'host';
+  if (/(^|_)port$/.test(name)) return 'port';
+  if (/(^|_)(pid|replicas|count)$/.test(name)) return 'int';
+  if (/(^|_)(path|file|dir|directory)$/.test(name)) return 'path';
+  return undefined;
+}
+
+/**
+ * Replaces the placeholders of a command with `{{name}}` references. `assigned` are shell variables
+ * the playbook's own script sets (they stay as written). Inside single quotes only `<x>` and
+ * `YOUR_X` count: `$7` in awk or `{end}` in jsonpath are not placeholders.
+ */
+export function fillPlaceholders(command: string, assigned: readonly string[] = [], remote = false): { text: string; found: Placeholder[] } {
+  const found = new Map<string, Placeholder>();
+  let out = '';
+  let quote: string | undefined;
+  const add = (original: string, raw: string, extra: Partial<Placeholder> = {}): string => {
+    const name = variableName(raw);
+    if (!name) return original;
+    const before = out.replace(/\s+$/, '');
+    const namespace = /(^|\s)(-n|--namespace)$/.test(before) || /--namespace=$/.test(out);
+    const p: Placeholder = found.get(name) ?? { name, original, ...extra };
+    const type = typeFor(name, namespace);
+    if (type && !p.type) p.type = type;
+    if (namespace) p.namespace = true;
+    found.set(name, p);
+    return `{{${name}}}`;
+  };
+  for (let i = 0; i < command.length; ) {
+    const c = command[i];
+    const rest = command.slice(i);
+    const prev = command[i - 1] ?? ' ';
+    if (quote === "'" && c === "'") quote = undefined;
+    else if (quote === '"' && c === '"' && prev !== '\\') quote = undefined;
+    else if (!quote && (c === "'" || c === '"')) quote = c;
+    let m: RegExpExecArray | null;
+    if (c === '<' && prev !== '<' && (m = /^<([A-Za-z][\w.-]*(?: [A-Za-z][\w.-]*){0,3})>/.exec(rest)) && command[i + m[0].length] !== '>') {
+      out += add(m[0], m[1]);
+      i += m[0].length;
+      continue;
+    }
+    if (!remote && quote !== "'" && c === '$' && (m = /^\$(?:\{([A-Z][A-Z0-9_]*)\}|([A-Z][A-Z0-9_]*))/.exec(rest))) {
+      const env = m[1] ?? m[2];
+      if (!SHELL_OWN.has(env) && !assigned.includes(env)) {
+        out += add(m[0], env, { env, ...(/TOKEN|PASSWORD|SECRET|PASSWD|API_KEY|CREDENTIAL/.test(env) ? { secret: true } : {}) });
+        i += m[0].length;
+        continue;
+      }
+    }
+    if (!/[A-Za-z0-9_$]/.test(prev) && (m = /^(YOUR[_-][A-Z0-9_-]*[A-Z0-9]|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?![\w=(])/.exec(rest)) && (m[1].startsWith('YOUR') || !quote) && !SHELL_OWN.has(m[1]) && !assigned.includes(m[1]) && command[i + m[0].length] !== '=') {
+      out += add(m[0], m[1]);
+      i += m[0].length;
+      continue;
+    }
+    if (!quote && c === '[' && /[\s=/:]/.test(prev) && (m = /^\[([A-Za-z][\w-]+)\](?![\w[])/.exec(rest))) {
+      out += add(m[0], m[1]);
+      i += m[0].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return { text: out, found: [...found.values()] };
 }

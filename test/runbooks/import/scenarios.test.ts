@@ -59,8 +59,8 @@ describe('headings', () => {
   });
 });
 
-const load = (md: string, file = 'x.md') => {
-  const { drafts, skipped } = importPlaybook(md, { file, severityIds: IDS });
+const load = async (md: string, file = 'x.md') => {
+  const { drafts, skipped } = await importPlaybook(md, { file, severityIds: IDS });
   for (const d of drafts) {
     const r = emit(d, { source: file, schemaComment: false, severityIds: IDS, displayName: `${d.id}.yaml`, path: `/tmp/${d.id}.yaml` });
     expect(r.problems).toEqual([]);
@@ -69,14 +69,14 @@ const load = (md: string, file = 'x.md') => {
 };
 
 describe('scenarios', () => {
-  it('a container heading of scenarios is not a scenario; general procedures are skipped', () => {
+  it('a container heading of scenarios is not a scenario; general procedures are skipped', async () => {
     const md = [
       '# Playbook', '## Failure scenarios',
       '### 1. Redis down (SEV-1)', '#### Symptoms', '- redis_up == 0', '#### Immediate actions (0-5 min)', '```bash', 'redis-cli -h cache-1 PING', 'kubectl delete pod redis-0 -n cache', '```',
       '### 2. Disk full (SEV-2)', '**Trigger:** disk > 90%', '#### Resolution', '1. Clean up:', '```sh', 'docker system prune -f', 'redis-cli -h cache-1 INFO persistence', '```', '2. Tell the team',
       '## General procedures', '1. Open a channel', '2. Page someone',
     ].join('\n');
-    const { drafts, skipped } = load(md);
+    const { drafts, skipped } = await load(md);
     expect(drafts.map((d) => [d.id, d.severity, d.phases.map((p) => `${p.id}:${p.within ?? ''}:${p.steps.length}`)])).toEqual([
       ['redis-down', 'SEV-1', ['immediate:5m:2']],
       ['disk-full', 'SEV-2', ['resolve::3']],
@@ -87,13 +87,13 @@ describe('scenarios', () => {
     expect(drafts.map((d) => d.variables.map((v) => `${v.name}=${v.default}`))).toEqual([['host=cache-1'], ['host=cache-1']]);
   });
 
-  it('a one-scenario page with steps but no phase headings gets one phase', () => {
-    const { drafts } = load('# Restart the worker\n\n1. Check it: `systemctl status worker`\n2. Restart it: `systemctl restart worker`\n3. Watch the logs\n');
+  it('a one-scenario page with steps but no phase headings gets one phase', async () => {
+    const { drafts } = await load('# Restart the worker\n\n1. Check it: `systemctl status worker`\n2. Restart it: `systemctl restart worker`\n3. Watch the logs\n');
     expect(drafts).toHaveLength(1);
     expect(drafts[0].phases.map((p) => p.steps.map((s) => `${s.kind}${s.plan?.destructive ? '!' : ''}:${s.title}`))).toEqual([['run:Check it', 'run!:Restart it', 'note:Watch the logs']]);
   });
 
-  it('finds nothing in a page without steps or commands', () => {
-    expect(load('# Notes\n\nSome prose.\n\n- a\n- b\n').drafts).toEqual([]);
+  it('finds nothing in a page without steps or commands', async () => {
+    expect((await load('# Notes\n\nSome prose.\n\n- a\n- b\n')).drafts).toEqual([]);
   });
 });

@@ -1,0 +1,123 @@
+// The Markdown constructs issue #12 lists, one small playbook each: what the hand-written parser got
+// wrong and what the markdown-it importer must make of it. Every runbook produced here is loaded by
+// the real loader (emit) so that a construct never yields a file `ir runbook validate` refuses.
+
+import { describe, expect, it } from 'vitest';
+import { emit } from '../../../src/runbooks/import/emit.js';
+import { importPlaybook } from '../../../src/runbooks/import/playbook.js';
+import type { Draft, DraftStep } from '../../../src/runbooks/import/scenarios.js';
+
+const IDS = ['SEV-0', 'SEV-1', 'SEV-2', 'SEV-3', 'SEV-4'];
+
+async function load(md: string) {
+  const { drafts, skipped } = await importPlaybook(md, { file: 'p.md', severityIds: IDS });
+  for (const d of drafts) expect(emit(d, { source: 'p.md', schemaComment: false, severityIds: IDS, displayName: `${d.id}.yaml`, path: `/tmp/${d.id}.yaml` }).problems, d.id).toEqual([]);
+  return { drafts, skipped };
+}
+
+const steps = (d: Draft): DraftStep[] => d.phases.flatMap((p) => p.steps);
+const commands = (d: Draft) => steps(d).filter((s) => s.command !== undefined).map((s) => `${s.line} ${s.kind === 'print' ? 'print' : s.plan?.destructive ? 'run!' : 'run'} ${s.command}`);
+
+describe('scenarios a human sees', () => {
+  it('sections without a Symptoms list, with Diagnosis/Resolution labels, are each a scenario; contacts and glossary are named as not imported', async () => {
+    const md = [
+      '# Cache playbook', '', '## Contacts', '', '- Alice (owner)', '', '## Evictions spiking', '', '**Diagnosis:**', '```bash', 'redis-cli -h cache INFO memory', '```',
+      '**Resolution:**', '- Flush the idempotency db: `redis-cli -h cache -n 3 FLUSHDB`', '',
+      '## Replica lagging behind', '', '**Diagnosis**', '', '```', 'redis-cli -h replica INFO replication', '```', '', '## Glossary', '', 'RDB', ': snapshot file', '',
+    ].join('\n');
+    const { drafts, skipped } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([[7, 'Evictions spiking'], [16, 'Replica lagging behind']]);
+    // The label and its fence are a diagnosis phase, not detection; FLUSHDB in a list item is a step.
+    expect(drafts[0].detection).toEqual([]);
+    expect(commands(drafts[0])).toEqual(['11 run redis-cli -h {{host}} INFO memory', '14 run! redis-cli -h {{host}} -n 3 FLUSHDB']);
+    expect(skipped.map((s) => [s.line, s.heading])).toEqual([[3, 'Contacts'], [24, 'Glossary']]);
+  });
+
+  it('numbered entries under "Common incidents" are scenarios; Rollback and Verification are phases; a security scenario with no commands still imports', async () => {
+    const md = [
+      '# Payments', '', '## Common incidents', '', '1. **Gateway timing out**', '', '   **Diagnosis:**', '   ```bash', '   kubectl get pods -n pay', '   ```', '',
+      '2. **Phishing email reported**', '', '   - Thank the reporter.', '   - Notify the security team.', '   - DO NOT click the links.', '', '## Bad release', '', '### Rollback', '', '```', 'helm rollback shop 41 -n web', '```', '', '### Verification', '', '```', 'kubectl rollout status deploy/shop -n web', '```', '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([[5, 'Gateway timing out'], [12, 'Phishing email reported'], [18, 'Bad release']]);
+    expect(steps(drafts[1]).flatMap((s) => s.items ?? [s.text])).toEqual(['Thank the reporter.', 'Notify the security team.', 'DO NOT click the links.']);
+    expect(drafts[2].phases.map((p) => p.id)).toEqual(['resolve', 'verify']);
+    expect(commands(drafts[2])).toEqual(['23 run! helm rollback shop 41 -n {{namespace}}', '29 run kubectl rollout status deploy/shop -n {{namespace}}']);
+  });
+
+  it('multi-line setext headings, * * * rules and numbered scenario headings at skipped levels', async () => {
+    const md = ['Kafka scenarios', '===============', '', '#### Scenario 1: Lag', '', '```sh', 'kafka-topics.sh --bootstrap-server b:9092 --describe', '```', '', '* * *', '', 'Scenario 2: Producers rejected with', '`NOT_ENOUGH_REPLICAS`', '---------------------', '', '```sh', 'kafka-topics.sh --bootstrap-server b:9092 --list', '```', '', '#### Scenario 3: Disk full', '', '```sh', 'df -h /var/lib/kafka', '```', ''].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([[4, 'Lag'], [12, 'Producers rejected with NOT_ENOUGH_REPLICAS'], [20, 'Disk full']]);
+  });
+});
+
+describe('code the importer reads', () => {
+  it('a fence right after a list item, a list item that opens with a fence, an indented fence, ~~~ and indented code', async () => {
+    const md = [
+      '# Redis master down', '', '## Mitigation', '', '1. Fail over:', '```', 'redis-cli -p 26379 SENTINEL failover mymaster', '```', '2. ~~~', '   kubectl rollout restart deploy/web -n shop', '   ~~~', '3. Watch:', '', '     ~~~', '     kubectl get pods -n shop', '     ~~~', '', '## Recovery', '', '    kubectl scale deploy/web -n shop --replicas=3', '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['7 run! redis-cli -p 26379 SENTINEL failover mymaster', '10 run! kubectl rollout restart deploy/{{deployment}} -n {{namespace}}', '15 run kubectl get pods -n {{namespace}}', '20 run! kubectl scale deploy/{{deployment}} -n {{namespace}} --replicas=3']);
+  });
+
+  it('HTML comments are not content; a command only mentioned in prose is not a step; a table of commands is', async () => {
+    const md = [
+      '# API latency', '', 'If `kill -TTIN 1` fails, do not retry. Note: `git revert` is not enough.', '', '<!--', 'Old procedure, do NOT use:', '', '```bash', 'redis-cli FLUSHALL', '```', '-->', '',
+      '| Check | Command |', '|---|---|', '| Pods | `kubectl get pods -n api` |', '| Errors | `kubectl logs deploy/api -n api \\| grep -c ERROR` |', '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['15 run kubectl get pods -n {{namespace}}', '16 run kubectl logs deploy/api -n {{namespace}} | grep -c ERROR']);
+  });
+
+  it('console blocks: without prompts every line is a command; with prompts, output lines are dropped and continuations joined', async () => {
+    const md = [
+      '# Postgres connections', '', 'Check:', '', '```console', 'psql -c "SHOW max_connections"', 'df -h /var/lib/postgresql', '```', '', '```', '$ psql -c "SELECT count(*) FROM pg_stat_activity" \\', '    -h db', ' count', '-------', '   412', '$ pg_isready -h db', 'db:5432 - accepting connections', '```', '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['6 run psql -c "SHOW max_connections"', '7 run df -h /var/lib/postgresql', '11 run psql -c "SELECT count(*) FROM pg_stat_activity" -h {{host}}', '16 run pg_isready -h {{host}}']);
+  });
+
+  it('commands typed inside oc debug, kubectl exec -it and psql sessions are printed, never run here', async () => {
+    const md = ['# Node not ready', '', '```', 'oc debug node/worker-3', 'chroot /host', 'systemctl restart kubelet', '```', '', '```', 'kubectl exec -it -n cache redis-0 -- sh', 'redis-cli -n 1', 'SCAN 0 MATCH rl:* COUNT 100', '```', ''].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['4 print oc debug node/worker-3', '5 print chroot /host', '6 print systemctl restart kubelet', '10 print kubectl exec -it -n cache redis-0 -- sh', '11 print redis-cli -n 1', '12 print SCAN 0 MATCH rl:* COUNT 100']);
+    expect(steps(drafts[0])[2].description).toMatch(/Runs inside: oc debug node\/worker-3/);
+  });
+});
+
+describe('placeholders and classification', () => {
+  it('<pod>, <pod-name>, [namespace], $DATABASE_URL, ${NS}, YOUR_HOST become declared variables; <x> after -n is a namespace', async () => {
+    const md = ['# Pod crashlooping', '', '```', 'kubectl logs <pod-name> -n <ns> --previous', 'kubectl get pods -n [namespace]', 'psql "$DATABASE_URL" -c "SELECT 1"', 'kubectl get svc -n ${NS}', 'curl -sI https://YOUR_HOST/healthz', '```', ''].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual([
+      '4 run kubectl logs {{pod_name}} -n {{ns}} --previous',
+      '5 run kubectl get pods -n {{namespace}}',
+      '6 run psql {{database_url}} -c "SELECT 1"',
+      '7 run kubectl get svc -n {{ns}}',
+      '8 run curl -sI https://{{your_host}}/healthz',
+    ]);
+    const v = Object.fromEntries(drafts[0].variables.map((x) => [x.name, x]));
+    expect(v.pod_name).toMatchObject({ type: 'name' });
+    expect(v.ns).toMatchObject({ type: 'name', description: expect.stringMatching(/Kubernetes namespace; written <ns>/) });
+    expect(v.database_url).toMatchObject({ env: 'DATABASE_URL' });
+    expect(v.your_host.description).toMatch(/YOUR_HOST/);
+  });
+
+  it('no command that changes anything is a plain run step', async () => {
+    const changing = [
+      'kubectl get events -n prod >> events.log', 'kubectl logs deploy/api | tee api.log', 'wget -O /tmp/x.tgz https://e.example/x.tgz', 'curl -o page.html https://e.example',
+      'curl -X POST https://e.example/flags -d on=false', 'sudo tar cvf /tmp/etc.tar /etc', 'sudo systemctl restart nginx', 'kubectl cordon node-1', 'kubectl drain node-1 --ignore-daemonsets',
+      'kubectl annotate svc ro -n db x=y --overwrite', 'helm uninstall shop -n web', 'redis-cli -h c CONFIG SET maxmemory 6gb', 'psql -c "UPDATE orders SET paid = true"',
+      'git push origin main', 'aws s3api put-bucket-policy --bucket b --policy file://p.json', 'gcloud compute instances delete vm-1', 'iptables -A INPUT -s 1.2.3.4 -j DROP', 'chmod 600 key.pem', 'dd if=/dev/zero of=/dev/sdb bs=1M count=1',
+      'crictl rmi --prune', 'ceph osd out osd.3',
+    ];
+    const unknownOrEndless = ['./scripts/failover.sh --to eu', 'acme-ctl drain --broker 3', 'top', 'watch kubectl get pods', 'tail -f /var/log/syslog', 'kubectl logs -f deploy/api', 'kubectl get pods -w', 'psql', 'redis-cli', 'kubectl rsh -n p pod-1'];
+    const md = ['# Everything', '', '```bash', ...changing, '```', '', '```bash', ...unknownOrEndless, '```', ''].join('\n');
+    const { drafts } = await load(md);
+    const made = steps(drafts[0]).filter((s) => s.command !== undefined);
+    for (const s of made.slice(0, changing.length)) expect(s.kind === 'print' || s.plan?.destructive === true, `${s.command} is a plain run`).toBe(true);
+    for (const s of made.slice(changing.length)) expect(s.kind, s.command).toBe('print');
+    expect(made).toHaveLength(changing.length + unknownOrEndless.length);
+  });
+});

@@ -121,7 +121,7 @@ async function draftAnnouncement(ctx: Context, id: string): Promise<string> {
   const store = await ctx.store();
   // The draft is pasted into chat or a status page: secrets in a title or impact stay home.
   const { outgoingRedactor, redactRecord } = await import('../../report/outgoing.js');
-  const redactor = await outgoingRedactor(true);
+  const redactor = await outgoingRedactor(true, (await ctx.team()).redaction);
   const safe = await redactRecord(redactor, (await store.getIncident(id))!, await store.events(id));
   const model = buildModel(safe.incident, safe.events, await ctx.severities(), ctx.now());
   const text = await renderTemplate(templatePath(ctx.runbookDir().dir, 'comms/initial.md'), model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));

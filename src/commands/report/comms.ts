@@ -53,14 +53,15 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const now = ctx.now();
   const events = await store.events(incident.id);
   const head = chainHead(events);
-  const redactor = await outgoingRedactor(opts.redact);
+  const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
   const safe = await redactRecord(redactor, incident, events);
   const message = redactor && opts.message ? await redactor.redact(opts.message) : opts.message;
   // The message announces the deadline its own recording sets (a --preview shows the one it would set).
   const severities = await ctx.severities();
   const model = buildModel(safe.incident, safe.events, severities, now, { messageAt: now });
-  // Customers read times in the zone the team set (severities.yaml `comms.timezone`, default UTC).
-  const zone = severities.comms?.timezone ?? 'UTC';
+  // Customers read times in the zone the team set: ir.yaml `timezone`, else severities.yaml
+  // `comms.timezone`, else UTC.
+  const zone = (await ctx.team()).timezone ?? severities.comms?.timezone ?? 'UTC';
   const context = {
     ...model,
     message,

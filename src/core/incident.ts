@@ -51,6 +51,31 @@ export interface Incident {
    * events (core/actions.ts), which is where lists and reports read them.
    */
   actions: ActionState[];
+  /**
+   * Outbound messages (pages, chat posts) in the order they were queued, with where each stands.
+   * Absent until the first one, so records made before messages existed keep their digests.
+   */
+  messages?: MessageState[];
+}
+
+export type MessageStatus = 'pending' | 'sent' | 'failed';
+
+/** One outbound message as its notify.* events leave it; the request itself stays in notify.queued. */
+export interface MessageState {
+  /** Per incident: m1, m2, … */
+  id: string;
+  provider: string;
+  action: string;
+  /** Where it goes, without any secret: the variable holding a routing key, a channel, a host. */
+  target: string;
+  /** pending until sent, or failed for good (a provider refusal other than 429). */
+  state: MessageStatus;
+  attempts: number;
+  queuedAt: string;
+  /** The last error while not sent. */
+  error?: string;
+  /** The provider's reference once sent: PagerDuty dedup_key, Opsgenie requestId, Slack ts. */
+  ref?: string;
 }
 
 export interface ActionState {
@@ -154,6 +179,28 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
       const item = { n, text: String(d.text), done: false };
       const at = next.actions.findIndex((a) => a.n === n);
       next.actions = at < 0 ? [...next.actions, item].sort((a, b) => a.n - b.n) : next.actions.map((a, i) => (i === at ? item : a));
+      break;
+    }
+    case 'notify.queued':
+      next.messages = [
+        ...(next.messages ?? []),
+        { id: String(d.msg), provider: String(d.provider), action: String(d.action), target: String(d.target ?? ''), state: 'pending', attempts: 0, queuedAt: event.at },
+      ];
+      break;
+    case 'notify.sent':
+    case 'notify.failed': {
+      const sent = event.type === 'notify.sent';
+      next.messages = (next.messages ?? []).map((m) => {
+        if (m.id !== d.msg) return m;
+        const out: MessageState = { ...m, state: sent ? 'sent' : d.final === true ? 'failed' : 'pending', attempts: m.attempts + (Number(d.attempts) || 0) };
+        if (sent) {
+          delete out.error;
+          if (str(d.ref)) out.ref = d.ref as string;
+        } else {
+          out.error = String(d.error ?? 'unknown error');
+        }
+        return out;
+      });
       break;
     }
     case 'action.done':

@@ -10,6 +10,7 @@ import { slaView } from '../../core/sla.js';
 import { formatDuration } from '../../util/duration.js';
 import { relative, utc } from '../../io/format.js';
 import { incidentJson } from './render.js';
+import { notifier, slackText, type Step } from './notify.js';
 
 export interface DeclareOptions {
   title?: string;
@@ -87,14 +88,26 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   const detectedAt = detectedText ? parseWhen(detectedText, now, '--detected-at') : undefined;
   if (detectedAt && detectedAt.getTime() > now.getTime()) throw new UsageError('--detected-at is in the future');
 
+  // ir.yaml is read before anything is recorded: a mistake in it stops the declaration, not the page.
+  const notify = await notifier(ctx);
   const store = await ctx.store();
-  const { incident } = await store.declare(
+  const declared = await store.declare(
     { title, severity: level.id, service, impact, commander, detected_at: detectedAt?.toISOString() },
     now,
     ctx.actor(),
   );
-  const sla = slaView(incident, config, now);
+  let incident = declared.incident;
   const announcement = await draftAnnouncement(ctx, incident.id);
+  if (notify) {
+    const [summary, note] = await notify.redact([title, impact ?? title]);
+    const step: Step = { kind: 'declare', text: { summary, note, slack: await slackText([announcement.trimEnd()]) } };
+    if (notify.plan(incident, step).length) {
+      incident = (await store.append(incident.id, (current) => notify.plan(current, step), ctx.now(), ctx.actor())).incident;
+      await notify.send(incident.id);
+      incident = (await store.getIncident(incident.id)) ?? incident;
+    }
+  }
+  const sla = slaView(incident, config, now);
   if (ctx.json) {
     ctx.printJson({ ...incidentJson(incident, sla, now), announcement_draft: announcement });
     return 0;

@@ -8,9 +8,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { irAsync, json, tempHome } from '../helpers/cli.js';
 import { pagerduty, type Stand } from '../helpers/providers.js';
+import { loadedModules } from '../helpers/trace.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -129,6 +131,12 @@ describe('PagerDuty', () => {
     const status = await run(['status'], { COLUMNS: '200' });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/INC-\d{8}-\d{3}\/m1 {2}PagerDuty trigger → PD_ROUTING_KEY {2}pending {2}\d+ attempts: HTTP 503/);
+    // Status only shows: with a message pending, it loads neither the sender nor Node's fetch.
+    const urls = loadedModules(home, ['status'], { IR_RUNBOOKS: dir });
+    expect(urls.some((u) => u.startsWith('node:internal/deps/undici'))).toBe(false);
+    const chunks = urls.filter((u) => u.startsWith('file:') && u.includes('/dist/bin/')).map((u) => readFileSync(fileURLToPath(u), 'utf8'));
+    expect(chunks.some((c) => /^\/\/ dist\/notify\/(send|plan)\.js$/m.test(c))).toBe(false);
+    expect(chunks.some((c) => /^\/\/ dist\/commands\/incident\/status\.js$/m.test(c))).toBe(true);
     const statusJson = json<{ incidents: { messages: Msg[] }[] }>(await run(['status', '--json']));
     expect(statusJson.incidents[0].messages[0]).toMatchObject({ state: 'pending', action: 'trigger' });
     // The acknowledge is queued, but does not overtake its trigger: nothing new reaches PagerDuty as an ack.

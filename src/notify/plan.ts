@@ -144,7 +144,7 @@ export function planMessages(team: TeamConfig, incident: Incident, step: Step, a
       case 'escalate': {
         const target = team.escalation.find((e) => e.notify.toLowerCase() === step.notify.toLowerCase());
         if (created && target?.opsgenieEscalation) {
-          to('escalate', `/v2/alerts/${alias}/escalate?identifierType=alias`, { escalation: { name: target.opsgenieEscalation, type: 'escalation' }, source: og.source, ...(step.text.note ? { note: step.text.note } : {}) });
+          to('escalate', `/v2/alerts/${alias}/escalate?identifierType=alias`, { escalation: { name: target.opsgenieEscalation }, source: og.source, ...(step.text.note ? { note: step.text.note } : {}) });
         }
         break;
       }

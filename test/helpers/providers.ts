@@ -150,6 +150,8 @@ export function opsgenie(key: string): Promise<Stand> {
       if (url.searchParams.get('identifierType') !== 'alias') problems.push(`${m[2]} without identifierType=alias`);
       if (m[2] === 'escalate') {
         if (!isObj(b.escalation) || (typeof b.escalation.name !== 'string' && typeof b.escalation.id !== 'string')) return bad(422, 'escalate needs escalation {name|id}');
+        onlyKeys(b, ['escalation', 'user', 'source', 'note'], 'escalate', problems);
+        onlyKeys(b.escalation, ['id', 'name'], 'escalation', problems);
       } else {
         onlyKeys(b, ['user', 'source', 'note'], m[2], problems);
       }

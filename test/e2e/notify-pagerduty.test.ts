@@ -107,6 +107,33 @@ describe('PagerDuty', () => {
     expect(pd.seen[0].body.payload).toMatchObject({ severity: 'warning' });
   });
 
+  it('ir severity triggers again with the new severity (same dedup_key) on every key triggered so far', async () => {
+    writeFileSync(join(dir, 'ir.yaml'), `${minimal(pd.port)}escalation:\n  - notify: Secondary on-call\n    routing_key_env: PD_SECONDARY_KEY\n`);
+    const id = json<{ id: string }>(await run(['declare', '--json', '-t', 'Slow search', '-s', 'SEV-3'])).id;
+    expect((await run(['escalate'])).code).toBe(0);
+    const r = await run(['severity', 'SEV-1', '--reason', 'all regions']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(pd.problems).toEqual([]);
+    expect(pd.seen.map((s) => [s.body.event_action, s.body.routing_key, s.body.dedup_key, (s.body.payload as { severity: string }).severity])).toEqual([
+      ['trigger', KEY, id, 'warning'],
+      ['trigger', KEY2, id, 'warning'],
+      ['trigger', KEY, id, 'critical'],
+      ['trigger', KEY2, id, 'critical'],
+    ]);
+    expect((pd.seen[3].body.payload as { summary: string }).summary).toBe('[SEV-1] Slow search');
+  });
+
+  it('ir outbox retry with a message id that does not exist is exit 2, naming it', async () => {
+    writeFileSync(join(dir, 'ir.yaml'), minimal(pd.port));
+    await run(['declare', '-t', 'Ids', '-s', 'SEV-3']);
+    const r = await run(['outbox', 'retry', 'm9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/has no message m9; `ir outbox --all` lists them/);
+    const bad = await run(['outbox', 'retry', 'nonsense']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"nonsense" is not a message id/);
+  });
+
   it('429 with Retry-After, then success: delivered after waiting at least Retry-After', async () => {
     writeFileSync(join(dir, 'ir.yaml'), minimal(pd.port));
     pd.script.push({ status: 429, headers: { 'retry-after': '2' }, body: { status: 'throttle event', message: 'Requests for this service are arriving too quickly' } });

@@ -103,6 +103,16 @@ describe('Slack threads', () => {
     expect(out).toMatchObject([{ state: 'failed', error: 'Slack: channel_not_found' }]);
   });
 
+  it('a bot configured after the declaration: the first comms --post opens the thread, the next replies in it', async () => {
+    rmSync(join(dir, 'ir.yaml'));
+    expect((await run(['declare', '-t', 'Before the bot', '-s', 'SEV-2'])).code).toBe(0);
+    writeFileSync(join(dir, 'ir.yaml'), `slack:\n  token_env: SLACK_BOT_TOKEN\n  channel: C0123\n  api_url: http://127.0.0.1:${sl.port}/api\n`);
+    expect((await run(['comms', 'initial', '--post'])).code).toBe(0);
+    expect((await run(['comms', 'update', '--post', '-m', 'next'])).code).toBe(0);
+    expect(sl.problems).toEqual([]);
+    expect(sl.seen.map((s) => s.body.thread_ts)).toEqual([undefined, '1764000000.000001']);
+  });
+
   it('the incoming webhook in ir.yaml (webhook_url_env) still posts, without threads', async () => {
     writeFileSync(join(dir, 'ir.yaml'), 'slack:\n  webhook_url_env: TEAM_SLACK_WEBHOOK\n');
     const hook = await webhook([200]);

@@ -38,6 +38,8 @@ function describeData(e: TimelineEvent): string {
       return `Escalated to ${s(d.notify)}${d.contact ? ` (${s(d.contact)})` : ''}${d.reason ? `: ${s(d.reason)}` : ''}`;
     case 'notify.queued':
       return `${provider(d.provider)} ${s(d.action)} queued (${s(d.msg)}, to ${s(d.target)})`;
+    case 'notify.sending':
+      return `${provider(d.provider)} ${s(d.action)} being sent (${s(d.msg)}, by ${s(d.by)})`;
     case 'notify.sent':
       return `${provider(d.provider)} ${s(d.action)} sent (${s(d.msg)}${d.ref ? `, ${s(d.ref)}` : ''}${Number(d.attempts) > 1 ? `, ${s(d.attempts)} attempts` : ''})`;
     case 'notify.failed':

@@ -76,6 +76,9 @@ export interface MessageState {
   error?: string;
   /** The provider's reference once sent: PagerDuty dedup_key, Opsgenie requestId, Slack ts. */
   ref?: string;
+  /** A process is sending it (`host/pid`) until this time: others leave it alone meanwhile. */
+  sendingBy?: string;
+  sendingUntil?: string;
 }
 
 export interface ActionState {
@@ -187,12 +190,17 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
         { id: String(d.msg), provider: String(d.provider), action: String(d.action), target: String(d.target ?? ''), state: 'pending', attempts: 0, queuedAt: event.at },
       ];
       break;
+    case 'notify.sending':
+      next.messages = (next.messages ?? []).map((m) => (m.id === d.msg ? { ...m, sendingBy: String(d.by), sendingUntil: String(d.until) } : m));
+      break;
     case 'notify.sent':
     case 'notify.failed': {
       const sent = event.type === 'notify.sent';
       next.messages = (next.messages ?? []).map((m) => {
         if (m.id !== d.msg) return m;
         const out: MessageState = { ...m, state: sent ? 'sent' : d.final === true ? 'failed' : 'pending', attempts: m.attempts + (Number(d.attempts) || 0) };
+        delete out.sendingBy;
+        delete out.sendingUntil;
         if (sent) {
           delete out.error;
           if (str(d.ref)) out.ref = d.ref as string;

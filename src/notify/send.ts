@@ -20,6 +20,8 @@ export interface SendOptions {
   only?: Set<string>;
   /** Send the messages named in `only` even when they failed for good (a retry the responder asked for). */
   again?: boolean;
+  /** Who is sending, for the claim other processes respect: `host/pid`. */
+  sender: string;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -188,6 +190,26 @@ export async function sendPending(store: Store, incidentId: string, opts: SendOp
       for (const m of queue) {
         const q = requests.get(m.id);
         if (!q) continue; // its queued event is not readable here (it cannot be sent without its request)
+        // Claimed inside the write lock: two commands (two responders on the team store) never send
+        // the same message at once, and one that went out meanwhile is not sent again.
+        const claim = await store.append(
+          incidentId,
+          (current) => {
+            const now = current.messages?.find((x) => x.id === m.id);
+            if (!now || now.state === 'sent' || (now.state === 'failed' && !(opts.again && opts.only?.has(m.id)))) return [];
+            if (now.sendingBy && now.sendingBy !== opts.sender && now.sendingUntil && Date.parse(now.sendingUntil) > Date.now()) return [];
+            // The claim outlives the budget by one attempt's timeout; a sender that died frees it then.
+            return { type: 'notify.sending', data: { msg: m.id, provider: m.provider, action: m.action, by: opts.sender, until: new Date(opts.deadline + 10_000).toISOString() } };
+          },
+          opts.now(),
+          opts.actor,
+        );
+        if (!claim.events.length) {
+          const now = claim.incident.messages?.find((x) => x.id === m.id);
+          if (now?.state === 'sent') continue;
+          outcomes.push({ incidentId, message: m, state: 'pending', attempts: 0, error: `being sent by ${now?.sendingBy ?? 'another command'}`, tally: `being sent by ${now?.sendingBy ?? 'another command'}` });
+          break;
+        }
         const req = prepare(q, opts.env, q.provider === 'slack' ? threadTs : undefined);
         let outcome: Outcome;
         if ('wait' in req) {

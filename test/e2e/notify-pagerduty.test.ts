@@ -78,7 +78,9 @@ describe('PagerDuty', () => {
     expect(pd.seen[2].body.payload).toMatchObject({ severity: 'critical', custom_details: { ir_id: id } });
     // Every page is in the timeline with its outcome, the provider's dedup_key as the reference.
     const events = json<{ events: { type: string; data: Record<string, unknown> }[] }>(await run(['timeline', '--json'])).events;
-    const notify = events.filter((e) => e.type.startsWith('notify.')).map((e) => [e.type, e.data.msg, e.data.action]);
+    // Each send is claimed first (notify.sending), so no other command sends the same message meanwhile.
+    expect(events.filter((e) => e.type === 'notify.sending').map((e) => e.data.msg)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    const notify = events.filter((e) => e.type.startsWith('notify.') && e.type !== 'notify.sending').map((e) => [e.type, e.data.msg, e.data.action]);
     expect(notify).toEqual([
       ['notify.queued', 'm1', 'trigger'],
       ['notify.sent', 'm1', 'trigger'],
@@ -187,6 +189,21 @@ describe('PagerDuty', () => {
     expect(await outbox(false)).toEqual([]);
     expect((await run(['outbox'])).stdout).toMatch(/Nothing waiting/);
     expect((await run(['status'])).stdout).not.toMatch(/not sent/);
+  });
+
+  it('two commands retrying at once send a pending message once', async () => {
+    writeFileSync(join(dir, 'ir.yaml'), minimal(pd.port));
+    pd.always = { status: 503 };
+    expect((await run(['declare', '-t', 'Race', '-s', 'SEV-2'], { IR_NOTIFY_BUDGET_MS: '300' })).code).toBe(0);
+    pd.always = undefined;
+    pd.delayMs = 1500;
+    const before = pd.seen.length;
+    const [a, b] = await Promise.all([run(['outbox', 'retry']), run(['outbox', 'retry'])]);
+    expect(pd.seen.length - before, `${a.stderr}\n${b.stderr}`).toBe(1);
+    expect([a.code, b.code]).toContain(0);
+    const other = a.code === 0 ? b : a;
+    if (other.code !== 0) expect(other.stderr).toMatch(/PagerDuty trigger INC-\d{8}-\d{3}\/m1 pending \(being sent by [^/]+\/\d+\)/);
+    expect((await outbox())[0]).toMatchObject({ state: 'sent' });
   });
 
   it('a 400 is final: not retried, shown as failed; retrying it by id sends it again', async () => {

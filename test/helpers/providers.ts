@@ -30,6 +30,8 @@ export interface Stand {
   script: Scripted[];
   /** Answer every request with this until cleared (a storm). */
   always?: Scripted;
+  /** Hold each answer this long (a slow provider). */
+  delayMs?: number;
   close(): Promise<void>;
 }
 
@@ -60,8 +62,10 @@ async function stand(handler: Handler): Promise<Stand> {
       state.problems.push(...problems);
       const scripted = state.always ?? state.script.shift();
       if (scripted && !problems.length) answer = scripted;
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
-      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      setTimeout(() => {
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
+        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      }, state.delayMs ?? 0);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -3,6 +3,7 @@
 // budget, saying on stderr what went out and what waits. Nothing here loads unless ir.yaml has an
 // integration.
 
+import { hostname } from 'node:os';
 import type { Context } from '../../context.js';
 import type { Incident, NewEvent } from '../../core/incident.js';
 import type { TeamConfig } from '../../config/team.js';
@@ -46,7 +47,7 @@ export async function sendNow(ctx: Context, incidentId: string, extra: { only?: 
   const { budgetFromEnv, outcomeLine, sendPending } = await import('../../notify/send.js');
   const { budgetMs, backoffMs } = budgetFromEnv(ctx.env);
   const store = await ctx.store();
-  const outcomes = await sendPending(store, incidentId, { env: ctx.env, deadline: Date.now() + budgetMs, backoffMs, now: () => ctx.now(), actor: ctx.actor(), ...extra });
+  const outcomes = await sendPending(store, incidentId, { env: ctx.env, deadline: Date.now() + budgetMs, backoffMs, now: () => ctx.now(), actor: ctx.actor(), sender: `${hostname()}/${process.pid}`, ...extra });
   for (const o of outcomes) ctx.err(outcomeLine(o, extra.fullId));
   return outcomes;
 }

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.js';
+import { hostname } from 'node:os';
 import type { Context } from '../../context.js';
 import { OperationError, UsageError } from '../../errors.js';
 import type { Incident } from '../../core/incident.js';
@@ -34,7 +35,7 @@ export async function run(opts: { msg?: string }, ctx: Context): Promise<number>
   const deadline = Date.now() + budgetMs;
   const outcomes = [];
   for (const t of targets) {
-    outcomes.push(...(await sendPending(store, t.incident.id, { env: ctx.env, deadline, backoffMs, now: () => ctx.now(), actor: ctx.actor(), only: t.only, again: Boolean(t.only) })));
+    outcomes.push(...(await sendPending(store, t.incident.id, { env: ctx.env, deadline, backoffMs, now: () => ctx.now(), actor: ctx.actor(), sender: `${hostname()}/${process.pid}`, only: t.only, again: Boolean(t.only) })));
   }
   const left = outcomes.filter((o) => o.state !== 'sent');
   if (ctx.json) {

@@ -43,15 +43,6 @@ export type Step =
   | { kind: 'escalate'; text: StepText; notify: string }
   | { kind: 'resolve'; text: StepText };
 
-export function hasIntegrations(team: TeamConfig): boolean {
-  return Boolean(team.pagerduty || team.opsgenie || team.slack?.tokenEnv);
-}
-
-/** Whether ir.yaml has a bot for Slack (threads through the outbox), not only a webhook. */
-export function slackBot(team: TeamConfig): boolean {
-  return Boolean(team.slack?.tokenEnv && team.slack.channel);
-}
-
 function queuedOf(incident: Incident): MessageState[] {
   return incident.messages ?? [];
 }

@@ -136,6 +136,16 @@ describe('PagerDuty', () => {
     expect(bad.stderr).toMatch(/"nonsense" is not a message id/);
   });
 
+  it('an escalation target that names no step of severities.yaml is pointed out at ir escalate', async () => {
+    writeFileSync(join(dir, 'ir.yaml'), `${minimal(pd.port)}escalation:\n  - notify: Secondry on-call\n    routing_key_env: PD_SECONDARY_KEY\n`);
+    expect((await run(['declare', '-t', 'Typo', '-s', 'SEV-3'])).code).toBe(0);
+    const e = await run(['escalate']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toMatch(/ir\.yaml: escalation target "Secondry on-call" matches no step of .*severities\.yaml \(Primary on-call, Secondary on-call/);
+    expect(e.stderr).toMatch(/names no escalation target for "Secondary on-call": nobody extra is paged/);
+    expect(pd.seen).toHaveLength(1);
+  });
+
   it('429 with Retry-After, then success: delivered after waiting at least Retry-After', async () => {
     writeFileSync(join(dir, 'ir.yaml'), minimal(pd.port));
     pd.script.push({ status: 429, headers: { 'retry-after': '2' }, body: { status: 'throttle event', message: 'Requests for this service are arriving too quickly' } });

@@ -22,6 +22,12 @@ export async function run(opts: { reason?: string }, ctx: Context): Promise<numb
   const config = await ctx.severities();
   if (!config.escalation.length) throw new UserError(`${config.file} defines no escalation chain`);
   const notify = await notifier(ctx);
+  // A target whose name matches no step would silently page nobody: say so while it can be fixed.
+  for (const t of notify?.team.escalation ?? []) {
+    if (!config.escalation.some((s) => s.notify.toLowerCase() === t.notify.toLowerCase())) {
+      ctx.err(`${notify!.team.file}: escalation target "${t.notify}" matches no step of ${config.file} (${config.escalation.map((s) => s.notify).join(', ')})`);
+    }
+  }
   const target = notify ? await ctx.currentIncident() : undefined;
   const [summary, reason] = notify ? await notify.redact([target!.title, opts.reason ?? '']) : ['', ''];
   const { incident: after } = await appendToIncident(ctx, (incident) => {

@@ -21,7 +21,7 @@ export interface Notifier {
 
 export async function notifier(ctx: Context): Promise<Notifier | undefined> {
   const team = await ctx.team();
-  // Checked here, not with plan.js's hasIntegrations, so a team without ir.yaml loads nothing more.
+  // Checked before importing the planner, so a team without ir.yaml loads nothing more.
   if (!team.pagerduty && !team.opsgenie && !team.slack?.tokenEnv) return undefined;
   const { planMessages } = await import('../../notify/plan.js');
   const infos: string[] = [];

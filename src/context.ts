@@ -1,12 +1,13 @@
 // The one Context a command receives: streams, clock, prompter, and lazily opened store and config.
 
 import { execFileSync } from 'node:child_process';
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { systemCause, UsageError, UserError } from './errors.js';
 import type { Incident } from './core/incident.js';
 import type { SeverityConfig } from './core/severity.js';
+import type { TeamConfig } from './config/team.js';
 import type { Store } from './store/types.js';
 import { colorEnabled, processIO, type IO } from './io/streams.js';
 import type { Prompter } from './io/prompter.js';
@@ -68,6 +69,7 @@ export class Context {
   private readonly interactiveOverride?: boolean;
   private storeInstance?: Store;
   private severityConfig?: SeverityConfig;
+  private teamConfig?: TeamConfig;
   private chalkInstance?: ChalkInstance;
   private actorName?: string;
 
@@ -96,7 +98,8 @@ export class Context {
 
   /** Where the records are: --store, IR_STORE, else the SQLite file in the home. */
   get storeLocation(): string {
-    const chosen = this.globals.store || this.env.IR_STORE;
+    // ir.yaml's `store` applies only once loaded (loadTeamStore, before any command runs).
+    const chosen = this.globals.store || this.env.IR_STORE || this.teamConfig?.store;
     if (!chosen) return this.dbPath;
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : resolve(this.io.cwd, chosen);
   }
@@ -175,6 +178,35 @@ export class Context {
       this.severityConfig = loadSeverities(file, displayPath(file, this.io.cwd));
     }
     return this.severityConfig;
+  }
+
+  /** The team's ir.yaml (integrations, escalation targets, …), or an empty one when it has none. */
+  async team(): Promise<TeamConfig> {
+    if (!this.teamConfig) {
+      const file = join(this.runbookDir().dir, 'ir.yaml');
+      if (!existsSync(file)) {
+        this.teamConfig = { escalation: [], redaction: [] };
+      } else {
+        const { loadTeamConfig } = await import('./config/team.js');
+        this.teamConfig = loadTeamConfig(file, displayPath(file, this.io.cwd));
+      }
+    }
+    return this.teamConfig;
+  }
+
+  /**
+   * Reads ir.yaml before a command runs when it may name the team store (neither --store nor
+   * IR_STORE given): storeLocation is asked synchronously. Nothing is parsed without the file.
+   */
+  async loadTeamStore(): Promise<void> {
+    if (this.globals.store || this.env.IR_STORE) return;
+    let dir: string;
+    try {
+      dir = this.runbookDir().dir;
+    } catch {
+      return; // a missing --runbooks directory is reported by the commands that read it
+    }
+    if (existsSync(join(dir, 'ir.yaml'))) await this.team();
   }
 
   /** Who is acting: --as, IR_USER, git's user.name, $USER. */

@@ -42,6 +42,7 @@ export function buildProgram(ctx: Context): { program: Command; result: RunResul
   const bind: Bind = (action) => async (...received: unknown[]) => {
     const cmd = received[received.length - 1] as Command;
     ctx.globals = cmd.optsWithGlobals() as GlobalOptions;
+    await ctx.loadTeamStore();
     const code = await action(cmd);
     result.code = typeof code === 'number' ? code : EXIT.OK;
   };

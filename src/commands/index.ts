@@ -17,6 +17,7 @@ import * as evidence from './evidence/index.js';
 import * as escalate from './incident/escalate.js';
 import * as postmortem from './report/postmortem.js';
 import * as comms from './report/comms.js';
+import * as outbox from './outbox/index.js';
 import * as action from './action/index.js';
 import * as regime from './regime/index.js';
 import * as metrics from './metrics/show.js';
@@ -39,6 +40,7 @@ export const COMMANDS: Register[] = [
   runbook.register,
   postmortem.register,
   comms.register,
+  outbox.register,
   action.register,
   regime.register,
   metrics.register,

@@ -4,6 +4,9 @@ import type { TimelineEvent } from './incident.js';
 
 const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
+const PROVIDERS: Record<string, string> = { pagerduty: 'PagerDuty', opsgenie: 'Opsgenie', slack: 'Slack' };
+const provider = (v: unknown) => PROVIDERS[s(v)] ?? s(v);
+
 export function describeEvent(e: TimelineEvent): string {
   const text = describeData(e);
   // Written while the team store was unreachable: still waiting here, or delivered later.
@@ -33,8 +36,16 @@ function describeData(e: TimelineEvent): string {
       return `Reopened: ${s(d.reason)}`;
     case 'incident.escalated':
       return `Escalated to ${s(d.notify)}${d.contact ? ` (${s(d.contact)})` : ''}${d.reason ? `: ${s(d.reason)}` : ''}`;
+    case 'notify.queued':
+      return `${provider(d.provider)} ${s(d.action)} queued (${s(d.msg)}, to ${s(d.target)})`;
+    case 'notify.sending':
+      return `${provider(d.provider)} ${s(d.action)} being sent (${s(d.msg)}, by ${s(d.by)})`;
+    case 'notify.sent':
+      return `${provider(d.provider)} ${s(d.action)} sent (${s(d.msg)}${d.ref ? `, ${s(d.ref)}` : ''}${Number(d.attempts) > 1 ? `, ${s(d.attempts)} attempts` : ''})`;
+    case 'notify.failed':
+      return `${provider(d.provider)} ${s(d.action)} ${d.final ? 'failed for good' : 'not sent yet'} (${s(d.msg)}): ${s(d.error)}`;
     case 'comms.sent':
-      return `Status update (${s(d.kind)}) ${d.posted ? 'posted' : 'drafted'}${d.error ? ` — post failed: ${s(d.error)}` : ''}`;
+      return `Status update (${s(d.kind)}) ${d.posted ? 'posted' : d.queued ? `queued for Slack (${s(d.queued)})` : 'drafted'}${d.error ? ` — post failed: ${s(d.error)}` : ''}`;
     case 'runbook.started':
       return `Runbook ${s(d.runbook)} started (${s(d.run_id)}${d.mode === 'yes' ? ', --yes' : ''})`;
     case 'runbook.resumed':

@@ -57,6 +57,34 @@ export interface Incident {
    * starts, so the records (and digests) of incidents without regimes are as before.
    */
   regimes?: RegimeClock[];
+  /**
+   * Outbound messages (pages, chat posts) in the order they were queued, with where each stands.
+   * Absent until the first one, so records made before messages existed keep their digests.
+   */
+  messages?: MessageState[];
+}
+
+export type MessageStatus = 'pending' | 'sent' | 'failed';
+
+/** One outbound message as its notify.* events leave it; the request itself stays in notify.queued. */
+export interface MessageState {
+  /** Per incident: m1, m2, … */
+  id: string;
+  provider: string;
+  action: string;
+  /** Where it goes, without any secret: the variable holding a routing key, a channel, a host. */
+  target: string;
+  /** pending until sent, or failed for good (a provider refusal other than 429). */
+  state: MessageStatus;
+  attempts: number;
+  queuedAt: string;
+  /** The last error while not sent. */
+  error?: string;
+  /** The provider's reference once sent: PagerDuty dedup_key, Opsgenie requestId, Slack ts. */
+  ref?: string;
+  /** A process is sending it (`host/pid`) until this time: others leave it alone meanwhile. */
+  sendingBy?: string;
+  sendingUntil?: string;
 }
 
 export interface ActionState {
@@ -166,6 +194,33 @@ export function applyEvent(incident: Incident | undefined, event: Pick<TimelineE
     case 'regime.notified':
     case 'regime.removed':
       return applyRegimeEvent(next, event.type, event.at, event.actor, d);
+    case 'notify.queued':
+      next.messages = [
+        ...(next.messages ?? []),
+        { id: String(d.msg), provider: String(d.provider), action: String(d.action), target: String(d.target ?? ''), state: 'pending', attempts: 0, queuedAt: event.at },
+      ];
+      break;
+    case 'notify.sending':
+      next.messages = (next.messages ?? []).map((m) => (m.id === d.msg ? { ...m, sendingBy: String(d.by), sendingUntil: String(d.until) } : m));
+      break;
+    case 'notify.sent':
+    case 'notify.failed': {
+      const sent = event.type === 'notify.sent';
+      next.messages = (next.messages ?? []).map((m) => {
+        if (m.id !== d.msg) return m;
+        const out: MessageState = { ...m, state: sent ? 'sent' : d.final === true ? 'failed' : 'pending', attempts: m.attempts + (Number(d.attempts) || 0) };
+        delete out.sendingBy;
+        delete out.sendingUntil;
+        if (sent) {
+          delete out.error;
+          if (str(d.ref)) out.ref = d.ref as string;
+        } else {
+          out.error = String(d.error ?? 'unknown error');
+        }
+        return out;
+      });
+      break;
+    }
     case 'action.done':
     case 'action.reopened': {
       const n = Number(d.n);

@@ -11,11 +11,14 @@ export function chainHead(events: TimelineEvent[]): string | undefined {
   return last ? `${last.seq}:${last.hash}` : undefined;
 }
 
-/** A redactor for one outgoing text, or none with --no-redact. Loads the scanner on first use. */
-export async function outgoingRedactor(redact: boolean | undefined): Promise<Redactor | undefined> {
+/**
+ * A redactor for one outgoing text, or none with --no-redact. Loads the scanner on first use.
+ * `patterns` are the team's own (ir.yaml `redaction`), on top of the built-in rules.
+ */
+export async function outgoingRedactor(redact: boolean | undefined, patterns: string[] = []): Promise<Redactor | undefined> {
   if (redact === false) return undefined;
   const { Redactor } = await import('../redact/redactor.js');
-  return new Redactor();
+  return new Redactor(patterns);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UserError } from '../../errors.js';
 import { appendToIncident } from './mutate.js';
+import { notifier, slackText } from './notify.js';
 
 export const register: Register = (program, ctx, bind) => {
   program
@@ -14,12 +15,16 @@ export const register: Register = (program, ctx, bind) => {
 };
 
 export async function run(_opts: object, ctx: Context): Promise<number> {
-  await appendToIncident(ctx, (incident) => {
+  const notify = await notifier(ctx);
+  const text = { summary: '', note: `Acknowledged in ir by ${ctx.actor()}`, slack: await slackText([`Acknowledged by ${ctx.actor()}.`]) };
+  const { incident } = await appendToIncident(ctx, (incident) => {
     if (incident.state === 'resolved') throw new UserError(`${incident.id} is resolved`);
     if (incident.acknowledgedAt) {
       throw new UserError(`${incident.id} was already acknowledged by ${incident.acknowledgedBy} at ${incident.acknowledgedAt}`);
     }
-    return { type: 'incident.acknowledged', data: {} };
+    const ack = { type: 'incident.acknowledged', data: {} };
+    return notify ? [ack, ...notify.plan(incident, { kind: 'ack', text })] : ack;
   });
+  await notify?.send(incident.id);
   return 0;
 }

@@ -13,6 +13,7 @@ import { incidentJson } from './render.js';
 import { defaultDiscovery, parseRegimeList, regimesOf, regimeViews, startEvents } from '../../core/regime.js';
 import { parseDiscovered } from '../regime/add.js';
 import { regimeLines } from '../regime/render.js';
+import { notifier, slackText, type Step } from './notify.js';
 
 export interface DeclareOptions {
   title?: string;
@@ -100,6 +101,8 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   const regimes = opts.regime ? parseRegimeList(opts.regime, regimesOf(config), config.file, '--regime') : [];
   if (opts.discovered !== undefined && !regimes.length) throw new UsageError('--discovered sets when the regulatory clocks start: give --regime too (or later `ir regime add ID --discovered TIME`)');
   const discovered = opts.discovered !== undefined ? parseDiscovered(opts.discovered, now) : undefined;
+  // ir.yaml is read before anything is recorded: a mistake in it stops the declaration, not the page.
+  const notify = await notifier(ctx);
 
   const store = await ctx.store();
   let { incident } = await store.declare(
@@ -110,8 +113,17 @@ export async function run(opts: DeclareOptions, ctx: Context): Promise<number> {
   if (regimes.length) {
     ({ incident } = await store.append(incident.id, (i) => startEvents(i, regimes, discovered ?? defaultDiscovery(i)).events, now, ctx.actor()));
   }
-  const sla = slaView(incident, config, now);
   const announcement = await draftAnnouncement(ctx, incident.id);
+  if (notify) {
+    const [summary, note] = await notify.redact([title, impact ?? title]);
+    const step: Step = { kind: 'declare', text: { summary, note, slack: await slackText([announcement.trimEnd()]) } };
+    if (notify.plan(incident, step).length) {
+      incident = (await store.append(incident.id, (current) => notify.plan(current, step), ctx.now(), ctx.actor())).incident;
+      await notify.send(incident.id);
+      incident = (await store.getIncident(incident.id)) ?? incident;
+    }
+  }
+  const sla = slaView(incident, config, now);
   if (ctx.json) {
     ctx.printJson({ ...incidentJson(incident, sla, now), announcement_draft: announcement });
     return 0;
@@ -143,7 +155,7 @@ async function draftAnnouncement(ctx: Context, id: string): Promise<string> {
   const store = await ctx.store();
   // The draft is pasted into chat or a status page: secrets in a title or impact stay home.
   const { outgoingRedactor, redactRecord } = await import('../../report/outgoing.js');
-  const redactor = await outgoingRedactor(true);
+  const redactor = await outgoingRedactor(true, (await ctx.team()).redaction);
   const safe = await redactRecord(redactor, (await store.getIncident(id))!, await store.events(id));
   const model = buildModel(safe.incident, safe.events, await ctx.severities(), ctx.now());
   const text = await renderTemplate(templatePath(ctx.runbookDir().dir, 'comms/initial.md'), model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));

@@ -1,7 +1,7 @@
 // How an incident, its SLA clocks and its timeline look on screen and in --json.
 
 import type { ChalkInstance } from 'chalk';
-import type { Incident, TimelineEvent } from '../../core/incident.js';
+import type { Incident, MessageState, TimelineEvent } from '../../core/incident.js';
 import { describeEvent } from '../../core/describe.js';
 import { escalationLine, type SlaView } from '../../core/sla.js';
 import type { SlaClock } from '../../core/severity.js';
@@ -12,6 +12,22 @@ import { regimeJson, regimeLines } from '../regime/render.js';
 
 function clockJson(c?: SlaClock) {
   return c ? { due: c.due.toISOString(), state: c.state, remaining_seconds: Math.round(c.remainingMs / 1000) } : null;
+}
+
+/** An outbound message as --json shows it (status, show, outbox). */
+export function messageJson(incident: Incident, m: MessageState) {
+  return {
+    incident: incident.id,
+    id: `${incident.id}/${m.id}`,
+    provider: m.provider,
+    action: m.action,
+    target: m.target,
+    state: m.state,
+    attempts: m.attempts,
+    queued_at: m.queuedAt,
+    error: m.error ?? null,
+    ref: m.ref ?? null,
+  };
 }
 
 export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
@@ -32,6 +48,7 @@ export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
     resolved_at: incident.resolvedAt ?? null,
     summary: incident.summary ?? null,
     root_cause: incident.rootCause ?? null,
+    messages: (incident.messages ?? []).map((m) => messageJson(incident, m)),
     age_seconds: Math.round(((incident.resolvedAt ? new Date(incident.resolvedAt) : now).getTime() - new Date(incident.declaredAt).getTime()) / 1000),
     sla: {
       respond: clockJson(sla.respond),

@@ -5,6 +5,7 @@ import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UserError } from '../../errors.js';
 import { appendToIncident } from './mutate.js';
+import { notifier, slackText } from './notify.js';
 import { deriveActions } from '../../core/actions.js';
 
 export interface ResolveOptions {
@@ -31,10 +32,15 @@ export async function run(opts: ResolveOptions, ctx: Context): Promise<number> {
     summary = (await p.input({ message: 'Summary: what happened and what fixed it', validate: (v) => (v.trim() ? true : 'a summary is required') })).trim();
   }
   const rootCause = opts.rootCause?.trim();
+  const notify = await notifier(ctx);
+  const [safeSummary] = notify ? await notify.redact([summary]) : [summary];
+  const text = { summary: '', note: `Resolved in ir by ${ctx.actor()}: ${safeSummary}`, slack: await slackText([`Resolved by ${ctx.actor()}: ${safeSummary}`]) };
   const { incident } = await appendToIncident(ctx, (current) => {
     if (current.state === 'resolved') throw new UserError(`${current.id} is already resolved`);
-    return { type: 'incident.resolved', data: { summary, ...(rootCause ? { root_cause: rootCause } : {}), from: current.state } };
+    const resolved = { type: 'incident.resolved', data: { summary, ...(rootCause ? { root_cause: rootCause } : {}), from: current.state } };
+    return notify ? [resolved, ...notify.plan(current, { kind: 'resolve', text })] : resolved;
   });
+  await notify?.send(incident.id);
   await offerFollowUps(ctx, incident.id, opts.followUps === true);
   if (!ctx.json) ctx.err(`${incident.id} resolved. Next: \`ir comms resolved\`, then \`ir postmortem ${incident.id}\`.`);
   return 0;

@@ -6,6 +6,7 @@ import type { Context } from '../../context.js';
 import { UsageError, UserError } from '../../errors.js';
 import { findLevel, rank } from '../../core/severity.js';
 import { appendToIncident } from './mutate.js';
+import { notifier } from './notify.js';
 
 export interface SeverityOptions {
   level: string;
@@ -23,6 +24,7 @@ export const register: Register = (program, ctx, bind) => {
 };
 
 export async function run(opts: SeverityOptions, ctx: Context): Promise<number> {
+  const { slackEscape: slackLine } = await import('../../report/webhook.js');
   const config = await ctx.severities();
   const level = findLevel(config, opts.level);
   if (!level) throw new UsageError(`unknown severity "${opts.level}": ${config.file} defines ${config.levels.map((l) => l.id).join(', ')}`);
@@ -31,11 +33,18 @@ export async function run(opts: SeverityOptions, ctx: Context): Promise<number> 
     const p = await ctx.prompter('--reason');
     reason = (await p.input({ message: 'Why does the severity change?', validate: (v) => (v.trim() ? true : 'a reason is required') })).trim();
   }
-  await appendToIncident(ctx, (incident) => {
+  const notify = await notifier(ctx);
+  const target = notify ? await ctx.currentIncident() : undefined;
+  const [summary, safeReason] = notify ? await notify.redact([target!.title, reason]) : ['', ''];
+  const { incident: after } = await appendToIncident(ctx, (incident) => {
     if (incident.state === 'resolved') throw new UserError(`${incident.id} is resolved; reopen it first`);
     if (incident.severity === level.id) throw new UserError(`${incident.id} is already ${level.id}`);
     const direction = rank(config, level.id) < rank(config, incident.severity) ? 'raised' : 'lowered';
-    return { type: 'incident.severity_changed', data: { from: incident.severity, to: level.id, reason, direction } };
+    const changed = { type: 'incident.severity_changed', data: { from: incident.severity, to: level.id, reason, direction } };
+    if (!notify) return changed;
+    const line = `Severity ${direction} ${incident.severity} → ${level.id}: ${safeReason}`;
+    return [changed, ...notify.plan(incident, { kind: 'severity', severity: level.id, text: { summary, note: line, slack: slackLine(line) } })];
   });
+  await notify?.send(after.id);
   return 0;
 }

@@ -9,6 +9,7 @@ import { slaView } from '../../core/sla.js';
 import { boardWidth, byUrgency, renderBoard } from './board.js';
 import { appendToIncident } from './mutate.js';
 import { incidentJson } from './render.js';
+import { messageLine } from '../outbox/list.js';
 
 export interface StatusOptions {
   state?: string;
@@ -56,7 +57,14 @@ export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
     return 0;
   }
   const style = await ctx.style();
-  ctx.out(renderBoard(views, { now, style, env: ctx.env, width: boardWidth(ctx.io) }));
+  const width = boardWidth(ctx.io);
+  ctx.out(renderBoard(views, { now, style, env: ctx.env, width }));
+  // Only shown from the record: status never loads a provider or sends (`ir outbox retry` does).
+  const waiting = views.flatMap(({ incident: i }) => (i.messages ?? []).filter((m) => m.state !== 'sent').map((m) => messageLine(i, m, width && width - 2)));
+  if (waiting.length) {
+    ctx.out(style.yellow(`Outbound messages not sent (\`ir outbox retry\` sends them):`));
+    for (const line of waiting) ctx.out(style.yellow(`  ${line}`));
+  }
   for (const { incident: i, sla } of views) {
     if (!i.acknowledgedAt && sla.escalationsDue.some((s) => s.after > 0)) {
       ctx.out(style.red(`${i.id}: not acknowledged; by now ${sla.shouldHaveBeenTold.map((s) => s.notify).join(', ')} should have been told (\`ir escalate\`)`));

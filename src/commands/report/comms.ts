@@ -44,8 +44,13 @@ export const register: Register = (program, ctx, bind) => {
 export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const kind = opts.kind as Kind;
   if (!KINDS.includes(kind)) throw new UsageError(`unknown message kind "${opts.kind}": expected ${KINDS.join(', ')}`);
-  const url = opts.webhook ?? ctx.env.IR_SLACK_WEBHOOK;
-  if (opts.post && !url) throw new UsageError('--post needs a webhook: set IR_SLACK_WEBHOOK or pass --webhook URL');
+  const team = await ctx.team();
+  // A bot (ir.yaml slack.token_env) posts through the outbox into the incident's thread; an
+  // explicit --webhook, IR_SLACK_WEBHOOK or ir.yaml's webhook_url_env posts at once (no threads).
+  const bot = !opts.webhook && Boolean(team.slack?.tokenEnv && team.slack.channel);
+  const hookEnv = team.slack?.webhookUrlEnv;
+  const url = opts.webhook ?? ctx.env.IR_SLACK_WEBHOOK ?? (hookEnv ? ctx.env[hookEnv] : undefined);
+  if (opts.post && !bot && !url) throw new UsageError(`--post needs a webhook: set IR_SLACK_WEBHOOK${hookEnv ? ` or ${hookEnv} (named in ir.yaml)` : ''}, or pass --webhook URL`);
   if (opts.post && opts.preview) throw new UsageError('--post and --preview contradict each other');
   // With nothing open, the incident just resolved: `ir resolve` suggests `ir comms resolved` next.
   const incident = await ctx.currentOrLatestIncident();
@@ -53,14 +58,15 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   const now = ctx.now();
   const events = await store.events(incident.id);
   const head = chainHead(events);
-  const redactor = await outgoingRedactor(opts.redact);
+  const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
   const safe = await redactRecord(redactor, incident, events);
   const message = redactor && opts.message ? await redactor.redact(opts.message) : opts.message;
   // The message announces the deadline its own recording sets (a --preview shows the one it would set).
   const severities = await ctx.severities();
   const model = buildModel(safe.incident, safe.events, severities, now, { messageAt: now });
-  // Customers read times in the zone the team set (severities.yaml `comms.timezone`, default UTC).
-  const zone = severities.comms?.timezone ?? 'UTC';
+  // Customers read times in the zone the team set: ir.yaml `timezone`, else severities.yaml
+  // `comms.timezone`, else UTC.
+  const zone = (await ctx.team()).timezone ?? severities.comms?.timezone ?? 'UTC';
   const context = {
     ...model,
     message,
@@ -84,19 +90,32 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
   if (note) ctx.err(note);
 
   let posted: Awaited<ReturnType<typeof postWebhook>> | undefined;
-  if (opts.post && url) {
+  if (opts.post && !bot && url) {
     posted = await postWebhook(url, { text: postedText });
   }
+  let queued: { msg: string; state: string } | undefined;
   if (!opts.preview) {
-    await store.append(
+    const notify = opts.post && bot ? await (await import('../incident/notify.js')).notifier(ctx) : undefined;
+    const result = await store.append(
       incident.id,
-      () => ({
-        type: 'comms.sent',
-        data: { kind, posted: posted?.ok === true, text, chain_head: head, redacted: Boolean(redactor), ...(posted ? { attempts: posted.attempts, target: webhookLabel(url!) } : {}), ...(posted && !posted.ok ? { error: posted.error } : {}) },
-      }),
+      (current) => {
+        const planned = notify ? notify.plan(current, { kind: 'comms', text: { summary: '', slack: postedText.trimEnd() } }) : [];
+        const msg = planned.find((e) => e.data.provider === 'slack')?.data.msg as string | undefined;
+        const sent = {
+          type: 'comms.sent',
+          data: { kind, posted: posted?.ok === true, text, chain_head: head, redacted: Boolean(redactor), ...(msg ? { queued: msg } : {}), ...(posted ? { attempts: posted.attempts, target: webhookLabel(url!) } : {}), ...(posted && !posted.ok ? { error: posted.error } : {}) },
+        };
+        return [sent, ...planned];
+      },
       now,
       ctx.actor(),
     );
+    const msg = result.events.find((e) => e.type === 'notify.queued' && e.data.provider === 'slack')?.data.msg as string | undefined;
+    if (notify && msg) {
+      await notify.send(incident.id);
+      const state = (await store.getIncident(incident.id))?.messages?.find((m) => m.id === msg)?.state ?? 'pending';
+      queued = { msg: `${incident.id}/${msg}`, state };
+    }
   }
   if (ctx.json) {
     ctx.printJson({
@@ -108,6 +127,7 @@ export async function run(opts: CommsOptions, ctx: Context): Promise<number> {
       redactions: Object.fromEntries(redactor?.counts ?? []),
       recorded: !opts.preview,
       posted: posted ? { ok: posted.ok, attempts: posted.attempts, status: posted.status ?? null, error: posted.error ?? null, text: postedText } : null,
+      queued: queued ?? null,
     });
   } else {
     ctx.io.stdout.write(text);

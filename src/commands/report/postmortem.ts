@@ -39,7 +39,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   const store = await ctx.store();
   const events = await store.events(incident.id);
   const head = chainHead(events);
-  const redactor = await outgoingRedactor(opts.redact);
+  const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
   const safe = await redactRecord(redactor, incident, events);
   // In the order things happened: an event written offline arrives after later ones but tells its own time.
   const chronological = [...safe.events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq));

@@ -273,6 +273,27 @@ export class SqliteDatabase {
     return rows.map((r) => toEvent(r));
   }
 
+  /**
+   * The same page, for streaming: rows read as arrays (better-sqlite3 builds no object per row) and
+   * only the columns an event carries, which halves the cost of reading a long timeline.
+   */
+  streamPage(incidentId: string, afterSeq: number, limit: number): TimelineEvent[] {
+    const stmt = this.rawStatements.get('page') ?? this.db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, origin, recorded_at FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?`).raw(true);
+    this.rawStatements.set('page', stmt);
+    const rows = stmt.all(incidentId, afterSeq, limit) as [number, string, string, string, string, string, string, string | null, string | null][];
+    const out: TimelineEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [seq, at, type, actor, data, prevHash, hash, origin, recordedAt] = rows[i];
+      const event: TimelineEvent = { seq, incidentId, at, type, actor, data: parseEventData(data), prevHash, hash };
+      if (origin) event.origin = origin;
+      if (recordedAt) event.recordedAt = recordedAt;
+      out[i] = event;
+    }
+    return out;
+  }
+
+  private readonly rawStatements = new Map<string, Database.Statement>();
+
   /** A page of every incident's events after `afterSeq`, for a view that follows them all. */
   allEventsAfter(afterSeq: number, limit: number): TimelineEvent[] {
     const rows = this.sql(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as EventRow[];

@@ -12,6 +12,7 @@ import type {
   Decide,
   DeclareInput,
   EvidenceStore,
+  IterateOptions,
   OpenedFile,
   RunChanges,
   RunRecord,
@@ -32,6 +33,8 @@ import { SqliteRuns } from './runs.js';
 
 /** Events per page when a timeline is read one event at a time. */
 const PAGE = 500;
+/** Events per page when a long timeline is streamed: big pages amortise the query, small ones bound memory. */
+const STREAM_PAGE = 2000;
 /**
  * How often a live view looks for new events. SQLite has no notifications across processes; one
  * max(seq) read on an open connection is microseconds, so polling costs nothing worth a daemon.
@@ -79,14 +82,15 @@ export class SqliteStore implements Store {
     return this.db.events(incidentId);
   }
 
-  async *iterateEvents(incidentId: string): AsyncIterable<TimelineEvent> {
+  async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
     // Paged by seq rather than one open statement: the consumer may write to the store between
     // events, which better-sqlite3 refuses while a statement is still being iterated.
+    const batch = Math.max(1, opts.batch ?? STREAM_PAGE);
     let after = 0;
     for (;;) {
-      const page = this.db.eventsAfter(incidentId, after, PAGE);
+      const page = this.db.streamPage(incidentId, after, batch);
       for (const e of page) yield e;
-      if (page.length < PAGE) return;
+      if (page.length < batch) return;
       after = page[page.length - 1].seq;
     }
   }

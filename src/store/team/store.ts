@@ -22,6 +22,7 @@ import {
   type Decide,
   type DeclareInput,
   type EvidenceStore,
+  type IterateOptions,
   type OpenedFile,
   type RunChanges,
   type RunRecord,
@@ -490,11 +491,11 @@ export class TeamStore implements Store {
     return [...this.cache.events(id), ...(await this.pendingEvents(id))];
   }
 
-  async *iterateEvents(incidentId: string): AsyncIterable<TimelineEvent> {
+  async *iterateEvents(incidentId: string, opts?: IterateOptions): AsyncIterable<TimelineEvent> {
     const id = await this.teamId(incidentId);
     if (this.remote) {
       // A connection lost half-way through is an error here, not a silent switch to an older copy.
-      yield* this.remote.iterateEvents(id);
+      yield* this.remote.iterateEvents(id, opts);
       return;
     }
     yield* await this.events(id);

@@ -68,15 +68,18 @@ async function seed(events) {
   return home;
 }
 
-/** One whole `ir` process: wall time (ms) and peak RSS (bytes), or the reason it failed. */
+/**
+ * One whole `ir` process: wall time (ms), CPU time (user + system, ms: steadier than wall time on a
+ * busy machine) and peak RSS (bytes), or the reason it failed.
+ */
 function measure(args, env) {
   const stats = join(env.IR_HOME, 'time.txt');
   const start = process.hrtime.bigint();
-  const r = spawnSync(TIME, ['-o', stats, '-f', '%M', process.execPath, bin, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  const r = spawnSync(TIME, ['-o', stats, '-f', '%M %U %S', process.execPath, bin, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) return { error: `exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n').pop()?.slice(0, 80) ?? ''}` };
-  const kib = Number(readFileSync(stats, 'utf8').trim().split('\n').pop());
-  return { ms, rss: kib * 1024 };
+  const [kib, user, system] = readFileSync(stats, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { ms, cpu: (user + system) * 1000, rss: kib * 1024 };
 }
 
 const COMMANDS = [
@@ -119,14 +122,16 @@ export async function postmortem({ points = (process.env.BENCH_EVENTS ?? '1000,1
       }
       const ms = median(runs.map((r) => r.ms));
       const rss = Math.max(...runs.map((r) => r.rss));
+      const cpu = median(runs.map((r) => r.cpu));
       const t = target(c.name, events);
       const met = t ? ms <= t.ms && (!t.rss || rss <= t.rss) : undefined;
       const extra = c.name === 'postmortem' ? `, report ${(statSync(out).size / MiB).toFixed(1)} MiB` : '';
       rows.push({
         name,
         median_ms: Number(ms.toFixed(1)),
+        cpu_ms: Math.round(cpu),
         peak_rss_mib: Number((rss / MiB).toFixed(1)),
-        detail: `peak ${(rss / MiB).toFixed(1)} MiB${extra}${t ? ` (target ${t.ms} ms${t.rss ? `, ${t.rss / MiB} MiB` : ''}: ${met ? 'met' : 'MISSED'})` : ''}`,
+        detail: `cpu ${Math.round(cpu)} ms, peak ${(rss / MiB).toFixed(1)} MiB${extra}${t ? ` (target ${t.ms} ms${t.rss ? `, ${t.rss / MiB} MiB` : ''}: ${met ? 'met' : 'MISSED'})` : ''}`,
       });
     }
     rmSync(home, { recursive: true, force: true });

@@ -499,7 +499,7 @@ export class PostgresStore implements Store {
   async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
     // Keyset pages on (incident_id, seq): each is one indexed range read, however far in, and no
     // transaction or cursor is held open while the consumer works on a page.
-    const batch = Math.max(1, opts.batch ?? PAGE * 4);
+    const batch = Math.max(1, opts.batch ?? PAGE);
     let after = 0;
     for (;;) {
       const page = await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [incidentId, after, batch]);

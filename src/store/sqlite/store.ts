@@ -33,8 +33,6 @@ import { SqliteRuns } from './runs.js';
 
 /** Events per page when a timeline is read one event at a time. */
 const PAGE = 500;
-/** Events per page when a long timeline is streamed: big pages amortise the query, small ones bound memory. */
-const STREAM_PAGE = 2000;
 /**
  * How often a live view looks for new events. SQLite has no notifications across processes; one
  * max(seq) read on an open connection is microseconds, so polling costs nothing worth a daemon.
@@ -85,7 +83,7 @@ export class SqliteStore implements Store {
   async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
     // Paged by seq rather than one open statement: the consumer may write to the store between
     // events, which better-sqlite3 refuses while a statement is still being iterated.
-    const batch = Math.max(1, opts.batch ?? STREAM_PAGE);
+    const batch = Math.max(1, opts.batch ?? PAGE);
     let after = 0;
     for (;;) {
       const page = this.db.streamPage(incidentId, after, batch);

@@ -495,7 +495,17 @@ export class TeamStore implements Store {
     const id = await this.teamId(incidentId);
     if (this.remote) {
       // A connection lost half-way through is an error here, not a silent switch to an older copy.
-      yield* this.remote.iterateEvents(id, opts);
+      // What went by is kept for offline reading, as events() keeps it, once all of it went by.
+      const copy = this.cache.eventWriter(id);
+      try {
+        for await (const e of this.remote.iterateEvents(id, opts)) {
+          copy.add(e);
+          yield e;
+        }
+        copy.commit();
+      } finally {
+        copy.close();
+      }
       return;
     }
     yield* await this.events(id);

@@ -4,13 +4,14 @@
 // events per second and the cost of FULL as a ratio. Also the chain's growth: appends per second
 // at the start of an incident and after it has 5,000 events (the record is folded from its events).
 // And the same appends on PostgreSQL on loopback (fsync on), or the reason it was skipped.
+// IR_BENCH_ROOT names the checkout whose store is measured (default: this one).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchPostgres } from './postgres.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(process.env.IR_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 
 export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000) } = {}) {
   // Through the Store interface (async), as commands use it.
@@ -39,7 +40,7 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
     benchmark: 'append (in-process, one event per transaction)',
     rounds: count,
     rows: [
-      row('append, synchronous=NORMAL', normal),
+      row('append, synchronous=NORMAL', normal, { detail: `${Math.round(normal.perSecond)} events/s (target 25000)`, met: normal.perSecond >= 25_000 }),
       row('append, synchronous=FULL (used)', full, { detail: `${Math.round(full.perSecond)} events/s, ${(full.ms / normal.ms).toFixed(2)}x the time of NORMAL` }),
       row('append at 5,000 events (FULL)', long, { detail: `${Math.round(long.perSecond)} events/s` }),
       postgres.skipped

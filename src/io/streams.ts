@@ -2,6 +2,8 @@
 
 export interface OutStream {
   write(chunk: string | Uint8Array): boolean;
+  /** Resolves once the reader has taken what was written (a slow pipe); absent where writes never queue. */
+  drained?(): Promise<void>;
   isTTY?: boolean;
   columns?: number;
   rows?: number;
@@ -65,6 +67,21 @@ export function onOutputClosed(fn: (which: Which, code: string) => void): () => 
 function guarded(stream: NodeJS.WriteStream, which: Which): OutStream {
   return {
     write: (chunk) => (closed.has(which) ? false : stream.write(chunk)),
+    drained: () =>
+      closed.has(which) || !stream.writableNeedDrain
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            // A reader that goes away never drains: the close (or the error handled above) ends the wait.
+            const done = () => {
+              stream.off('drain', done);
+              stream.off('close', done);
+              stream.off('error', done);
+              resolve();
+            };
+            stream.on('drain', done);
+            stream.on('close', done);
+            stream.on('error', done);
+          }),
     get isTTY() {
       return stream.isTTY;
     },

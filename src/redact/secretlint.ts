@@ -16,7 +16,11 @@ type Lint = (text: string) => Promise<SecretLintCoreResultMessage[]>;
 let loading: Promise<Lint> | undefined;
 
 async function load(): Promise<Lint> {
-  const [{ lintSource }, { rules }] = await Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]);
+  const [{ lintSource }, { rules }, { secretLintProfiler }] = await Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend'), import('@secretlint/profiler')]);
+  // secretlint marks every step of every run in a process-wide profiler that keeps each mark for
+  // good and searches them all at the next: a report or export scanned in many pieces would slow
+  // quadratically and grow without bound. ir never reads the profile, so nothing is marked.
+  secretLintProfiler.mark = () => undefined;
   // The preset's rules one by one rather than the preset itself: secretlint 12 does not honour
   // `disabled` for a rule inside a preset, and one of them must go — the comment filter, so
   // that a `secretlint-disable` line pasted into a note cannot switch redaction off.

@@ -138,6 +138,83 @@ export interface ModelOptions {
 /** How many lines "Actions taken" may hold before routine checks are folded into one line per run. */
 const ACTIONS_TAKEN_MAX = 8;
 
+type TakenLine = { text: string; run?: string; runbook?: string; check?: boolean };
+
+/** The line an event adds to "Actions taken", if any. */
+function takenLine(e: TimelineEvent): TakenLine | undefined {
+  const d = e.data;
+  switch (e.type) {
+    case 'incident.state_changed':
+    case 'incident.severity_changed':
+    case 'incident.escalated':
+    case 'incident.resolved':
+    case 'incident.reopened':
+      return { text: describeEvent(e) };
+    case 'runbook.step': {
+      const title = String(d.title ?? d.step);
+      if (d.kind === 'run' && d.outcome === 'ok') {
+        return d.destructive === true ? { text: `${title} (runbook ${String(d.runbook)})` } : { text: title, run: String(d.run_id), runbook: String(d.runbook), check: true };
+      }
+      if (d.kind === 'print' && ((d.outcome === 'printed' && d.confirmed === true) || d.outcome === 'done')) {
+        return { text: `${title} (done by hand, runbook ${String(d.runbook)})` };
+      }
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * "Actions taken", fed one event at a time. Once the list is longer than it may be, checks of one
+ * run are folded into one line where its first check was, and stay folded as more come, so a run
+ * of a million checks costs one line.
+ */
+class ActionsTaken {
+  private list: TakenLine[] = [];
+  private folded = false;
+  private readonly byRun = new Map<string, TakenLine>();
+  private readonly counts = new Map<string, number>();
+
+  add(e: TimelineEvent): void {
+    const l = takenLine(e);
+    if (!l) return;
+    if (this.folded) this.push(l);
+    else {
+      this.list.push(l);
+      if (this.list.length > ACTIONS_TAKEN_MAX) {
+        const all = this.list;
+        this.list = [];
+        this.folded = true;
+        for (const x of all) this.push(x);
+      }
+    }
+  }
+
+  private push(l: TakenLine): void {
+    if (!l.check) {
+      this.list.push(l);
+      return;
+    }
+    const n = (this.counts.get(l.run!) ?? 0) + 1;
+    this.counts.set(l.run!, n);
+    if (n === 1) {
+      const line = { ...l };
+      this.byRun.set(l.run!, line);
+      this.list.push(line);
+    }
+  }
+
+  lines(): string[] {
+    const texts = this.list.map((l) => {
+      const n = l.check && this.folded ? this.counts.get(l.run!)! : 1;
+      return n > 1 && this.byRun.get(l.run!) === l ? `Runbook ${l.runbook}: ${n} steps ran ok (${l.text}, …)` : l.text;
+    });
+    if (texts.length <= ACTIONS_TAKEN_MAX) return texts;
+    const dropped = texts.length - (ACTIONS_TAKEN_MAX - 1);
+    return [`… ${dropped} earlier action${dropped === 1 ? '' : 's'} (see the timeline)`, ...texts.slice(-(ACTIONS_TAKEN_MAX - 1))];
+  }
+}
+
 /**
  * What was done, for a status update: state changes with their reasons, severity changes,
  * escalations, runbook steps that changed something (a destructive step that ran, a printed step
@@ -146,194 +223,233 @@ const ACTIONS_TAKEN_MAX = 8;
  * so the fix is never pushed out by the diagnostics before it.
  */
 export function actionsTaken(events: TimelineEvent[]): string[] {
-  type Line = { text: string; run?: string; runbook?: string; check?: boolean };
-  const lines: Line[] = [];
-  for (const e of events) {
+  const taken = new ActionsTaken();
+  for (const e of events) taken.add(e);
+  return taken.lines();
+}
+
+/** Steps of one run listed in a report; the rest are counted in one row (the timeline keeps every one). */
+export const STEPS_LISTED = 1000;
+
+/** One timeline row of a report. */
+export function timelineItem(e: TimelineEvent): ReportModel['timeline'][number] {
+  return { time: utc(e.at), actor: cell(e.actor), text: cell(describeEvent(e)) };
+}
+
+/**
+ * Folds events, in the order they happened, into what a report needs, one event at a time: a
+ * timeline of a million events is never held. It keeps aggregates only (a run's steps up to
+ * STEPS_LISTED, action items, phases, authors); the timeline rows themselves are for the caller
+ * to stream (`timelineItem`), or `buildModel` lists them.
+ */
+export class ModelBuilder {
+  private readonly runbooks = new Map<string, ReportModel['runbooks'][number] & { more: number; outcomes: Map<string, number> }>();
+  private readonly evidence: ReportModel['evidence'] = [];
+  private readonly comms: ReportModel['comms'] = [];
+  private readonly followUps = new Set<string>();
+  private readonly severityChanges: TimelineEvent[] = [];
+  private readonly phaseEvents: TimelineEvent[] = [];
+  private readonly actionEvents: TimelineEvent[] = [];
+  private readonly authors = new Set<string>();
+  private readonly notes: string[] = [];
+  private readonly taken = new ActionsTaken();
+  private readonly relative: (p: unknown) => string;
+
+  constructor(
+    private readonly incident: Incident,
+    private readonly config: SeverityConfig,
+    private readonly now: Date,
+    private readonly opts: ModelOptions = {},
+  ) {
+    if (incident.roles.commander) this.authors.add(incident.roles.commander);
+    this.relative = (p: unknown) => {
+      const s = String(p ?? '');
+      return opts.incidentDir && s.startsWith(`${opts.incidentDir}/`) ? s.slice(opts.incidentDir.length + 1) : s;
+    };
+  }
+
+  add(e: TimelineEvent): void {
     const d = e.data;
+    if (e.actor) this.authors.add(e.actor);
+    this.taken.add(e);
     switch (e.type) {
-      case 'incident.state_changed':
       case 'incident.severity_changed':
-      case 'incident.escalated':
+        this.severityChanges.push(e);
+        break;
+      case 'incident.state_changed':
       case 'incident.resolved':
       case 'incident.reopened':
-        lines.push({ text: describeEvent(e) });
+        this.phaseEvents.push(e);
+        break;
+      case 'action.added':
+      case 'action.done':
+      case 'action.reopened':
+        this.actionEvents.push(e);
+        break;
+      case 'note.added':
+        this.notes.push(String(d.text));
+        if (this.notes.length > 3) this.notes.shift();
+        break;
+      case 'runbook.started':
+        this.runbooks.set(String(d.run_id), { id: String(d.runbook), title: String(d.title ?? d.runbook), runId: String(d.run_id), status: 'unfinished', steps: [], more: 0, outcomes: new Map() });
         break;
       case 'runbook.step': {
-        const title = String(d.title ?? d.step);
-        if (d.kind === 'run' && d.outcome === 'ok') {
-          lines.push(d.destructive === true ? { text: `${title} (runbook ${String(d.runbook)})` } : { text: title, run: String(d.run_id), runbook: String(d.runbook), check: true });
-        } else if (d.kind === 'print' && ((d.outcome === 'printed' && d.confirmed === true) || d.outcome === 'done')) {
-          lines.push({ text: `${title} (done by hand, runbook ${String(d.runbook)})` });
+        const run = this.runbooks.get(String(d.run_id));
+        if (!run) break;
+        if (run.steps.length >= STEPS_LISTED) {
+          run.more++;
+          const outcome = String(d.outcome);
+          run.outcomes.set(outcome, (run.outcomes.get(outcome) ?? 0) + 1);
+          break;
         }
+        run.steps.push({
+          step: cell(d.step),
+          outcome: cell(d.outcome),
+          exit: d.exit_code === undefined || d.exit_code === null ? '—' : String(d.exit_code),
+          command: d.kind === 'run' || d.kind === 'print' ? cell(d.command).replace(/`/g, "'") : '',
+          output: d.output_file ? cell(this.relative(d.output_file)) : '',
+          shortHash: d.sha256 ? String(d.sha256).slice(0, 12) : '',
+        });
         break;
       }
+      case 'runbook.finished': {
+        const run = this.runbooks.get(String(d.run_id));
+        if (run) run.status = String(d.status);
+        if (Array.isArray(d.follow_up)) for (const f of d.follow_up) this.followUps.add(String(f));
+        break;
+      }
+      case 'evidence.collected':
+        if (Array.isArray(d.files)) {
+          for (const f of d.files as Record<string, unknown>[]) {
+            this.evidence.push({ file: cell(f.file), collector: cell(f.collector), status: cell(f.status), reason: cell(f.reason), bytes: Number(f.bytes ?? 0), sha256: String(f.sha256 ?? '') });
+          }
+        }
+        break;
+      case 'comms.sent':
+        this.comms.push({ time: utc(e.at), kind: String(d.kind), posted: d.posted === true, error: d.error ? String(d.error) : undefined });
+        break;
     }
   }
-  let kept = lines;
-  if (kept.length > ACTIONS_TAKEN_MAX) {
-    // Checks of one run become one line, where its first check was.
-    const folded: Line[] = [];
-    const byRun = new Map<string, Line>();
-    const counts = new Map<string, number>();
-    for (const l of lines) {
-      if (!l.check) {
-        folded.push(l);
-        continue;
+
+  /** The model, with an empty timeline: the caller lists or streams the rows. */
+  finish(more: Partial<ModelOptions> = {}): ReportModel {
+    const { incident, config, now } = this;
+    const opts = { ...this.opts, ...more };
+    const level = findLevel(config, incident.severity);
+    const end = incident.resolvedAt ? new Date(incident.resolvedAt) : now;
+    const declared = new Date(incident.declaredAt);
+
+    const durations: ReportModel['durations'] = [];
+    // Each target is the one of the severity the clock is judged against (see core/sla.ts), named.
+    const measure = (name: string, at: string | undefined, sev: SeverityLevel | undefined, within: number | undefined, from = declared) => {
+      const target = within !== undefined && sev ? `${formatDuration(within)} (${sev.id})` : '—';
+      if (!at) {
+        durations.push({ name, took: incident.state === 'resolved' ? 'not recorded' : 'not yet', target, result: within !== undefined && now.getTime() - from.getTime() > within ? 'breached' : '—' });
+        return;
       }
-      const n = (counts.get(l.run!) ?? 0) + 1;
-      counts.set(l.run!, n);
-      if (n === 1) {
-        const line = { ...l };
-        byRun.set(l.run!, line);
-        folded.push(line);
+      const took = new Date(at).getTime() - from.getTime();
+      durations.push({ name, took: formatDuration(took), target, result: within === undefined ? '—' : took <= within ? 'met' : 'breached' });
+    };
+    if (incident.detectedAt) {
+      durations.push({ name: 'Time to detect (problem began → declared)', took: formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime()), target: '—', result: '—' });
+    }
+    const ackLevel = incident.acknowledgedAt && incident.acknowledgedSeverity ? findLevel(config, incident.acknowledgedSeverity) ?? level : level;
+    measure('Time to acknowledge', incident.acknowledgedAt, ackLevel, ackLevel?.respondWithin);
+    measure('Time to mitigate (declared → impact stopped)', incident.mitigatedAt, undefined, undefined);
+    measure('Time to resolve', incident.resolvedAt, level, level?.resolveWithin);
+
+    const severityChanges = this.severityChanges;
+    const history = severityChanges.length ? [String(severityChanges[0].data.from), ...severityChanges.slice(0, -1).map((e) => String(e.data.to))] : [];
+    // "SEV-2 → SEV-1 at 02:58": the time alone on the day of the declaration, the date too after it.
+    const clockTime = (iso: string) => (iso.slice(0, 10) === incident.declaredAt.slice(0, 10) ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`);
+    const severityOnClock = severityChanges.map((e) => ({
+      text: `${String(e.data.from)} → ${String(e.data.to)} at ${clockTime(e.at)}`,
+      reason: e.data.reason ? cell(e.data.reason) : undefined,
+    }));
+
+    const runbooks: ReportModel['runbooks'] = [];
+    for (const { more, outcomes, ...run } of this.runbooks.values()) {
+      // A run of thousands of checks: the report lists the first ones and says what it left out.
+      if (more) {
+        const tally = [...outcomes].map(([o, n]) => `${n} ${o}`).join(', ');
+        run.steps.push({ step: '…', outcome: cell(`${more} more step${more === 1 ? '' : 's'} (${tally}) not listed here; every one is in \`ir timeline ${incident.id}\``), exit: '', command: '', output: '', shortHash: '' });
       }
+      runbooks.push(run);
     }
-    for (const [run, line] of byRun) {
-      const n = counts.get(run)!;
-      if (n > 1) line.text = `Runbook ${line.runbook}: ${n} steps ran ok (${line.text}, …)`;
-    }
-    kept = folded;
+    const actions = deriveActions(this.actionEvents);
+    const followUps = new Set(this.followUps);
+    for (const a of actions) followUps.delete(a.text);
+
+    const segments = phaseSegments(incident, this.phaseEvents, now);
+    const authors = [...this.authors];
+    const tags = [...new Set([incident.service, incident.severity, ...runbooks.map((r) => r.id)].filter((x): x is string => !!x))];
+    const frontMatter = [
+      `title: ${JSON.stringify(`Postmortem: ${incident.title}`)}`,
+      `date: ${incident.declaredAt.slice(0, 10)}`,
+      `incident: ${incident.id}`,
+      `severity: ${incident.severity}`,
+      `status: ${incident.state === 'resolved' ? 'final' : 'draft'}`,
+      `duration: ${formatDuration(end.getTime() - declared.getTime())}`,
+      `authors: [${authors.map((a) => JSON.stringify(a)).join(', ')}]`,
+      `tags: [${tags.map((t) => JSON.stringify(t)).join(', ')}]`,
+      ...(opts.chainHead ? [`chain_head: ${JSON.stringify(opts.chainHead)}`] : []),
+      ...(opts.redacted !== undefined ? [`redacted: ${opts.redacted}`] : []),
+    ].join('\n');
+
+    const clockFrom = opts.messageAt ?? new Date(incident.lastUpdateAt ?? incident.declaredAt);
+    const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(clockFrom.getTime() + level.updateEvery) : undefined;
+
+    return {
+      draft: incident.state !== 'resolved',
+      generatedAt: utc(now.toISOString()),
+      frontMatter,
+      incident: {
+        id: incident.id,
+        title: incident.title,
+        severity: incident.severity,
+        severityName: level?.name,
+        state: incident.state,
+        stateLabel: stateLabels[incident.state] ?? incident.state,
+        service: incident.service,
+        impact: incident.impact,
+        commander: incident.roles.commander,
+        declaredAt: utc(incident.declaredAt),
+        declaredBy: incident.declaredBy,
+        detectedAt: incident.detectedAt && utc(incident.detectedAt),
+        resolvedAt: incident.resolvedAt && utc(incident.resolvedAt),
+        summary: incident.summary,
+        rootCause: incident.rootCause,
+      },
+      severityHistory: history.length ? history.join(' → ') : undefined,
+      severityChanges: severityOnClock,
+      acknowledgedUnder: ackLevel && ackLevel !== level ? ackLevel.id : undefined,
+      roles: Object.entries(incident.roles).map(([role, person]) => ({ role, person: cell(person) })),
+      duration: incident.resolvedAt ? formatDuration(end.getTime() - declared.getTime()) : `${formatDuration(end.getTime() - declared.getTime())} so far`,
+      elapsed: formatDuration(end.getTime() - declared.getTime()),
+      durations,
+      mermaid: ganttDiagram(incident, segments),
+      timeline: [],
+      runbooks,
+      evidence: this.evidence,
+      comms: this.comms,
+      actions: actions.map((a) => ({ ...a, text: cell(a.text), owner: a.owner && cell(a.owner) })),
+      followUps: [...followUps],
+      actionsTaken: this.taken.lines(),
+      latestNotes: [...this.notes],
+      nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
+      nextUpdateIso: nextUpdate?.toISOString(),
+      regulatory: regulatoryRows(incident, now),
+      regulatoryOpen: (incident.regimes ?? [])
+        .map((c) => regimeView(c, now))
+        .filter((v) => v.state === 'running' || v.state === 'overdue')
+        .map((v) => `${v.clock.name}: notify ${v.clock.notify} ${v.state === 'running' ? `by ${utc(v.clock.dueAt)} (in ${hoursText(v.remainingMs)})` : `— OVERDUE by ${hoursText(v.remainingMs)}`}`),
+      detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,
+    };
   }
-  const texts = kept.map((l) => l.text);
-  if (texts.length <= ACTIONS_TAKEN_MAX) return texts;
-  const dropped = texts.length - (ACTIONS_TAKEN_MAX - 1);
-  return [`… ${dropped} earlier action${dropped === 1 ? '' : 's'} (see the timeline)`, ...texts.slice(-(ACTIONS_TAKEN_MAX - 1))];
 }
 
 export function buildModel(incident: Incident, events: TimelineEvent[], config: SeverityConfig, now: Date, opts: ModelOptions = {}): ReportModel {
-  const level = findLevel(config, incident.severity);
-  const end = incident.resolvedAt ? new Date(incident.resolvedAt) : now;
-  const declared = new Date(incident.declaredAt);
-  const relative = (p: unknown) => {
-    const s = String(p ?? '');
-    return opts.incidentDir && s.startsWith(`${opts.incidentDir}/`) ? s.slice(opts.incidentDir.length + 1) : s;
-  };
-
-  const durations: ReportModel['durations'] = [];
-  // Each target is the one of the severity the clock is judged against (see core/sla.ts), named.
-  const measure = (name: string, at: string | undefined, sev: SeverityLevel | undefined, within: number | undefined, from = declared) => {
-    const target = within !== undefined && sev ? `${formatDuration(within)} (${sev.id})` : '—';
-    if (!at) {
-      durations.push({ name, took: incident.state === 'resolved' ? 'not recorded' : 'not yet', target, result: within !== undefined && now.getTime() - from.getTime() > within ? 'breached' : '—' });
-      return;
-    }
-    const took = new Date(at).getTime() - from.getTime();
-    durations.push({ name, took: formatDuration(took), target, result: within === undefined ? '—' : took <= within ? 'met' : 'breached' });
-  };
-  if (incident.detectedAt) {
-    durations.push({ name: 'Time to detect (problem began → declared)', took: formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime()), target: '—', result: '—' });
-  }
-  const ackLevel = incident.acknowledgedAt && incident.acknowledgedSeverity ? findLevel(config, incident.acknowledgedSeverity) ?? level : level;
-  measure('Time to acknowledge', incident.acknowledgedAt, ackLevel, ackLevel?.respondWithin);
-  measure('Time to mitigate (declared → impact stopped)', incident.mitigatedAt, undefined, undefined);
-  measure('Time to resolve', incident.resolvedAt, level, level?.resolveWithin);
-
-  const severityChanges = events.filter((e) => e.type === 'incident.severity_changed');
-  const history = severityChanges.length ? [String(severityChanges[0].data.from), ...severityChanges.slice(0, -1).map((e) => String(e.data.to))] : [];
-  // "SEV-2 → SEV-1 at 02:58": the time alone on the day of the declaration, the date too after it.
-  const clockTime = (iso: string) => (iso.slice(0, 10) === incident.declaredAt.slice(0, 10) ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`);
-  const severityOnClock = severityChanges.map((e) => ({
-    text: `${String(e.data.from)} → ${String(e.data.to)} at ${clockTime(e.at)}`,
-    reason: e.data.reason ? cell(e.data.reason) : undefined,
-  }));
-
-  const runbooks = new Map<string, ReportModel['runbooks'][number]>();
-  const evidence: ReportModel['evidence'] = [];
-  const comms: ReportModel['comms'] = [];
-  const followUps = new Set<string>();
-  for (const e of events) {
-    const d = e.data;
-    if (e.type === 'runbook.started') {
-      runbooks.set(String(d.run_id), { id: String(d.runbook), title: String(d.title ?? d.runbook), runId: String(d.run_id), status: 'unfinished', steps: [] });
-    } else if (e.type === 'runbook.step') {
-      const run = runbooks.get(String(d.run_id));
-      run?.steps.push({
-        step: cell(d.step),
-        outcome: cell(d.outcome),
-        exit: d.exit_code === undefined || d.exit_code === null ? '—' : String(d.exit_code),
-        command: d.kind === 'run' || d.kind === 'print' ? cell(d.command).replace(/`/g, "'") : '',
-        output: d.output_file ? cell(relative(d.output_file)) : '',
-        shortHash: d.sha256 ? String(d.sha256).slice(0, 12) : '',
-      });
-    } else if (e.type === 'runbook.finished') {
-      const run = runbooks.get(String(d.run_id));
-      if (run) run.status = String(d.status);
-      if (Array.isArray(d.follow_up)) for (const f of d.follow_up) followUps.add(String(f));
-    } else if (e.type === 'evidence.collected' && Array.isArray(d.files)) {
-      for (const f of d.files as Record<string, unknown>[]) {
-        evidence.push({ file: cell(f.file), collector: cell(f.collector), status: cell(f.status), reason: cell(f.reason), bytes: Number(f.bytes ?? 0), sha256: String(f.sha256 ?? '') });
-      }
-    } else if (e.type === 'comms.sent') {
-      comms.push({ time: utc(e.at), kind: String(d.kind), posted: d.posted === true, error: d.error ? String(d.error) : undefined });
-    }
-  }
-  const actions = deriveActions(events);
-  for (const a of actions) followUps.delete(a.text);
-
-  const segments = phaseSegments(incident, events, now);
-  const authors = [...new Set([incident.roles.commander, ...events.map((e) => e.actor)].filter((x): x is string => !!x))];
-  const tags = [...new Set([incident.service, incident.severity, ...[...runbooks.values()].map((r) => r.id)].filter((x): x is string => !!x))];
-  const frontMatter = [
-    `title: ${JSON.stringify(`Postmortem: ${incident.title}`)}`,
-    `date: ${incident.declaredAt.slice(0, 10)}`,
-    `incident: ${incident.id}`,
-    `severity: ${incident.severity}`,
-    `status: ${incident.state === 'resolved' ? 'final' : 'draft'}`,
-    `duration: ${formatDuration(end.getTime() - declared.getTime())}`,
-    `authors: [${authors.map((a) => JSON.stringify(a)).join(', ')}]`,
-    `tags: [${tags.map((t) => JSON.stringify(t)).join(', ')}]`,
-    ...(opts.chainHead ? [`chain_head: ${JSON.stringify(opts.chainHead)}`] : []),
-    ...(opts.redacted !== undefined ? [`redacted: ${opts.redacted}`] : []),
-  ].join('\n');
-
-  const clockFrom = opts.messageAt ?? new Date(incident.lastUpdateAt ?? incident.declaredAt);
-  const nextUpdate = level?.updateEvery && incident.state !== 'resolved' ? new Date(clockFrom.getTime() + level.updateEvery) : undefined;
-  const notes = events.filter((e) => e.type === 'note.added').map((e) => String(e.data.text));
-
-  return {
-    draft: incident.state !== 'resolved',
-    generatedAt: utc(now.toISOString()),
-    frontMatter,
-    incident: {
-      id: incident.id,
-      title: incident.title,
-      severity: incident.severity,
-      severityName: level?.name,
-      state: incident.state,
-      stateLabel: stateLabels[incident.state] ?? incident.state,
-      service: incident.service,
-      impact: incident.impact,
-      commander: incident.roles.commander,
-      declaredAt: utc(incident.declaredAt),
-      declaredBy: incident.declaredBy,
-      detectedAt: incident.detectedAt && utc(incident.detectedAt),
-      resolvedAt: incident.resolvedAt && utc(incident.resolvedAt),
-      summary: incident.summary,
-      rootCause: incident.rootCause,
-    },
-    severityHistory: history.length ? history.join(' → ') : undefined,
-    severityChanges: severityOnClock,
-    acknowledgedUnder: ackLevel && ackLevel !== level ? ackLevel.id : undefined,
-    roles: Object.entries(incident.roles).map(([role, person]) => ({ role, person: cell(person) })),
-    duration: incident.resolvedAt ? formatDuration(end.getTime() - declared.getTime()) : `${formatDuration(end.getTime() - declared.getTime())} so far`,
-    elapsed: formatDuration(end.getTime() - declared.getTime()),
-    durations,
-    mermaid: ganttDiagram(incident, segments),
-    timeline: events.map((e) => ({ time: utc(e.at), actor: cell(e.actor), text: cell(describeEvent(e)) })),
-    runbooks: [...runbooks.values()],
-    evidence,
-    comms,
-    actions: actions.map((a) => ({ ...a, text: cell(a.text), owner: a.owner && cell(a.owner) })),
-    followUps: [...followUps],
-    actionsTaken: actionsTaken(events),
-    latestNotes: notes.slice(-3),
-    nextUpdate: nextUpdate && utc(nextUpdate.toISOString()),
-    nextUpdateIso: nextUpdate?.toISOString(),
-    regulatory: regulatoryRows(incident, now),
-    regulatoryOpen: (incident.regimes ?? [])
-      .map((c) => regimeView(c, now))
-      .filter((v) => v.state === 'running' || v.state === 'overdue')
-      .map((v) => `${v.clock.name}: notify ${v.clock.notify} ${v.state === 'running' ? `by ${utc(v.clock.dueAt)} (in ${hoursText(v.remainingMs)})` : `— OVERDUE by ${hoursText(v.remainingMs)}`}`),
-    detectionNote: incident.detectedAt ? `The problem began ${formatDuration(declared.getTime() - new Date(incident.detectedAt).getTime())} before the incident was declared.` : undefined,
-  };
+  const builder = new ModelBuilder(incident, config, now, opts);
+  for (const e of events) builder.add(e);
+  return { ...builder.finish(), timeline: events.map(timelineItem) };
 }

@@ -78,3 +78,121 @@ export async function renderTemplate(file: string, context: unknown, cwd: string
     throw new UserError(`template error: ${e.message.split('\n')[0]}`, { location: { file: shown, line: e.lineNumber } });
   }
 }
+
+/** A template cut around one list: the text before it, each item's text, the text after it. */
+export interface SplitTemplate {
+  /** One item's text, as the each-block renders it. */
+  item: (item: unknown) => string;
+  /** The rest of the template, cut where the items go. */
+  around: (context: Record<string, unknown>) => { before: string; after: string };
+}
+
+/** Where the list's rows go in the rendered text: a string no template or record can contain. */
+const SLOT = '\u0000ir-list-slot\u0000';
+
+interface AstNode {
+  type: string;
+  path?: { original?: string };
+  params?: AstNode[];
+  original?: string;
+  program?: { body: AstNode[]; blockParams?: string[] };
+  inverse?: unknown;
+  body?: AstNode[];
+  loc?: unknown;
+  value?: string;
+}
+
+/**
+ * `file` with the `{{#each list}}` block at its top level cut out, so a caller can write the rows
+ * one at a time between `before` and `after` — a timeline of a million rows is never one string.
+ * The output is what renderTemplate gives for the same context with the list in it.
+ * Undefined when the template uses the list otherwise (nested, with `{{else}}`, `@index`, `../`):
+ * then the caller renders the whole list with renderTemplate.
+ */
+export async function templateAround(file: string, list: string, cwd: string, cacheDir?: string): Promise<SplitTemplate | undefined> {
+  const shown = displayPath(file, cwd);
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read template: ${(err as Error).message}`, { location: { file: shown } });
+  }
+  const key = createHash('sha256').update(JSON.stringify(COMPILE_OPTIONS)).update(`\0around:${list}\0`).update(source).digest('hex').slice(0, 32);
+  const cached = cacheDir ? join(cacheDir, `${key}.json`) : undefined;
+  let specs: { whole: string; item: string } | null | undefined;
+  let runtime: HandlebarsLike;
+  if (cached && existsSync(cached)) {
+    specs = JSON.parse(readFileSync(cached, 'utf8')) as { whole: string; item: string } | null;
+    runtime = (await import('handlebars/runtime.js')).default as unknown as HandlebarsLike;
+  } else {
+    const { default: Handlebars } = await import('handlebars');
+    let ast: AstNode;
+    try {
+      ast = Handlebars.parse(source) as unknown as AstNode;
+    } catch {
+      // renderTemplate reports the mistake with its line.
+      return undefined;
+    }
+    const body = ast.body ?? [];
+    const at = body.findIndex((n) => n.type === 'BlockStatement' && n.path?.original === 'each' && n.params?.length === 1 && n.params[0].type === 'PathExpression' && n.params[0].original === list);
+    const block = body[at];
+    const inner = block && JSON.stringify(block.program);
+    // The rows are rendered alone: a row that looks outside itself cannot be.
+    const alone = block && !block.inverse && !block.program?.blockParams && !/"data":true|"depth":[1-9]|"original":"\.\.\//.test(inner!) && !/"original":"(this\.)?\.\./.test(inner!);
+    const elsewhere = body.some((n, i) => i !== at && JSON.stringify(n).includes(`"original":"${list}`));
+    if (!alone || elsewhere) specs = null;
+    else {
+      const whole = { ...ast, body: [...body.slice(0, at), { type: 'ContentStatement', value: SLOT, original: SLOT, loc: block.loc }, ...body.slice(at + 1)] };
+      const item = { type: 'Program', body: block.program!.body, strip: {}, loc: block.loc };
+      specs = {
+        whole: Handlebars.precompile(whole as unknown as Parameters<typeof Handlebars.precompile>[0], COMPILE_OPTIONS) as string,
+        item: Handlebars.precompile(item as unknown as Parameters<typeof Handlebars.precompile>[0], COMPILE_OPTIONS) as string,
+      };
+    }
+    runtime = Handlebars as unknown as HandlebarsLike;
+    if (cached) {
+      try {
+        mkdirSync(cacheDir!, { recursive: true, mode: 0o700 });
+        const tmp = `${cached}.${process.pid}.tmp`;
+        writeFileSync(tmp, JSON.stringify(specs), { mode: 0o600 });
+        renameSync(tmp, cached);
+      } catch {
+        /* a cache is an optimisation; a read-only home still renders */
+      }
+    }
+  }
+  if (!specs) return undefined;
+  try {
+    const env = helpers(runtime);
+    // The specs are Handlebars' own precompiled output for this exact source (keyed by its hash).
+    const whole = env.template(new Function(`return ${specs.whole};`)());
+    const item = env.template(new Function(`return ${specs.item};`)());
+    const fail = (err: unknown) => {
+      const e = err as Error & { lineNumber?: number };
+      return new UserError(`template error: ${e.message.split('\n')[0]}`, { location: { file: shown, line: e.lineNumber } });
+    };
+    return {
+      item: (x) => {
+        try {
+          return item(x);
+        } catch (err) {
+          throw fail(err);
+        }
+      },
+      around: (context) => {
+        let text: string;
+        try {
+          text = whole({ ...context, [list]: [] });
+        } catch (err) {
+          throw fail(err);
+        }
+        const cut = text.indexOf(SLOT);
+        // The slot sits at the top level of the template, so it is rendered exactly once.
+        return { before: text.slice(0, cut), after: text.slice(cut + SLOT.length) };
+      },
+    };
+  } catch (err) {
+    const e = err as Error & { lineNumber?: number };
+    throw new UserError(`template error: ${e.message.split('\n')[0]}`, { location: { file: shown, line: e.lineNumber } });
+  }
+}

@@ -102,6 +102,12 @@ export class AlreadyDelivered extends Error {
   }
 }
 
+/** How a streamed timeline is read. */
+export interface IterateOptions {
+  /** Events per page (default: the backend's). */
+  batch?: number;
+}
+
 export interface Store {
   /** Where the store is, for messages: a file path, or a URL with its password masked. */
   readonly location: string;
@@ -120,8 +126,11 @@ export interface Store {
   listIncidents(opts?: { all?: boolean }): Promise<Incident[]>;
   /** An incident's events, oldest first. */
   events(incidentId: string): Promise<TimelineEvent[]>;
-  /** The same, one at a time, for timelines too long to hold at once. */
-  iterateEvents(incidentId: string): AsyncIterable<TimelineEvent>;
+  /**
+   * The same, one at a time, for timelines too long to hold at once: read in pages of `batch` events
+   * (keyset on seq, so each page costs the same however far in), never the whole timeline.
+   */
+  iterateEvents(incidentId: string, opts?: IterateOptions): AsyncIterable<TimelineEvent>;
   /**
    * Events with seq above `afterSeq`, oldest first: of one incident, or of every incident without
    * one; at most `limit` (default 500), so a reader pages by calling again after the last seq.

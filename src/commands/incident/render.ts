@@ -6,7 +6,8 @@ import { describeEvent } from '../../core/describe.js';
 import { escalationLine, type SlaView } from '../../core/sla.js';
 import type { SlaClock } from '../../core/severity.js';
 import { formatDuration } from '../../util/duration.js';
-import { age, columns, utc } from '../../io/format.js';
+import { age, columns, utc, visibleWidth } from '../../io/format.js';
+import type { Sink } from '../../io/sink.js';
 import { regimeViews } from '../../core/regime.js';
 import { regimeJson, regimeLines } from '../regime/render.js';
 
@@ -142,4 +143,36 @@ export function timelineRow(e: TimelineEvent, style: ChalkInstance): string[] {
 export function renderTimeline(events: TimelineEvent[], style: ChalkInstance): string {
   if (!events.length) return '(no events)';
   return columns(TIMELINE_HEADER, events.map((e) => timelineRow(e, style)));
+}
+
+/**
+ * What `renderTimeline` prints (and a newline), for a timeline too long to hold: a first read finds
+ * the column widths, a second prints row by row. The second stops at the events the first counted,
+ * so an event landing in between cannot print unaligned.
+ */
+export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, style: ChalkInstance, sink: Sink): Promise<void> {
+  const widths = TIMELINE_HEADER.slice(0, -1).map((h) => visibleWidth(h));
+  let count = 0;
+  for await (const e of read()) {
+    widths[0] = Math.max(widths[0], visibleWidth(utc(e.at)));
+    widths[1] = Math.max(widths[1], visibleWidth(e.actor));
+    count++;
+  }
+  if (!count) {
+    await sink.write('(no events)\n');
+    return sink.flush();
+  }
+  const line = (r: string[]) => `${r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - visibleWidth(cell)))).join('  ').trimEnd()}\n`;
+  await sink.write(line(TIMELINE_HEADER));
+  let left = count;
+  for await (const e of read()) {
+    await sink.write(line(timelineRow(e, style)));
+    if (--left === 0) break;
+  }
+  await sink.flush();
+}
+
+/** Each item of an async stream, transformed as it passes. */
+export async function* mapAsync<T, U>(items: AsyncIterable<T>, fn: (item: T) => U): AsyncIterable<U> {
+  for await (const item of items) yield fn(item);
 }

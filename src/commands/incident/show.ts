@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { slaView } from '../../core/sla.js';
-import { eventJson, incidentJson, renderCard, renderTimeline } from './render.js';
+import { Sink, writeJsonWithArray } from '../../io/sink.js';
+import { eventJson, incidentJson, mapAsync, renderCard, streamTimeline } from './render.js';
 
 export const register: Register = (program, ctx, bind) => {
   program
@@ -21,15 +22,15 @@ export async function run(opts: { id?: string }, ctx: Context): Promise<number> 
   const config = await ctx.severities();
   const now = ctx.now();
   const sla = slaView(incident, config, now);
-  const events = await store.events(incident.id);
+  // The timeline is streamed: an incident of a million events shows in the memory of a few pages.
+  const sink = new Sink(ctx.io.stdout);
+  const read = () => store.iterateEvents(incident.id);
   if (ctx.json) {
-    ctx.printJson({ ...incidentJson(incident, sla, now), events: events.map(eventJson) });
+    await writeJsonWithArray(sink, incidentJson(incident, sla, now), 'events', mapAsync(read(), eventJson));
     return 0;
   }
   const style = await ctx.style();
-  ctx.out(renderCard(incident, sla, now, style));
-  ctx.out('');
-  ctx.out(style.bold('Timeline'));
-  ctx.out(renderTimeline(events, style));
+  await sink.write(`${renderCard(incident, sla, now, style)}\n\n${style.bold('Timeline')}\n`);
+  await streamTimeline(read, style, sink);
   return 0;
 }

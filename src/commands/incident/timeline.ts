@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UsageError, UserError } from '../../errors.js';
-import { eventJson, renderTimeline } from './render.js';
+import { eventJson, mapAsync, streamTimeline } from './render.js';
 
 export interface TimelineOptions {
   id?: string;
@@ -91,11 +91,14 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
     if (!ctx.json) ctx.err(`(${incident.id} as of ${head.at}; later: ir timeline --verify --head ${formatHead(head)})`);
     return 0;
   }
-  const events = await store.events(incident.id);
+  // Streamed: a timeline of a million events is printed in the memory of a few pages.
+  const { Sink, writeJsonWithArray } = await import('../../io/sink.js');
+  const sink = new Sink(ctx.io.stdout);
+  const read = () => store.iterateEvents(incident.id);
   if (ctx.json) {
-    ctx.printJson({ incident: incident.id, events: events.map(eventJson) });
+    await writeJsonWithArray(sink, { incident: incident.id }, 'events', mapAsync(read(), eventJson));
     return 0;
   }
-  ctx.out(renderTimeline(events, await ctx.style()));
+  await streamTimeline(read, await ctx.style(), sink);
   return 0;
 }

@@ -1,15 +1,20 @@
 // `ir postmortem [ID] [--out FILE] [--draft] [--no-redact]`: the blameless report, written from
-// the timeline, with secrets replaced by placeholders and the chain head it was written at.
+// the timeline, with secrets replaced by placeholders and the chain head it was written at. The
+// timeline is streamed, so an incident of a million events is reported in bounded memory.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UserError } from '../../errors.js';
-import { buildModel } from '../../report/model.js';
-import { chainHead, outgoingRedactor, redactionNote, redactRecord } from '../../report/outgoing.js';
-import { renderTemplate, templatePath } from '../../report/template.js';
+import type { TimelineEvent } from '../../core/incident.js';
+import { fileStream, Sink } from '../../io/sink.js';
+import { ModelBuilder, timelineItem } from '../../report/model.js';
+import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
+import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
 
 export interface PostmortemOptions {
   id?: string;
@@ -31,42 +36,182 @@ export const register: Register = (program, ctx, bind) => {
     .action(bind((cmd: Command) => run({ ...cmd.opts<PostmortemOptions>(), id: cmd.args[0] }, ctx)));
 };
 
+/** Events redacted together: one secretlint pass per batch instead of per event. */
+const REDACT_BATCH = 2000;
+
 export async function run(opts: PostmortemOptions, ctx: Context): Promise<number> {
   const incident = await ctx.currentOrLatestIncident(opts.id);
   if (incident.state !== 'resolved' && !opts.draft) {
     throw new UserError(`${incident.id} is not resolved (${incident.state}): pass --draft for a draft report, or \`ir resolve\` first`);
   }
   const store = await ctx.store();
-  const events = await store.events(incident.id);
-  const head = chainHead(events);
+  const read = () => store.iterateEvents(incident.id);
+
   const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
-  const safe = await redactRecord(redactor, incident, events);
-  // In the order things happened: an event written offline arrives after later ones but tells its own time.
-  const chronological = [...safe.events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq));
-  const model = buildModel(safe.incident, chronological, await ctx.severities(), ctx.now(), { incidentDir: ctx.incidentDir(incident.id), chainHead: head, redacted: Boolean(redactor) });
-  const template = templatePath(ctx.runbookDir().dir, 'postmortem.md');
-  const rendered = await renderTemplate(template, model, ctx.io.cwd, join(ctx.home, 'cache', 'templates'));
-  // Everything the template prints comes from the redacted record or from the template's own
-  // text (a team's template may hold a token in a link): the template is scanned too, and a last
-  // pass replaces what either held wherever it ended up. A full scan of a 10,000-event report
-  // would cost as much again and find nothing new.
-  let text = rendered;
-  if (redactor) {
-    await redactor.learn(readFileSync(template, 'utf8'));
-    text = redactor.echo(rendered);
-  }
-  const note = redactionNote(redactor, 'the report');
-  if (note) ctx.err(note);
-  const extra = { chain_head: head ?? null, redacted: Boolean(redactor), redactions: Object.fromEntries(redactor?.counts ?? []) };
-  if (opts.out) {
-    const path = resolve(ctx.io.cwd, opts.out);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    if (ctx.json) ctx.printJson({ incident: incident.id, file: path, draft: model.draft, bytes: Buffer.byteLength(text), ...extra });
-    else ctx.err(`Wrote ${opts.out}${model.draft ? ' (DRAFT)' : ''}`);
+  const safeIncident = redactor ? await redactor.redactDeep(incident) : incident;
+  const severities = await ctx.severities();
+  const now = ctx.now();
+  const modelOptions = { incidentDir: ctx.incidentDir(incident.id), redacted: Boolean(redactor) };
+  const templateFile = templatePath(ctx.runbookDir().dir, 'postmortem.md');
+  const cacheDir = join(ctx.home, 'cache', 'templates');
+  const split = await templateAround(templateFile, 'timeline', ctx.io.cwd, cacheDir);
+
+  // The events, in the order things happened, each batch redacted, folded into the model, and its
+  // timeline row written to a private scratch file: the rows come after parts of the report that
+  // need every event (the authors, the phases). Events come by seq, which is the order things
+  // happened unless some arrived after later ones (written offline, delivered since): the first
+  // read notes those, and only then a second read merges them in where they happened.
+  const scratchDir = split ? mkdtempSync(join(tmpdir(), 'ir-postmortem-')) : undefined;
+  try {
+    const rowsFile = scratchDir && join(scratchDir, 'timeline.md');
+    let count = 0;
+    let last: TimelineEvent | undefined;
+    let newest = '';
+    const late: TimelineEvent[] = [];
+    // By position in the stream: events still waiting in this machine's outbox have no seq yet.
+    const held = new Set<number>();
+    const fold = async (events: AsyncIterable<TimelineEvent>, first: boolean) => {
+      const builder = new ModelBuilder(safeIncident, severities, now, modelOptions);
+      const rowsOut = rowsFile ? fileStream(rowsFile, 0o600) : undefined;
+      const rows = rowsOut && new Sink(rowsOut);
+      const listed: ReturnType<typeof timelineItem>[] = [];
+      let batch: TimelineEvent[] = [];
+      const flush = async () => {
+        const datas = redactor ? await redactor.redactDeep(batch.map((e) => e.data)) : batch.map((e) => e.data);
+        for (let i = 0; i < batch.length; i++) {
+          const e = { ...batch[i], data: datas[i] };
+          builder.add(e);
+          if (rows) await rows.write(split!.item(timelineItem(e)));
+          else listed.push(timelineItem(e));
+        }
+        batch = [];
+      };
+      try {
+        for await (const e of events) {
+          if (first) {
+            last = e;
+            if (e.at < newest) {
+              late.push(e);
+              held.add(count);
+            } else newest = e.at;
+            count++;
+            // Out of order: this read only counts now; the second one folds.
+            if (late.length) continue;
+          }
+          batch.push(e);
+          if (batch.length >= REDACT_BATCH) await flush();
+        }
+        await flush();
+        await rows?.flush();
+      } finally {
+        rowsOut?.close();
+      }
+      return { builder, listed };
+    };
+    let folded = await fold(read(), true);
+    if (late.length) {
+      late.sort(chronologically);
+      folded = await fold(mergeChronologically(upTo(read(), count, held), late), false);
+    }
+    const { builder, listed } = folded;
+    const head = last ? `${last.seq}:${last.hash}` : undefined;
+
+    const model = builder.finish({ chainHead: head });
+    // Everything the template prints comes from the redacted record or from the template's own
+    // text (a team's template may hold a token in a link): the template is scanned too, and a last
+    // pass replaces what either held wherever it ended up.
+    if (redactor) await redactor.learn(readFileSync(templateFile, 'utf8'));
+    const echo = (text: string) => (redactor ? redactor.echo(text) : text);
+    const note = redactionNote(redactor, 'the report');
+    if (note) ctx.err(note);
+    const extra = { chain_head: head ?? null, redacted: Boolean(redactor), redactions: Object.fromEntries(redactor?.counts ?? []) };
+
+    /** The report, piece by piece: the text before the timeline rows, the rows, the text after. */
+    const write = async (sink: Sink) => {
+      if (!split) {
+        await sink.write(echo(await renderTemplate(templateFile, { ...model, timeline: listed }, ctx.io.cwd, cacheDir)));
+        return sink.flush();
+      }
+      const { before, after } = split.around(model as unknown as Record<string, unknown>);
+      await sink.write(echo(before));
+      await copyRows(rowsFile!, (chunk) => sink.write(echo(chunk)));
+      await sink.write(echo(after));
+      await sink.flush();
+    };
+
+    if (opts.out) {
+      const path = resolve(ctx.io.cwd, opts.out);
+      mkdirSync(dirname(path), { recursive: true });
+      const file = fileStream(path);
+      let bytes = 0;
+      try {
+        await write(new Sink({ write: (chunk) => ((bytes += Buffer.byteLength(chunk)), file.write(chunk)) }));
+      } finally {
+        file.close();
+      }
+      if (ctx.json) ctx.printJson({ incident: incident.id, file: path, draft: model.draft, bytes, ...extra });
+      else ctx.err(`Wrote ${opts.out}${model.draft ? ' (DRAFT)' : ''}`);
+      return 0;
+    }
+    if (ctx.json) {
+      // One JSON document holds the whole report as one string: it is built in memory.
+      const parts: string[] = [];
+      await write(new Sink({ write: (chunk) => (parts.push(String(chunk)), true) }));
+      ctx.printJson({ incident: incident.id, draft: model.draft, markdown: parts.join(''), ...extra });
+    } else {
+      await write(new Sink(ctx.io.stdout));
+    }
     return 0;
+  } finally {
+    if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
   }
-  if (ctx.json) ctx.printJson({ incident: incident.id, draft: model.draft, markdown: text, ...extra });
-  else ctx.io.stdout.write(text);
-  return 0;
+}
+
+/** The order of a report's timeline: by time, then as recorded. */
+function chronologically(a: TimelineEvent, b: TimelineEvent): number {
+  return a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq;
+}
+
+/** The first `count` events of a stream (those the first read counted), without the held positions. */
+async function* upTo(events: AsyncIterable<TimelineEvent>, count: number, held: Set<number>): AsyncIterable<TimelineEvent> {
+  let i = 0;
+  if (count <= 0) return;
+  for await (const e of events) {
+    if (!held.has(i)) yield e;
+    if (++i === count) return;
+  }
+}
+
+/** Two streams, each in chronological order, as one. */
+async function* mergeChronologically(inOrder: AsyncIterable<TimelineEvent>, held: TimelineEvent[]): AsyncIterable<TimelineEvent> {
+  let i = 0;
+  for await (const e of inOrder) {
+    while (i < held.length && chronologically(held[i], e) < 0) yield held[i++];
+    yield e;
+  }
+  while (i < held.length) yield held[i++];
+}
+
+/** A file of whole lines, handed on in chunks that end at a line break. */
+async function copyRows(path: string, emit: (chunk: string) => Promise<void>): Promise<void> {
+  const fd = openSync(path, 'r');
+  try {
+    const decoder = new StringDecoder('utf8');
+    const buf = Buffer.alloc(1024 * 1024);
+    let pending = '';
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      pending += decoder.write(buf.subarray(0, n));
+      const cut = pending.lastIndexOf('\n') + 1;
+      if (cut > 0) {
+        await emit(pending.slice(0, cut));
+        pending = pending.slice(cut);
+      }
+    }
+    pending += decoder.end();
+    if (pending) await emit(pending);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -17,6 +17,7 @@ import {
   type Decide,
   type DeclareInput,
   type EvidenceStore,
+  type IterateOptions,
   type OpenedFile,
   type RunChanges,
   type RunRecord,
@@ -508,12 +509,15 @@ export class PostgresStore implements Store {
     return (await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 ORDER BY seq`, [incidentId])).map((r) => toEvent(r));
   }
 
-  async *iterateEvents(incidentId: string): AsyncIterable<TimelineEvent> {
+  async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
+    // Keyset pages on (incident_id, seq): each is one indexed range read, however far in, and no
+    // transaction or cursor is held open while the consumer works on a page.
+    const batch = Math.max(1, opts.batch ?? PAGE);
     let after = 0;
     for (;;) {
-      const page = await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [incidentId, after, PAGE]);
+      const page = await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [incidentId, after, batch]);
       for (const r of page) yield toEvent(r);
-      if (page.length < PAGE) return;
+      if (page.length < batch) return;
       after = Number(page[page.length - 1].seq);
     }
   }

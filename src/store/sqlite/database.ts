@@ -32,6 +32,9 @@ const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_
 
 type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null; origin: string | null; recorded_at: string | null };
 
+/** An event row as verify reads it, in its column order. */
+type VerifyRow = [number, string, string, string, string, string, string, string | null, string | null, string | null];
+
 /** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
 const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
 
@@ -73,6 +76,8 @@ export class SqliteDatabase {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
+  /** Statements that return rows as arrays (better-sqlite3's raw mode), for the long reads. */
+  private readonly rawStatements = new Map<string, Database.Statement>();
 
   /** Prepared once per connection: preparing costs more than running these small statements. */
   private sql(text: string): Database.Statement {
@@ -105,12 +110,25 @@ export class SqliteDatabase {
 
   /** Runs fn in a write transaction taken up front, so concurrent writers queue instead of failing. */
   write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    // One transaction function for every write (better-sqlite3 builds a wrapper per call otherwise);
+    // nested writes still become savepoints.
+    this.tx ??= this.db.transaction((f: () => unknown) => f());
+    return this.tx.immediate(fn) as T;
   }
+
+  private tx: Database.Transaction<(f: () => unknown) => unknown> | undefined;
+
+  /**
+   * The record this connection last wrote for each incident, as the JSON it stored, with the head it
+   * wrote: while the incident's head is still that event, the next append decides on it without
+   * reading and re-verifying the cached row. It is what this process derived from the events, never
+   * what the row says, so an edited row still cannot steer a decision.
+   */
+  private readonly written = new Map<string, { seq: number; hash: string; doc: string }>();
 
   /** Opens a new incident with its first event; the id is allocated inside the same transaction. */
   declare(input: DeclareInput, at: Date, actor: string, opts: WriteOptions = {}): { incident: Incident; event: TimelineEvent } {
-    return this.write(() => {
+    const result = this.write(() => {
       const day = at.toISOString().slice(0, 10).replaceAll('-', '');
       const prefix = `INC-${day}-`;
       const last = this.sql(`SELECT id FROM incidents WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
@@ -128,10 +146,14 @@ export class SqliteDatabase {
       this.checkDelivery(opts.deliveryKey);
       const { event, incident } = this.insertEvent(id, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts);
       this.recordDelivery(opts.deliveryKey, id, event.seq);
+      const doc = JSON.stringify(incident);
       this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
-        .run(incident.state, incident.severity, JSON.stringify(incident), event.seq, event.hash, id);
-      return { incident, event };
+        .run(incident.state, incident.severity, doc, event.seq, event.hash, id);
+      return { incident, event, doc };
     });
+    // Remembered once committed: a rolled-back write leaves nothing behind.
+    if (!this.db.inTransaction) this.written.set(result.incident.id, { seq: result.event.seq, hash: result.event.hash, doc: result.doc });
+    return { incident: result.incident, event: result.event };
   }
 
   /**
@@ -145,14 +167,17 @@ export class SqliteDatabase {
     actor: string,
     opts: WriteOptions = {},
   ): { incident: Incident; events: TimelineEvent[] } {
-    return this.write(() => {
-      const row = this.sql(`SELECT id, head_seq, head_hash FROM incidents WHERE id = ?`).get(incidentId) as
-        | Pick<IncidentRow, 'id' | 'head_seq' | 'head_hash'>
+    let doc: string | undefined;
+    const result = this.write(() => {
+      const row = this.sql(`SELECT id, head_seq, head_hash, (SELECT max(seq) FROM events WHERE incident_id = incidents.id) AS last_seq FROM incidents WHERE id = ?`).get(incidentId) as
+        | (Pick<IncidentRow, 'id' | 'head_seq' | 'head_hash'> & { last_seq: number | null })
         | undefined;
       if (!row) throw new Error(`no incident ${incidentId}`);
       // Decisions are taken on the incident as its events say it is (the cache only when the chain
-      // vouches for it), so an edited row cannot steer a state check or leak into a new event.
-      let incident = this.record(incidentId);
+      // vouches for it, or what this connection itself wrote when nothing was written since), so an
+      // edited row cannot steer a state check or leak into a new event.
+      const mine = this.written.get(incidentId);
+      let incident = mine && mine.seq === row.head_seq && mine.seq === row.last_seq && mine.hash === row.head_hash ? (JSON.parse(mine.doc) as Incident) : this.record(incidentId);
       if (!incident) throw new Error(`incident ${incidentId} has no events`);
       this.checkDelivery(opts.deliveryKey);
       const wanted = decide(incident);
@@ -167,12 +192,17 @@ export class SqliteDatabase {
       }
       if (events.length) {
         const last = events[events.length - 1];
+        doc = JSON.stringify(incident);
         this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
-          .run(incident.state, incident.severity, incident.resolvedAt ?? null, JSON.stringify(incident), last.seq, last.hash, incidentId);
+          .run(incident.state, incident.severity, incident.resolvedAt ?? null, doc, last.seq, last.hash, incidentId);
         this.recordDelivery(opts.deliveryKey, incidentId, last.seq);
       }
       return { incident, events };
     });
+    const last = result.events.at(-1);
+    // Remembered once committed; inside an enclosing write (evidence) that may still roll back, not at all.
+    if (last && doc !== undefined && !this.db.inTransaction) this.written.set(incidentId, { seq: last.seq, hash: last.hash, doc });
+    return result;
   }
 
   /** Refuses a write whose key is already recorded (inside the write transaction). */
@@ -274,6 +304,25 @@ export class SqliteDatabase {
     return rows.map((r) => toEvent(r));
   }
 
+  /**
+   * The same page, for streaming: rows read as arrays (better-sqlite3 builds no object per row) and
+   * only the columns an event carries, which halves the cost of reading a long timeline.
+   */
+  streamPage(incidentId: string, afterSeq: number, limit: number): TimelineEvent[] {
+    const stmt = this.rawStatements.get('page') ?? this.db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, origin, recorded_at FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?`).raw(true);
+    this.rawStatements.set('page', stmt);
+    const rows = stmt.all(incidentId, afterSeq, limit) as [number, string, string, string, string, string, string, string | null, string | null][];
+    const out: TimelineEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [seq, at, type, actor, data, prevHash, hash, origin, recordedAt] = rows[i];
+      const event: TimelineEvent = { seq, incidentId, at, type, actor, data: parseEventData(data), prevHash, hash };
+      if (origin) event.origin = origin;
+      if (recordedAt) event.recordedAt = recordedAt;
+      out[i] = event;
+    }
+    return out;
+  }
+
   /** A page of every incident's events after `afterSeq`, for a view that follows them all. */
   allEventsAfter(afterSeq: number, limit: number): TimelineEvent[] {
     const rows = this.sql(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as EventRow[];
@@ -299,11 +348,15 @@ export class SqliteDatabase {
         : this.sql(`SELECT ${cols} FROM incidents ORDER BY id`).all()
     ) as IncidentRow[];
     const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
-    const stmt = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`);
+    // Rows as arrays: no object per row from the driver, one pass that links, hashes and folds.
+    const stmt = this.rawStatements.get('verify') ?? this.db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at FROM events WHERE incident_id = ? ORDER BY seq`).raw(true);
+    this.rawStatements.set('verify', stmt);
     const intact = new Set<string>();
     for (const inc of incidents) {
       const walk = new ChainWalk(inc.id);
-      for (const row of stmt.iterate(inc.id) as IterableIterator<EventRow>) walk.push(row);
+      for (const [seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at] of stmt.iterate(inc.id) as IterableIterator<VerifyRow>) {
+        walk.push({ seq, incident_id: inc.id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at });
+      }
       result.events += walk.events;
       const bad = walk.finish(inc);
       if (bad) result.problems.push(bad);

@@ -12,6 +12,7 @@ import type {
   Decide,
   DeclareInput,
   EvidenceStore,
+  IterateOptions,
   OpenedFile,
   RunChanges,
   RunRecord,
@@ -79,14 +80,15 @@ export class SqliteStore implements Store {
     return this.db.events(incidentId);
   }
 
-  async *iterateEvents(incidentId: string): AsyncIterable<TimelineEvent> {
+  async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
     // Paged by seq rather than one open statement: the consumer may write to the store between
     // events, which better-sqlite3 refuses while a statement is still being iterated.
+    const batch = Math.max(1, opts.batch ?? PAGE);
     let after = 0;
     for (;;) {
-      const page = this.db.eventsAfter(incidentId, after, PAGE);
+      const page = this.db.streamPage(incidentId, after, batch);
       for (const e of page) yield e;
-      if (page.length < PAGE) return;
+      if (page.length < batch) return;
       after = page[page.length - 1].seq;
     }
   }

@@ -86,6 +86,48 @@ export class LastSeen {
     this.write(`${base}.head`, events.length ? events[events.length - 1].hash : '');
   }
 
+  /**
+   * putEvents for a timeline read as a stream: each event is added as it passes, the copy replaces
+   * the cached one only when the whole timeline went by (`commit`); `close` without it drops it.
+   */
+  eventWriter(id: string): { add(e: TimelineEvent): void; commit(): void; close(): void } {
+    const base = join(this.dir, 'events', safe(id));
+    const tmp = `${base}.ndjson.${process.pid}.tmp`;
+    let lines: string[] = [];
+    let size = 0;
+    let last = '';
+    let started = false;
+    let done = false;
+    const flush = () => {
+      if (!started) {
+        mkdirSync(join(this.dir, 'events'), { recursive: true, mode: 0o700 });
+        writeFileSync(tmp, '', { mode: 0o600 });
+        started = true;
+      }
+      if (lines.length) appendFileSync(tmp, lines.join(''));
+      lines = [];
+      size = 0;
+    };
+    return {
+      add: (e) => {
+        const line = `${JSON.stringify(e)}\n`;
+        lines.push(line);
+        size += line.length;
+        last = e.hash;
+        if (size >= 256 * 1024) flush();
+      },
+      commit: () => {
+        flush();
+        renameSync(tmp, `${base}.ndjson`);
+        this.write(`${base}.head`, last);
+        done = true;
+      },
+      close: () => {
+        if (!done && started) rmSync(tmp, { force: true });
+      },
+    };
+  }
+
   /** Events just written: appended when they continue what is cached, otherwise the cached copy is dropped. */
   addEvents(id: string, events: TimelineEvent[]): void {
     if (!events.length) return;

@@ -22,6 +22,7 @@ import {
   type Decide,
   type DeclareInput,
   type EvidenceStore,
+  type IterateOptions,
   type OpenedFile,
   type RunChanges,
   type RunRecord,
@@ -490,11 +491,21 @@ export class TeamStore implements Store {
     return [...this.cache.events(id), ...(await this.pendingEvents(id))];
   }
 
-  async *iterateEvents(incidentId: string): AsyncIterable<TimelineEvent> {
+  async *iterateEvents(incidentId: string, opts?: IterateOptions): AsyncIterable<TimelineEvent> {
     const id = await this.teamId(incidentId);
     if (this.remote) {
       // A connection lost half-way through is an error here, not a silent switch to an older copy.
-      yield* this.remote.iterateEvents(id);
+      // What went by is kept for offline reading, as events() keeps it, once all of it went by.
+      const copy = this.cache.eventWriter(id);
+      try {
+        for await (const e of this.remote.iterateEvents(id, opts)) {
+          copy.add(e);
+          yield e;
+        }
+        copy.commit();
+      } finally {
+        copy.close();
+      }
       return;
     }
     yield* await this.events(id);

@@ -8,6 +8,7 @@ import { systemCause, UsageError, UserError } from './errors.js';
 import type { Incident } from './core/incident.js';
 import type { SeverityConfig } from './core/severity.js';
 import type { Store } from './store/types.js';
+import type { ParseCache } from './config/cache.js';
 import { colorEnabled, processIO, type IO } from './io/streams.js';
 import type { Prompter } from './io/prompter.js';
 import { displayPath, homeDir, runbookDir, SHIPPED_RUNBOOKS, teamOrShipped, type RunbookDir } from './config/paths.js';
@@ -68,6 +69,7 @@ export class Context {
   private readonly interactiveOverride?: boolean;
   private storeInstance?: Store;
   private severityConfig?: SeverityConfig;
+  private parseCacheInstance?: ParseCache | null;
   private chalkInstance?: ChalkInstance;
   private actorName?: string;
 
@@ -170,11 +172,20 @@ export class Context {
 
   async severities(): Promise<SeverityConfig> {
     if (!this.severityConfig) {
-      const { loadSeverities } = await import('./config/severities.js');
+      const { loadSeveritiesCached } = await import('./config/cache.js');
       const file = teamOrShipped(this.runbookDir().dir, 'severities.yaml', SHIPPED_RUNBOOKS);
-      this.severityConfig = loadSeverities(file, displayPath(file, this.io.cwd));
+      this.severityConfig = await loadSeveritiesCached(file, displayPath(file, this.io.cwd), await this.parseCache());
     }
     return this.severityConfig;
+  }
+
+  /** What checking runbooks and severities.yaml produced before, under `<home>/cache` (none when running from sources). */
+  async parseCache(): Promise<ParseCache | undefined> {
+    if (this.parseCacheInstance === undefined) {
+      const { ParseCache } = await import('./config/cache.js');
+      this.parseCacheInstance = ParseCache.inHome(this.home) ?? null;
+    }
+    return this.parseCacheInstance ?? undefined;
   }
 
   /** Who is acting: --as, IR_USER, git's user.name, $USER. */

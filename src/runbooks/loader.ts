@@ -3,7 +3,7 @@
 // split into words without a shell. Every problem of every file is collected, each at file:line:col.
 
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { UserError, type SourceLocation } from '../errors.js';
 import { problemsError, YamlSource, type Problem, type YamlPath } from '../config/yaml.js';
 import { DURATION_HINT, parseDuration } from '../util/duration.js';

@@ -49,6 +49,8 @@ export function validatorModule(schemaText) {
     '  return n;',
     '}',
     body,
+    // Kept on the function so the hash survives bundling: the tests find it in dist/bin.
+    "Object.defineProperty(validate, 'schemaSha256', { value: SCHEMA_SHA256 });",
     '',
   ].join('\n');
 }

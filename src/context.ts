@@ -61,6 +61,24 @@ function storeOpenError(err: unknown, dbPath: string): unknown {
   return new UserError(`cannot open the store ${dbPath}: ${cause}${path && path !== dbPath ? ` (${path})` : ''}; set IR_HOME or --home to a writable directory`);
 }
 
+/**
+ * What chalk at level 0 is — every style (`style.red.bold(…)`) returns its text as it is, several
+ * texts joined by spaces — for the runs (pipes, NO_COLOR, --no-color) that print no colour.
+ */
+export function plainStyle(): ChalkInstance {
+  // As chalk joins: one argument as String() would, several as Array.join (null and undefined empty).
+  const text = (...parts: unknown[]) => (parts.length === 1 ? String(parts[0]) : parts.join(' '));
+  const style: ChalkInstance = new Proxy(text, {
+    get(target, prop) {
+      if (prop === 'level') return 0;
+      // Not a thenable (it is handed out by an async function), and a function's own props stay.
+      if (prop === 'then' || typeof prop === 'symbol' || prop in target) return Reflect.get(target, prop);
+      return style;
+    },
+  }) as unknown as ChalkInstance;
+  return style;
+}
+
 export class Context {
   readonly io: IO;
   readonly clock: Clock;
@@ -203,11 +221,15 @@ export class Context {
     return this.actorName;
   }
 
-  /** chalk with colour decided once for this run. */
+  /** chalk with colour decided once for this run; without colour, chalk is not loaded at all. */
   async style(): Promise<ChalkInstance> {
     if (!this.chalkInstance) {
-      const { Chalk } = await import('chalk');
-      this.chalkInstance = new Chalk({ level: colorEnabled(this.io, this.globals) ? 1 : 0 });
+      if (colorEnabled(this.io, this.globals)) {
+        const { Chalk } = await import('chalk');
+        this.chalkInstance = new Chalk({ level: 1 });
+      } else {
+        this.chalkInstance = plainStyle();
+      }
     }
     return this.chalkInstance;
   }

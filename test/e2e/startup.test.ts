@@ -82,6 +82,9 @@ describe('start-up cost', () => {
       loaded(args);
       expect(heavyIn(loaded(args)), args.join(' ')).not.toContain('yaml');
     }
+    // Without colour (NO_COLOR here) nothing loads chalk either.
+    expect(heavyIn(loaded(['status']))).not.toContain('chalk');
+    expect(heavyIn(loaded(['runbook', 'show', 'tls-certificate-expiry']))).not.toContain('chalk');
   });
 
   it('the tracer does see heavy modules when a command needs them', () => {

@@ -1,11 +1,12 @@
 // `npm run bench`: every benchmark in one run, printed as a table and as JSON (BENCH_JSON=1).
 import { startup } from './startup.js';
+import { runbooks } from './runbooks.js';
 import { postmortem } from './postmortem.js';
 import { evidence } from './evidence.js';
 import { append } from './append.js';
 import { incidents } from './incidents.js';
 
-const results = [await startup(), await append(), await postmortem(), await evidence(), await incidents()];
+const results = [await startup(), await runbooks(), await append(), await postmortem(), await evidence(), await incidents()];
 if (process.env.BENCH_JSON) {
   console.log(JSON.stringify(results, null, 2));
 } else {

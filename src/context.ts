@@ -9,6 +9,7 @@ import type { Incident } from './core/incident.js';
 import type { SeverityConfig } from './core/severity.js';
 import type { TeamConfig } from './config/team.js';
 import type { Store } from './store/types.js';
+import type { ParseCache } from './config/cache.js';
 import { colorEnabled, processIO, type IO } from './io/streams.js';
 import type { Prompter } from './io/prompter.js';
 import { displayPath, homeDir, runbookDir, SHIPPED_RUNBOOKS, teamOrShipped, type RunbookDir } from './config/paths.js';
@@ -61,6 +62,24 @@ function storeOpenError(err: unknown, dbPath: string): unknown {
   return new UserError(`cannot open the store ${dbPath}: ${cause}${path && path !== dbPath ? ` (${path})` : ''}; set IR_HOME or --home to a writable directory`);
 }
 
+/**
+ * What chalk at level 0 is — every style (`style.red.bold(…)`) returns its text as it is, several
+ * texts joined by spaces — for the runs (pipes, NO_COLOR, --no-color) that print no colour.
+ */
+export function plainStyle(): ChalkInstance {
+  // As chalk joins: one argument as String() would, several as Array.join (null and undefined empty).
+  const text = (...parts: unknown[]) => (parts.length === 1 ? String(parts[0]) : parts.join(' '));
+  const style: ChalkInstance = new Proxy(text, {
+    get(target, prop) {
+      if (prop === 'level') return 0;
+      // Not a thenable (it is handed out by an async function), and a function's own props stay.
+      if (prop === 'then' || typeof prop === 'symbol' || prop in target) return Reflect.get(target, prop);
+      return style;
+    },
+  }) as unknown as ChalkInstance;
+  return style;
+}
+
 export class Context {
   readonly io: IO;
   readonly clock: Clock;
@@ -70,6 +89,7 @@ export class Context {
   private storeInstance?: Store;
   private severityConfig?: SeverityConfig;
   private teamConfig?: TeamConfig;
+  private parseCacheInstance?: ParseCache | null;
   private chalkInstance?: ChalkInstance;
   private actorName?: string;
 
@@ -173,9 +193,9 @@ export class Context {
 
   async severities(): Promise<SeverityConfig> {
     if (!this.severityConfig) {
-      const { loadSeverities } = await import('./config/severities.js');
+      const { loadSeveritiesCached } = await import('./config/cache.js');
       const file = teamOrShipped(this.runbookDir().dir, 'severities.yaml', SHIPPED_RUNBOOKS);
-      this.severityConfig = loadSeverities(file, displayPath(file, this.io.cwd));
+      this.severityConfig = await loadSeveritiesCached(file, displayPath(file, this.io.cwd), await this.parseCache());
     }
     return this.severityConfig;
   }
@@ -209,6 +229,15 @@ export class Context {
     if (existsSync(join(dir, 'ir.yaml'))) await this.team();
   }
 
+  /** What checking runbooks and severities.yaml produced before, under `<home>/cache` (none when running from sources). */
+  async parseCache(): Promise<ParseCache | undefined> {
+    if (this.parseCacheInstance === undefined) {
+      const { ParseCache } = await import('./config/cache.js');
+      this.parseCacheInstance = ParseCache.inHome(this.home) ?? null;
+    }
+    return this.parseCacheInstance ?? undefined;
+  }
+
   /** Who is acting: --as, IR_USER, git's user.name, $USER. */
   actor(): string {
     if (this.actorName) return this.actorName;
@@ -224,11 +253,15 @@ export class Context {
     return this.actorName;
   }
 
-  /** chalk with colour decided once for this run. */
+  /** chalk with colour decided once for this run; without colour, chalk is not loaded at all. */
   async style(): Promise<ChalkInstance> {
     if (!this.chalkInstance) {
-      const { Chalk } = await import('chalk');
-      this.chalkInstance = new Chalk({ level: colorEnabled(this.io, this.globals) ? 1 : 0 });
+      if (colorEnabled(this.io, this.globals)) {
+        const { Chalk } = await import('chalk');
+        this.chalkInstance = new Chalk({ level: 1 });
+      } else {
+        this.chalkInstance = plainStyle();
+      }
     }
     return this.chalkInstance;
   }

@@ -1,8 +1,6 @@
 // Entry point: build the program, parse argv, run the command, map every error to one exit code.
 
-import { Context, type ContextParts } from './context.js';
-import { EXIT, IrError, UserError, systemError } from './errors.js';
-import { watchOutputPipes } from './io/streams.js';
+import type { Context, ContextParts } from './context.js';
 import { version } from './version.js';
 
 export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
@@ -11,8 +9,10 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
   if (argv.length >= 1 && argv.length <= 2 && argv.some(versionFlag) && argv.every((a) => versionFlag(a) || a === '--json')) {
     const json = argv.includes('--json');
     (parts.io?.stdout ?? process.stdout).write(json ? `${JSON.stringify({ version: version() }, null, 2)}\n` : `${version()}\n`);
-    return EXIT.OK;
+    return 0;
   }
+  // Loaded after the --version answer, which needs none of it.
+  const [{ Context }, { watchOutputPipes }] = await Promise.all([import('./context.js'), import('./io/streams.js')]);
   // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
   if (!parts.io) watchOutputPipes();
   const ctx = new Context(parts);
@@ -22,18 +22,18 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
       const { completeCommand } = await import('./cli/complete.js');
       return await completeCommand(argv.slice(1), ctx);
     }
-    const { buildProgram } = await import('./cli/program.js');
-    const { program, result } = buildProgram(ctx);
+    const { loadProgram } = await import('./cli/program.js');
+    const { program, result } = await loadProgram(ctx, argv);
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (err) {
-    return report(err, ctx, argv);
+    return report(err, ctx, argv, await import('./errors.js'));
   } finally {
     await ctx.close();
   }
 }
 
-function report(err: unknown, ctx: Context, argv: string[]): number {
+function report(err: unknown, ctx: Context, argv: string[], { EXIT, IrError, UserError, systemError }: typeof import('./errors.js')): number {
   const debug = ctx.globals.verbose || argv.includes('--verbose') || ctx.env.IR_DEBUG === '1';
   const json = ctx.globals.json || argv.includes('--json');
   // commander has already printed its own usage errors; only the exit code is ours to set.

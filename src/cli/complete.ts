@@ -59,7 +59,8 @@ export async function completeCommand(words: string[], ctx: Context): Promise<nu
 export async function complete(words: string[], ctx: Context): Promise<Answer> {
   const current = words.length ? words[words.length - 1] : '';
   const before = words.slice(0, -1);
-  const { program } = buildProgram(ctx);
+  // Every option of every command: all modules load.
+  const { program } = await buildProgram(ctx);
   const chain: Command[] = [program];
   const positionals: string[] = [];
   const globals: Record<string, string> = {};

@@ -1,5 +1,9 @@
 // The commander root: global options, command registration, output routed through the Context.
+// Only the module of the command on the line is loaded; every other command is registered as a stub
+// (name, arguments, description: what `ir --help` lists) read from dist/commands.json, which the
+// build writes from the modules themselves (scripts/commands-manifest.mjs).
 
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
 import { EXIT } from '../errors.js';
@@ -16,7 +20,125 @@ export type Bind = (action: (cmd: Command) => Promise<number | void>) => (...rec
 /** Each command file exports one of these: it declares its options and arguments and binds its run(). */
 export type Register = (program: Command, ctx: Context, bind: Bind) => void;
 
-export function buildProgram(ctx: Context): { program: Command; result: RunResult } {
+/** A top-level command as `ir --help` shows it, without its module. */
+export interface CommandStub {
+  name: string;
+  aliases: string[];
+  description: string;
+  summary: string;
+  helpGroup: string;
+  hidden: boolean;
+  /** Whether it has options of its own (help writes `[options]`). */
+  options: boolean;
+  args: Array<{ name: string; required: boolean; variadic: boolean }>;
+}
+
+/** dist/commands.json: for each entry of COMMANDS, the top-level commands its module registers. */
+export interface CommandManifest {
+  commands: CommandStub[][];
+}
+
+/**
+ * The program for `argv`: the command named on the line registered by its own module, the others
+ * as stubs. Without argv (completion walks every option) or without a manifest (running from the
+ * sources), every module is loaded.
+ */
+export async function loadProgram(ctx: Context, argv?: string[]): Promise<{ program: Command; result: RunResult }> {
+  const root = rootProgram(ctx);
+  const manifest = argv ? readManifest() : undefined;
+  const wanted = manifest && argv ? routedEntry(root.program, argv, manifest) : -1;
+  const registers = await Promise.all(COMMANDS.map(async (load, i) => (manifest && i !== wanted ? stubs(manifest.commands[i]) : (await load()).register)));
+  for (const register of registers) register(root.program, ctx, root.bind);
+  finish(root.program);
+  return { program: root.program, result: root.result };
+}
+
+/** Every command with its own module: what the manifest is written from. */
+export async function buildProgram(ctx: Context): Promise<{ program: Command; result: RunResult }> {
+  return loadProgram(ctx);
+}
+
+/** What `ir --help` lists for each COMMANDS entry, read from the modules (run by the build). */
+export async function commandManifest(ctx: Context): Promise<CommandManifest> {
+  const commands: CommandStub[][] = [];
+  for (const load of COMMANDS) {
+    const { program, bind } = rootProgram(ctx);
+    (await load()).register(program, ctx, bind);
+    commands.push(program.commands.map(describe));
+  }
+  return { commands };
+}
+
+function describe(cmd: Command): CommandStub {
+  return {
+    name: cmd.name(),
+    aliases: cmd.aliases(),
+    description: cmd.description(),
+    summary: cmd.summary(),
+    helpGroup: cmd.helpGroup(),
+    hidden: (cmd as unknown as { _hidden: boolean })._hidden,
+    options: cmd.options.length > 0,
+    args: cmd.registeredArguments.map((a) => ({ name: a.name(), required: a.required, variadic: a.variadic })),
+  };
+}
+
+function readManifest(): CommandManifest | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../commands.json', import.meta.url), 'utf8')) as CommandManifest;
+    // Written by another build of the list (or by hand): load the modules rather than trust it.
+    return Array.isArray(manifest.commands) && manifest.commands.length === COMMANDS.length ? manifest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The COMMANDS entry of the command commander will run for argv (for `help X`, X's): the first word
+ * that is neither a root option nor the value of one. -1 when there is none, so only stubs are
+ * registered: `ir --help`, an unknown command (commander's suggestion needs only names).
+ */
+function routedEntry(program: Command, argv: string[], manifest: CommandManifest): number {
+  const operands: string[] = [];
+  for (let i = 0; i < argv.length && operands.length < 2; i++) {
+    const arg = argv[i];
+    if (arg === '--') break;
+    if (arg.startsWith('-') && arg.length > 1) {
+      const option = program.options.find((o) => o.long === arg || o.short === arg);
+      if (option?.required || (option?.optional && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-'))) i++;
+      continue;
+    }
+    operands.push(arg);
+    if (arg !== 'help') break;
+  }
+  const name = operands[0] === 'help' ? operands[1] : operands[0];
+  if (name === undefined) return -1;
+  return manifest.commands.findIndex((cmds) => cmds.some((c) => c.name === name || c.aliases.includes(name)));
+}
+
+/** Registers commands as `ir --help` lists them; running one is a bug in routedEntry. */
+function stubs(list: CommandStub[]): Register {
+  return (program) => {
+    for (const stub of list) {
+      const cmd = program
+        .command(stub.name, { hidden: stub.hidden })
+        .aliases(stub.aliases)
+        .description(stub.description)
+        .summary(stub.summary)
+        .helpOption(false)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(() => {
+          throw new Error(`ir ${stub.name} was registered without its module`);
+        });
+      if (stub.helpGroup) cmd.helpGroup(stub.helpGroup);
+      // help writes `[options]` for a command with any option: a hidden one stands for them.
+      if (stub.options) cmd.addOption(new Option('--stub-options').hideHelp());
+      for (const a of stub.args) cmd.argument(a.required ? `<${a.name}${a.variadic ? '...' : ''}>` : `[${a.name}${a.variadic ? '...' : ''}]`);
+    }
+  };
+}
+
+function rootProgram(ctx: Context): { program: Command; result: RunResult; bind: Bind } {
   const result: RunResult = { code: EXIT.OK };
   const program = new Command('ir');
   program
@@ -57,9 +179,11 @@ export function buildProgram(ctx: Context): { program: Command; result: RunResul
     ctx.printJson({ version: version() });
     throw new CommanderError(EXIT.OK, 'commander.version', version());
   });
+  return { program, result, bind };
+}
 
-  for (const register of COMMANDS) register(program, ctx, bind);
-  // Subcommands inherit the root's output routing and error handling.
+/** Subcommands inherit the root's output routing and error handling. */
+function finish(program: Command): void {
   const inherit = (cmd: Command) => {
     for (const sub of cmd.commands) {
       sub.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
@@ -67,5 +191,4 @@ export function buildProgram(ctx: Context): { program: Command; result: RunResul
     }
   };
   inherit(program);
-  return { program, result };
 }

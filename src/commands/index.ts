@@ -1,50 +1,36 @@
-// Every command ir offers, in the order `ir --help` lists them.
+// Every command ir offers, in the order `ir --help` lists them: one loader per command module (each
+// exports `register`, as it always has). Only the module of the command being run is loaded; the
+// others appear in `ir --help` from dist/commands.json, which `npm run build` writes from these
+// very modules (see src/cli/program.ts). To add a command: write its module as before and put
+// `() => import('./noun/verb.js')` here where it belongs in the help.
 
 import type { Register } from '../cli/program.js';
-import * as declare from './incident/declare.js';
-import * as status from './incident/status.js';
-import * as list from './incident/list.js';
-import * as show from './incident/show.js';
-import * as ack from './incident/ack.js';
-import * as note from './incident/note.js';
-import * as severity from './incident/severity.js';
-import * as assign from './incident/assign.js';
-import * as resolve from './incident/resolve.js';
-import * as reopen from './incident/reopen.js';
-import * as timeline from './incident/timeline.js';
-import * as runbook from './runbook/index.js';
-import * as evidence from './evidence/index.js';
-import * as escalate from './incident/escalate.js';
-import * as postmortem from './report/postmortem.js';
-import * as comms from './report/comms.js';
-import * as outbox from './outbox/index.js';
-import * as action from './action/index.js';
-import * as regime from './regime/index.js';
-import * as metrics from './metrics/show.js';
-import * as store from './store/index.js';
-import * as completion from './completion.js';
 
-export const COMMANDS: Register[] = [
-  declare.register,
-  status.register,
-  list.register,
-  show.register,
-  ack.register,
-  note.register,
-  severity.register,
-  assign.register,
-  resolve.register,
-  reopen.register,
-  timeline.register,
-  escalate.register,
-  runbook.register,
-  postmortem.register,
-  comms.register,
-  outbox.register,
-  action.register,
-  regime.register,
-  metrics.register,
-  evidence.register,
-  store.register,
-  completion.register,
+export interface CommandModule {
+  register: Register;
+}
+
+export const COMMANDS: Array<() => Promise<CommandModule>> = [
+  () => import('./incident/declare.js'),
+  () => import('./incident/status.js'),
+  () => import('./incident/list.js'),
+  () => import('./incident/show.js'),
+  () => import('./incident/ack.js'),
+  () => import('./incident/note.js'),
+  () => import('./incident/severity.js'),
+  () => import('./incident/assign.js'),
+  () => import('./incident/resolve.js'),
+  () => import('./incident/reopen.js'),
+  () => import('./incident/timeline.js'),
+  () => import('./incident/escalate.js'),
+  () => import('./runbook/index.js'),
+  () => import('./report/postmortem.js'),
+  () => import('./report/comms.js'),
+  () => import('./outbox/index.js'),
+  () => import('./action/index.js'),
+  () => import('./regime/index.js'),
+  () => import('./metrics/show.js'),
+  () => import('./evidence/index.js'),
+  () => import('./store/index.js'),
+  () => import('./completion.js'),
 ];

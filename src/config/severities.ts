@@ -17,7 +17,17 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export function loadSeverities(file: string, displayName = file): SeverityConfig {
-  const source = YamlSource.load(file, displayName);
+  return severitiesOf(YamlSource.load(file, displayName));
+}
+
+/** The definitions in `text` (read from displayName); throws a UserError listing every problem. */
+export function severitiesFromText(text: string, displayName: string): SeverityConfig {
+  const { source, problems } = YamlSource.parse(displayName, text);
+  if (!source) throw problemsError(problems);
+  return severitiesOf(source);
+}
+
+function severitiesOf(source: YamlSource): SeverityConfig {
   const { config, problems } = checkSeverities(source);
   if (problems.length) throw problemsError(problems);
   return config;

@@ -2,8 +2,8 @@
 // express — unique ids, on_failure jumping forward, {{name}} declared before use, commands that
 // split into words without a shell. Every problem of every file is collected, each at file:line:col.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { UserError, type SourceLocation } from '../errors.js';
 import { problemsError, YamlSource, type Problem, type YamlPath } from '../config/yaml.js';
 import { DURATION_HINT, parseDuration } from '../util/duration.js';
@@ -25,10 +25,14 @@ import {
   type ValueType,
   type Variable,
 } from './format.js';
+import { checkDuplicateIds, readRunbookText, runbookFiles, sortProblems } from './files.js';
 import { findNestedShell } from './nested.js';
 import { patternRegExp, valueProblem, VALUE_TYPES } from './values.js';
 import { checkSchema, describePath, didYouMean, type SchemaCheck } from './validate.js';
 import { checkShellCommand, findReferences, parseTemplate, splitCommand } from './words.js';
+
+// Moved to files.ts (no YAML parser there); still exported from here.
+export { checkDuplicateIds, isRunbookFileName, runbookFiles } from './files.js';
 
 export interface LoadOptions {
   /** Valid severity ids; when given, a runbook's `severity` must be one of them. */
@@ -66,36 +70,11 @@ export interface DirResult {
   files: FileResult[];
 }
 
-/** Files that live next to runbooks but are not runbooks. */
-const NOT_RUNBOOKS = /^(severities|evidence|schema)(\.[^.]+)*\.ya?ml$/i;
-const MAX_FILE_BYTES = 1024 * 1024;
-
-export function isRunbookFileName(name: string): boolean {
-  return /\.ya?ml$/i.test(name) && !name.startsWith('.') && !NOT_RUNBOOKS.test(name);
-}
-
-/** The runbook files of a directory (not its subdirectories), sorted by name. */
-export function runbookFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && isRunbookFileName(e.name))
-    .map((e) => join(dir, e.name))
-    .sort();
-}
-
 export function loadRunbookFile(path: string, displayName: string = path, opts: LoadOptions = {}): FileResult {
   const abs = resolve(path);
-  let text: string;
-  try {
-    if (statSync(abs).size > MAX_FILE_BYTES) {
-      return { file: displayName, path: abs, problems: [{ location: { file: displayName }, message: 'larger than 1 MB: not a runbook' }] };
-    }
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`;
-    return { file: displayName, path: abs, problems: [{ location: { file: displayName }, message }] };
-  }
-  return loadRunbookText(text, displayName, abs, opts);
+  const read = readRunbookText(abs, displayName);
+  if ('problem' in read) return { file: displayName, path: abs, problems: [read.problem] };
+  return loadRunbookText(read.text, displayName, abs, opts);
 }
 
 /** Loads a runbook from its text; `path` gives the default id (the file name) and Runbook.path. */
@@ -138,22 +117,6 @@ export function loadRunbookDir(dir: string, opts: DirOptions = {}): DirResult {
   };
 }
 
-/** Marks every file whose id an earlier file (by name) already uses; such files load no runbook. */
-export function checkDuplicateIds(files: FileResult[]): void {
-  const first = new Map<string, FileResult>();
-  for (const f of files) {
-    if (f.id === undefined) continue;
-    const earlier = first.get(f.id);
-    if (!earlier) {
-      first.set(f.id, f);
-      continue;
-    }
-    f.problems.push({ location: f.idLocation ?? { file: f.file, line: 1, col: 1 }, message: `runbook id "${f.id}" is already used by ${earlier.file}: ids must be unique in a directory` });
-    f.problems = sortProblems(f.problems);
-    f.runbook = undefined;
-  }
-}
-
 /**
  * One runbook by id from a directory, or by path when `idOrPath` names a .yaml file. Throws a
  * UserError listing every problem of that runbook, or saying which ids exist.
@@ -175,13 +138,6 @@ export function findRunbook(dir: string, idOrPath: string, opts: DirOptions & { 
   }
   if (!match.runbook) throw problemsError(match.problems);
   return match.runbook;
-}
-
-function sortProblems(problems: Problem[]): Problem[] {
-  return problems
-    .map((p, i) => ({ p, i }))
-    .sort((a, b) => (a.p.location.line ?? 0) - (b.p.location.line ?? 0) || (a.p.location.col ?? 0) - (b.p.location.col ?? 0) || a.i - b.i)
-    .map(({ p }) => p);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -7,7 +7,6 @@
 
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
-import { parse } from 'yaml';
 import { allSteps, type Runbook, type Step } from './format.js';
 import { displayText } from './words.js';
 
@@ -20,9 +19,11 @@ export interface KubeContext {
   problem?: string;
 }
 
-export function kubeContext(env: NodeJS.ProcessEnv): KubeContext {
+export async function kubeContext(env: NodeJS.ProcessEnv): Promise<KubeContext> {
   const files = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter((f) => f && existsSync(f)) : env.HOME && existsSync(join(env.HOME, '.kube', 'config')) ? [join(env.HOME, '.kube', 'config')] : [];
   if (!files.length) return { problem: env.KUBECONFIG ? `no kubeconfig found at ${env.KUBECONFIG} (KUBECONFIG)` : 'no kubeconfig (KUBECONFIG, ~/.kube/config)' };
+  // The YAML parser loads only when there is a kubeconfig to read.
+  const { parse } = await import('yaml');
   const docs: Record<string, unknown>[] = [];
   for (const file of files) {
     try {

@@ -3,26 +3,14 @@
 // commands, on_failure) live in loader.ts; the schema's oneOf/if-then parts that repeat them for
 // editors are left to loader.ts so each mistake is reported once.
 
-import { readFileSync } from 'node:fs';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { SHIPPED_RUNBOOKS } from '../config/paths.js';
 import type { Problem, YamlPath, YamlSource } from '../config/yaml.js';
+// Compiled from schema.json when ir is built: ajv's compiler never loads at run time.
+import { validate as validator } from './schema-validator.js';
 
 export const SCHEMA_FILE = join(SHIPPED_RUNBOOKS, 'schema.json');
-
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object;
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-    // VS Code / yaml-language-server annotation: the sentence shown when a pattern does not match.
-    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    compiled = ajv.compile(schema);
-  }
-  return compiled;
-}
 
 export interface SchemaCheck {
   problems: Problem[];
@@ -34,7 +22,7 @@ export interface SchemaCheck {
 const LEFT_TO_LOADER = /\/(oneOf|anyOf|if|then|else|not)(\/|$)/;
 
 export function checkSchema(source: YamlSource): SchemaCheck {
-  const validate = validator();
+  const validate = validator;
   const problems: Problem[] = [];
   const flaggedPaths = new Set<string>();
   const flag = (path: YamlPath) => flaggedPaths.add(key(path));

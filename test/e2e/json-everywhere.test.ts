@@ -55,7 +55,7 @@ describe('--json on every command', () => {
     ({ home, cleanup } = tempHome());
     const { buildProgram } = await import(join(ROOT, 'dist/cli/program.js'));
     const { Context } = await import(join(ROOT, 'dist/context.js'));
-    commands = leaves(buildProgram(new Context()).program);
+    commands = leaves((await buildProgram(new Context())).program);
     const r = ir(home, ['declare', '-t', 'checkout errors', '-s', 'SEV-3', '--json']);
     expect(r.code, r.stderr).toBe(0);
     incident = (JSON.parse(r.stdout) as { id: string }).id;

@@ -1,6 +1,8 @@
 // The start-up path stays light: --version and --help load none of the heavy modules, and neither
 // store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch.
 
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ROOT, tempHome } from '../helpers/cli.js';
@@ -51,6 +53,46 @@ describe('start-up cost', () => {
     for (const args of [['--help'], ['runbook', '--help'], ['runbook', 'list'], ['runbook', 'show', 'redis-failure'], ['runbook', 'validate', join(ROOT, 'runbooks')]]) expect(md(loaded(args)), args.join(' ')).toBe(false);
     const playbook = join(ROOT, 'test', 'fixtures', 'playbooks', 'obsidian-kafka-consumer-lag.md');
     expect(md(loaded(['runbook', 'import', playbook, '--out', join(home, 'imported'), '--dry-run']))).toBe(true);
+  });
+
+  /** The command modules (src/commands/…) whose code was loaded: esbuild names each in its chunk. */
+  const commandModules = (urls: string[]) =>
+    [...new Set(urls.filter((u) => u.startsWith('file:') && u.includes('/dist/bin/')).flatMap((u) => readFileSync(fileURLToPath(u), 'utf8').match(/^\/\/ dist\/commands\/\S+/gm) ?? []))]
+      .map((line) => line.slice('// dist/commands/'.length))
+      .sort();
+
+  it('ir --help lists every command without loading their modules; a command loads its own module only', () => {
+    const own = tempHome();
+    try {
+      const traced = (args: string[]) => loadedModules(own.home, args);
+      expect(commandModules(traced(['--help']))).toEqual(['index.js']);
+      traced(['declare', '-t', 'modules', '-s', 'SEV-4']);
+      // note shares mutate/render with the other timeline commands; nothing of declare, runbook, evidence…
+      expect(commandModules(traced(['note', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'incident/render.js', 'index.js']);
+      expect(commandModules(traced(['runbook', 'show', 'redis-failure'])).filter((m) => !m.startsWith('runbook/'))).toEqual(['index.js']);
+    } finally {
+      own.cleanup();
+    }
+  });
+
+  it('the runbook commands load neither ajv (the schema validator is compiled at build time) nor handlebars, the k8s client or a store driver', () => {
+    const runbookHeavy = ['ajv', 'handlebars', '@kubernetes/client-node', 'pg', 'better-sqlite3', '@inquirer', 'ora', 'execa', 'tar'];
+    const dir = `${ROOT}/runbooks`;
+    for (const args of [['runbook', 'show', 'redis-failure'], ['runbook', 'redis-failure', '--dry-run'], ['runbook', 'list'], ['runbook', 'validate', dir]]) {
+      const urls = loaded(args, { KUBECONFIG: '' });
+      expect(runbookHeavy.filter((h) => urls.some((u) => u.includes(`/node_modules/${h}/`))), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('with its cache warm (same files, same ir), a runbook command does not load the YAML parser', () => {
+    const dir = `${ROOT}/runbooks`;
+    for (const args of [['runbook', 'show', 'tls-certificate-expiry'], ['runbook', 'list'], ['runbook', 'validate', dir], ['status']]) {
+      loaded(args);
+      expect(heavyIn(loaded(args)), args.join(' ')).not.toContain('yaml');
+    }
+    // Without colour (NO_COLOR here) nothing loads chalk either.
+    expect(heavyIn(loaded(['status']))).not.toContain('chalk');
+    expect(heavyIn(loaded(['runbook', 'show', 'tls-certificate-expiry']))).not.toContain('chalk');
   });
 
   it('the tracer does see heavy modules when a command needs them', () => {

@@ -8,6 +8,7 @@ import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { displayPath } from '../../config/paths.js';
 import type { Problem } from '../../config/problems.js';
+import { regimesOf } from '../../core/regime.js';
 import { UserError } from '../../errors.js';
 import { columns } from '../../io/format.js';
 import { allSteps, type Runbook } from '../../runbooks/format.js';
@@ -28,10 +29,10 @@ export const register: Register = (group, ctx, bind) => {
 };
 
 export async function run(opts: ListOptions, ctx: Context): Promise<number> {
-  const { loadRunbookDir } = await import('../../runbooks/loader.js');
+  const { loadDir } = await import('../../runbooks/files.js');
   const dir = ctx.runbookDir().dir;
   const { options, problems: severityProblems } = await loadOptions(ctx, dir);
-  const result = loadRunbookDir(dir, options);
+  const result = await loadDir(dir, options, await ctx.parseCache());
   const runbooks = opts.tag ? result.runbooks.filter((r) => r.tags.includes(opts.tag!)) : result.runbooks;
   const problems = [...severityProblems, ...result.problems];
 
@@ -75,7 +76,7 @@ export async function loadOptions(ctx: Context, dir: string): Promise<{ options:
   const options: DirOptions = { display };
   const own = join(dir, 'severities.yaml');
   if (existsSync(own)) {
-    const { ids, regimeIds, problems } = await checkSeverityFile(own, display(own));
+    const { ids, regimeIds, problems } = await checkSeverityFile(own, display(own), ctx);
     if (ids) {
       options.severityIds = ids;
       options.severityFile = display(own);
@@ -87,7 +88,7 @@ export async function loadOptions(ctx: Context, dir: string): Promise<{ options:
     const config = await ctx.severities();
     options.severityIds = config.levels.map((l) => l.id);
     options.severityFile = config.file;
-    options.regimeIds = (config.regimes ?? []).map((r) => r.id);
+    options.regimeIds = regimesOf(config).map((r) => r.id);
     return { options, problems: [] };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
@@ -99,17 +100,13 @@ export async function loadOptions(ctx: Context, dir: string): Promise<{ options:
 }
 
 /** Every problem of a severities.yaml, and its level ids when it has none. */
-export async function checkSeverityFile(path: string, display: string): Promise<{ ids?: string[]; regimeIds?: string[]; problems: Problem[] }> {
-  const { YamlSource } = await import('../../config/yaml.js');
-  const { checkSeverities } = await import('../../config/severities.js');
+export async function checkSeverityFile(path: string, display: string, ctx: Context): Promise<{ ids?: string[]; regimeIds?: string[]; problems: Problem[] }> {
+  const { checkSeverityTextCached } = await import('../../config/cache.js');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     return { problems: [{ location: { file: display }, message: `cannot read: ${(err as Error).message}` }] };
   }
-  const parsed = YamlSource.parse(display, text);
-  if (!parsed.source) return { problems: parsed.problems };
-  const { config, problems } = checkSeverities(parsed.source);
-  return problems.length ? { problems } : { ids: config.levels.map((l) => l.id), regimeIds: (config.regimes ?? []).map((r) => r.id), problems };
+  return checkSeverityTextCached(text, display, await ctx.parseCache());
 }

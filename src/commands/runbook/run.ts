@@ -104,7 +104,7 @@ export async function run(opts: RunOptions, ctx: Context): Promise<number> {
   // Every value known now is checked before anything is asked, declared or recorded.
   // Loaded here, not at start-up: it reads kubeconfig YAML (`ir --help` stays light).
   const targets = await import('../../runbooks/targets.js');
-  const kube = targets.kubeContext(ctx.env);
+  const kube = await targets.kubeContext(ctx.env);
   const known = resolveKnown(runbook, flags, ctx.env, undefined, kube);
   if (opts.dryRun) {
     printDryRun(runbook, known, kube, targets, ctx, await ctx.style());

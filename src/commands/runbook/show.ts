@@ -22,10 +22,10 @@ export const register: Register = (group, ctx, bind) => {
 };
 
 export async function run(opts: { id: string }, ctx: Context): Promise<number> {
-  const { findRunbook } = await import('../../runbooks/loader.js');
+  const { findRunbookFile } = await import('../../runbooks/files.js');
   const dir = ctx.runbookDir().dir;
   const { options } = await loadOptions(ctx, dir);
-  const runbook = findRunbook(dir, opts.id, { ...options, cwd: ctx.io.cwd });
+  const runbook = await findRunbookFile(dir, opts.id, { ...options, cwd: ctx.io.cwd }, await ctx.parseCache());
   if (ctx.json) ctx.printJson(runbookJson(runbook));
   else ctx.out(renderRunbook(runbook, await ctx.style()));
   return 0;

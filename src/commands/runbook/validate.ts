@@ -45,7 +45,8 @@ export async function run(opts: { paths?: string[] }, ctx: Context): Promise<num
 }
 
 export async function validatePaths(targets: string[], ctx: Context): Promise<ValidateResult> {
-  const { checkDuplicateIds, loadRunbookDir, loadRunbookFile, runbookFiles } = await import('../../runbooks/loader.js');
+  const { checkDuplicateIds, loadDir, loadFile, runbookFiles } = await import('../../runbooks/files.js');
+  const cache = await ctx.parseCache();
   const display = (p: string) => displayPath(p, ctx.io.cwd);
   const result: ValidateResult = { files: 0, runbooks: 0, problems: [] };
   const seen = new Set<string>();
@@ -68,7 +69,7 @@ export async function validatePaths(targets: string[], ctx: Context): Promise<Va
         result.problems.push({ location: { file: display(target) }, message: 'no runbooks here (*.yaml or *.yml files)' });
         continue;
       }
-      const dir = loadRunbookDir(target, options);
+      const dir = await loadDir(target, options, cache);
       for (const f of dir.files) seen.add(f.path);
       result.files += dir.files.length;
       result.runbooks += dir.files.length;
@@ -77,12 +78,12 @@ export async function validatePaths(targets: string[], ctx: Context): Promise<Va
     }
     result.files++;
     if (basename(target) === 'severities.yaml') {
-      result.problems.push(...(await checkSeverityFile(target, display(target))).problems);
+      result.problems.push(...(await checkSeverityFile(target, display(target), ctx)).problems);
       continue;
     }
     const { options, problems } = await loadOptions(ctx, dirname(target));
     result.problems.push(...problems);
-    const file = loadRunbookFile(target, display(target), options);
+    const file = await loadFile(target, display(target), options, cache);
     result.runbooks++;
     const group = looseByDir.get(dirname(target)) ?? [];
     group.push(file);

@@ -8,10 +8,11 @@
 // through the same bench for a before/after table; the fake server always comes from this one.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { samplePeak } from './measure.js';
 import { startFakeKube } from '../test/fixtures/kube/server.js';
 
 const root = resolve(process.env.IR_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
@@ -27,21 +28,12 @@ function runIr(args, env) {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    let peakKiB = 0;
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
-      } catch {
-        /* exited */
-      }
-    };
-    const timer = setInterval(sample, 25);
+    const peak = samplePeak(child.pid, 25);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('exit', (code) => {
-      clearInterval(timer);
+      const peakKiB = peak.stop();
       resolve({ code, stdout, stderr, peakKiB });
     });
   });

@@ -8,10 +8,11 @@
 // IR_BENCH_ROOT names the checkout to measure (default this one), for a before/after table;
 // BENCH_INCIDENT_SIZES (e.g. "100,1000") and BENCH_ROUNDS_INCIDENTS override the sizes and rounds.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { samplePeak } from './measure.js';
 
 const root = resolve(process.env.IR_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 const bin = join(root, 'bin', 'ir.js');
@@ -57,22 +58,13 @@ function runIr(args, env) {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let bytes = 0;
-    let peakKiB = 0;
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
-      } catch {
-        /* exited */
-      }
-    };
-    const timer = setInterval(sample, 5);
+    const peak = samplePeak(child.pid, 5);
     child.stdout.on('data', (d) => (bytes += d.length));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('exit', (code) => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      clearInterval(timer);
+      const peakKiB = peak.stop();
       if (code !== 0) reject(new Error(`ir ${args.join(' ')} exited ${code}: ${stderr}`));
       else resolve({ ms, peakKiB, bytes });
     });

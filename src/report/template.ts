@@ -30,14 +30,18 @@ function helpers(hb: HandlebarsLike): HandlebarsLike {
   return env;
 }
 
-export async function renderTemplate(file: string, context: unknown, cwd: string, cacheDir?: string): Promise<string> {
+/** A template's text, and its name as the responder would type it for messages. */
+function readTemplate(file: string, cwd: string): { shown: string; source: string } {
   const shown = displayPath(file, cwd);
-  let source: string;
   try {
-    source = readFileSync(file, 'utf8');
+    return { shown, source: readFileSync(file, 'utf8') };
   } catch (err) {
     throw new UserError(`cannot read template: ${(err as Error).message}`, { location: { file: shown } });
   }
+}
+
+export async function renderTemplate(file: string, context: unknown, cwd: string, cacheDir?: string): Promise<string> {
+  const { shown, source } = readTemplate(file, cwd);
   const key = createHash('sha256').update(JSON.stringify(COMPILE_OPTIONS)).update('\0').update(source).digest('hex').slice(0, 32);
   const cached = cacheDir ? join(cacheDir, `${key}.js`) : undefined;
 
@@ -110,13 +114,7 @@ interface AstNode {
  * then the caller renders the whole list with renderTemplate.
  */
 export async function templateAround(file: string, list: string, cwd: string, cacheDir?: string): Promise<SplitTemplate | undefined> {
-  const shown = displayPath(file, cwd);
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read template: ${(err as Error).message}`, { location: { file: shown } });
-  }
+  const { shown, source } = readTemplate(file, cwd);
   const key = createHash('sha256').update(JSON.stringify(COMPILE_OPTIONS)).update(`\0around:${list}\0`).update(source).digest('hex').slice(0, 32);
   const cached = cacheDir ? join(cacheDir, `${key}.json`) : undefined;
   let specs: { whole: string; item: string } | null | undefined;

@@ -170,7 +170,10 @@ export function matchSeverity(written: string, ids: readonly string[]): string |
 // ---------------------------------------------------------------------------------------------
 // What counts as actionable: commands and numbered steps.
 
-const SHELL_INFO = new Set(['bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'sh-session', 'terminal', 'ksh', 'fish']);
+/** Fences of PowerShell: commands, but typed on a Windows machine, never in the responder's shell. */
+const POWERSHELL_INFO = ['powershell', 'pwsh', 'ps1', 'posh'];
+
+const SHELL_INFO = new Set(['bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'sh-session', 'terminal', 'ksh', 'fish', ...POWERSHELL_INFO]);
 
 const PLAIN_INFO = new Set(['', 'text', 'txt', 'plain', 'plaintext', 'none', 'cmd', 'command', 'commands']);
 
@@ -802,6 +805,7 @@ class Builder {
     }
     let first = true;
     const firstLine = b.fenced ? b.line + 1 : b.line;
+    if (POWERSHELL_INFO.includes(b.info)) session ??= 'PowerShell (a Windows machine)';
     for (const item of splitScript(b.lines, firstLine, b.info)) {
       if (item.kind === 'note') {
         const lines = item.note.text.filter((l) => l.trim());

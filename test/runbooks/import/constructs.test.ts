@@ -121,3 +121,47 @@ describe('placeholders and classification', () => {
     expect(made).toHaveLength(changing.length + unknownOrEndless.length);
   });
 });
+
+describe('playbook styles the corpus did not have', () => {
+  it('sessions ir did not know: what follows aws ssm start-session, cqlsh, mysql, sqlite3, gcloud compute ssh… is printed; prompted lines of database, Python and PowerShell consoles are commands, the rest output', async () => {
+    const md = [
+      '# Web host unhealthy', '', '```bash', 'aws ssm start-session --target i-0abc123', 'sudo systemctl status nginx', 'journalctl -u nginx --since "10 min ago"', '```', '',
+      '```', 'cqlsh 10.0.0.5 -u admin', 'mysql -h db1', 'mongosh mongodb://db1', 'sqlite3 /var/lib/app.db', 'gcloud compute ssh vm-1 --zone europe-west1-b', 'az ssh vm -n vm1 -g rg', 'docker exec -it web sh', 'nsenter -t 1234 -n', 'virsh console vm3', 'telnet db1 5432', '```', '',
+      '```', 'mysql> SHOW PROCESSLIST;', '+----+------+', '| Id | User |', 'mysql> KILL 42;', 'cqlsh:shop> SELECT * FROM orders LIMIT 1;', 'redis 127.0.0.1:6379> INFO memory', 'postgres=# SELECT 1;', '>>> import os', 'PS C:\\> Get-ADUser jdoe', 'PS> Disable-ADAccount -Identity jdoe', '```', '',
+      '```powershell', 'Get-ADUser jdoe -Properties LastLogonDate', 'Stop-Service -Name Spooler -Force', '```', '',
+      '```', 'Get-ADUser jdoe', 'Disable-ADAccount -Identity jdoe', '```', '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual([
+      '4 print aws ssm start-session --target i-0abc123', '5 print sudo systemctl status nginx', '6 print journalctl -u nginx --since "10 min ago"',
+      '10 print cqlsh 10.0.0.5 -u admin', '11 print mysql -h db1', '12 print mongosh mongodb://db1', '13 print sqlite3 /var/lib/app.db', '14 print gcloud compute ssh vm-1 --zone europe-west1-b', '15 print az ssh vm -n vm1 -g rg', '16 print docker exec -it web sh', '17 print nsenter -t 1234 -n', '18 print virsh console vm3', '19 print telnet db1 5432',
+      '23 print SHOW PROCESSLIST;', '26 print KILL 42;', '27 print SELECT * FROM orders LIMIT 1;', '28 print INFO memory', '29 print SELECT 1;', '30 print import os', '31 print Get-ADUser jdoe', '32 print Disable-ADAccount -Identity jdoe',
+      '36 print Get-ADUser jdoe -Properties LastLogonDate', '37 print Stop-Service -Name Spooler -Force',
+      '41 print Get-ADUser jdoe', '42 print Disable-ADAccount -Identity jdoe',
+    ]);
+    expect(steps(drafts[0]).find((s) => s.line === 5)?.description).toMatch(/Runs inside: aws ssm start-session/);
+    // Lines typed after a session opener are inside it, wherever the block is.
+    for (const line of [11, 12, 13]) expect(steps(drafts[0]).find((s) => s.line === line)?.description, `line ${line}`).toMatch(/Runs inside: cqlsh/);
+  });
+
+  it('never-ending commands are printed: --follow, --watch, -F, stern, journalctl -f, ping and tcpdump without -c, htop, vmstat without a count', async () => {
+    const endless = ['aws logs tail /aws/lambda/x --follow', 'stern api -n prod', 'kubectl get pods -n prod --watch', 'tail -F /var/log/app.log', 'journalctl -f -u app', 'ping db1', 'tcpdump -i eth0 port 53', 'htop', 'top', 'vmstat 1', 'gcloud logging tail --follow=true', 'docker compose logs --follow'];
+    const { drafts } = await load(['# Endless', '', '```bash', ...endless, '```', ''].join('\n'));
+    expect(steps(drafts[0]).map((s) => `${s.kind} ${s.command}`)).toEqual(endless.map((c) => `print ${c}`));
+  });
+
+  it('read-only tools run plainly (chronyc, restic snapshots, nodetool, orchestrator-client, aws describe/get/list, $(date …) arguments); their writing subcommands and other $(…) do not', async () => {
+    const reads = [
+      'chronyc tracking', 'chronyc sources', 'readlink -f /etc/alternatives/java', 'restic snapshots', 'restic check', 'nodetool proxyhistograms', 'nodetool tablehistograms ks t', 'nodetool listsnapshots', 'nodetool describecluster',
+      'orchestrator-client -c topology -i db1', 'orchestrator-client -c which-cluster-master -i db1', 'aws ec2 describe-instances --instance-ids i-1', 'aws iam list-users',
+      "aws cloudwatch get-metric-statistics --namespace AWS/EC2 --metric-name CPUUtilization --start-time $(date -u -d '-1 hour' +%FT%T) --end-time $(date -u +%FT%T) --period 60 --statistics Average",
+      'uptime', 'ps -eo pid,cmd', 'free -m', 'vmstat 1 5', 'iostat 2 3', 'ss -tlnp', 'netstat -an', 'dig example.com', 'nslookup example.com', 'host example.com', 'openssl x509 -in c.pem -noout -dates',
+    ];
+    const changes = ['restic forget --prune', 'nodetool repair', 'chronyc makestep', 'orchestrator-client -c graceful-master-takeover -i db1', 'aws ec2 stop-instances --instance-ids $(cat ids.txt)'];
+    const { drafts } = await load(['# Reads', '', '```bash', ...reads, ...changes, '```', ''].join('\n'));
+    const made = steps(drafts[0]);
+    expect(made.slice(0, reads.length).map((s) => `${s.kind}${s.plan?.destructive ? '!' : ''} ${s.command}`)).toEqual(reads.map((c) => `run ${c}`));
+    for (const s of made.slice(reads.length)) expect(s.kind === 'print' || s.plan?.destructive === true, `${s.command} is a plain run`).toBe(true);
+    expect(made).toHaveLength(reads.length + changes.length);
+  });
+});

@@ -215,8 +215,12 @@ function inlineCommands(text: string): string[] {
 }
 
 function commandSpan(c: string): boolean {
+  // `uptime; ps -eo … | head`: a sequence is a command when its first command is one.
+  const head = c.split(/\s*(?:;|&&|\|\|?)\s*/)[0];
+  if (head !== c && head && commandSpan(head)) return true;
   const words = c.split(/\s+/);
-  if (words.length < 2) return false;
+  // `htop`, `uptime`: a lone word only when it is a program that is run bare.
+  if (words.length < 2) return looksLikeCommand(c) && !/[.!?]$/.test(c);
   if (/^(for|while|until|if)\s.*;\s*(do|then)\b.*\b(done|fi)$/.test(c)) return true;
   if (looksLikeCommand(c)) return true;
   const program = words[0] === 'sudo' ? words[1] ?? '' : words[0];
@@ -932,7 +936,9 @@ function singleQuote(s: string): string {
 export function itemTitle(it: ListItem): string {
   const label = /^(\*\*|__)(.+?)\1/.exec(it.text.trim());
   if (label) return shortTitle(inlineText(label[2]).replace(/[:.]$/, ''));
-  return shortTitle(inlineText(it.text.replace(/`[^`]*`/g, (m) => (looksLikeCommand(m.slice(1, -1)) ? '' : m))).replace(/[\s:→-]+$/, '') || inlineText(it.text));
+  const bare = inlineText(it.text.replace(/`[^`]*`/g, (m) => (looksLikeCommand(m.slice(1, -1)) ? '' : m))).replace(/[\s:→-]+$/, '');
+  // "run `htop`": a lone verb left is no title; the item as written is.
+  return shortTitle(bare.includes(' ') ? bare : inlineText(it.text));
 }
 
 /** At most ~72 characters, cut at a sentence or word end. */

@@ -165,3 +165,15 @@ describe('playbook styles the corpus did not have', () => {
     expect(made).toHaveLength(reads.length + changes.length);
   });
 });
+
+describe('list items the corpus did not have', () => {
+  it('inline code of a list item that is a sequence (`uptime; ps … | head`) or a bare program (`htop`), and task-list items with code or a fence under them, are steps', async () => {
+    const md = [
+      '# Host slow', '', '## Checks', '', '- `uptime; ps -eo pid,pcpu,cmd --sort=-pcpu | head`', '- [ ] run `htop`', '- [ ] check disk: `df -h`', '- [x] Look at memory', '  ```bash', '  free -m', '  ```',
+      '- [ ] Look at the kernel log', '```', 'dmesg -T | tail -50', '```', '- [ ] Notify the owner', '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['5 run! uptime; ps -eo pid,pcpu,cmd --sort=-pcpu | head', '6 print htop', '7 run df -h', '10 run free -m', '14 run dmesg -T | tail -50']);
+    expect(steps(drafts[0]).map((s) => s.title)).toEqual(['uptime; ps -eo pid,pcpu,cmd --sort=-pcpu | head', 'run htop', 'check disk', 'Look at memory', 'Look at the kernel log', 'Notify the owner']);
+  });
+});

@@ -69,7 +69,7 @@ export interface Skipped {
 export type PartKind = 'detection' | 'impact' | 'verify' | 'follow_up' | 'immediate' | 'investigate' | 'resolve' | 'communicate' | 'escalate' | 'other';
 
 const PART_PATTERNS: Array<[PartKind, RegExp]> = [
-  ['detection', /\b(when (this|it) (fires|happens)|symptoms?|detection|detecting|detect|triggers?|alerts?|alerting|signals?|signs|indicators?|how to (recognize|identify|spot|tell)|when to use)\b/],
+  ['detection', /^when$|\b(when (this|it) (fires|happens)|symptoms?|detection|detecting|detect|triggers?|alerts?|alerting|signals?|signs|indicators?|how to (recognize|identify|spot|tell)|when to use)\b/],
   ['follow_up', /\b(post[- ]?incident|post[- ]?mortem|follow[- ]?ups?|afterwards|after (the|every|an) incident|prevention|preventive|action items|lessons|long[- ]term|next steps|improvements?)\b/],
   ['verify', /\b(verif(y|ication|ying)|validat(e|ion)|confirm(ation)?|success criteria|done when|exit criteria|health checks?|smoke tests?)\b/],
   ['immediate', /\b(immediate(ly)?|first (\d+|few|five|ten|fifteen|thirty) (min|mins|minutes?)|first (response|steps|actions)|triage|mitigat(e|ion|ions)|stabili[sz](e|ation)|quick (fix|actions?|mitigation)|workarounds?|emergency|initial (response|actions?|steps)|act now|right now|short[- ]term)\b/],
@@ -98,7 +98,7 @@ const SEVERITY_IN_TEXT = /(?:^|[\s([{:,-])((?:SEV|Sev|sev|P|p|Priority|priority)
 export function cleanHeading(text: string): string {
   return inlineText(text)
     .replace(EMOJI, '')
-    .replace(/^\s*(?:(?:scenario|case|incident|runbook|playbook|section|part)\s*\d*\s*[:.)-]\s*)/i, '')
+    .replace(/^\s*(?:(?:scenario|case|incident|runbook|playbook|section|part|card|situation)\s*#?\d*\s*[:.)\-—–]\s*)/i, '')
     .replace(/^\s*(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)]|[IVX]+\.)\s+/, '')
     .replace(/^\s*(?:scenario|runbook|playbook|incident)\s*:\s*/i, '')
     .replace(/\s*[([]\s*(?:SEV|Sev|sev|P|Priority)[\s-]?\d\s*[)\]]/g, '')
@@ -258,12 +258,20 @@ function mentioned(text: string, at: number, length: number): boolean {
   return false;
 }
 
+/** Labels that open the steps without naming a kind of phase ("**Runbook.**", "**Do:**"). */
+const GENERIC_LABEL = /^(runbook|procedure|steps|actions|response|what to do|how to fix|playbook|do|actions to take)$/i;
+
+/** A paragraph that opens with a label telling the reader what to do (`**Do:**`, `**Fix:**`). */
+const ACTION_LABEL = /^(\*\*|__)(do|fix|action|actions|mitigation|mitigate|resolution|resolve|remediation|workaround|run|check|diagnos(is|e)|investigate|triage)\s*[:.]?\s*\1\s*[:.]?\s/i;
+
 function blocksHaveCommands(blocks: Block[]): boolean {
   return blocks.some((b) => {
     if (b.kind === 'code') return isShellCode(b) || b.info === 'sql';
     if (b.kind === 'list') return b.items.some((it) => inlineCommands(it.text).length > 0 || blocksHaveCommands(it.blocks));
     if (b.kind === 'quote') return blocksHaveCommands(b.blocks);
     if (b.kind === 'table') return b.rows.slice(1).some((r) => r.some((c) => inlineCommands(c).length > 0));
+    // "**Do:** run `patronictl list` and check the leader": an instruction with its command.
+    if (b.kind === 'paragraph') return ACTION_LABEL.test(b.text.trim()) && inlineCommands(b.text).length > 0;
     return false;
   });
 }
@@ -285,7 +293,24 @@ function hasDetection(sec: Section): boolean {
 }
 
 
-const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types)\b/i;
+const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types|situations|cards|incidents)\b/i;
+
+/** `**Card 3 — Encrypted files on one workstation**`, `### Card 7: …`: an entry of a deck of cards. */
+const CARD_TITLE = /^\s*(?:card|situation|case)\s*#?\d+\s*[:.)\-—–]\s*\S/i;
+
+/**
+ * A paragraph that is nothing but a bold title (`**Major outage declared (SEV1)**`) and names an
+ * entry rather than a part: not a label with a colon, and not the name of a part (Diagnosis, Do).
+ */
+function entryTitle(b: Block, container: boolean): string | undefined {
+  if (b.kind !== 'paragraph') return undefined;
+  const m = /^(\*\*|__)([^*_\n]+?)\1$/.exec(b.text.trim());
+  if (!m || /[:.]$/.test(m[2].trim())) return undefined;
+  const text = m[2].trim();
+  if (CARD_TITLE.test(text)) return text;
+  if (!container || text.split(/\s+/).length < 2) return undefined;
+  return partKind(text) === 'other' || partKind(text) === 'impact' || namesFailure(text) ? text : undefined;
+}
 const NUMBERED_HEADING = /^\s*(?:(?:[Ss]cenario|[Cc]ase|[Ii]ncident|[Pp]laybook|[Rr]unbook|SCENARIO|CASE|INCIDENT)\s*\d+\s*[:.)-]|\d+[.)]\s|[A-H][.)]\s)/;
 
 /** `**Diagnosis:**` alone in its paragraph: the name of a part, written as a label instead of a heading. */
@@ -318,9 +343,12 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
   const out: Block[] = [];
   let real = base;
   let container = inContainer;
+  // Under an entry made from a bold title, part labels are one level deeper.
+  let entry: number | undefined;
   const numberedLevel = new Map<string, number>();
   for (const b of blocks) {
     if (b.kind === 'heading') {
+      entry = undefined;
       let level = b.level + base;
       const numbered = NUMBERED_HEADING.exec(b.text);
       if (numbered) {
@@ -334,9 +362,15 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
       out.push({ ...b, level });
       continue;
     }
+    const title = entryTitle(b, container);
+    if (title !== undefined) {
+      entry = real + 1;
+      out.push({ kind: 'heading', level: entry, text: title, line: b.line });
+      continue;
+    }
     const label = labelOnly(b);
     if (label !== undefined && partKind(label) !== 'other') {
-      out.push({ kind: 'heading', level: real + 1, text: label, line: b.line });
+      out.push({ kind: 'heading', level: (entry ?? real) + 1, text: label, line: b.line });
       continue;
     }
     if (b.kind === 'list' && b.items.some((it) => entryItem(it, container))) {
@@ -511,7 +545,7 @@ class Builder {
     for (; k < own.length; k++) {
       const b = own[k];
       const label = b.kind === 'paragraph' ? leadingLabel(b.text) : undefined;
-      if (label && partKind(label[0]) !== 'other') break;
+      if (label && (partKind(label[0]) !== 'other' || GENERIC_LABEL.test(label[0]))) break;
       if (b.kind === 'paragraph' && !commandParagraph(b.text)) this.addDescription(inlineText(b.text));
       else if (b.kind === 'quote' && !blocksHaveCommands(b.blocks)) this.addDescription(b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n'));
       else if (b.kind === 'table' && blocksHaveCommands([b])) break;
@@ -650,7 +684,7 @@ class Builder {
             }
             continue;
           }
-          const generic = /^(runbook|procedure|steps|actions|response|what to do|how to fix|playbook)$/i.test(label[0]);
+          const generic = GENERIC_LABEL.test(label[0]);
           if ((RUN_PHASES.has(lk) || generic) && !label[1]) {
             // "**Runbook.**", "**Immediate actions:**": the blocks after it are a phase.
             target = undefined;
@@ -907,14 +941,21 @@ function asCode(b: Block): Block {
 /** `**Symptoms.** …` and `**Runbook.**` on consecutive lines are two paragraphs, not one. */
 function splitLabelled(blocks: Block[]): Block[] {
   return blocks.flatMap((b): Block[] => {
-    if (b.kind !== 'paragraph' || !b.text.includes('\n')) return [b];
+    if (b.kind !== 'paragraph') return [b];
     const out: Array<Block & { kind: 'paragraph' }> = [];
     b.text.split('\n').forEach((l, k) => {
       if (!out.length || /^(\*\*|__)[^*_]+\1/.test(l)) out.push({ kind: 'paragraph', text: l, line: b.line + k });
       else out[out.length - 1].text += `\n${l}`;
     });
-    return out;
+    return out.flatMap(splitInlineLabels);
   });
+}
+
+/** "**When:** users report it. **Do:** isolate the server.": two labelled parts on one line. */
+function splitInlineLabels(b: Block & { kind: 'paragraph' }): Block[] {
+  if (!/^(\*\*|__)[^*_]+?[:.]?\1/.test(b.text)) return [b];
+  const parts = b.text.split(/(?<=[.!?])\s+(?=(?:\*\*|__)[A-Z][^*_\n]{0,30}?:(?:\*\*|__))/);
+  return parts.map((text) => ({ kind: 'paragraph', text, line: b.line + (b.text.slice(0, b.text.indexOf(text)).match(/\n/g)?.length ?? 0) }));
 }
 
 /** The line a command written inside a multi-line paragraph starts on. */

@@ -177,3 +177,31 @@ describe('list items the corpus did not have', () => {
     expect(steps(drafts[0]).map((s) => s.title)).toEqual(['uptime; ps -eo pid,pcpu,cmd --sort=-pcpu | head', 'run htop', 'check disk', 'Look at memory', 'Look at the kernel log', 'Notify the owner']);
   });
 });
+
+describe('scenarios written as cards and bold titles', () => {
+  it('bold-titled paragraphs under Cards/Situations, bold numbered entries under "Known failure modes" and "### Card N — …" headings are each a scenario; the parent is not', async () => {
+    const md = [
+      "# Ransomware response cards", "", "Read this first.", "", "## Cards", "", "**Card 1 \u2014 Ransom note on a file server**", "",
+      "**When:** users report files renamed to `.locked`. **Do:** isolate the server.", "", "- [ ] Pull the network cable", "- [ ] Call the security lead", "", "```bash", "sudo systemctl stop smbd", "```",
+      "", "**Card 2 \u2014 Encrypted files on one workstation**", "", "**When:** one user reports it.", "", "**Do:**", "", "1. Disconnect the workstation.",
+      "2. Take a memory image.", "", "## Situations", "", "**Major outage declared (SEV1)**", "", "**When:** the status page is red.", "",
+      "```bash", "kubectl get pods -n prod", "```", "", "**Database failover stuck**", "", "**Do:** run `patronictl list` and check the leader.", "",
+      "## Known failure modes", "", "1. **Queue backlog**", "", "   ```bash", "   rabbitmqctl list_queues", "   ```", "",
+      "2. **Disk full on workers**", "", "   ```bash", "   df -h", "   ```", "", "### Card 7 \u2014 Phishing link clicked", "",
+      "- Reset the user's password.", "- Revoke sessions.", "", "### Card 8 \u2014 Lost laptop", "", "- Wipe it remotely.", "- File a report.",
+      '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([
+      [7, 'Ransom note on a file server'], [18, 'Encrypted files on one workstation'], [29, 'Major outage declared'], [37, 'Database failover stuck'],
+      [43, 'Queue backlog'], [49, 'Disk full on workers'], [55, 'Phishing link clicked'], [60, 'Lost laptop'],
+    ]);
+    // "**When:** … **Do:** …" in one paragraph: a trigger, then an instruction.
+    expect(drafts[0].detection).toEqual(['users report files renamed to .locked.']);
+    expect(steps(drafts[0])[0]).toMatchObject({ kind: 'note', text: 'isolate the server.' });
+    expect(drafts[2].severity).toBe('SEV-1');
+    expect(commands(drafts[0])).toEqual(['15 run! sudo systemctl stop smbd']);
+    expect(commands(drafts[3])).toEqual(['39 run patronictl list']);
+    expect(steps(drafts[1]).map((s) => s.text)).toEqual(['Disconnect the workstation.', 'Take a memory image.']);
+  });
+});

@@ -99,6 +99,7 @@ export function cleanHeading(text: string): string {
   return inlineText(text)
     .replace(EMOJI, '')
     .replace(/^\s*(?:(?:scenario|case|incident|runbook|playbook|section|part|card|situation)\s*#?\d*\s*[:.)\-—–]\s*)/i, '')
+    .replace(/^\s*(?:step|phase|stage)\s*#?\d+\s*[:.)\-—–]\s*(?=\S)/i, '')
     .replace(/^\s*(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)]|[IVX]+\.)\s+/, '')
     .replace(/^\s*(?:scenario|runbook|playbook|incident)\s*:\s*/i, '')
     .replace(/\s*[([]\s*(?:SEV|Sev|sev|P|Priority)[\s-]?\d\s*[)\]]/g, '')
@@ -392,7 +393,11 @@ const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|che
 /** Whatever else the heading says: a checklist, a template, a drill or a script is not a failure scenario. */
 const GENERAL_ONLY = /\b(checklists?|templates?|scripts?|cheat ?sheets?|tests?|experiments?|drills?|chaos|glossary|contacts?|evidence collection|forensics|tools and commands)\b/i;
 
+/** "Step 2 — Look inside", "Phase 1: Contain": a numbered stage of the scenario above it. */
+const STAGE_HEADING = /^\s*(?:step|phase|stage)\s*#?\d+\b/i;
+
 const isPart = (sec: Section) =>
+  STAGE_HEADING.test(inlineText(sec.heading!.text)) ||
   !['other', 'impact'].includes(partKind(sec.heading!.text)) && !namesFailure(sec.heading!.text) && !sec.children.some((c) => ['detection', 'investigate', 'immediate', 'resolve'].includes(partKind(c.heading!.text)));
 
 /** "DNS resolution failures inside the cluster" names a failure, though "resolution" names a part. */

@@ -205,3 +205,21 @@ describe('scenarios written as cards and bold titles', () => {
     expect(steps(drafts[1]).map((s) => s.text)).toEqual(['Disconnect the workstation.', 'Take a memory image.']);
   });
 });
+
+describe('numbered stages under one failure', () => {
+  it('"Step 1 — …" and "Phase 1: …" sub-headings are phases of the scenario above them, not scenarios', async () => {
+    const md = [
+      "# Storage troubleshooting", "", "## Volume will not mount", "", "The PVC stays Pending.", "", "### Step 1 \u2014 Look around", "",
+      "```bash", "kubectl get pvc -n data", "```", "", "### Step 2 \u2014 Look inside", "", "```bash", "kubectl describe pvc data-0 -n data",
+      "```", "", "### Step 3 \u2014 Recreate the pod", "", "```bash", "kubectl delete pod data-0 -n data", "```", "",
+      "## Node disk slow", "", "#### Phase 1: Look at the queue", "", "```bash", "iostat -x 1 3", "```", "",
+      "#### Phase 2: Move the tenant", "", "- Move the noisy tenant.", "- Tell them.",
+      '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([[3, 'Volume will not mount'], [25, 'Node disk slow']]);
+    expect(drafts[0].phases.map((p) => [p.line, p.title])).toEqual([[7, 'Look around'], [13, 'Look inside'], [19, 'Recreate the pod']]);
+    expect(drafts[1].phases.map((p) => [p.line, p.title])).toEqual([[27, 'Look at the queue'], [33, 'Move the tenant']]);
+    expect(commands(drafts[0])).toEqual(['10 run kubectl get pvc -n {{namespace}}', '16 run kubectl describe pvc data-0 -n {{namespace}}', '22 run! kubectl delete pod data-0 -n {{namespace}}']);
+  });
+});

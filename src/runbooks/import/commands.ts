@@ -856,7 +856,7 @@ export function classifyWords(input: string[]): Classification {
     case 'etcdctl':
       return byVerb('etcdctl', pos[0], /^(get|member|endpoint|version|check|alarm|watch)$/, /^(put|del|compaction|defrag|snapshot|move-leader|lease)$/);
     case 'patronictl':
-      return byVerb('patronictl', pos[0], /^(list|history|show-config|topology|version|dsn|query)$/, /^(failover|switchover|restart|reinit|edit-config|reload|pause|resume|remove|flush)$/);
+      return byVerb('patronictl', positional(args, new Set(['-c', '--config-file', '-k', '--dcs-url', '--dcs']))[0], /^(list|history|show-config|topology|version|dsn|query)$/, /^(failover|switchover|restart|reinit|edit-config|reload|pause|resume|remove|flush)$/);
     case 'pg_ctl':
     case 'pg_ctlcluster':
       return byVerb(tool, pos[0] === undefined ? undefined : (pos.find((p) => /^(status|start|stop|restart|reload|promote)$/.test(p)) ?? pos[0]), /^status$/, /./);

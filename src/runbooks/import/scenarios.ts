@@ -58,6 +58,8 @@ export interface Draft {
   followUp: string[];
   variables: DraftVariable[];
   guesses: Guess[];
+  /** Made from the commands outside every scenario, not from a scenario. */
+  general?: boolean;
 }
 
 export interface Skipped {
@@ -391,7 +393,7 @@ const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|che
 
 /** A part of a scenario (Diagnosis, Rollback…); a section with parts of its own is a scenario, whatever its name ("Master unreachable, no failover happened"). */
 /** Whatever else the heading says: a checklist, a template, a drill or a script is not a failure scenario. */
-const GENERAL_ONLY = /\b(checklists?|templates?|scripts?|cheat ?sheets?|tests?|experiments?|drills?|chaos|glossary|contacts?|evidence collection|forensics|tools and commands)\b/i;
+const GENERAL_ONLY = /\b(quick (checks?|reference|diagnostics|commands)|before you (start|begin)|prerequisites|pre-?flight|first checks|general (checks|diagnostics)|useful commands|checklists?|templates?|scripts?|cheat ?sheets?|tests?|experiments?|drills?|chaos|glossary|contacts?|evidence collection|forensics|tools and commands)\b/i;
 
 /** "Step 2 — Look inside", "Phase 1: Contain": a numbered stage of the scenario above it. */
 const STAGE_HEADING = /^\s*(?:step|phase|stage)\s*#?\d+\b/i;
@@ -447,7 +449,7 @@ function isWithin(inner: Section, outer: Section): boolean {
 }
 
 /** The scenarios of a document, and the sections left out with the reason. */
-export function pickScenarios(root: Section): { scenarios: Section[]; skipped: Skipped[] } {
+export function pickScenarios(root: Section): { scenarios: Section[]; skipped: Skipped[]; outside: Section[] } {
   let candidates = findCandidates(root);
   if (!candidates.length && blocksActionable(root.blocks)) candidates = [{ section: root }];
   const skipped: Skipped[] = [];
@@ -463,7 +465,14 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
   const general = (s: Section): boolean => (named(s) && !title(s)) || (parents.get(s) !== undefined && general(parents.get(s)!));
   const keep = candidates.filter((c) => !general(c.section));
   const kept = new Set(keep.map((c) => c.section));
-  for (const c of candidates) if (!kept.has(c.section)) skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });
+  // Sections outside every scenario, and the text around the scenarios (a preamble, an intro):
+  // their commands go to one runbook of general checks.
+  const outside: Section[] = [];
+  for (const c of candidates) {
+    if (kept.has(c.section)) continue;
+    skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });
+    outside.push(c.section);
+  }
   // Every other section outside the scenarios is named, so nothing is dropped without a word.
   const inside = new Set<Section>();
   const mark = (s: Section) => {
@@ -481,12 +490,43 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
     for (const c of s.children) {
       if (inside.has(c) || candidates.some((x) => x.section === c)) continue;
       const has = content(c).some((b) => b.kind !== 'rule');
-      if (!ancestors.has(c) && has) skipped.push({ heading: label(c), line: line(c), why: blocksHaveCommands(content(c)) ? 'not a failure scenario: its commands were not imported' : 'no steps or commands found under it' });
-      else walk(c);
+      if (!ancestors.has(c) && has) {
+        skipped.push({ heading: label(c), line: line(c), why: blocksHaveCommands(content(c)) ? 'not a failure scenario: its commands were not imported' : 'no steps or commands found under it' });
+        outside.push(c);
+      } else walk(c);
     }
   };
   walk(root);
-  return { scenarios: keep.map((c) => c.section), skipped };
+  outside.unshift(...[root, ...ancestors].filter((s) => !kept.has(s)).map((s) => ({ ...s, children: [] })));
+  return { scenarios: keep.map((c) => c.section), skipped, outside };
+}
+
+/**
+ * The commands written outside every scenario ("before you start: `aws sts get-caller-identity`",
+ * a "Quick checks" table) as one section of their own, each source section a part of it; prose
+ * (contacts, glossary) stays out. Undefined when there are none.
+ */
+/** Pasted scripts, drills and templates are not checks to run during an incident. */
+const NOT_CHECKS = /\b(templates?|scripts?|tests?|experiments?|drills?|chaos|game ?days?|evidence collection|forensics|post-?mortems?|configuration|setup|installation)\b/i;
+
+const PREAMBLE_STEP = /^\s*(?:\*\*|__)?(?:before (?:you )?(?:start|begin|anything)|first(?: things first)?|prerequisites?|pre-?flight|sanity checks?|start here|always)\b[^`]{0,60}`|^\s*(?:first,? )?(?:run|check|verify|confirm)\s+`/i;
+
+export function generalSection(outside: Section[], title: string): Section | undefined {
+  // Prose around the scenarios mostly names commands ("log in with `oc login`"); only a paragraph
+  // that tells the reader to run something first is an instruction.
+  const commandBlocks = (blocks: Block[]) => attachToItems(blocks).filter((b) => blocksHaveCommands([b]) || (b.kind === 'paragraph' && PREAMBLE_STEP.test(b.text) && inlineCommands(b.text).length > 0));
+  const children: Section[] = [];
+  let own: Block[] = [];
+  for (const sec of outside) {
+    if (sec.heading && NOT_CHECKS.test(cleanHeading(sec.heading.text))) continue;
+    const blocks = commandBlocks(sec.children.length ? subtree(sec) : sec.blocks);
+    if (!blocks.length) continue;
+    if (sec.heading) children.push({ heading: { ...sec.heading, level: 2 }, blocks, children: [] });
+    else own = blocks;
+  }
+  if (!own.length && !children.length) return undefined;
+  const line = Math.min(...own.map((b) => b.line), ...children.map((c) => c.heading!.line));
+  return { heading: { level: 1, text: title, line }, blocks: own, children: children.sort((a, b) => a.heading!.line - b.heading!.line) };
 }
 
 // ---------------------------------------------------------------------------------------------

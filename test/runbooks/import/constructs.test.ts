@@ -223,3 +223,30 @@ describe('numbered stages under one failure', () => {
     expect(commands(drafts[0])).toEqual(['10 run kubectl get pvc -n {{namespace}}', '16 run kubectl describe pvc data-0 -n {{namespace}}', '22 run! kubectl delete pod data-0 -n {{namespace}}']);
   });
 });
+
+describe('commands outside any scenario', () => {
+  it('a preamble "before you start" command and a Quick checks table become one runbook of general checks; contacts and glossary stay out', async () => {
+    const md = [
+      "# Billing API playbook", "", "Before you start: `aws sts get-caller-identity`", "", "## Contacts", "", "- Alice, owner: alice@example.com", "",
+      "## Quick checks", "", "| Check | Command |", "|---|---|", "| Pods | `kubectl get pods -n billing` |", "| Ingress | `kubectl get ingress -n billing` |", "", "## Invoices not sent",
+      "", "**Diagnosis:**", "", "```bash", "kubectl logs deploy/mailer -n billing --tail=100", "```", "", "## Glossary",
+      "", "- DLQ: dead letter queue", "", "## Payments webhook failing", "", "```bash", "kubectl get events -n billing", "```",
+      '',
+    ].join('\n');
+    const { drafts, skipped } = await load(md);
+    expect(drafts.map((d) => [d.line, d.id, d.title, d.general ?? false])).toEqual([
+      [16, 'invoices-not-sent', 'Invoices not sent', false],
+      [28, 'payments-webhook-failing', 'Payments webhook failing', false],
+      [1, 'billing-api-playbook-general-checks', 'General checks from Billing API playbook', true],
+    ]);
+    expect(commands(drafts[2])).toEqual(['3 run aws sts get-caller-identity', '13 run kubectl get pods -n {{namespace}}', '14 run kubectl get ingress -n {{namespace}}']);
+    expect(steps(drafts[2]).filter((s) => s.command === undefined)).toEqual([]);
+    expect(skipped.map((s) => [s.line, s.heading, /general-checks/.test(s.why)])).toEqual([[5, 'Contacts', false], [9, 'Quick checks', true], [24, 'Glossary', false]]);
+  });
+
+  it('prose that only names a command in the introduction ("log in with `oc login`") is not a general check', async () => {
+    const md = ['# Cluster ops', '', 'Log in with `oc login` using your own account. Use `oc debug node/<name>` to reach a node.', '', '## Node NotReady', '', '```', 'oc get nodes', '```', '', '## Pod evicted', '', '```', 'oc get events -n app', '```', ''].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => d.title)).toEqual(['Node NotReady', 'Pod evicted']);
+  });
+});

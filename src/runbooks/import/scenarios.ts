@@ -327,7 +327,8 @@ function labelOnly(b: Block): string | undefined {
 function entryItem(it: ListItem, container: boolean): boolean {
   if (!it.blocks.length) return false;
   const bold = /^(\*\*|__)[^*_]+\1[:.]?$/.test(it.text.trim());
-  const rich = it.blocks.some((b) => labelOnly(b) !== undefined || b.kind === 'code' || b.kind === 'list');
+  // Under the title: parts (`**When:** …`, `**Diagnosis:**`), code or a list of its own.
+  const rich = it.blocks.some((b) => labelOnly(b) !== undefined || b.kind === 'code' || b.kind === 'list' || (b.kind === 'paragraph' && /^(\*\*|__)[^*_]+?[:.]?\1[:.]?\s+\S/.test(b.text.trim())));
   return rich && (bold || (container && blocksHaveCommands(it.blocks)));
 }
 
@@ -410,8 +411,12 @@ function namesFailure(text: string): boolean {
 
 /** Prose a responder acts on: numbered steps, or a list of instructions. */
 function instructions(blocks: Block[]): boolean {
+  if (blocks.some((b) => b.kind === 'paragraph' && DO_LABEL.test(b.text.trim()))) return true;
   return blocks.some((b) => b.kind === 'list' && b.items.length >= 2 && (b.ordered || b.items.some((it) => IMPERATIVE.test(inlineText(it.text)))));
 }
+
+/** "**Do:** check the relay queue": an instruction under its label. */
+const DO_LABEL = /^(\*\*|__)(do|fix|action|actions|mitigation|mitigate|resolution|resolve|remediation|workaround|response)\s*[:.]?\s*\1\s*[:.]?\s+\S/i;
 
 const IMPERATIVE = /^(?:(?:if|when|once|after|before|then|first|finally|otherwise|for each)\b[^,]*,\s*)?(?:do not|don't|never|always|ask|call|check|confirm|contact|continue|disable|document|email|escalate|export|find|inform|isolate|keep|look|make|move|notify|open|page|post|preserve|pull|record|remove|reset|restart|review|revoke|rotate|screenshot|search|send|stop|suspend|take|tell|thank|treat|update|verify|wait|write|capture|collect|block|lock|quarantine|snapshot|create|file|raise|report|run|use|switch|scale|roll|restore|delete|drain|hand|say|give|set|add)\b/i;
 
@@ -751,10 +756,11 @@ class Builder {
         const named = within?.[1]?.slice(1, -1).trim();
         const commands = inlineCommands(b.text).filter((c) => c !== named);
         if (commands.length) {
-          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, [], false, within ? (named ?? 'the session opened above') : undefined);
+          const said = label && GENERIC_LABEL.test(label[0]) ? inlineText(label[1]) : text;
+          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(said.replace(c, '').replace(/\s+(with|using|by running|run)?\s*[.:]?$/i, '').trim() || c), text !== c ? text : undefined, [], false, within ? (named ?? 'the session opened above') : undefined);
           continue;
         }
-        if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(label[0])), inlineText(label[1]), b.line);
+        if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(GENERIC_LABEL.test(label[0]) ? label[1] : label[0])), inlineText(label[1]), b.line);
         else this.note(takeTitle() ?? shortTitle(text), text, b.line);
         continue;
       }

@@ -250,3 +250,20 @@ describe('commands outside any scenario', () => {
     expect(drafts.map((d) => d.title)).toEqual(['Node NotReady', 'Pod evicted']);
   });
 });
+
+describe('bold entries with labelled paragraphs', () => {
+  it('a numbered list of bold titles whose parts are "**When:** …"/"**Do:** …" paragraphs is a list of scenarios, under any section name; "Card N:" alone titles a card', async () => {
+    const md = [
+      "# Support desk playbook", "", "## What can go wrong", "", "1. **Login page returns 502**", "", "   **When:** synthetic check fails.", "",
+      "   **Do:** restart the auth proxy with `sudo systemctl restart auth-proxy`.", "", "2. **Emails bouncing**", "", "   **When:** bounce rate above 5%.", "", "   **Do:** check the relay queue with `mailq | tail`.", "",
+      "## Runbook cards", "", "**Card 1: VPN down**", "", "- [ ] Check the tunnel: `ipsec status`", "- [ ] Call the ISP",
+      '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([[5, 'Login page returns 502'], [11, 'Emails bouncing'], [19, 'VPN down']]);
+    expect(drafts.map((d) => d.detection)).toEqual([['synthetic check fails.'], ['bounce rate above 5%.'], []]);
+    expect(commands(drafts[0])).toEqual(['9 run! sudo systemctl restart auth-proxy']);
+    expect(steps(drafts[0])[0].title).toBe('restart the auth proxy');
+    expect(steps(drafts[1])).toMatchObject([{ kind: 'note', title: 'check the relay queue with mailq | tail', text: 'check the relay queue with mailq | tail.' }]);
+  });
+});

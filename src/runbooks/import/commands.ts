@@ -235,7 +235,7 @@ export type CodeItem = { kind: 'command'; command: CodeCommand } | { kind: 'note
  * Prompts of database consoles, Python and PowerShell (`redis 127.0.0.1:6379> `, `>>> `,
  * `PS C:\> `): a line behind one is typed into that program, whatever it looks like.
  */
-const SESSION_PROMPT = /^\s*(?:redis [\w.:-]+>|>>>|PS(?: [A-Za-z]:[^>]*)?>)\s+(\S.*)$/;
+export const SESSION_PROMPT = /^\s*(?:redis [\w.:-]+>|>>>|PS(?: [A-Za-z]:[^>]*)?>)\s+(\S.*)$/;
 
 const COMPOUND_OPEN = /^(if|for|while|until|case|select)\b|^[A-Za-z_][A-Za-z0-9_-]*\s*\(\)\s*\{?\s*$|^function\s/;
 const COMPOUND_CLOSE: Record<string, RegExp> = { if: /^fi\b/, for: /^done\b/, while: /^done\b/, until: /^done\b/, select: /^done\b/, case: /^esac\b/ };
@@ -829,6 +829,12 @@ export function classifyWords(input: string[]): Classification {
     }
     case 'gcloud':
     case 'az': {
+      const remote = tool === 'gcloud' ? flagValue(args, '--command') : undefined;
+      if (tool === 'gcloud' && pos[0] === 'compute' && pos[1] === 'ssh' && remote) {
+        // The remote command decides, as with `ssh host 'cmd'`.
+        const inner = planCommand(remote);
+        return { verdict: inner.verdict, reason: `gcloud compute ssh --command … ${inner.reason}` };
+      }
       if ((tool === 'gcloud' && pos[0] === 'compute' && pos[1] === 'ssh') || (tool === 'az' && (pos[0] === 'ssh' || pos[0] === 'serial-console'))) return INTERACTIVE(`${tool} ${pos.slice(0, tool === 'gcloud' ? 2 : 1).join(' ')} opens a shell on another machine`);
       const verb = [...pos].reverse().find((w) => /^[a-z][a-z-]*$/.test(w) && /^(list|describe|show|get|get-[a-z-]+|read|logs|tail|create|delete|update|set|deploy|resize|reset|stop|start|restart|rollback|failover|promote|patch|add-[a-z-]+|remove-[a-z-]+|import|export|restore|scale)$/.test(w));
       return byVerb(tool, verb, /^(list|describe|show|get|get-[a-z-]+|read|logs|tail)$/, /./);

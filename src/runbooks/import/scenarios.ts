@@ -5,7 +5,7 @@
 
 import { codeSpans, inlineText, leadingLabel, sectionTree, type Block, type ListItem, type Section } from './markdown.js';
 import { fillPlaceholders } from './variables.js';
-import { commandish, opensSession, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
+import { SESSION_PROMPT, commandish, opensSession, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
 
 export interface Guess {
   line: number;
@@ -191,7 +191,7 @@ function isShellCode(b: Block & { kind: 'code' }): boolean {
   const joined = b.lines.join('\n').replace(/\\\n\s*/g, ' ').split('\n');
   const lines = joined.map((l) => l.trim()).filter((l) => l && !/^#(\s|$|[^!])/.test(l));
   if (!lines.length) return false;
-  if (lines.some((l) => /^[$%] \S/.test(l) || /^[\w.@:~-]+[$#%>] \S/.test(l))) return true;
+  if (lines.some((l) => /^[$%] \S/.test(l) || /^[\w.@:~-]+(?:[$#%>]|=>|=#) \S/.test(l) || SESSION_PROMPT.test(l))) return true;
   if (/^[{[<]/.test(lines[0]) || lines.filter((l) => /^[\w.-]+:(\s|$)|^[\w.-]+\s*=\s*\S/.test(l) && !/^[A-Za-z_][A-Za-z0-9_]*=\S*\s+\S/.test(l)).length * 2 > lines.length) return false;
   // Lines after a session opener (`kubectl exec -it … sh`, `redis-cli`) are typed in it, whatever they look like.
   const opener = lines.findIndex((l) => commandish(l) && opensSession(l));

@@ -267,3 +267,21 @@ describe('bold entries with labelled paragraphs', () => {
     expect(steps(drafts[1])).toMatchObject([{ kind: 'note', title: 'check the relay queue with mailq | tail', text: 'check the relay queue with mailq | tail.' }]);
   });
 });
+
+describe('console blocks of other programs', () => {
+  it('SQL typed after cqlsh is inside it; a mysql> line after `$ mysql` is a command and its \\G output is not; a PowerShell prompt with a path marks the block as commands', async () => {
+    const md = [
+      "# DB node sick", "", "```", "cqlsh 10.0.0.5 -u admin", "SELECT * FROM system.peers;", "DESCRIBE KEYSPACES;",
+      "```", "", "```", "$ mysql -h db1", "mysql> SHOW SLAVE STATUS\\G", "*************************** 1. row ***************************",
+      "Slave_IO_Running: Yes", "```", "", "```shell", "docker exec -it cassandra-0 nodetool status", "gcloud compute ssh vm-1 --command \"uptime\"",
+      "sqlite3 /var/lib/app.db \"SELECT count(*) FROM jobs\"", "```", "", "```", "PS C:\\Users\\admin> Get-Service -Name W32Time", "Status   Name",
+      "------   ----", "Running  W32Time", "```",
+      '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual([
+      '4 print cqlsh 10.0.0.5 -u admin', '5 print SELECT * FROM system.peers;', '6 print DESCRIBE KEYSPACES;', '10 print mysql -h db1', '11 print SHOW SLAVE STATUS\\G',
+      '17 print docker exec -it cassandra-0 nodetool status', '18 run gcloud compute ssh vm-1 --command "uptime"', '19 run sqlite3 /var/lib/app.db "SELECT count(*) FROM jobs"', '23 print Get-Service -Name W32Time',
+    ]);
+  });
+});

@@ -310,6 +310,7 @@ function entryTitle(b: Block, container: boolean): string | undefined {
   const m = /^(\*\*|__)([^*_\n]+?)\1$/.exec(b.text.trim());
   if (!m || /[:.]$/.test(m[2].trim())) return undefined;
   const text = m[2].trim();
+  if (STAGE_HEADING.test(text)) return undefined;
   if (CARD_TITLE.test(text)) return text;
   if (!container || text.split(/\s+/).length < 2) return undefined;
   return partKind(text) === 'other' || partKind(text) === 'impact' || namesFailure(text) ? text : undefined;
@@ -366,14 +367,17 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
       out.push({ ...b, level });
       continue;
     }
-    const title = entryTitle(b, container);
-    if (title !== undefined) {
+    // `**Card 3 — …**` with its text on the next line, no blank line between: title, then text.
+    const firstLine = b.kind === 'paragraph' && b.text.includes('\n') ? b.text.slice(0, b.text.indexOf('\n')) : undefined;
+    const titled = firstLine !== undefined ? entryTitle({ kind: 'paragraph', text: firstLine, line: b.line }, container) : entryTitle(b, container);
+    if (titled !== undefined) {
       entry = real + 1;
-      out.push({ kind: 'heading', level: entry, text: title, line: b.line });
+      out.push({ kind: 'heading', level: entry, text: titled, line: b.line });
+      if (firstLine !== undefined && b.kind === 'paragraph') out.push({ kind: 'paragraph', text: b.text.slice(firstLine.length + 1), line: b.line + 1 });
       continue;
     }
     const label = labelOnly(b);
-    if (label !== undefined && partKind(label) !== 'other') {
+    if (label !== undefined && (partKind(label) !== 'other' || STAGE_HEADING.test(label))) {
       out.push({ kind: 'heading', level: (entry ?? real) + 1, text: label, line: b.line });
       continue;
     }

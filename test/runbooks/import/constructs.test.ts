@@ -285,3 +285,20 @@ describe('console blocks of other programs', () => {
     ]);
   });
 });
+
+describe('cards with their text on the next line, and stages as bold labels', () => {
+  it('"**Card 1 — …**" directly followed by "When: …" is a titled card; "**Step 1 — …**" labels inside a card are its phases, not cards', async () => {
+    const md = [
+      "# Desk cards", "", "## Cards", "", "**Card 1 \u2014 Printer queue stuck**", "When: jobs pile up.",
+      "", "```bash", "sudo systemctl restart cups", "```", "", "**Card 2 \u2014 Disk almost full**",
+      "", "**Step 1 \u2014 Look around**", "", "```bash", "df -h", "```",
+      "", "**Step 2 \u2014 Clean up**", "", "```bash", "sudo journalctl --vacuum-size=500M", "```",
+      '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([[5, 'Printer queue stuck'], [12, 'Disk almost full']]);
+    expect(drafts[0].detection).toEqual(['jobs pile up.']);
+    expect(drafts[1].phases.map((p) => [p.line, p.title])).toEqual([[14, 'Look around'], [20, 'Clean up']]);
+    expect(commands(drafts[1])).toEqual(['17 run df -h', '23 run! sudo journalctl --vacuum-size=500M']);
+  });
+});

@@ -261,6 +261,12 @@ function mentioned(text: string, at: number, length: number): boolean {
   return false;
 }
 
+/** "From a second terminal", "back on your laptop", "exit the session": what follows runs here again. */
+const LEAVES_SESSION = /\b(locally|your (own )?(laptop|workstation|machine)|(second|another|new|other|local) (terminal|shell|window)|exit(ed)?|log ?out|back (on|in|at|to)|from (a|the) workstation|close the session)\b/i;
+
+/** Sessions on another machine or in a container whose shell stays open across blocks. */
+const REMOTE_SESSION = /^(sudo\s+)?(aws\s.*\b(ssm\s+start-session|ecs\s+execute-command)|gcloud\s.*\bcompute\s+ssh|az\s+ssh|ssh\s|(oc|kubectl)\s.*\b(debug|rsh|exec)\b|(docker|podman|nerdctl)\s.*\bexec\b|nsenter\b|virsh\s+console|chroot\s)/;
+
 /** Labels that open the steps without naming a kind of phase ("**Runbook.**", "**Do:**"). */
 const GENERIC_LABEL = /^(runbook|procedure|steps|actions|response|what to do|how to fix|playbook|do|actions to take)$/i;
 
@@ -711,6 +717,9 @@ class Builder {
     let pendingTitle = title;
     let lastList: (Block & { kind: 'list' }) | undefined;
     let pendingSession: string | undefined;
+    // A block that ends inside a session (`aws ssm start-session …` as its last line): the next
+    // block of the section is typed there too, unless the text between says it is not.
+    let openSession: string | undefined;
     const takeTitle = () => {
       const t = pendingTitle;
       pendingTitle = undefined;
@@ -752,6 +761,7 @@ class Builder {
         }
         const text = inlineText(b.text);
         if (!text) continue;
+        if (LEAVES_SESSION.test(text)) openSession = undefined;
         // "(still in the toolbox shell)": the next block is typed in a session opened earlier.
         pendingSession = /\b(?:in|inside|from|within) (?:the|that|this|your|same) (?:same )?[\w-]*\s?(?:shell|session|console)\b/i.test(text) && !/\bopen\b/i.test(text) ? 'the session opened above' : undefined;
         // "Inside the `chroot /host` session run `systemctl restart kubelet`": the first names the
@@ -776,16 +786,18 @@ class Builder {
       if (b.kind === 'list') {
         this.list(b, takeTitle());
         lastList = b;
+        openSession = undefined;
         continue;
       }
       if (b.kind === 'code') {
         // A code block right after a list belongs to the list's last item (flush-left fences).
         const owner = lastList?.items[lastList.items.length - 1];
-        this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine, pendingSession);
+        openSession = this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine, pendingSession ?? openSession);
         pendingSession = undefined;
         continue;
       }
       lastList = undefined;
+      openSession = undefined;
       if (b.kind === 'table') {
         this.table(b, takeTitle());
         continue;
@@ -881,8 +893,11 @@ class Builder {
     if (!made) this.note(title, full, it.line);
   }
 
-  /** `firstTitle` titles the first command when it has no comment; `ownerTitle` when it comes from a list item. */
-  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number, session?: string): void {
+  /**
+   * `firstTitle` titles the first command when it has no comment; `ownerTitle` when it comes from a
+   * list item. Returns the session still open after the block's last command, if any.
+   */
+  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number, session?: string): string | undefined {
     if (b.info === 'sql' || b.info === 'postgresql' || b.info === 'psql' || b.info === 'pgsql') {
       const sql = b.lines.filter((l) => !/^\s*--/.test(l)).join('\n').trim();
       if (!sql) return;
@@ -890,12 +905,13 @@ class Builder {
       const c = classifySql(sql);
       const step = this.command(command, b.line + 1, ownerTitle ?? firstTitle ?? `SQL: ${shortTitle(sql.split('\n')[0])}`, undefined, []);
       step.guesses.push(`SQL block made a psql step (${c.reason}): psql connects with the PG* environment variables (PGHOST, PGUSER, PGDATABASE)`);
-      return;
+      return undefined;
     }
     if (!isShellCode(b)) {
       if (b.lines.some((l) => l.trim())) this.guess(b.line, `a ${b.info || 'plain'} code block was not imported (not shell commands)`);
-      return;
+      return undefined;
     }
+    let open: string | undefined;
     let first = true;
     const firstLine = b.fenced ? b.line + 1 : b.line;
     if (POWERSHELL_INFO.includes(b.info)) session ??= 'PowerShell (a Windows machine)';
@@ -928,7 +944,11 @@ class Builder {
       for (const extra of [...(cmd.trailing ? [cmd.trailing] : []), ...cmd.after]) description = description ? `${description}\n${extra}` : extra;
       this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound, cmd.session ?? session);
       first = false;
+      // Only a block that ends with the opener itself hands its session on: one that already
+      // typed its commands inside (`sh-4.4$ …`) is done with it.
+      open = !cmd.session && !session && REMOTE_SESSION.test(cmd.text) && opensSession(cmd.text) ? cmd.text : undefined;
     }
+    return open;
   }
 
   private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false, session?: string): DraftStep {

@@ -302,3 +302,18 @@ describe('cards with their text on the next line, and stages as bold labels', ()
     expect(commands(drafts[1])).toEqual(['17 run df -h', '23 run! sudo journalctl --vacuum-size=500M']);
   });
 });
+
+describe('a session opened in a block of its own', () => {
+  it('the block after a lone `aws ssm start-session` is typed on the instance (print); after "from your laptop" commands run here again', async () => {
+    const md = [
+      "# Web host unhealthy", "", "Connect to the instance:", "", "```bash", "aws ssm start-session --target i-0abc123",
+      "```", "", "Then check the service:", "", "```bash", "sudo systemctl status nginx",
+      "journalctl -u nginx -n 100", "```", "", "From your laptop, check the load balancer:", "", "```bash",
+      "aws elbv2 describe-target-health --target-group-arn arn:aws:x", "```",
+      '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['6 print aws ssm start-session --target i-0abc123', '12 print sudo systemctl status nginx', '13 print journalctl -u nginx -n 100', '19 run aws elbv2 describe-target-health --target-group-arn arn:aws:x']);
+    expect(steps(drafts[0]).find((s) => s.line === 13)?.description).toMatch(/Runs inside: aws ssm start-session --target i-0abc123/);
+  });
+});

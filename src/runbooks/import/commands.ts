@@ -751,6 +751,7 @@ export function classifyWords(input: string[]): Classification {
     case 'openssl': {
       const sub = pos[0];
       if (sub === 's_client') return INTERACTIVE('openssl s_client waits for input (add </dev/null to run it)');
+      if (hasFlag(args, '-out')) return CHANGE(`openssl ${sub ?? ''} -out writes a file`);
       if (['x509', 'verify', 'version', 'crl', 'asn1parse', 'dgst', 'ciphers'].includes(sub ?? '')) return READ(`openssl ${sub}`);
       if (sub === 'req' && hasFlag(args, '-noout') && !hasFlag(args, '-new')) return READ('openssl req -noout');
       return CHANGE(`openssl ${sub ?? ''} may create keys or files`.trim());
@@ -836,6 +837,8 @@ export function classifyWords(input: string[]): Classification {
         return { verdict: inner.verdict, reason: `gcloud compute ssh --command … ${inner.reason}` };
       }
       if ((tool === 'gcloud' && pos[0] === 'compute' && pos[1] === 'ssh') || (tool === 'az' && (pos[0] === 'ssh' || pos[0] === 'serial-console'))) return INTERACTIVE(`${tool} ${pos.slice(0, tool === 'gcloud' ? 2 : 1).join(' ')} opens a shell on another machine`);
+      // `az webapp log tail`, `gcloud … logs tail`: streams until interrupted.
+      if (pos.includes('tail') && pos.some((p) => p === 'log' || p === 'logs' || p === 'logging')) return INTERACTIVE(`${tool} … tail streams logs and never ends`);
       const verb = [...pos].reverse().find((w) => /^[a-z][a-z-]*$/.test(w) && /^(list|describe|show|get|get-[a-z-]+|read|logs|tail|create|delete|update|set|deploy|resize|reset|stop|start|restart|rollback|failover|promote|patch|add-[a-z-]+|remove-[a-z-]+|import|export|restore|scale)$/.test(w));
       return byVerb(tool, verb, /^(list|describe|show|get|get-[a-z-]+|read|logs|tail)$/, /./);
     }

@@ -317,3 +317,11 @@ describe('a session opened in a block of its own', () => {
     expect(steps(drafts[0]).find((s) => s.line === 13)?.description).toMatch(/Runs inside: aws ssm start-session --target i-0abc123/);
   });
 });
+
+describe('streams and file writers among read-looking commands', () => {
+  it('az/gcloud log tail never ends (print); openssl … -out writes a file (never a plain run)', async () => {
+    const md = ['# Cert and logs', '', '```bash', 'az webapp log tail -n app -g rg', 'gcloud alpha logging tail "resource.type=k8s_container"', 'openssl x509 -in c.pem -out c.der -outform der', 'openssl x509 -in c.pem -noout -enddate', '```', ''].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['4 print az webapp log tail -n app -g rg', '5 print gcloud alpha logging tail "resource.type=k8s_container"', '6 run! openssl x509 -in c.pem -out c.der -outform der', '7 run openssl x509 -in c.pem -noout -enddate']);
+  });
+});

@@ -319,6 +319,8 @@ function entryTitle(b: Block, container: boolean): string | undefined {
   if (STAGE_HEADING.test(text)) return undefined;
   if (CARD_TITLE.test(text)) return text;
   if (!container || text.split(/\s+/).length < 2) return undefined;
+  // "**Do not restart the primary without approval**" is a warning, not a title.
+  if (/^(note|warning|important|caution|tip|nb|do not|don't|never|always|make sure|remember)\b/i.test(text)) return undefined;
   return partKind(text) === 'other' || partKind(text) === 'impact' || namesFailure(text) ? text : undefined;
 }
 const NUMBERED_HEADING = /^\s*(?:(?:[Ss]cenario|[Cc]ase|[Ii]ncident|[Pp]laybook|[Rr]unbook|SCENARIO|CASE|INCIDENT)\s*\d+\s*[:.)-]|\d+[.)]\s|[A-H][.)]\s)/;

@@ -325,3 +325,11 @@ describe('streams and file writers among read-looking commands', () => {
     expect(commands(drafts[0])).toEqual(['4 print az webapp log tail -n app -g rg', '5 print gcloud alpha logging tail "resource.type=k8s_container"', '6 run! openssl x509 -in c.pem -out c.der -outform der', '7 run openssl x509 -in c.pem -noout -enddate']);
   });
 });
+
+describe('bold warnings under a container', () => {
+  it('"**Do not …**" or "**Note: …**" alone on a line under "Situations" is a warning inside the entry above, not a scenario', async () => {
+    const md = ['# Ops', '', '## Situations', '', '**Queue backlog growing**', '', '```bash', 'rabbitmqctl list_queues', '```', '', '**Do not purge the queue without approval**', '', '**Workers crash on start**', '', '```bash', 'kubectl get pods -n jobs', '```', ''].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => [d.line, d.title])).toEqual([[5, 'Queue backlog growing'], [13, 'Workers crash on start']]);
+  });
+});

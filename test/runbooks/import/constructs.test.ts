@@ -331,5 +331,6 @@ describe('bold warnings under a container', () => {
     const md = ['# Ops', '', '## Situations', '', '**Queue backlog growing**', '', '```bash', 'rabbitmqctl list_queues', '```', '', '**Do not purge the queue without approval**', '', '**Workers crash on start**', '', '```bash', 'kubectl get pods -n jobs', '```', ''].join('\n');
     const { drafts } = await load(md);
     expect(drafts.map((d) => [d.line, d.title])).toEqual([[5, 'Queue backlog growing'], [13, 'Workers crash on start']]);
+    expect(steps(drafts[0]).map((s) => s.text ?? s.command)).toEqual(['rabbitmqctl list_queues', 'Do not purge the queue without approval']);
   });
 });

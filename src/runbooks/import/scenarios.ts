@@ -514,7 +514,7 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
     }
   };
   walk(root);
-  outside.unshift(...[root, ...ancestors].filter((s) => !kept.has(s)).map((s) => ({ ...s, children: [] })));
+  outside.unshift(...[...new Set([root, ...ancestors])].filter((s) => !kept.has(s)).map((s) => ({ ...s, children: [] })));
   return { scenarios: keep.map((c) => c.section), skipped, outside };
 }
 
@@ -526,24 +526,23 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
 /** Pasted scripts, drills and templates are not checks to run during an incident. */
 const NOT_CHECKS = /\b(templates?|scripts?|tests?|experiments?|drills?|chaos|game ?days?|evidence collection|forensics|post-?mortems?|configuration|setup|installation)\b/i;
 
-const PREAMBLE_STEP = /^\s*(?:\*\*|__)?(?:before (?:you )?(?:start|begin|anything)|first(?: things first)?|prerequisites?|pre-?flight|sanity checks?|start here|always)\b[^`]{0,60}`|^\s*(?:first,? )?(?:run|check|verify|confirm)\s+`/i;
+const PREAMBLE_STEP = /(?:^|[.!?]\s+)\s*(?:\*\*|__)?(?:before (?:you )?(?:start|begin|anything)|first(?: things first)?|prerequisites?|pre-?flight|sanity checks?|start here|always)\b[^`]{0,60}`|^\s*(?:first,? )?(?:run|check|verify|confirm)\s+`/i;
 
 export function generalSection(outside: Section[], title: string): Section | undefined {
   // Prose around the scenarios mostly names commands ("log in with `oc login`"); only a paragraph
   // that tells the reader to run something first is an instruction.
   const commandBlocks = (blocks: Block[]) => attachToItems(blocks).filter((b) => blocksHaveCommands([b]) || (b.kind === 'paragraph' && PREAMBLE_STEP.test(b.text) && inlineCommands(b.text).length > 0));
   const children: Section[] = [];
-  let own: Block[] = [];
   for (const sec of outside) {
     if (sec.heading && NOT_CHECKS.test(cleanHeading(sec.heading.text))) continue;
     const blocks = commandBlocks(sec.children.length ? subtree(sec) : sec.blocks);
     if (!blocks.length) continue;
-    if (sec.heading) children.push({ heading: { ...sec.heading, level: 2 }, blocks, children: [] });
-    else own = blocks;
+    // Text before the first heading is a part too, so its paragraphs are steps, not a description.
+    children.push({ heading: sec.heading ? { ...sec.heading, level: 2 } : { level: 2, text: 'Before you start', line: blocks[0].line }, blocks, children: [] });
   }
-  if (!own.length && !children.length) return undefined;
-  const line = Math.min(...own.map((b) => b.line), ...children.map((c) => c.heading!.line));
-  return { heading: { level: 1, text: title, line }, blocks: own, children: children.sort((a, b) => a.heading!.line - b.heading!.line) };
+  if (!children.length) return undefined;
+  const line = Math.min(...children.map((c) => c.heading!.line));
+  return { heading: { level: 1, text: title, line }, blocks: [], children: children.sort((a, b) => a.heading!.line - b.heading!.line) };
 }
 
 // ---------------------------------------------------------------------------------------------

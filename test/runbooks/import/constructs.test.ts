@@ -334,3 +334,20 @@ describe('bold warnings under a container', () => {
     expect(steps(drafts[0]).map((s) => s.text ?? s.command)).toEqual(['rabbitmqctl list_queues', 'Do not purge the queue without approval']);
   });
 });
+
+describe('general checks from text before any heading', () => {
+  it('"Before you start: `…`" in the first line, a command table under the title and a Before you start list are steps of the general checks, in document order', async () => {
+    const md = [
+      "Owner: platform team. Before you start: `kubectl config current-context`", "", "# Platform playbook", "", "| What | Command |",
+      "|---|---|", "| Nodes | `kubectl get nodes` |", "", "## Before you start", "",
+      "- Check your identity: `aws sts get-caller-identity`", "- Join the #incident channel", "", "## Etcd slow", "",
+      "```bash", "etcdctl endpoint status --cluster -w table", "```", "", "## DNS failing",
+      "", "```bash", "kubectl -n kube-system get pods -l k8s-app=kube-dns", "```", "",
+      "## Escalation", "", "- Page the platform lead: `pd-send --service platform`",
+      '',
+    ].join('\n');
+    const { drafts } = await load(md);
+    expect(drafts.map((d) => d.id)).toEqual(['etcd-slow', 'dns-failing', 'platform-playbook-general-checks']);
+    expect(commands(drafts[2])).toEqual(['1 run kubectl config current-context', '7 run kubectl get nodes', '11 run aws sts get-caller-identity', '28 print pd-send --service platform']);
+  });
+});

@@ -962,7 +962,8 @@ export function opensSession(command: string): boolean {
   if ((/^gcloud\s+(.*\s)?compute\s+ssh\b/.test(t) || /^az\s+ssh\b/.test(t)) && !/\s(--command|--)(\s|=)/.test(t)) return true;
   if (/^sqlite3(\s+-\S+)*(\s+[^\s-]\S*)?\s*$/.test(t) || /^virsh\s+console\b/.test(t) || /^telnet\s/.test(t)) return true;
   if (/^nsenter\b/.test(t) && lex(t).segments[0]?.every((w, k) => k === 0 || w.text.startsWith('-') || /^-[tS]$|^--target$/.test(lex(t).segments[0][k - 1]?.text ?? ''))) return true;
-  if (/^(kubectl|oc|docker|podman|nerdctl)\s+(.*\s)?exec\s.*-(it|ti|i|t)\b/.test(t) && /(--\s+|\s)(cqlsh|sqlite3|python3?|rails console|bin\/rails c)(\s.*)?$/.test(t) && !/\s-e\s/.test(t)) return true;
+  // `kubectl exec -it db-0 -- mysql -uroot -p`: a database console in the container, unless given its statement.
+  if (/^(kubectl|oc|docker|podman|nerdctl)\s+(.*\s)?exec\s.*-(it|ti|i|t)\b/.test(t) && /(--\s+|\s)(psql|mysql|mariadb|mongosh|mongo|redis-cli|cqlsh|sqlite3|python3?|rails console|bin\/rails c)(\s.*)?$/.test(t) && !/\s(-e|-c|--eval|--execute|--command)[\s=]/.test(t)) return true;
   if (/^redis-cli\b/.test(t) && redisCli(lex(t).segments[0]?.slice(1).map((w) => w.text) ?? []).reason.includes('opens a prompt')) return true;
   return false;
 }

@@ -351,3 +351,12 @@ describe('general checks from text before any heading', () => {
     expect(commands(drafts[2])).toEqual(['1 run kubectl config current-context', '7 run kubectl get nodes', '11 run aws sts get-caller-identity', '28 print pd-send --service platform']);
   });
 });
+
+describe('database consoles inside containers', () => {
+  it('statements typed after `kubectl exec -it … -- mysql -uroot -p` are printed, inside that console', async () => {
+    const md = ['# MySQL replica lag', '', '```', 'kubectl exec -it mysql-0 -n db -- mysql -uroot -p', 'SHOW REPLICA STATUS\\G', 'STOP REPLICA;', '```', ''].join('\n');
+    const { drafts } = await load(md);
+    expect(commands(drafts[0])).toEqual(['4 print kubectl exec -it mysql-0 -n db -- mysql -uroot -p', '5 print SHOW REPLICA STATUS\\G', '6 print STOP REPLICA;']);
+    expect(steps(drafts[0])[2].description).toMatch(/Runs inside: kubectl exec -it mysql-0/);
+  });
+});

@@ -62,7 +62,8 @@ describe('ir runbook import: the SINGGLEBEE playbook', () => {
   const { runbooks, stdout } = importAndValidate('singglebee-incident-playbook.md');
 
   it('yields its five failure scenarios with immediate, investigation and resolution phases', () => {
-    expect([...runbooks.keys()].sort()).toEqual(['cache-memory-store-failure', 'database-outage', 'high-cpu-memory-usage', 'payment-gateway-failure', 'ssl-tls-certificate-expiry']);
+    // The "Tools and Commands" section is no scenario: its commands are a runbook of general checks.
+    expect([...runbooks.keys()].sort()).toEqual(['cache-memory-store-failure', 'database-outage', 'high-cpu-memory-usage', 'payment-gateway-failure', 'singglebee-incident-response-general-checks', 'ssl-tls-certificate-expiry']);
     const expected: Record<string, { severity: string; phases: string[]; steps: number; destructive: string[] }> = {
       'database-outage': {
         severity: 'SEV-0',
@@ -137,7 +138,8 @@ describe('ir runbook import: the AMN (Obsidian) playbook', () => {
       'websocket-disconnect-storm': { steps: 5, destructive: 1, severity: 'SEV-2' },
       'suspicious-activity-abuse': { steps: 6, destructive: 0 },
     };
-    expect([...runbooks.keys()].sort()).toEqual(Object.keys(expected).sort());
+    // "First 5 minutes — always do this" is no scenario: its commands are a runbook of general checks.
+    expect([...runbooks.keys()].sort()).toEqual([...Object.keys(expected), 'incident-response-general-checks'].sort());
     for (const [id, want] of Object.entries(expected)) {
       const rb = runbooks.get(id)!;
       expect(rb.phases.map((p) => p.id), id).toEqual(['respond']);
@@ -251,6 +253,7 @@ describe('ir runbook import: files', () => {
       ['high-cpu-memory-usage', 11, 2],
       ['ssl-tls-certificate-expiry', 10, 3],
       ['cache-memory-store-failure', 10, 2],
+      ['singglebee-incident-response-general-checks', 11, 3],
     ]);
     expect(j.runbooks[0].guesses).toContainEqual({ line: 46, message: 'step "Enable read mode": print, not run: kubectl exec -it needs a terminal' });
   });

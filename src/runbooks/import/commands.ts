@@ -231,6 +231,12 @@ export interface CodeNote {
 
 export type CodeItem = { kind: 'command'; command: CodeCommand } | { kind: 'note'; note: CodeNote } | { kind: 'assignment'; name: string; line: number; text: string };
 
+/**
+ * Prompts of database consoles, Python and PowerShell (`redis 127.0.0.1:6379> `, `>>> `,
+ * `PS C:\> `): a line behind one is typed into that program, whatever it looks like.
+ */
+export const SESSION_PROMPT = /^\s*(?:redis [\w.:-]+>|>>>|PS(?: [A-Za-z]:[^>]*)?>)\s+(\S.*)$/;
+
 const COMPOUND_OPEN = /^(if|for|while|until|case|select)\b|^[A-Za-z_][A-Za-z0-9_-]*\s*\(\)\s*\{?\s*$|^function\s/;
 const COMPOUND_CLOSE: Record<string, RegExp> = { if: /^fi\b/, for: /^done\b/, while: /^done\b/, until: /^done\b/, select: /^done\b/, case: /^esac\b/ };
 
@@ -269,7 +275,7 @@ export function commandTitle(command: string): string {
 export function splitScript(lines: string[], firstLine: number, _info = ''): CodeItem[] {
   // With `$ ` prompts, only prompted lines are commands and the rest is their output; without
   // them, every line is a command unless it plainly is not one (a table header, a status line).
-  const prompted = lines.some((l) => /^\s*[$%] \S/.test(l) || /^\s*[\w.@:~-]+(?:[$#%>]|=>|=#) \S/.test(l));
+  const prompted = lines.some((l) => /^\s*[$%] \S/.test(l) || /^\s*[\w.@:~-]+(?:[$#%>]|=>|=#) \S/.test(l) || SESSION_PROMPT.test(l));
   let session: string | undefined;
   const items: CodeItem[] = [];
   const assigned = new Set<string>();
@@ -297,7 +303,7 @@ export function splitScript(lines: string[], firstLine: number, _info = ''): Cod
       // `# cmd` after a root prompt is a command too, when what follows is one.
       const root = /^\s*#\s+(.*)$/.exec(raw);
       // `sh-4.4# cmd`, `user@host:~$ cmd`, `mydb=> select…`: the prompt of a session opened above.
-      const inner = /^\s*[\w.@:~/()[\]-]+(?:[$#%>]|=>|=#)\s+(\S.*)$/.exec(raw);
+      const inner = /^\s*[\w.@:~/()[\]-]+(?:[$#%>]|=>|=#)\s+(\S.*)$/.exec(raw) ?? SESSION_PROMPT.exec(raw);
       const m = /^\s*[$%]\s+(.*)$/.exec(raw) ?? (root && looksLikeCommand(root[1]) ? root : null) ?? (inner ? inner : null);
       // A prompt of another shell (`sh-4.4#`) means the line is typed in a session opened elsewhere.
       if (m === inner && inner && !session) session = `a shell whose prompt is ${raw.trim().slice(0, raw.trim().length - inner[1].length).trim()}`;
@@ -452,7 +458,7 @@ export const KNOWN_TOOLS = new Set([
   'kubectl', 'oc', 'docker', 'podman', 'nerdctl', 'docker-compose', 'systemctl', 'service', 'redis-cli', 'psql', 'mysql', 'mongo', 'mongosh',
   'aws', 'gcloud', 'az', 'helm', 'git', 'iptables', 'ip6tables', 'nft', 'ufw', 'ip', 'nginx', 'apachectl', 'certbot', 'terraform', 'crontab',
   'vault', 'etcdctl', 'patronictl', 'pg_ctl', 'rabbitmqctl', 'nodetool', 'consul', 'ssh', 'curl', 'kubens', 'kubectx', 'stern', 'sed',
-  'crictl', 'ceph', 'rbd', 'smartctl', 'gsutil', 'kafka-topics.sh', 'kafka-consumer-groups.sh', 'kafka-configs.sh', 'kafka-console-consumer.sh',
+  'crictl', 'ceph', 'rbd', 'smartctl', 'gsutil', 'chronyc', 'readlink', 'restic', 'orchestrator-client', 'cqlsh', 'sqlite3', 'nsenter', 'virsh', 'kafka-topics.sh', 'kafka-consumer-groups.sh', 'kafka-configs.sh', 'kafka-console-consumer.sh',
 ]);
 
 function isFlag(w: string): boolean {
@@ -697,6 +703,11 @@ export function classifyWords(input: string[]): Classification {
   const [rawTool, ...args] = words;
   const tool = rawTool.replace(/^.*\//, '');
   const pos = positional(args, new Set());
+  // Whatever the program, these options mean it waits for more and never returns.
+  const endless = args.find((a) => /^--(follow|watch)(=|$)/.test(a));
+  if (endless) return INTERACTIVE(`${tool} ${endless} never ends`);
+  // PowerShell (`Get-ADUser`, `Stop-Service -Force`) runs on a Windows machine, not in this shell.
+  if (/^[A-Z][a-z]+-[A-Z][A-Za-z]+$/.test(rawTool)) return INTERACTIVE(`${rawTool} is a PowerShell cmdlet, typed in PowerShell on another machine`);
   switch (tool) {
     case 'kubectl':
     case 'oc':
@@ -740,6 +751,7 @@ export function classifyWords(input: string[]): Classification {
     case 'openssl': {
       const sub = pos[0];
       if (sub === 's_client') return INTERACTIVE('openssl s_client waits for input (add </dev/null to run it)');
+      if (hasFlag(args, '-out')) return CHANGE(`openssl ${sub ?? ''} -out writes a file`);
       if (['x509', 'verify', 'version', 'crl', 'asn1parse', 'dgst', 'ciphers'].includes(sub ?? '')) return READ(`openssl ${sub}`);
       if (sub === 'req' && hasFlag(args, '-noout') && !hasFlag(args, '-new')) return READ('openssl req -noout');
       return CHANGE(`openssl ${sub ?? ''} may create keys or files`.trim());
@@ -811,11 +823,22 @@ export function classifyWords(input: string[]): Classification {
       return byVerb('helm', pos[0], /^(list|ls|status|history|get|show|template|search|lint|version|diff|env|dependency)$/, /^(upgrade|install|rollback|uninstall|delete|repo|plugin|push|package|test)$/);
     case 'aws': {
       const op = pos[1];
+      if (pos[0] === 'ssm' && op === 'start-session') return INTERACTIVE('aws ssm start-session opens a shell on the instance');
+      if (pos[0] === 'ecs' && op === 'execute-command') return INTERACTIVE('aws ecs execute-command opens a shell in the container');
       if (pos[0] === 's3') return byVerb('aws s3', op, /^(ls|presign)$/, /^(cp|mv|rm|sync|mb|rb)$/);
       return byVerb(`aws ${pos[0] ?? ''}`.trim(), op, /^(describe|list|get|head|lookup|search|filter|batch-get|wait|tail)-?|^(ls|wait)$/, /^(create|delete|update|put|modify|start|stop|reboot|terminate|run|invoke|attach|detach|associate|disassociate|set|reset|restore|promote|failover|revoke|authorize|register|deregister|enable|disable|remove|add|tag|untag|import|send|publish|cancel|execute|replace|scale|rotate|change|copy|purge)-?/);
     }
     case 'gcloud':
     case 'az': {
+      const remote = tool === 'gcloud' ? flagValue(args, '--command') : undefined;
+      if (tool === 'gcloud' && pos[0] === 'compute' && pos[1] === 'ssh' && remote) {
+        // The remote command decides, as with `ssh host 'cmd'`.
+        const inner = planCommand(remote);
+        return { verdict: inner.verdict, reason: `gcloud compute ssh --command … ${inner.reason}` };
+      }
+      if ((tool === 'gcloud' && pos[0] === 'compute' && pos[1] === 'ssh') || (tool === 'az' && (pos[0] === 'ssh' || pos[0] === 'serial-console'))) return INTERACTIVE(`${tool} ${pos.slice(0, tool === 'gcloud' ? 2 : 1).join(' ')} opens a shell on another machine`);
+      // `az webapp log tail`, `gcloud … logs tail`: streams until interrupted.
+      if (pos.includes('tail') && pos.some((p) => p === 'log' || p === 'logs' || p === 'logging')) return INTERACTIVE(`${tool} … tail streams logs and never ends`);
       const verb = [...pos].reverse().find((w) => /^[a-z][a-z-]*$/.test(w) && /^(list|describe|show|get|get-[a-z-]+|read|logs|tail|create|delete|update|set|deploy|resize|reset|stop|start|restart|rollback|failover|promote|patch|add-[a-z-]+|remove-[a-z-]+|import|export|restore|scale)$/.test(w));
       return byVerb(tool, verb, /^(list|describe|show|get|get-[a-z-]+|read|logs|tail)$/, /./);
     }
@@ -842,19 +865,38 @@ export function classifyWords(input: string[]): Classification {
     case 'etcdctl':
       return byVerb('etcdctl', pos[0], /^(get|member|endpoint|version|check|alarm|watch)$/, /^(put|del|compaction|defrag|snapshot|move-leader|lease)$/);
     case 'patronictl':
-      return byVerb('patronictl', pos[0], /^(list|history|show-config|topology|version|dsn|query)$/, /^(failover|switchover|restart|reinit|edit-config|reload|pause|resume|remove|flush)$/);
+      return byVerb('patronictl', positional(args, new Set(['-c', '--config-file', '-k', '--dcs-url', '--dcs']))[0], /^(list|history|show-config|topology|version|dsn|query)$/, /^(failover|switchover|restart|reinit|edit-config|reload|pause|resume|remove|flush)$/);
     case 'pg_ctl':
     case 'pg_ctlcluster':
       return byVerb(tool, pos[0] === undefined ? undefined : (pos.find((p) => /^(status|start|stop|restart|reload|promote)$/.test(p)) ?? pos[0]), /^status$/, /./);
     case 'rabbitmqctl':
       return byVerb('rabbitmqctl', pos[0], /^(list_\w+|status|cluster_status|environment|report|node_health_check|ping)$/, /./);
     case 'nodetool':
-      return byVerb('nodetool', pos[0], /^(status|info|tpstats|cfstats|tablestats|describecluster|ring|netstats|compactionstats|gossipinfo|version)$/, /./);
+      return byVerb('nodetool', pos[0], /^(status|info|tpstats|cfstats|tablestats|describecluster|ring|netstats|compactionstats|gossipinfo|version|proxyhistograms|tablehistograms|cfhistograms|listsnapshots|statusgossip|statusbinary|describering)$/, /./);
     case 'kubens':
     case 'kubectx':
       return pos.length ? CHANGE(`${tool} switches the current context`) : READ(tool);
     case 'stern':
       return INTERACTIVE('stern follows logs and never ends');
+    case 'chronyc':
+      return byVerb('chronyc', pos[0], /^(tracking|sources|sourcestats|activity|ntpdata|serverstats)$/, /./);
+    case 'readlink':
+      return READ('readlink');
+    case 'restic':
+      return byVerb('restic', pos[0], /^(snapshots|check|ls|stats|diff|cat|find|version)$/, /./);
+    case 'orchestrator-client':
+      return byVerb('orchestrator-client -c', flagValue(args, '-c', '--command'), /^(topology|topology-tabulated|which-cluster-master|which-master|which-replicas|clusters|clusters-alias|instance|all-instances|replication-analysis|which-cluster|which-cluster-instances)$/, /./);
+    case 'cqlsh': {
+      const cql = flagValue(args, '-e', '--execute');
+      if (cql !== undefined) return classifySql(cql);
+      return hasFlag(args, '-f', '--file') ? UNKNOWN('cqlsh -f runs a file ir cannot see') : INTERACTIVE('cqlsh without -e opens a prompt');
+    }
+    case 'sqlite3':
+      return pos.length >= 2 && !pos[1].startsWith('.') ? classifySql(pos.slice(1).join(' ')) : INTERACTIVE('sqlite3 without SQL opens a prompt');
+    case 'nsenter':
+      return INTERACTIVE('nsenter enters another process\'s namespaces');
+    case 'virsh':
+      return /^(list|dominfo|domstate|domblklist|domiflist|nodeinfo|version|dumpxml)$/.test(pos[0] ?? '') ? READ(`virsh ${pos[0]}`) : INTERACTIVE(`virsh ${pos[0] ?? ''} opens a console or changes a machine`);
     case 'kafka-topics.sh':
     case 'kafka-topics':
     case 'kafka-consumer-groups.sh':
@@ -914,7 +956,14 @@ export function opensSession(command: string): boolean {
   if (/^(kubectl|oc|docker|podman|nerdctl)\s+(.*\s)?exec\s.*-(it|ti|i|t)\b/.test(t) && /(--\s+|\s)(ba|z|a|k)?sh\s*$|(--\s+|\s)(psql|mysql|mongosh|mongo|redis-cli)(\s+-[hpUdn]\s*\S+)*\s*$/.test(t)) return true;
   if (/^ssh\s+(-\S+\s+(\S+\s+)?)*[^\s-]\S*\s*$/.test(t) || /^ssh\s+(.*\s)?-\w*t/.test(t)) return true;
   if (/^chroot\s+\S+\s*$/.test(t) || /^(su|sudo)\s*(-|-i|-s)?\s*\S*\s*$/.test(command.trim()) && /^(su\b|sudo\s+-[is])/.test(command.trim())) return true;
-  if (/^(psql|mysql|mongosh|mongo)\b/.test(t) && !/\s(-c|--command|-e|--execute|--eval|-f|--file|-l|--list)\b/.test(t)) return true;
+  if (/^(psql|mysql|mongosh|mongo|cqlsh)\b/.test(t) && !/\s(-c|--command|-e|--execute|--eval|-f|--file|-l|--list)\b/.test(t)) return true;
+  // Shells on other machines and in other namespaces: what follows is typed there.
+  if (/^aws\s+(.*\s)?ssm\s+start-session\b/.test(t) || /^aws\s+(.*\s)?ecs\s+execute-command\b/.test(t)) return true;
+  if ((/^gcloud\s+(.*\s)?compute\s+ssh\b/.test(t) || /^az\s+ssh\b/.test(t)) && !/\s(--command|--)(\s|=)/.test(t)) return true;
+  if (/^sqlite3(\s+-\S+)*(\s+[^\s-]\S*)?\s*$/.test(t) || /^virsh\s+console\b/.test(t) || /^telnet\s/.test(t)) return true;
+  if (/^nsenter\b/.test(t) && lex(t).segments[0]?.every((w, k) => k === 0 || w.text.startsWith('-') || /^-[tS]$|^--target$/.test(lex(t).segments[0][k - 1]?.text ?? ''))) return true;
+  // `kubectl exec -it db-0 -- mysql -uroot -p`: a database console in the container, unless given its statement.
+  if (/^(kubectl|oc|docker|podman|nerdctl)\s+(.*\s)?exec\s.*-(it|ti|i|t)\b/.test(t) && /(--\s+|\s)(psql|mysql|mariadb|mongosh|mongo|redis-cli|cqlsh|sqlite3|python3?|rails console|bin\/rails c)(\s.*)?$/.test(t) && !/\s(-e|-c|--eval|--execute|--command)[\s=]/.test(t)) return true;
   if (/^redis-cli\b/.test(t) && redisCli(lex(t).segments[0]?.slice(1).map((w) => w.text) ?? []).reason.includes('opens a prompt')) return true;
   return false;
 }
@@ -926,6 +975,8 @@ export function opensSession(command: string): boolean {
 export function commandish(line: string): boolean {
   const t = line.trim().replace(/^sudo\s+/, '');
   if (looksLikeCommand(t)) return true;
+  // A PowerShell cmdlet (`Get-ADUser jdoe -Properties *`).
+  if (/^[A-Z][a-z]+-[A-Z][A-Za-z]+(\s+\S|$)/.test(t)) return true;
   if (!/^([a-z][a-z0-9_.+-]*|\.{0,2}\/[\w./+-]+|~\/[\w./+-]+|[A-Za-z_][A-Za-z0-9_]*=\S*)(\s|$)/.test(t)) return false;
   const words = t.split(/\s+/);
   // "active", "running" alone are a status line; a plain sentence is prose.
@@ -984,6 +1035,8 @@ export function planCommand(text: string, opts: { compound?: boolean; usesAssign
   if (lx.overwrites.length) atLeast(CHANGE(`"> ${lx.overwrites[0]}" overwrites a file`));
   if (lx.appends.length) atLeast(CHANGE(`">> ${lx.appends[0]}" appends to a file`));
   for (const inner of lx.substitutions) {
+    // `$(date -u -d '-1 hour' +%FT%T)` only prints a time: the one substitution known to be harmless.
+    if (/^\s*date(\s+(-[uR]|--utc|-d|--date(=\S+)?|'[^']*'|"[^"]*"|\+\S+|[^\s;|&<>`$()]+))*\s*$/.test(inner) && !/\s(-s|--set)\b/.test(inner)) continue;
     const c = planCommand(inner);
     atLeast({ verdict: c.verdict, reason: `${inner.includes('`') ? '`…`' : '$(…)'}: ${c.reason}` });
     atLeast(CHANGE(`$(${inner.trim()}) runs a command hidden inside this one`));

@@ -4,7 +4,7 @@
 
 import { looksLikeCommand } from './commands.js';
 import { parsePlainText } from './markdown.js';
-import { buildDraft, outline, pickScenarios, slug, type Draft, type Skipped } from './scenarios.js';
+import { buildDraft, cleanHeading, generalSection, outline, pickScenarios, slug, type Draft, type Skipped } from './scenarios.js';
 import { readMarkdown } from './tokens.js';
 import { extractVariables } from './variables.js';
 
@@ -26,7 +26,7 @@ export async function importPlaybook(text: string, opts: PlaybookOptions): Promi
   const plainText = opts.plainText ?? /\.(txt|text)$/i.test(opts.file);
   const blocks = plainText ? parsePlainText(text, { plainText, isCommandLine: looksLikeCommand }) : await readMarkdown(text);
   const root = outline(blocks);
-  const { scenarios, skipped } = pickScenarios(root);
+  const { scenarios, skipped, outside } = pickScenarios(root);
   const stem = opts.file.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
   const drafts: Draft[] = [];
   const ids = new Set<string>();
@@ -42,6 +42,21 @@ export async function importPlaybook(text: string, opts: PlaybookOptions): Promi
     ids.add(id);
     draft.id = id;
     drafts.push(draft);
+  }
+  // Commands outside every scenario (a preamble, "Quick checks") are steps too, in a runbook of their own.
+  const docTitle = root.children.length === 1 && root.children[0].heading ? cleanHeading(root.children[0].heading.text) : stem.replace(/[-_]+/g, ' ');
+  const general = generalSection(outside, `General checks from ${docTitle}`);
+  if (general) {
+    const draft = buildDraft(general, { file: opts.file, severityIds: opts.severityIds, fallbackTitle: docTitle });
+    if (draft.phases.some((p) => p.steps.some((s) => s.command !== undefined))) {
+      let id = `${slug(docTitle, 32) || slug(stem) || 'playbook'}-general-checks`;
+      const base = id;
+      for (let n = 2; ids.has(id); n++) id = `${base}-${n}`;
+      draft.id = id;
+      draft.general = true;
+      drafts.push(draft);
+      for (const s of skipped) if (s.why.endsWith('its commands were not imported') || s.why.startsWith('a general section')) s.why = `${s.why.replace(/: its commands were not imported$/, '')}; its commands are steps of ${id}`;
+    }
   }
   extractVariables(drafts);
   skipped.sort((a, b) => a.line - b.line);

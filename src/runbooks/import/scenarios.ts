@@ -5,7 +5,7 @@
 
 import { codeSpans, inlineText, leadingLabel, sectionTree, type Block, type ListItem, type Section } from './markdown.js';
 import { fillPlaceholders } from './variables.js';
-import { commandish, opensSession, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
+import { SESSION_PROMPT, commandish, opensSession, commandTitle, looksLikeCommand, planCommand, splitScript, stripNumber, classifySql, type CommandPlan } from './commands.js';
 
 export interface Guess {
   line: number;
@@ -58,6 +58,8 @@ export interface Draft {
   followUp: string[];
   variables: DraftVariable[];
   guesses: Guess[];
+  /** Made from the commands outside every scenario, not from a scenario. */
+  general?: boolean;
 }
 
 export interface Skipped {
@@ -69,7 +71,7 @@ export interface Skipped {
 export type PartKind = 'detection' | 'impact' | 'verify' | 'follow_up' | 'immediate' | 'investigate' | 'resolve' | 'communicate' | 'escalate' | 'other';
 
 const PART_PATTERNS: Array<[PartKind, RegExp]> = [
-  ['detection', /\b(when (this|it) (fires|happens)|symptoms?|detection|detecting|detect|triggers?|alerts?|alerting|signals?|signs|indicators?|how to (recognize|identify|spot|tell)|when to use)\b/],
+  ['detection', /^when$|\b(when (this|it) (fires|happens)|symptoms?|detection|detecting|detect|triggers?|alerts?|alerting|signals?|signs|indicators?|how to (recognize|identify|spot|tell)|when to use)\b/],
   ['follow_up', /\b(post[- ]?incident|post[- ]?mortem|follow[- ]?ups?|afterwards|after (the|every|an) incident|prevention|preventive|action items|lessons|long[- ]term|next steps|improvements?)\b/],
   ['verify', /\b(verif(y|ication|ying)|validat(e|ion)|confirm(ation)?|success criteria|done when|exit criteria|health checks?|smoke tests?)\b/],
   ['immediate', /\b(immediate(ly)?|first (\d+|few|five|ten|fifteen|thirty) (min|mins|minutes?)|first (response|steps|actions)|triage|mitigat(e|ion|ions)|stabili[sz](e|ation)|quick (fix|actions?|mitigation)|workarounds?|emergency|initial (response|actions?|steps)|act now|right now|short[- ]term)\b/],
@@ -98,7 +100,8 @@ const SEVERITY_IN_TEXT = /(?:^|[\s([{:,-])((?:SEV|Sev|sev|P|p|Priority|priority)
 export function cleanHeading(text: string): string {
   return inlineText(text)
     .replace(EMOJI, '')
-    .replace(/^\s*(?:(?:scenario|case|incident|runbook|playbook|section|part)\s*\d*\s*[:.)-]\s*)/i, '')
+    .replace(/^\s*(?:(?:scenario|case|incident|runbook|playbook|section|part|card|situation)\s*#?\d*\s*[:.)\-—–]\s*)/i, '')
+    .replace(/^\s*(?:step|phase|stage)\s*#?\d+\s*[:.)\-—–]\s*(?=\S)/i, '')
     .replace(/^\s*(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)]|[IVX]+\.)\s+/, '')
     .replace(/^\s*(?:scenario|runbook|playbook|incident)\s*:\s*/i, '')
     .replace(/\s*[([]\s*(?:SEV|Sev|sev|P|Priority)[\s-]?\d\s*[)\]]/g, '')
@@ -170,7 +173,10 @@ export function matchSeverity(written: string, ids: readonly string[]): string |
 // ---------------------------------------------------------------------------------------------
 // What counts as actionable: commands and numbered steps.
 
-const SHELL_INFO = new Set(['bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'sh-session', 'terminal', 'ksh', 'fish']);
+/** Fences of PowerShell: commands, but typed on a Windows machine, never in the responder's shell. */
+const POWERSHELL_INFO = ['powershell', 'pwsh', 'ps1', 'posh'];
+
+const SHELL_INFO = new Set(['bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'sh-session', 'terminal', 'ksh', 'fish', ...POWERSHELL_INFO]);
 
 const PLAIN_INFO = new Set(['', 'text', 'txt', 'plain', 'plaintext', 'none', 'cmd', 'command', 'commands']);
 
@@ -185,7 +191,7 @@ function isShellCode(b: Block & { kind: 'code' }): boolean {
   const joined = b.lines.join('\n').replace(/\\\n\s*/g, ' ').split('\n');
   const lines = joined.map((l) => l.trim()).filter((l) => l && !/^#(\s|$|[^!])/.test(l));
   if (!lines.length) return false;
-  if (lines.some((l) => /^[$%] \S/.test(l) || /^[\w.@:~-]+[$#%>] \S/.test(l))) return true;
+  if (lines.some((l) => /^[$%] \S/.test(l) || /^[\w.@:~-]+(?:[$#%>]|=>|=#) \S/.test(l) || SESSION_PROMPT.test(l))) return true;
   if (/^[{[<]/.test(lines[0]) || lines.filter((l) => /^[\w.-]+:(\s|$)|^[\w.-]+\s*=\s*\S/.test(l) && !/^[A-Za-z_][A-Za-z0-9_]*=\S*\s+\S/.test(l)).length * 2 > lines.length) return false;
   // Lines after a session opener (`kubectl exec -it … sh`, `redis-cli`) are typed in it, whatever they look like.
   const opener = lines.findIndex((l) => commandish(l) && opensSession(l));
@@ -212,8 +218,12 @@ function inlineCommands(text: string): string[] {
 }
 
 function commandSpan(c: string): boolean {
+  // `uptime; ps -eo … | head`: a sequence is a command when its first command is one.
+  const head = c.split(/\s*(?:;|&&|\|\|?)\s*/)[0];
+  if (head !== c && head && commandSpan(head)) return true;
   const words = c.split(/\s+/);
-  if (words.length < 2) return false;
+  // `htop`, `uptime`: a lone word only when it is a program that is run bare.
+  if (words.length < 2) return looksLikeCommand(c) && !/[.!?]$/.test(c);
   if (/^(for|while|until|if)\s.*;\s*(do|then)\b.*\b(done|fi)$/.test(c)) return true;
   if (looksLikeCommand(c)) return true;
   const program = words[0] === 'sudo' ? words[1] ?? '' : words[0];
@@ -251,12 +261,26 @@ function mentioned(text: string, at: number, length: number): boolean {
   return false;
 }
 
+/** "From a second terminal", "back on your laptop", "exit the session": what follows runs here again. */
+const LEAVES_SESSION = /\b(locally|your (own )?(laptop|workstation|machine)|(second|another|new|other|local) (terminal|shell|window)|exit(ed)?|log ?out|back (on|in|at|to)|from (a|the) workstation|close the session)\b/i;
+
+/** Sessions on another machine or in a container whose shell stays open across blocks. */
+const REMOTE_SESSION = /^(sudo\s+)?(aws\s.*\b(ssm\s+start-session|ecs\s+execute-command)|gcloud\s.*\bcompute\s+ssh|az\s+ssh|ssh\s|(oc|kubectl)\s.*\b(debug|rsh|exec)\b|(docker|podman|nerdctl)\s.*\bexec\b|nsenter\b|virsh\s+console|chroot\s)/;
+
+/** Labels that open the steps without naming a kind of phase ("**Runbook.**", "**Do:**"). */
+const GENERIC_LABEL = /^(runbook|procedure|steps|actions|response|what to do|how to fix|playbook|do|actions to take)$/i;
+
+/** A paragraph that opens with a label telling the reader what to do (`**Do:**`, `**Fix:**`). */
+const ACTION_LABEL = /^(\*\*|__)(do|fix|action|actions|mitigation|mitigate|resolution|resolve|remediation|workaround|run|check|diagnos(is|e)|investigate|triage)\s*[:.]?\s*\1\s*[:.]?\s/i;
+
 function blocksHaveCommands(blocks: Block[]): boolean {
   return blocks.some((b) => {
     if (b.kind === 'code') return isShellCode(b) || b.info === 'sql';
     if (b.kind === 'list') return b.items.some((it) => inlineCommands(it.text).length > 0 || blocksHaveCommands(it.blocks));
     if (b.kind === 'quote') return blocksHaveCommands(b.blocks);
     if (b.kind === 'table') return b.rows.slice(1).some((r) => r.some((c) => inlineCommands(c).length > 0));
+    // "**Do:** run `patronictl list` and check the leader": an instruction with its command.
+    if (b.kind === 'paragraph') return ACTION_LABEL.test(b.text.trim()) && inlineCommands(b.text).length > 0;
     return false;
   });
 }
@@ -278,7 +302,27 @@ function hasDetection(sec: Section): boolean {
 }
 
 
-const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types)\b/i;
+const ENTRY_CONTAINER = /\b(common (incidents|issues|problems|failures)|scenarios?|playbooks?|known (issues|incidents|problems)|failure modes|incident types|situations|cards|incidents)\b/i;
+
+/** `**Card 3 — Encrypted files on one workstation**`, `### Card 7: …`: an entry of a deck of cards. */
+const CARD_TITLE = /^\s*(?:card|situation|case)\s*#?\d+\s*[:.)\-—–]\s*\S/i;
+
+/**
+ * A paragraph that is nothing but a bold title (`**Major outage declared (SEV1)**`) and names an
+ * entry rather than a part: not a label with a colon, and not the name of a part (Diagnosis, Do).
+ */
+function entryTitle(b: Block, container: boolean): string | undefined {
+  if (b.kind !== 'paragraph') return undefined;
+  const m = /^(\*\*|__)([^*_\n]+?)\1$/.exec(b.text.trim());
+  if (!m || /[:.]$/.test(m[2].trim())) return undefined;
+  const text = m[2].trim();
+  if (STAGE_HEADING.test(text)) return undefined;
+  if (CARD_TITLE.test(text)) return text;
+  if (!container || text.split(/\s+/).length < 2) return undefined;
+  // "**Do not restart the primary without approval**" is a warning, not a title.
+  if (/^(note|warning|important|caution|tip|nb|do not|don't|never|always|make sure|remember)\b/i.test(text)) return undefined;
+  return partKind(text) === 'other' || partKind(text) === 'impact' || namesFailure(text) ? text : undefined;
+}
 const NUMBERED_HEADING = /^\s*(?:(?:[Ss]cenario|[Cc]ase|[Ii]ncident|[Pp]laybook|[Rr]unbook|SCENARIO|CASE|INCIDENT)\s*\d+\s*[:.)-]|\d+[.)]\s|[A-H][.)]\s)/;
 
 /** `**Diagnosis:**` alone in its paragraph: the name of a part, written as a label instead of a heading. */
@@ -292,7 +336,8 @@ function labelOnly(b: Block): string | undefined {
 function entryItem(it: ListItem, container: boolean): boolean {
   if (!it.blocks.length) return false;
   const bold = /^(\*\*|__)[^*_]+\1[:.]?$/.test(it.text.trim());
-  const rich = it.blocks.some((b) => labelOnly(b) !== undefined || b.kind === 'code' || b.kind === 'list');
+  // Under the title: parts (`**When:** …`, `**Diagnosis:**`), code or a list of its own.
+  const rich = it.blocks.some((b) => labelOnly(b) !== undefined || b.kind === 'code' || b.kind === 'list' || (b.kind === 'paragraph' && /^(\*\*|__)[^*_]+?[:.]?\1[:.]?\s+\S/.test(b.text.trim())));
   return rich && (bold || (container && blocksHaveCommands(it.blocks)));
 }
 
@@ -311,9 +356,12 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
   const out: Block[] = [];
   let real = base;
   let container = inContainer;
+  // Under an entry made from a bold title, part labels are one level deeper.
+  let entry: number | undefined;
   const numberedLevel = new Map<string, number>();
   for (const b of blocks) {
     if (b.kind === 'heading') {
+      entry = undefined;
       let level = b.level + base;
       const numbered = NUMBERED_HEADING.exec(b.text);
       if (numbered) {
@@ -327,9 +375,18 @@ function flatten(blocks: Block[], base: number, inContainer: boolean): Block[] {
       out.push({ ...b, level });
       continue;
     }
+    // `**Card 3 — …**` with its text on the next line, no blank line between: title, then text.
+    const firstLine = b.kind === 'paragraph' && b.text.includes('\n') ? b.text.slice(0, b.text.indexOf('\n')) : undefined;
+    const titled = firstLine !== undefined ? entryTitle({ kind: 'paragraph', text: firstLine, line: b.line }, container) : entryTitle(b, container);
+    if (titled !== undefined) {
+      entry = real + 1;
+      out.push({ kind: 'heading', level: entry, text: titled, line: b.line });
+      if (firstLine !== undefined && b.kind === 'paragraph') out.push({ kind: 'paragraph', text: b.text.slice(firstLine.length + 1), line: b.line + 1 });
+      continue;
+    }
     const label = labelOnly(b);
-    if (label !== undefined && partKind(label) !== 'other') {
-      out.push({ kind: 'heading', level: real + 1, text: label, line: b.line });
+    if (label !== undefined && (partKind(label) !== 'other' || STAGE_HEADING.test(label))) {
+      out.push({ kind: 'heading', level: (entry ?? real) + 1, text: label, line: b.line });
       continue;
     }
     if (b.kind === 'list' && b.items.some((it) => entryItem(it, container))) {
@@ -349,9 +406,13 @@ const GENERAL = /\b(general|procedures?|process|tools?|commands|cheat ?sheet|che
 
 /** A part of a scenario (Diagnosis, Rollback…); a section with parts of its own is a scenario, whatever its name ("Master unreachable, no failover happened"). */
 /** Whatever else the heading says: a checklist, a template, a drill or a script is not a failure scenario. */
-const GENERAL_ONLY = /\b(checklists?|templates?|scripts?|cheat ?sheets?|tests?|experiments?|drills?|chaos|glossary|contacts?|evidence collection|forensics|tools and commands)\b/i;
+const GENERAL_ONLY = /\b(quick (checks?|reference|diagnostics|commands)|before you (start|begin)|prerequisites|pre-?flight|first checks|general (checks|diagnostics)|useful commands|checklists?|templates?|scripts?|cheat ?sheets?|tests?|experiments?|drills?|chaos|glossary|contacts?|evidence collection|forensics|tools and commands)\b/i;
+
+/** "Step 2 — Look inside", "Phase 1: Contain": a numbered stage of the scenario above it. */
+const STAGE_HEADING = /^\s*(?:step|phase|stage)\s*#?\d+\b/i;
 
 const isPart = (sec: Section) =>
+  STAGE_HEADING.test(inlineText(sec.heading!.text)) ||
   !['other', 'impact'].includes(partKind(sec.heading!.text)) && !namesFailure(sec.heading!.text) && !sec.children.some((c) => ['detection', 'investigate', 'immediate', 'resolve'].includes(partKind(c.heading!.text)));
 
 /** "DNS resolution failures inside the cluster" names a failure, though "resolution" names a part. */
@@ -362,8 +423,12 @@ function namesFailure(text: string): boolean {
 
 /** Prose a responder acts on: numbered steps, or a list of instructions. */
 function instructions(blocks: Block[]): boolean {
+  if (blocks.some((b) => b.kind === 'paragraph' && DO_LABEL.test(b.text.trim()))) return true;
   return blocks.some((b) => b.kind === 'list' && b.items.length >= 2 && (b.ordered || b.items.some((it) => IMPERATIVE.test(inlineText(it.text)))));
 }
+
+/** "**Do:** check the relay queue": an instruction under its label. */
+const DO_LABEL = /^(\*\*|__)(do|fix|action|actions|mitigation|mitigate|resolution|resolve|remediation|workaround|response)\s*[:.]?\s*\1\s*[:.]?\s+\S/i;
 
 const IMPERATIVE = /^(?:(?:if|when|once|after|before|then|first|finally|otherwise|for each)\b[^,]*,\s*)?(?:do not|don't|never|always|ask|call|check|confirm|contact|continue|disable|document|email|escalate|export|find|inform|isolate|keep|look|make|move|notify|open|page|post|preserve|pull|record|remove|reset|restart|review|revoke|rotate|screenshot|search|send|stop|suspend|take|tell|thank|treat|update|verify|wait|write|capture|collect|block|lock|quarantine|snapshot|create|file|raise|report|run|use|switch|scale|roll|restore|delete|drain|hand|say|give|set|add)\b/i;
 
@@ -401,7 +466,7 @@ function isWithin(inner: Section, outer: Section): boolean {
 }
 
 /** The scenarios of a document, and the sections left out with the reason. */
-export function pickScenarios(root: Section): { scenarios: Section[]; skipped: Skipped[] } {
+export function pickScenarios(root: Section): { scenarios: Section[]; skipped: Skipped[]; outside: Section[] } {
   let candidates = findCandidates(root);
   if (!candidates.length && blocksActionable(root.blocks)) candidates = [{ section: root }];
   const skipped: Skipped[] = [];
@@ -417,7 +482,14 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
   const general = (s: Section): boolean => (named(s) && !title(s)) || (parents.get(s) !== undefined && general(parents.get(s)!));
   const keep = candidates.filter((c) => !general(c.section));
   const kept = new Set(keep.map((c) => c.section));
-  for (const c of candidates) if (!kept.has(c.section)) skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });
+  // Sections outside every scenario, and the text around the scenarios (a preamble, an intro):
+  // their commands go to one runbook of general checks.
+  const outside: Section[] = [];
+  for (const c of candidates) {
+    if (kept.has(c.section)) continue;
+    skipped.push({ heading: label(c.section), line: line(c.section), why: 'a general section (reference, contacts, process), not a failure scenario' });
+    outside.push(c.section);
+  }
   // Every other section outside the scenarios is named, so nothing is dropped without a word.
   const inside = new Set<Section>();
   const mark = (s: Section) => {
@@ -435,12 +507,42 @@ export function pickScenarios(root: Section): { scenarios: Section[]; skipped: S
     for (const c of s.children) {
       if (inside.has(c) || candidates.some((x) => x.section === c)) continue;
       const has = content(c).some((b) => b.kind !== 'rule');
-      if (!ancestors.has(c) && has) skipped.push({ heading: label(c), line: line(c), why: blocksHaveCommands(content(c)) ? 'not a failure scenario: its commands were not imported' : 'no steps or commands found under it' });
-      else walk(c);
+      if (!ancestors.has(c) && has) {
+        skipped.push({ heading: label(c), line: line(c), why: blocksHaveCommands(content(c)) ? 'not a failure scenario: its commands were not imported' : 'no steps or commands found under it' });
+        outside.push(c);
+      } else walk(c);
     }
   };
   walk(root);
-  return { scenarios: keep.map((c) => c.section), skipped };
+  outside.unshift(...[...new Set([root, ...ancestors])].filter((s) => !kept.has(s)).map((s) => ({ ...s, children: [] })));
+  return { scenarios: keep.map((c) => c.section), skipped, outside };
+}
+
+/**
+ * The commands written outside every scenario ("before you start: `aws sts get-caller-identity`",
+ * a "Quick checks" table) as one section of their own, each source section a part of it; prose
+ * (contacts, glossary) stays out. Undefined when there are none.
+ */
+/** Pasted scripts, drills and templates are not checks to run during an incident. */
+const NOT_CHECKS = /\b(templates?|scripts?|tests?|experiments?|drills?|chaos|game ?days?|evidence collection|forensics|post-?mortems?|configuration|setup|installation)\b/i;
+
+const PREAMBLE_STEP = /(?:^|[.!?]\s+)\s*(?:\*\*|__)?(?:before (?:you )?(?:start|begin|anything)|first(?: things first)?|prerequisites?|pre-?flight|sanity checks?|start here|always)\b[^`]{0,60}`|^\s*(?:first,? )?(?:run|check|verify|confirm)\s+`/i;
+
+export function generalSection(outside: Section[], title: string): Section | undefined {
+  // Prose around the scenarios mostly names commands ("log in with `oc login`"); only a paragraph
+  // that tells the reader to run something first is an instruction.
+  const commandBlocks = (blocks: Block[]) => attachToItems(blocks).filter((b) => blocksHaveCommands([b]) || (b.kind === 'paragraph' && PREAMBLE_STEP.test(b.text) && inlineCommands(b.text).length > 0));
+  const children: Section[] = [];
+  for (const sec of outside) {
+    if (sec.heading && NOT_CHECKS.test(cleanHeading(sec.heading.text))) continue;
+    const blocks = commandBlocks(sec.children.length ? subtree(sec) : sec.blocks);
+    if (!blocks.length) continue;
+    // Text before the first heading is a part too, so its paragraphs are steps, not a description.
+    children.push({ heading: sec.heading ? { ...sec.heading, level: 2 } : { level: 2, text: 'Before you start', line: blocks[0].line }, blocks, children: [] });
+  }
+  if (!children.length) return undefined;
+  const line = Math.min(...children.map((c) => c.heading!.line));
+  return { heading: { level: 1, text: title, line }, blocks: [], children: children.sort((a, b) => a.heading!.line - b.heading!.line) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,7 +606,7 @@ class Builder {
     for (; k < own.length; k++) {
       const b = own[k];
       const label = b.kind === 'paragraph' ? leadingLabel(b.text) : undefined;
-      if (label && partKind(label[0]) !== 'other') break;
+      if (label && (partKind(label[0]) !== 'other' || GENERIC_LABEL.test(label[0]))) break;
       if (b.kind === 'paragraph' && !commandParagraph(b.text)) this.addDescription(inlineText(b.text));
       else if (b.kind === 'quote' && !blocksHaveCommands(b.blocks)) this.addDescription(b.blocks.map((x) => (x.kind === 'paragraph' ? inlineText(x.text.replace(/^\[![a-z]+\][+-]?\s*/i, '')) : '')).filter(Boolean).join('\n'));
       else if (b.kind === 'table' && blocksHaveCommands([b])) break;
@@ -616,6 +718,9 @@ class Builder {
     let pendingTitle = title;
     let lastList: (Block & { kind: 'list' }) | undefined;
     let pendingSession: string | undefined;
+    // A block that ends inside a session (`aws ssm start-session …` as its last line): the next
+    // block of the section is typed there too, unless the text between says it is not.
+    let openSession: string | undefined;
     const takeTitle = () => {
       const t = pendingTitle;
       pendingTitle = undefined;
@@ -643,7 +748,7 @@ class Builder {
             }
             continue;
           }
-          const generic = /^(runbook|procedure|steps|actions|response|what to do|how to fix|playbook)$/i.test(label[0]);
+          const generic = GENERIC_LABEL.test(label[0]);
           if ((RUN_PHASES.has(lk) || generic) && !label[1]) {
             // "**Runbook.**", "**Immediate actions:**": the blocks after it are a phase.
             target = undefined;
@@ -657,6 +762,7 @@ class Builder {
         }
         const text = inlineText(b.text);
         if (!text) continue;
+        if (LEAVES_SESSION.test(text)) openSession = undefined;
         // "(still in the toolbox shell)": the next block is typed in a session opened earlier.
         pendingSession = /\b(?:in|inside|from|within) (?:the|that|this|your|same) (?:same )?[\w-]*\s?(?:shell|session|console)\b/i.test(text) && !/\bopen\b/i.test(text) ? 'the session opened above' : undefined;
         // "Inside the `chroot /host` session run `systemctl restart kubelet`": the first names the
@@ -665,10 +771,11 @@ class Builder {
         const named = within?.[1]?.slice(1, -1).trim();
         const commands = inlineCommands(b.text).filter((c) => c !== named);
         if (commands.length) {
-          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(text.replace(c, '').trim() || c), text !== c ? text : undefined, [], false, within ? (named ?? 'the session opened above') : undefined);
+          const said = label && GENERIC_LABEL.test(label[0]) ? inlineText(label[1]) : text;
+          for (const c of commands) this.command(c, lineWithin(b.text, c, b.line), takeTitle() ?? shortTitle(said.replace(c, '').replace(/\s+(with|using|by running|run)?\s*[.:]?$/i, '').trim() || c), text !== c ? text : undefined, [], false, within ? (named ?? 'the session opened above') : undefined);
           continue;
         }
-        if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(label[0])), inlineText(label[1]), b.line);
+        if (label && label[1]) this.note(takeTitle() ?? shortTitle(inlineText(GENERIC_LABEL.test(label[0]) ? label[1] : label[0])), inlineText(label[1]), b.line);
         else this.note(takeTitle() ?? shortTitle(text), text, b.line);
         continue;
       }
@@ -680,16 +787,18 @@ class Builder {
       if (b.kind === 'list') {
         this.list(b, takeTitle());
         lastList = b;
+        openSession = undefined;
         continue;
       }
       if (b.kind === 'code') {
         // A code block right after a list belongs to the list's last item (flush-left fences).
         const owner = lastList?.items[lastList.items.length - 1];
-        this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine, pendingSession);
+        openSession = this.code(b, owner ? undefined : takeTitle(), owner ? itemTitle(owner) : undefined, titleLine, pendingSession ?? openSession);
         pendingSession = undefined;
         continue;
       }
       lastList = undefined;
+      openSession = undefined;
       if (b.kind === 'table') {
         this.table(b, takeTitle());
         continue;
@@ -785,8 +894,11 @@ class Builder {
     if (!made) this.note(title, full, it.line);
   }
 
-  /** `firstTitle` titles the first command when it has no comment; `ownerTitle` when it comes from a list item. */
-  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number, session?: string): void {
+  /**
+   * `firstTitle` titles the first command when it has no comment; `ownerTitle` when it comes from a
+   * list item. Returns the session still open after the block's last command, if any.
+   */
+  private code(b: Block & { kind: 'code' }, firstTitle: string | undefined, ownerTitle: string | undefined, _titleLine?: number, session?: string): string | undefined {
     if (b.info === 'sql' || b.info === 'postgresql' || b.info === 'psql' || b.info === 'pgsql') {
       const sql = b.lines.filter((l) => !/^\s*--/.test(l)).join('\n').trim();
       if (!sql) return;
@@ -794,14 +906,16 @@ class Builder {
       const c = classifySql(sql);
       const step = this.command(command, b.line + 1, ownerTitle ?? firstTitle ?? `SQL: ${shortTitle(sql.split('\n')[0])}`, undefined, []);
       step.guesses.push(`SQL block made a psql step (${c.reason}): psql connects with the PG* environment variables (PGHOST, PGUSER, PGDATABASE)`);
-      return;
+      return undefined;
     }
     if (!isShellCode(b)) {
       if (b.lines.some((l) => l.trim())) this.guess(b.line, `a ${b.info || 'plain'} code block was not imported (not shell commands)`);
-      return;
+      return undefined;
     }
+    let open: string | undefined;
     let first = true;
     const firstLine = b.fenced ? b.line + 1 : b.line;
+    if (POWERSHELL_INFO.includes(b.info)) session ??= 'PowerShell (a Windows machine)';
     for (const item of splitScript(b.lines, firstLine, b.info)) {
       if (item.kind === 'note') {
         const lines = item.note.text.filter((l) => l.trim());
@@ -831,7 +945,11 @@ class Builder {
       for (const extra of [...(cmd.trailing ? [cmd.trailing] : []), ...cmd.after]) description = description ? `${description}\n${extra}` : extra;
       this.command(cmd.text, cmd.line, title, description, cmd.usesAssigned, cmd.compound, cmd.session ?? session);
       first = false;
+      // Only a block that ends with the opener itself hands its session on: one that already
+      // typed its commands inside (`sh-4.4$ …`) is done with it.
+      open = !cmd.session && !session && REMOTE_SESSION.test(cmd.text) && opensSession(cmd.text) ? cmd.text : undefined;
     }
+    return open;
   }
 
   private command(text: string, line: number, title: string, description: string | undefined, usesAssigned: string[], compound = false, session?: string): DraftStep {
@@ -899,14 +1017,21 @@ function asCode(b: Block): Block {
 /** `**Symptoms.** …` and `**Runbook.**` on consecutive lines are two paragraphs, not one. */
 function splitLabelled(blocks: Block[]): Block[] {
   return blocks.flatMap((b): Block[] => {
-    if (b.kind !== 'paragraph' || !b.text.includes('\n')) return [b];
+    if (b.kind !== 'paragraph') return [b];
     const out: Array<Block & { kind: 'paragraph' }> = [];
     b.text.split('\n').forEach((l, k) => {
       if (!out.length || /^(\*\*|__)[^*_]+\1/.test(l)) out.push({ kind: 'paragraph', text: l, line: b.line + k });
       else out[out.length - 1].text += `\n${l}`;
     });
-    return out;
+    return out.flatMap(splitInlineLabels);
   });
+}
+
+/** "**When:** users report it. **Do:** isolate the server.": two labelled parts on one line. */
+function splitInlineLabels(b: Block & { kind: 'paragraph' }): Block[] {
+  if (!/^(\*\*|__)[^*_]+?[:.]?\1/.test(b.text)) return [b];
+  const parts = b.text.split(/(?<=[.!?])\s+(?=(?:\*\*|__)[A-Z][^*_\n]{0,30}?:(?:\*\*|__))/);
+  return parts.map((text) => ({ kind: 'paragraph', text, line: b.line + (b.text.slice(0, b.text.indexOf(text)).match(/\n/g)?.length ?? 0) }));
 }
 
 /** The line a command written inside a multi-line paragraph starts on. */
@@ -928,7 +1053,9 @@ function singleQuote(s: string): string {
 export function itemTitle(it: ListItem): string {
   const label = /^(\*\*|__)(.+?)\1/.exec(it.text.trim());
   if (label) return shortTitle(inlineText(label[2]).replace(/[:.]$/, ''));
-  return shortTitle(inlineText(it.text.replace(/`[^`]*`/g, (m) => (looksLikeCommand(m.slice(1, -1)) ? '' : m))).replace(/[\s:→-]+$/, '') || inlineText(it.text));
+  const bare = inlineText(it.text.replace(/`[^`]*`/g, (m) => (looksLikeCommand(m.slice(1, -1)) ? '' : m))).replace(/[\s:→-]+$/, '');
+  // "run `htop`": a lone verb left is no title; the item as written is.
+  return shortTitle(bare.includes(' ') ? bare : inlineText(it.text));
 }
 
 /** At most ~72 characters, cut at a sentence or word end. */

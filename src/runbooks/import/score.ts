@@ -149,7 +149,7 @@ export async function scorePlaybook(dir: string, manifestFile: string, severityI
   }
   for (const ns of m.not_scenarios ?? []) take(ns.title, undefined, ns.steps, true);
   const expectedLines = new Set(m.scenarios.map((s) => s.line));
-  for (const d of drafts) if (!expectedLines.has(d.line)) score.extraScenarios.push({ title: d.title, line: d.line });
+  for (const d of drafts) if (!expectedLines.has(d.line) && !d.general) score.extraScenarios.push({ title: d.title, line: d.line });
   for (const ig of m.ignored_commands ?? []) {
     const hit = all.find((x) => !used.has(x.s) && x.s.line === ig.line && programOf(x.s.command!) === programOf(ig.command));
     if (hit) score.ignoredImported.push({ command: ig.command, line: ig.line });

@@ -289,6 +289,24 @@ describe('evidence export', () => {
     expect(types.map((e) => e.data.redacted)).toEqual([false, true]);
     rmSync(x, { recursive: true, force: true });
   });
+
+  it("redacts the team's own patterns from ir.yaml too, without --redact-pattern", () => {
+    const team = mkdtempSync(join(tmpdir(), 'ir-team-'));
+    writeFileSync(join(team, 'ir.yaml'), "redaction:\n  - 'GET /(orders)'\n");
+    const x = mkdtempSync(join(tmpdir(), 'ir-x-'));
+    try {
+      const out = join(home, 'team.tar.gz');
+      const r = ir(home, ['evidence', 'export', '--out', out, '--json'], { env: { IR_RUNBOOKS: team } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(spawnSync('tar', ['-xzf', out, '-C', x]).status).toBe(0);
+      const orders = readFileSync(readdirFind(join(x, `${incident}-evidence`), 'api-7d9f-abc12/api.log'), 'utf8');
+      expect(orders).toContain('GET /[REDACTED-CUSTOM-1] 200');
+      expect(orders).not.toContain('GET /orders');
+    } finally {
+      rmSync(x, { recursive: true, force: true });
+      rmSync(team, { recursive: true, force: true });
+    }
+  });
 });
 
 function readdirFind(root: string, suffix: string): string {

@@ -41,9 +41,10 @@ export async function run(opts: ExportOptions, ctx: Context): Promise<number> {
   const out = resolve(ctx.io.cwd, opts.out);
   if (existsSync(out) && !opts.force) throw new UsageError(`${displayPath(out, ctx.io.cwd)} exists; pass --force to overwrite it`);
   const redact = opts.redact !== false;
-  const patterns = opts.redactPattern ?? [];
   const only = opts.collection ?? [];
-  if (patterns.length && !redact) throw new UsageError('--redact-pattern and --no-redact contradict each other');
+  if (opts.redactPattern?.length && !redact) throw new UsageError('--redact-pattern and --no-redact contradict each other');
+  // The archive leaves the machine like a postmortem: the team's own patterns (ir.yaml) apply too.
+  const patterns = redact ? [...(await ctx.team()).redaction, ...(opts.redactPattern ?? [])] : [];
   const { Redactor } = await import('../../redact/redactor.js');
   const redaction = redact ? new Redactor(patterns) : undefined;
   const incident = await ctx.currentIncident();

@@ -6,6 +6,7 @@
 // And the same appends on PostgreSQL on loopback (fsync on), or the reason it was skipped.
 // IR_BENCH_ROOT names the checkout whose store is measured (default: this one).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,7 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
     return { ms, perSecond: (count * 1000) / ms };
   };
   await measure('FULL'); // warm-up
+  const floor = await rawFloor(count);
   const normal = await measure('NORMAL');
   const full = await measure('FULL');
   const long = await measure('FULL', 5000);
@@ -40,7 +42,12 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
     benchmark: 'append (in-process, one event per transaction)',
     rounds: count,
     rows: [
-      row('append, synchronous=NORMAL', normal, { detail: `${Math.round(normal.perSecond)} events/s (target 25000)`, met: normal.perSecond >= 25_000 }),
+      row('SQLite alone: 1-row insert', floor.single, { detail: `${Math.round(floor.single.perSecond)} commits/s: better-sqlite3, one 3-column row per transaction (the issue's "raw" figure)` }),
+      row('SQLite alone: ir\'s statements', floor.same, { detail: `${Math.round(floor.same.perSecond)} commits/s: the head read, the event insert and the head update of one append, without ir` }),
+      row('append, synchronous=NORMAL', normal, {
+        detail: `${Math.round(normal.perSecond)} events/s (target 25000: ${normal.perSecond >= 25_000 ? 'met' : 'MISSED'}), ${(normal.perSecond / floor.same.perSecond).toFixed(2)}x SQLite alone with the same statements, ${(normal.perSecond / floor.single.perSecond).toFixed(2)}x a 1-row insert`,
+        met: normal.perSecond >= 25_000,
+      }),
       row('append, synchronous=FULL (used)', full, { detail: `${Math.round(full.perSecond)} events/s, ${(full.ms / normal.ms).toFixed(2)}x the time of NORMAL` }),
       row('append at 5,000 events (FULL)', long, { detail: `${Math.round(long.perSecond)} events/s` }),
       postgres.skipped
@@ -48,6 +55,54 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
         : row('append, PostgreSQL (loopback)', postgres, { detail: `${Math.round(postgres.perSecond)} events/s, ${(postgres.ms / full.ms).toFixed(2)}x the time of SQLite FULL` }),
     ],
   };
+}
+
+/**
+ * What SQLite itself costs here, measured in the same run (synchronous=NORMAL, WAL, one transaction
+ * per commit, statements prepared once): a bare 1-row insert into a 3-column table, and the three
+ * statements an append runs (read the head, insert the event, move the head) on a store created by
+ * the measured checkout, with fixed values and no hashing, canonical JSON or projection.
+ */
+async function rawFloor(count) {
+  const require = createRequire(join(root, 'package.json'));
+  const Database = require('better-sqlite3');
+  const { SqliteStore } = await import(join(root, 'dist', 'store', 'sqlite', 'store.js'));
+  const timeIt = (db, fn) => {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const tx = db.transaction((i) => fn(i));
+    for (let i = 1; i <= 200; i++) tx.immediate(i);
+    const start = process.hrtime.bigint();
+    for (let i = 201; i <= count + 200; i++) tx.immediate(i);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    db.close();
+    return { ms, perSecond: (count * 1000) / ms };
+  };
+  const home = mkdtempSync(join(tmpdir(), 'ir-bench-raw-'));
+  try {
+    const bare = new Database(join(home, 'bare.db'));
+    bare.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY, a TEXT, b TEXT)');
+    const put = bare.prepare('INSERT INTO t (seq, a, b) VALUES (?, ?, ?)');
+    const single = timeIt(bare, (i) => put.run(i, `note ${i}`, 'f'.repeat(64)));
+
+    const store = SqliteStore.open(join(home, 'ir.db'), { synchronous: 'NORMAL' });
+    const { incident } = await store.declare({ title: 'floor', severity: 'SEV-3' }, new Date(), 'bench');
+    await store.close();
+    const db = new Database(join(home, 'ir.db'));
+    const head = db.prepare(`SELECT head_seq, head_hash, state, severity, resolved_at, (SELECT max(seq) FROM events WHERE incident_id = incidents.id) AS last_seq, (SELECT max(seq) FROM events) AS top_seq FROM incidents WHERE id = ?`);
+    const insert = db.prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const move = db.prepare(`UPDATE incidents SET doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`);
+    const doc = db.prepare('SELECT doc FROM incidents WHERE id = ?').get(incident.id).doc;
+    const h = 'f'.repeat(64);
+    const same = timeIt(db, (i) => {
+      const { top_seq } = head.get(incident.id);
+      insert.run(top_seq + 1, incident.id, new Date().toISOString(), 'note.added', 'bench', `{"text":"note ${i}"}`, h, h, h, null, null);
+      move.run(doc, top_seq + 1, h, incident.id);
+    });
+    return { single, same };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }
 
 /** One note per transaction through the Store interface, as on SQLite; one connection. */

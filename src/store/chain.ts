@@ -40,7 +40,7 @@ export function eventHash(
   prevHash: string,
   row: Omit<EventRow, 'prev_hash' | 'hash' | 'state_sha256' | 'origin' | 'recorded_at'> & { state_sha256?: string | null; origin?: string | null; recorded_at?: string | null },
 ): string {
-  return sha256(prevHash + eventBody(row));
+  return sha256Hex(prevHash + eventBody(row));
 }
 
 /**
@@ -59,14 +59,14 @@ export function eventBody(row: { seq: number; incident_id: string; at: string; t
 }
 
 /** sha256 of a string, hex: one call (no Hash object per event) where Node has it. */
-const sha256: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => createHash('sha256').update(text).digest('hex');
+export const sha256Hex: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => createHash('sha256').update(text).digest('hex');
 
 /**
  * The digest of an incident record. Each event carries the digest of the record it produces, inside
  * its hash, so the cached record can be checked against the chain in O(1) instead of refolding.
  */
 export function recordDigest(incident: Incident): string {
-  return createHash('sha256').update(canonicalJson(incident)).digest('hex');
+  return sha256Hex(canonicalJson(incident));
 }
 
 /** Fields the incident projection gained after records were first cached. */

@@ -299,6 +299,35 @@ describe.each(backends)('Store contract: $name', (backend) => {
     expect((await woken()).done).toBe(true);
   });
 
+  it('the row mirrors state, severity and resolution after every append, from this connection and another', async () => {
+    const { h, stores } = await setup(2);
+    const [s, other] = stores;
+    const { incident } = await s.declare({ title: 'mirror', severity: 'SEV-3' }, AT, 'alice');
+    const steps: [Store, NewEvent][] = [
+      [s, note('first')],
+      [s, { type: 'incident.severity_changed', data: { from: 'SEV-3', to: 'SEV-1', reason: 'worse' } }],
+      [s, note('after severity')],
+      [s, { type: 'incident.state_changed', data: { from: 'investigating', to: 'mitigating' } }],
+      [other, note('from the other connection')],
+      [s, { type: 'incident.resolved', data: { summary: 'fixed' } }],
+      [s, note('after resolve')],
+      [other, { type: 'incident.reopened', data: { reason: 'back' } }],
+      [s, note('after reopen')],
+    ];
+    for (const [store, event] of steps) {
+      await store.append(incident.id, () => event, later(1), 'alice');
+      // A column left behind reads as "the incident record was changed outside its events".
+      const result = await s.verify(incident.id);
+      expect(result.problems, `after ${event.type}`).toEqual([]);
+    }
+    const record = (await other.getIncident(incident.id))!;
+    expect([record.severity, record.state, record.resolvedAt]).toEqual(['SEV-1', 'investigating', undefined]);
+    // A column edited behind the store's back is set right by the next append that changes it.
+    h.editRecord(incident.id, 'severity', 'SEV-4');
+    await s.append(incident.id, () => ({ type: 'incident.severity_changed', data: { from: 'SEV-1', to: 'SEV-2', reason: 'better' } }), later(2), 'alice');
+    expect((await s.verify(incident.id)).problems).toEqual([]);
+  });
+
   it('verify names a changed event and an edited record; reads do not trust the edited record', async () => {
     const { h, stores } = await setup();
     const [s] = stores;

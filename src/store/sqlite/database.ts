@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
-import { ChainWalk, eventHash, GENESIS_HASH, isCurrentShape, judgeAnchor, parseEventData, recordDigest, toEvent, type EventRow } from '../chain.js';
+import { ChainWalk, eventHash, GENESIS_HASH, isCurrentShape, judgeAnchor, parseEventData, recordDigest, sha256Hex, toEvent, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type VerifyResult, type WriteOptions } from '../types.js';
 
@@ -144,9 +144,11 @@ export class SqliteDatabase {
         )
         .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
       this.checkDelivery(opts.deliveryKey);
-      const { event, incident } = this.insertEvent(id, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts);
+      const { top } = this.sql(`SELECT coalesce(max(seq), 0) AS top FROM events`).get() as { top: number };
+      const written = this.insertEvent(id, top + 1, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts, true);
+      const { event, incident } = written;
+      const doc = written.doc as string;
       this.recordDelivery(opts.deliveryKey, id, event.seq);
-      const doc = JSON.stringify(incident);
       this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
         .run(incident.state, incident.severity, doc, event.seq, event.hash, id);
       return { incident, event, doc };
@@ -169,9 +171,12 @@ export class SqliteDatabase {
   ): { incident: Incident; events: TimelineEvent[] } {
     let doc: string | undefined;
     const result = this.write(() => {
-      const row = this.sql(`SELECT id, head_seq, head_hash, (SELECT max(seq) FROM events WHERE incident_id = incidents.id) AS last_seq FROM incidents WHERE id = ?`).get(incidentId) as
-        | (Pick<IncidentRow, 'id' | 'head_seq' | 'head_hash'> & { last_seq: number | null })
-        | undefined;
+      // One read for everything the append needs: the head, the incident's newest event (to see that
+      // nothing was written since this connection's last append) and the store's newest seq (events
+      // are numbered store-wide), plus the mirrored columns, so the update writes only what changed.
+      const row = this.sql(
+        `SELECT head_seq, head_hash, state, severity, resolved_at, (SELECT max(seq) FROM events WHERE incident_id = incidents.id) AS last_seq, (SELECT max(seq) FROM events) AS top_seq FROM incidents WHERE id = ?`,
+      ).get(incidentId) as (Pick<IncidentRow, 'head_seq' | 'head_hash' | 'state' | 'severity' | 'resolved_at'> & { last_seq: number | null; top_seq: number | null }) | undefined;
       if (!row) throw new Error(`no incident ${incidentId}`);
       // Decisions are taken on the incident as its events say it is (the cache only when the chain
       // vouches for it, or what this connection itself wrote when nothing was written since), so an
@@ -183,18 +188,26 @@ export class SqliteDatabase {
       const wanted = decide(incident);
       const list = Array.isArray(wanted) ? wanted : [wanted];
       let head = row.head_hash;
+      let seq = row.top_seq ?? 0;
       const events: TimelineEvent[] = [];
-      for (const e of list) {
-        const written = this.insertEvent(incidentId, head, incident, e, at, actor, opts);
+      for (let i = 0; i < list.length; i++) {
+        const written = this.insertEvent(incidentId, ++seq, head, incident, list[i], at, actor, opts, i === list.length - 1);
         incident = written.incident;
         head = written.event.hash;
         events.push(written.event);
+        if (written.doc !== undefined) doc = written.doc;
       }
-      if (events.length) {
+      if (events.length && doc !== undefined) {
         const last = events[events.length - 1];
-        doc = JSON.stringify(incident);
-        this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
-          .run(incident.state, incident.severity, incident.resolvedAt ?? null, doc, last.seq, last.hash, incidentId);
+        const resolvedAt = incident.resolvedAt ?? null;
+        // The mirrored columns are rewritten only when they change: rewriting them re-indexes the row
+        // (incidents_state), one more page for SQLite to write at every commit.
+        if (row.state === incident.state && row.severity === incident.severity && row.resolved_at === resolvedAt) {
+          this.sql(`UPDATE incidents SET doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`).run(doc, last.seq, last.hash, incidentId);
+        } else {
+          this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
+            .run(incident.state, incident.severity, resolvedAt, doc, last.seq, last.hash, incidentId);
+        }
         this.recordDelivery(opts.deliveryKey, incidentId, last.seq);
       }
       return { incident, events };
@@ -221,15 +234,36 @@ export class SqliteDatabase {
     return row && { incidentId: row.incident_id, seq: row.seq };
   }
 
-  private insertEvent(incidentId: string, prevHash: string, before: Incident | undefined, e: NewEvent, at: Date, actor: string, opts: WriteOptions): { event: TimelineEvent; incident: Incident } {
-    const { next } = this.sql(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).get() as { next: number };
-    const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data: canonicalJson(e.data) };
-    const incident = applyEvent(before, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(fields.data) as Record<string, unknown> });
-    const row = { seq: next, ...fields, state_sha256: recordDigest(incident), origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
+  /**
+   * Writes one event numbered `seq` (the caller holds the write lock and knows the store's newest
+   * seq). The record it produces is serialised once, canonically: its sha256 is the digest the event
+   * carries, and for the last event of an append (`keep`) the same text is the row's cached doc.
+   */
+  private insertEvent(
+    incidentId: string,
+    seq: number,
+    prevHash: string,
+    before: Incident | undefined,
+    e: NewEvent,
+    at: Date,
+    actor: string,
+    opts: WriteOptions,
+    keep: boolean,
+  ): { event: TimelineEvent; incident: Incident; doc?: string } {
+    const data = canonicalJson(e.data);
+    const parsed = JSON.parse(data) as Record<string, unknown>;
+    const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data };
+    const incident = applyEvent(before, { incidentId, at: fields.at, type: fields.type, actor, data: parsed });
+    const doc = canonicalJson(incident);
+    const row = { seq, ...fields, state_sha256: sha256Hex(doc), origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
     const hash = eventHash(prevHash, row);
     this.sql(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash, row.state_sha256, row.origin, row.recorded_at);
-    return { event: toEvent({ ...row, prev_hash: prevHash, hash }), incident };
+    // The event handed back gets its own parse of the data: the record may hold parts of `parsed`.
+    const event: TimelineEvent = { seq, incidentId, at: row.at, type: row.type, actor, data: JSON.parse(data) as Record<string, unknown>, prevHash, hash };
+    if (row.origin) event.origin = row.origin;
+    if (row.recorded_at) event.recordedAt = row.recorded_at;
+    return keep ? { event, incident, doc } : { event, incident };
   }
 
   /**
@@ -270,7 +304,9 @@ export class SqliteDatabase {
     } catch {
       return undefined;
     }
-    if (recordDigest(doc) !== row.state_sha256) return undefined;
+    // The doc is stored as the canonical text its digest was taken over, so its own hash settles it
+    // without re-serialising; a doc an older ir wrote (plain JSON.stringify) is canonicalised first.
+    if (sha256Hex(row.doc) !== row.state_sha256 && recordDigest(doc) !== row.state_sha256) return undefined;
     // A record cached by an older ir lacks fields the projection has since gained: fold instead.
     if (!isCurrentShape(doc)) return undefined;
     if (doc.state !== row.state || doc.severity !== row.severity || doc.declaredAt !== row.declared_at || (doc.resolvedAt ?? null) !== row.resolved_at) return undefined;

@@ -38,6 +38,8 @@ export const register: Register = (program, ctx, bind) => {
 
 /** Events redacted together: one secretlint pass per batch instead of per event. */
 const REDACT_BATCH = 2000;
+/** What a timeline row carries (timelineItem): a template printing only these needs no Handlebars per row. */
+const TIMELINE_FIELDS = ['time', 'actor', 'text'] as const;
 
 export async function run(opts: PostmortemOptions, ctx: Context): Promise<number> {
   const incident = await ctx.currentOrLatestIncident(opts.id);
@@ -54,7 +56,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   const modelOptions = { incidentDir: ctx.incidentDir(incident.id), redacted: Boolean(redactor) };
   const templateFile = templatePath(ctx.runbookDir().dir, 'postmortem.md');
   const cacheDir = join(ctx.home, 'cache', 'templates');
-  const split = await templateAround(templateFile, 'timeline', ctx.io.cwd, cacheDir);
+  const split = await templateAround(templateFile, 'timeline', ctx.io.cwd, cacheDir, TIMELINE_FIELDS);
 
   // The events, in the order things happened, each batch redacted, folded into the model, and its
   // timeline row written to a private scratch file: the rows come after parts of the report that
@@ -77,13 +79,18 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       const listed: ReturnType<typeof timelineItem>[] = [];
       let batch: TimelineEvent[] = [];
       const flush = async () => {
-        const datas = redactor ? await redactor.redactDeep(batch.map((e) => e.data)) : batch.map((e) => e.data);
-        for (let i = 0; i < batch.length; i++) {
-          const e = { ...batch[i], data: datas[i] };
+        if (redactor) {
+          const datas = await redactor.redactDeep(batch.map((e) => e.data));
+          // In place: each event was read for this fold alone (held ones are folded only once).
+          for (let i = 0; i < batch.length; i++) batch[i].data = datas[i];
+        }
+        let text = '';
+        for (const e of batch) {
           builder.add(e);
-          if (rows) await rows.write(split!.item(timelineItem(e)));
+          if (rows) text += split!.item(timelineItem(e));
           else listed.push(timelineItem(e));
         }
+        if (text) await rows!.write(text);
         batch = [];
       };
       try {

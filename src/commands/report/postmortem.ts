@@ -12,6 +12,7 @@ import type { Context } from '../../context.js';
 import { UserError } from '../../errors.js';
 import type { TimelineEvent } from '../../core/incident.js';
 import { fileStream, Sink } from '../../io/sink.js';
+import type { OutStream } from '../../io/streams.js';
 import { ModelBuilder, timelineItem } from '../../report/model.js';
 import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
@@ -134,14 +135,23 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     const extra = { chain_head: head ?? null, redacted: Boolean(redactor), redactions: Object.fromEntries(redactor?.counts ?? []) };
 
     /** The report, piece by piece: the text before the timeline rows, the rows, the text after. */
-    const write = async (sink: Sink) => {
+    /**
+     * `out`, when given, takes bytes: with no value found anywhere (echo would change nothing),
+     * the rows go from the scratch file to it as read, never decoded into text.
+     */
+    const write = async (sink: Sink, out?: OutStream) => {
       if (!split) {
         await sink.write(echo(await renderTemplate(templateFile, { ...model, timeline: listed }, ctx.io.cwd, cacheDir)));
         return sink.flush();
       }
       const { before, after } = split.around(model as unknown as Record<string, unknown>);
       await sink.write(echo(before));
-      await copyRows(rowsFile!, (chunk) => sink.write(echo(chunk)));
+      if (out && !redactor?.total) {
+        await sink.flush();
+        await copyBytes(rowsFile!, async (chunk) => {
+          if (!out.write(chunk) && out.drained) await out.drained();
+        });
+      } else await copyRows(rowsFile!, (chunk) => sink.write(echo(chunk)));
       await sink.write(echo(after));
       await sink.flush();
     };
@@ -152,7 +162,8 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       const file = fileStream(path);
       let bytes = 0;
       try {
-        await write(new Sink({ write: (chunk) => ((bytes += Buffer.byteLength(chunk)), file.write(chunk)) }));
+        const counted: OutStream = { write: (chunk) => ((bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength), file.write(chunk)) };
+        await write(new Sink(counted), counted);
       } finally {
         file.close();
       }
@@ -166,7 +177,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       await write(new Sink({ write: (chunk) => (parts.push(String(chunk)), true) }));
       ctx.printJson({ incident: incident.id, draft: model.draft, markdown: parts.join(''), ...extra });
     } else {
-      await write(new Sink(ctx.io.stdout));
+      await write(new Sink(ctx.io.stdout), ctx.io.stdout);
     }
     return 0;
   } finally {
@@ -197,6 +208,21 @@ async function* mergeChronologically(inOrder: AsyncIterable<TimelineEvent>, held
     yield e;
   }
   while (i < held.length) yield held[i++];
+}
+
+/** A file's bytes, in chunks of 1 MiB, each a buffer of its own (a pipe may hold on to it). */
+async function copyBytes(path: string, emit: (chunk: Buffer) => Promise<void>): Promise<void> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(1024 * 1024);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      await emit(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A file of whole lines, handed on in chunks that end at a line break. */

@@ -37,8 +37,12 @@ export const register: Register = (program, ctx, bind) => {
     .action(bind((cmd: Command) => run({ ...cmd.opts<PostmortemOptions>(), id: cmd.args[0] }, ctx)));
 };
 
-/** Events redacted together: one secretlint pass per batch instead of per event. */
-const REDACT_BATCH = 2000;
+/**
+ * Events redacted together: one scan per batch instead of per event. Small enough that a batch's
+ * joined text and its rows stay below V8's large-object size (~128 KiB): large strings are only
+ * freed by a full collection, and piled up between two of them they were a good part of the peak RSS.
+ */
+const REDACT_BATCH = 500;
 /** What a timeline row carries (timelineItem): a template printing only these needs no Handlebars per row. */
 const TIMELINE_FIELDS = ['time', 'actor', 'text'] as const;
 
@@ -76,7 +80,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     const fold = async (events: AsyncIterable<TimelineEvent>, first: boolean) => {
       const builder = new ModelBuilder(safeIncident, severities, now, modelOptions);
       const rowsOut = rowsFile ? fileStream(rowsFile, 0o600) : undefined;
-      const rows = rowsOut && new Sink(rowsOut);
+
       const listed: ReturnType<typeof timelineItem>[] = [];
       let batch: TimelineEvent[] = [];
       const flush = async () => {
@@ -88,10 +92,10 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
         let text = '';
         for (const e of batch) {
           builder.add(e);
-          if (rows) text += split!.item(timelineItem(e));
+          if (rowsOut) text += split!.item(timelineItem(e));
           else listed.push(timelineItem(e));
         }
-        if (text) await rows!.write(text);
+        if (text) rowsOut!.write(text);
         batch = [];
       };
       try {
@@ -110,7 +114,6 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
           if (batch.length >= REDACT_BATCH) await flush();
         }
         await flush();
-        await rows?.flush();
       } finally {
         rowsOut?.close();
       }
@@ -148,7 +151,8 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       await sink.write(echo(before));
       if (out && !redactor?.total) {
         await sink.flush();
-        await copyBytes(rowsFile!, async (chunk) => {
+        // A stream that may queue (a pipe) keeps each chunk it was given; one that never does lets the buffer be reused.
+        await copyBytes(rowsFile!, !out.drained, async (chunk) => {
           if (!out.write(chunk) && out.drained) await out.drained();
         });
       } else await copyRows(rowsFile!, (chunk) => sink.write(echo(chunk)));
@@ -210,12 +214,13 @@ async function* mergeChronologically(inOrder: AsyncIterable<TimelineEvent>, held
   while (i < held.length) yield held[i++];
 }
 
-/** A file's bytes, in chunks of 1 MiB, each a buffer of its own (a pipe may hold on to it). */
-async function copyBytes(path: string, emit: (chunk: Buffer) => Promise<void>): Promise<void> {
+/** A file's bytes, in chunks of 1 MiB: one buffer reused, or with `reuse` false a buffer for each. */
+async function copyBytes(path: string, reuse: boolean, emit: (chunk: Buffer) => Promise<void>): Promise<void> {
   const fd = openSync(path, 'r');
+  const once = reuse ? Buffer.allocUnsafe(1024 * 1024) : undefined;
   try {
     for (;;) {
-      const buf = Buffer.allocUnsafe(1024 * 1024);
+      const buf = once ?? Buffer.allocUnsafe(1024 * 1024);
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       await emit(buf.subarray(0, n));

@@ -334,8 +334,8 @@ export class Redactor {
     const strings: string[] = [];
     const collect = (v: unknown): void => {
       if (typeof v === 'string') strings.push(v);
-      else if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+      else if (Array.isArray(v)) for (const x of v) collect(x);
+      else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
     };
     collect(value);
     const redacted = await this.redactAll(strings);

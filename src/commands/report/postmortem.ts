@@ -86,8 +86,9 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       const flush = async () => {
         if (redactor) {
           const datas = await redactor.redactDeep(batch.map((e) => e.data));
-          // In place: each event was read for this fold alone (held ones are folded only once).
-          for (let i = 0; i < batch.length; i++) batch[i].data = datas[i];
+          // A copy only where something was replaced (redactDeep keeps what it did not change): a
+          // store may hand the same objects to a later read (the team store's offline copy).
+          for (let i = 0; i < batch.length; i++) if (datas[i] !== batch[i].data) batch[i] = { ...batch[i], data: datas[i] };
         }
         let text = '';
         for (const e of batch) {

@@ -92,8 +92,9 @@ export const RULE_TRIGGERS = [
   'a3t', 'akia', 'asia', 'agpa', 'aida', 'aroa', 'aipa', 'anpa', 'anva',
   '_live_', '_test_', 'whsec_',
   // The secret names of SECRET_NAME and KEYWORD: PASSWORD/PASSWD/PASSPHRASE/pass, PWD, SECRET,
-  // TOKEN, API_KEY/ACCESS_KEY/PRIVATE_KEY, CREDENTIALS, AUTH (and Authorization).
-  'pass', 'pwd', 'secret', 'token', 'key', 'credential', 'auth',
+  // TOKEN, API_KEY/APIKEY/api-key, ACCESS_KEY, PRIVATE_KEY (above), CREDENTIALS, AUTH (and
+  // Authorization). Not `key` alone: no rule takes it without one of these before it.
+  'pass', 'pwd', 'secret', 'token', 'api[_-]?key', 'access[_-]?key', 'credential', 'auth',
   // A Kubernetes env pair written value first: its name may come in a later string (a value cut
   // over two notes), so the string where it starts is the one with `"value"`.
   '"value"',

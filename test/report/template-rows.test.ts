@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderTemplate, templateAround } from '../../src/report/template.js';
+import { Redactor } from '../../src/redact/redactor.js';
+import { SHIPPED_TEMPLATES } from '../../src/config/paths.js';
 
 const FIELDS = ['time', 'actor', 'text'] as const;
 const dir = mkdtempSync(join(tmpdir(), 'ir-template-rows-'));
@@ -41,6 +43,12 @@ describe('timeline rows without Handlebars', () => {
     const slow = (await templateAround(file, 'timeline', dir, undefined, []))!;
     expect(slow.direct).toBe(false);
     for (const r of rows) expect(split.item(r)).toBe(slow.item(r));
+  });
+
+  it('ir\'s own postmortem template holds nothing a redactor finds: the postmortem does not scan it', async () => {
+    const r = new Redactor([], { prefilter: false });
+    await r.learn(readFileSync(join(SHIPPED_TEMPLATES, 'postmortem.md'), 'utf8'));
+    expect(r.total).toBe(0);
   });
 
   const variants: [string, string, boolean][] = [

@@ -7,8 +7,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import { UsageError } from '../errors.js';
-import { CONTEXT_RULES, SHAPE_RULES, plausibleSecret, type Rule } from './rules.js';
-import { secretlintSpans, type Span } from './secretlint.js';
+import { CONTEXT_RULES, RULE_TRIGGERS, SHAPE_RULES, plausibleSecret, type Rule } from './rules.js';
+import { SECRETLINT_TRIGGERS, secretlintSpans, type Span } from './secretlint.js';
 
 /** Strings redacted together are joined by this; no span may cross it. */
 const SEP = '\n\u001e\n';
@@ -21,6 +21,38 @@ const CHUNK = 1024 * 1024;
 const LOOKAHEAD = 64 * 1024;
 /** A finding this long may be emitted as it stands (a base64 run after a BEGIN line, say). */
 const MAX_PENDING = 8 * 1024 * 1024;
+
+/**
+ * One of the words some built-in rule or secretlint rule needs: a string holding none of them is
+ * left to the user's patterns and the values already found, which is most of a long timeline.
+ */
+const TRIGGER = new RegExp([...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])].join('|'), 'gi');
+
+/** Whether `text` holds a trigger word: false means no built-in or secretlint rule can match in it. */
+export function mayHoldSecret(text: string): boolean {
+  TRIGGER.lastIndex = 0;
+  return TRIGGER.test(text);
+}
+
+/**
+ * What a string left out of the scan stands in for, so the rules that read across strings see the
+ * same: a quoted JSON value left open at the end of one string (a `"value":"…` cut over two notes)
+ * ends at the first unescaped quote of a later one, and a backslash before a line break stops it.
+ * A string that does neither is left out entirely. (The other rule that reads across strings, a
+ * PEM block up to its END line, finds the END line in a string that is scanned, only sooner.)
+ */
+function standIn(text: string, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) return '"';
+    if (c === 92) {
+      const next = i + 1 < end ? text.charCodeAt(i + 1) : 10;
+      if (next === 10 || next === 13 || next === 0x2028 || next === 0x2029) return '\\';
+      i++;
+    }
+  }
+  return '';
+}
 
 const PRIORITY_USER = 0;
 const PRIORITY_SHAPE = 1;
@@ -77,20 +109,30 @@ function merge(spans: Span[]): Span[] {
   return out;
 }
 
+export interface RedactorOptions {
+  /**
+   * Skip the built-in rules and secretlint for strings without a trigger word (default). Off, every
+   * string is scanned: the tests compare the two.
+   */
+  prefilter?: boolean;
+}
+
 export class Redactor {
+  /** The user's patterns, run over all text: no word tells where they may match. */
+  private readonly userRules: { rule: Rule; priority: number }[];
   private readonly rules: { rule: Rule; priority: number }[];
+  private readonly prefilter: boolean;
   private readonly placeholders = new Map<string, string>();
   /** Values found by learn(): echoed whatever their length, since they were never replaced in place. */
   private readonly learned = new Set<string>();
   /** How many different values were found, by kind (the N of the last [REDACTED-KIND-N]). */
   readonly counts = new Map<string, number>();
 
-  constructor(userPatterns: string[] = []) {
-    this.rules = [
-      ...userPatterns.map((p) => ({ rule: userRule(p), priority: PRIORITY_USER })),
-      ...SHAPE_RULES.map((rule, i) => ({ rule, priority: PRIORITY_SHAPE + i })),
-      ...CONTEXT_RULES.map((rule, i) => ({ rule, priority: PRIORITY_CONTEXT + i })),
-    ].map(({ rule, priority }) => ({ rule: { ...rule, re: withIndices(rule.re) }, priority }));
+  constructor(userPatterns: string[] = [], opts: RedactorOptions = {}) {
+    const indexed = ({ rule, priority }: { rule: Rule; priority: number }) => ({ rule: { ...rule, re: withIndices(rule.re) }, priority });
+    this.userRules = userPatterns.map((p) => ({ rule: userRule(p), priority: PRIORITY_USER })).map(indexed);
+    this.rules = [...SHAPE_RULES.map((rule, i) => ({ rule, priority: PRIORITY_SHAPE + i })), ...CONTEXT_RULES.map((rule, i) => ({ rule, priority: PRIORITY_CONTEXT + i }))].map(indexed);
+    this.prefilter = opts.prefilter !== false;
   }
 
   /** Different values found, all kinds together. */
@@ -116,9 +158,9 @@ export class Redactor {
     return p;
   }
 
-  private ruleSpans(text: string): Span[] {
+  private ruleSpans(text: string, rules: { rule: Rule; priority: number }[]): Span[] {
     const spans: Span[] = [];
-    for (const { rule, priority } of this.rules) {
+    for (const { rule, priority } of rules) {
       for (const m of text.matchAll(rule.re)) {
         const at = m.indices?.[rule.group];
         if (!at) continue;
@@ -136,14 +178,70 @@ export class Redactor {
     return spans;
   }
 
+  /** What the built-in rules and secretlint find in `text`, whose joined strings start at `starts`. */
+  private async builtinSpans(text: string): Promise<Span[]> {
+    return [...this.ruleSpans(text, this.rules), ...(await secretlintSpans(text, PRIORITY_SECRETLINT))];
+  }
+
+  /**
+   * The same, scanning only the strings that hold a trigger word (with stand-ins for the others),
+   * each span moved back to where it lies in `text` and cut at the end of its string.
+   */
+  private async prefiltered(text: string, seps: number[]): Promise<Span[]> {
+    const starts = [0, ...seps.map((i) => i + SEP.length)];
+    const ends = [...seps, text.length];
+    // Separators that overlap (text that is not strings joined by ir) are scanned as they stand.
+    for (let k = 1; k < starts.length; k++) if (starts[k] < ends[k - 1]) return this.builtinSpans(text);
+    const suspect = new Uint8Array(starts.length);
+    let any = false;
+    TRIGGER.lastIndex = 0;
+    for (let k = 0, m = TRIGGER.exec(text); m; m = TRIGGER.exec(text)) {
+      while (ends[k] <= m.index) k++;
+      suspect[k] = 1;
+      any = true;
+      TRIGGER.lastIndex = ends[k];
+    }
+    if (!any) return [];
+    if (suspect.every((x) => x === 1)) return this.builtinSpans(text);
+
+    const parts: string[] = [];
+    /** For each scanned string: where it starts in the scanned text, in `text`, and its length. */
+    const placed: { at: number; from: number; length: number }[] = [];
+    let at = 0;
+    for (let k = 0; k < starts.length; k++) {
+      const part = suspect[k] ? text.slice(starts[k], ends[k]) : standIn(text, starts[k], ends[k]);
+      if (!suspect[k] && !part) continue;
+      if (parts.length) at += SEP.length;
+      if (suspect[k]) placed.push({ at, from: starts[k], length: part.length });
+      parts.push(part);
+      at += part.length;
+    }
+    const spans: Span[] = [];
+    for (const s of await this.builtinSpans(parts.join(SEP))) {
+      let lo = 0;
+      let hi = placed.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (placed[mid].at <= s.start) lo = mid;
+        else hi = mid - 1;
+      }
+      const p = placed[lo];
+      // A span that starts in a stand-in or a separator is at most a character or two: nothing.
+      if (!p || s.start < p.at || s.start >= p.at + p.length) continue;
+      const shift = p.from - p.at;
+      spans.push({ ...s, start: s.start + shift, end: Math.min(s.end, p.at + p.length) + shift });
+    }
+    return spans;
+  }
+
   /** Every secret in `text`, as disjoint spans in order, each value given its placeholder. */
   private async find(text: string): Promise<Span[]> {
-    const found = [...this.ruleSpans(text), ...(await secretlintSpans(text, PRIORITY_SECRETLINT))];
+    const seps: number[] = [];
+    for (let i = text.indexOf(SEP); i >= 0; i = text.indexOf(SEP, i + 1)) seps.push(i);
+    const found = [...this.ruleSpans(text, this.userRules), ...(this.prefilter ? await this.prefiltered(text, seps) : await this.builtinSpans(text))];
 
     // Nothing crosses from one joined string into the next, and what is already a placeholder
     // (a second pass over rendered text) stays as it is.
-    const seps: number[] = [];
-    for (let i = text.indexOf(SEP); i >= 0; i = text.indexOf(SEP, i + 1)) seps.push(i);
     const done = [...text.matchAll(PLACEHOLDER)].map((m) => [m.index!, m.index! + m[0].length]);
     const clipped: Span[] = [];
     for (const s of found) {
@@ -192,7 +290,8 @@ export class Redactor {
 
   async redact(text: string): Promise<string> {
     if (!text) return text;
-    return this.replace(text, await this.find(text));
+    const spans = await this.find(text);
+    return spans.length ? this.replace(text, spans) : text;
   }
 
   /**
@@ -218,26 +317,48 @@ export class Redactor {
   async redactAll(texts: string[]): Promise<string[]> {
     if (!texts.length) return [];
     if (texts.some((t) => t.includes(SEP))) return Promise.all(texts.map((t) => this.redact(t)));
-    const out = (await this.redact(texts.join(SEP))).split(SEP);
+    const joined = texts.join(SEP);
+    const redacted = await this.redact(joined);
+    if (redacted === joined) return texts;
+    const out = redacted.split(SEP);
     if (out.length !== texts.length) throw new Error('redaction changed the number of strings');
     return out;
   }
 
-  /** A copy of a JSON-like value with every string in it redacted. */
+  /**
+   * A JSON-like value with every string in it redacted: a copy where something was replaced, the
+   * same objects where nothing was (a long timeline is mostly such events, and copying them was
+   * a good part of the cost of a report).
+   */
   async redactDeep<T>(value: T): Promise<T> {
     const strings: string[] = [];
     const collect = (v: unknown): void => {
       if (typeof v === 'string') strings.push(v);
-      else if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+      else if (Array.isArray(v)) for (const x of v) collect(x);
+      else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
     };
     collect(value);
     const redacted = await this.redactAll(strings);
+    if (redacted === strings) return value;
     let i = 0;
     const rebuild = (v: unknown): unknown => {
       if (typeof v === 'string') return redacted[i++];
-      if (Array.isArray(v)) return v.map(rebuild);
-      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rebuild(x)]));
+      if (Array.isArray(v)) {
+        let out: unknown[] | undefined;
+        for (let k = 0; k < v.length; k++) {
+          const x = rebuild(v[k]);
+          if (x !== v[k]) (out ??= [...v])[k] = x;
+        }
+        return out ?? v;
+      }
+      if (v && typeof v === 'object') {
+        let out: Record<string, unknown> | undefined;
+        for (const [k, old] of Object.entries(v)) {
+          const x = rebuild(old);
+          if (x !== old) (out ??= { ...v })[k] = x;
+        }
+        return out ?? v;
+      }
       return v;
     };
     return rebuild(value) as T;

@@ -78,6 +78,31 @@ export const CONTEXT_RULES: Rule[] = [
   },
 ];
 
+/**
+ * Words without which none of the rules above can match, as regex source (matched ignoring case):
+ * each rule's match holds one of them in the string where it starts. Text holding none of them, in
+ * any string, needs no scan by these rules. A rule added above must add its word here (the
+ * prefilter tests in test/redact/prefilter.test.ts run every rule against the corpus).
+ */
+export const RULE_TRIGGERS = [
+  // PEM blocks and the GCP key id.
+  'private',
+  'eyj',
+  // AWS key ids (AKIA…); the secret access key is `secret`.
+  'a3t', 'akia', 'asia', 'agpa', 'aida', 'aroa', 'aipa', 'anpa', 'anva',
+  '_live_', '_test_', 'whsec_',
+  // The secret names of SECRET_NAME and KEYWORD: PASSWORD/PASSWD/PASSPHRASE/pass, PWD, SECRET,
+  // TOKEN, API_KEY/APIKEY/api-key, ACCESS_KEY, PRIVATE_KEY (above), CREDENTIALS, AUTH (and
+  // Authorization). Not `key` alone: no rule takes it without one of these before it.
+  'pass', 'pwd', 'secret', 'token', 'api[_-]?key', 'access[_-]?key', 'credential', 'auth',
+  // A Kubernetes env pair written value first: its name may come in a later string (a value cut
+  // over two notes), so the string where it starts is the one with `"value"`.
+  '"value"',
+  'bearer',
+  // user:password@ in a URL.
+  '://',
+];
+
 const NOT_SECRETS = new Set(['true', 'false', 'null', 'none', 'nil', 'undefined', 'yes', 'no', 'required', 'optional', 'redacted', 'masked', 'hidden', 'changeme', 'string', 'secret', 'password', 'token']);
 
 /**

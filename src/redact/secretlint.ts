@@ -12,6 +12,43 @@ export interface Span {
   priority: number;
 }
 
+/**
+ * The rules of the preset this list was checked against, in its order: a newer secretlint with
+ * other rules must be checked again (test/redact/prefilter.test.ts fails until it is).
+ */
+export const SECRETLINT_RULES = [
+  'aws', 'gcp', 'privatekey', 'npm', 'basicauth', 'slack', 'sendgrid', 'shopify', 'github', 'gitlab', 'grafana', 'openai', 'anthropic', 'groq',
+  'huggingface', 'linear', 'notion', '1password', 'database-connection-string', 'hashicorp-vault', 'vercel', 'databricks', 'docker', 'figma', 'filter-comments',
+].map((name) => `@secretlint/secretlint-rule-${name}`);
+
+/**
+ * For each rule of the preset, the literal text its every pattern holds (regex source, matched
+ * ignoring case): what secretlint can report in a string holds one of these. Read from the rules'
+ * own patterns; a URL of any scheme (basic auth, database connection strings, Slack webhooks,
+ * `x-oauth-basic` clone URLs) is `://`.
+ */
+export const SECRETLINT_TRIGGERS = [
+  // aws: key ids as in ir's rule; `SECRET_ACCESS_KEY`; `ACCOUNT_ID` (an option ir leaves off).
+  'a3t', 'akia', 'asia', 'agpa', 'aida', 'aroa', 'aipa', 'anpa', 'anva', 'secret', 'account',
+  // gcp: a JSON key file holds "private_key_id" and "private_key".
+  'private',
+  // npm: `_authToken=`, `npm_…`, `https://…:x-oauth-basic@github.com/`.
+  'token', 'npm_', 'x-oauth-basic',
+  // slack: xoxb-, xoxp-, xapp-, xoxa-, xoxo-, xoxr-; webhooks are URLs.
+  'xox', 'xapp',
+  // openai and anthropic (sk-ant-), groq, huggingface, linear, notion.
+  'sk-', 'gsk_', 'hf_', 'lin_api_', 'ntn_',
+  // privatekey: -----BEGIN … PRIVATE KEY-----.
+  // sendgrid, shopify (shppa_, shpca_, shpat_, shpss_), github (ghp_ … ghr_, github_pat_), gitlab.
+  'sg\\.', 'shp', 'gh[pousr]_', 'github_pat_', 'glpat-',
+  // grafana, 1password, hashicorp vault (hvs. hvb. hvr.), vercel (vcp_ vci_ vca_ vcr_ vck_).
+  'glc_', 'glsa_', 'ops_', 'hv[sbr]\\.', 'vc[picrk]_',
+  // databricks, docker, figma.
+  'dapi', 'dckr_pat_', 'figd_',
+  // basicauth, database-connection-string (mongodb, mysql, postgres), slack webhooks.
+  '://',
+];
+
 type Lint = (text: string) => Promise<SecretLintCoreResultMessage[]>;
 let loading: Promise<Lint> | undefined;
 

@@ -9,9 +9,14 @@ import { formatDuration } from '../util/duration.js';
 import { phaseSegments, ganttDiagram } from './mermaid.js';
 import { hoursText, regimeView } from '../core/regime.js';
 
+const NEEDS_ESCAPE = /[\\|\n]/;
+
 /** Safe inside a markdown table cell: no pipes or line breaks to break the row. */
 export function cell(text: unknown): string {
-  return String(text ?? '')
+  const s = String(text ?? '');
+  // Most cells need none of it; one scan says so, where three replaces would copy the text.
+  if (!NEEDS_ESCAPE.test(s)) return s.trim();
+  return s
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/\r?\n/g, ' ')

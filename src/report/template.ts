@@ -86,7 +86,9 @@ export async function renderTemplate(file: string, context: unknown, cwd: string
 /** A template cut around one list: the text before it, each item's text, the text after it. */
 export interface SplitTemplate {
   /** One item's text, as the each-block renders it. */
-  item: (item: unknown) => string;
+  item: (item: Record<string, unknown>) => string;
+  /** Whether `item` prints the rows without Handlebars (a body of plain fields; see rowParts). */
+  direct: boolean;
   /** The rest of the template, cut where the items go. */
   around: (context: Record<string, unknown>) => { before: string; after: string };
 }
@@ -96,14 +98,44 @@ const SLOT = '\u0000ir-list-slot\u0000';
 
 interface AstNode {
   type: string;
-  path?: { original?: string };
+  path?: { type?: string; original?: string; parts?: string[]; depth?: number; data?: boolean };
   params?: AstNode[];
+  hash?: unknown;
   original?: string;
   program?: { body: AstNode[]; blockParams?: string[] };
   inverse?: unknown;
   body?: AstNode[];
   loc?: unknown;
   value?: string;
+}
+
+/** Helpers a row's `{{name}}` would call instead of reading the field (Handlebars' built-ins and ours). */
+const HELPER_NAMES = new Set(['helperMissing', 'blockHelperMissing', 'each', 'if', 'unless', 'with', 'log', 'lookup', 'capitalize', 'eq', 'join']);
+
+/** A row as literal text and field names, in order: what a plain each-block body prints. */
+type RowParts = (string | { field: string })[];
+
+/**
+ * The each-block's body as text and fields, when it holds nothing else: literal text (already
+ * trimmed by Handlebars' whitespace rules), comments, and `{{field}}`/`{{{field}}}` of a field the
+ * rows carry (`fields`), which is not a helper's name. For such a body, string concatenation prints
+ * exactly what the compiled template prints for rows of strings; Handlebars' per-call set-up cost
+ * more than the rest of a row's work. Anything else (a helper, a path, a block) keeps Handlebars.
+ */
+function rowParts(body: AstNode[], fields: readonly string[]): RowParts | undefined {
+  const parts: RowParts = [];
+  for (const n of body) {
+    if (n.type === 'ContentStatement') parts.push(n.value ?? '');
+    else if (n.type === 'CommentStatement') continue;
+    else if (n.type === 'MustacheStatement') {
+      const p = n.path;
+      const name = p?.original ?? '';
+      const plain = p?.type === 'PathExpression' && !p?.data && !p?.depth && p?.parts?.length === 1 && p.parts[0] === name;
+      if (!plain || n.params?.length || n.hash || HELPER_NAMES.has(name) || !fields.includes(name)) return undefined;
+      parts.push({ field: name });
+    } else return undefined;
+  }
+  return parts;
 }
 
 /**
@@ -113,14 +145,14 @@ interface AstNode {
  * Undefined when the template uses the list otherwise (nested, with `{{else}}`, `@index`, `../`):
  * then the caller renders the whole list with renderTemplate.
  */
-export async function templateAround(file: string, list: string, cwd: string, cacheDir?: string): Promise<SplitTemplate | undefined> {
+export async function templateAround(file: string, list: string, cwd: string, cacheDir?: string, fields: readonly string[] = []): Promise<SplitTemplate | undefined> {
   const { shown, source } = readTemplate(file, cwd);
-  const key = createHash('sha256').update(JSON.stringify(COMPILE_OPTIONS)).update(`\0around:${list}\0`).update(source).digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(JSON.stringify(COMPILE_OPTIONS)).update(`\0around2:${list}:${fields.join(',')}\0`).update(source).digest('hex').slice(0, 32);
   const cached = cacheDir ? join(cacheDir, `${key}.json`) : undefined;
-  let specs: { whole: string; item: string } | null | undefined;
+  let specs: { whole: string; item: string; row?: RowParts } | null | undefined;
   let runtime: HandlebarsLike;
   if (cached && existsSync(cached)) {
-    specs = JSON.parse(readFileSync(cached, 'utf8')) as { whole: string; item: string } | null;
+    specs = JSON.parse(readFileSync(cached, 'utf8')) as { whole: string; item: string; row?: RowParts } | null;
     runtime = (await import('handlebars/runtime.js')).default as unknown as HandlebarsLike;
   } else {
     const { default: Handlebars } = await import('handlebars');
@@ -145,6 +177,7 @@ export async function templateAround(file: string, list: string, cwd: string, ca
       specs = {
         whole: Handlebars.precompile(whole as unknown as Parameters<typeof Handlebars.precompile>[0], COMPILE_OPTIONS) as string,
         item: Handlebars.precompile(item as unknown as Parameters<typeof Handlebars.precompile>[0], COMPILE_OPTIONS) as string,
+        row: rowParts(block.program!.body, fields),
       };
     }
     runtime = Handlebars as unknown as HandlebarsLike;
@@ -169,14 +202,22 @@ export async function templateAround(file: string, list: string, cwd: string, ca
       const e = err as Error & { lineNumber?: number };
       return new UserError(`template error: ${e.message.split('\n')[0]}`, { location: { file: shown, line: e.lineNumber } });
     };
+    const row = specs.row;
     return {
-      item: (x) => {
-        try {
-          return item(x);
-        } catch (err) {
-          throw fail(err);
-        }
-      },
+      direct: Boolean(row),
+      item: row
+        ? (x) => {
+            let out = '';
+            for (const p of row) out += typeof p === 'string' ? p : (x[p.field] ?? '');
+            return out;
+          }
+        : (x) => {
+            try {
+              return item(x);
+            } catch (err) {
+              throw fail(err);
+            }
+          },
       around: (context) => {
         let text: string;
         try {

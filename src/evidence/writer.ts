@@ -100,8 +100,10 @@ export class HashingFileWriter extends Writable {
   private idleWaiters: (() => void)[] = [];
 
   constructor(path: string) {
-    // Pod logs arrive in 16-64 KiB chunks; the slots batch them into large writes.
-    super({ highWaterMark: 1024 * 1024 });
+    // Pod logs arrive in 16-64 KiB chunks and the slots batch them into large writes, so only a
+    // few chunks need to wait here: a chunk that waits long outlives two young-generation
+    // collections, dies in the old generation, and its memory then waits for full collections.
+    super({ highWaterMark: 256 * 1024 });
     this.path = path;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // 'wx': evidence is never overwritten, even by a second collector of the same name.

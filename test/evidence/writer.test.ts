@@ -6,7 +6,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,28 @@ describe('HashingFileWriter', () => {
     expect(r.bytes).toBe(data.length);
     expect(r.sha256).toBe(createHash('sha256').update(data).digest('hex'));
     expect(readFileSync(path).equals(data)).toBe(true);
+  });
+
+  it('writes through the page cache, every byte and the hash exact, where the file system refuses O_DIRECT (ramfs)', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip('not running as root: cannot mount a ramfs');
+    const mnt = join(dir, 'ramfs');
+    mkdirSync(mnt);
+    const m = spawnSync('mount', ['-t', 'ramfs', '-o', 'mode=0700', 'ramfs', mnt], { encoding: 'utf8' });
+    if (m.status !== 0) return ctx.skip(`mount -t ramfs failed: ${(m.stderr || m.error?.message || '').trim()}`);
+    try {
+      expect(noDirectIo(mnt)).toMatch(/refuses O_DIRECT/);
+      const path = join(mnt, 'cached.log');
+      const data = logBytes(3 * MiB + 999, 4);
+      const w = new HashingFileWriter(path);
+      for (let o = 0; o < data.length; o += 64 * 1024) await write(w, data.subarray(o, o + 64 * 1024));
+      const r = await w.finish();
+      expect(w.failure).toBeUndefined();
+      expect(r.bytes).toBe(data.length);
+      expect(r.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(readFileSync(path).equals(data)).toBe(true);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
   });
 
   it('puts a slow stream on the disk while it is still open, then completes that slot in order', async () => {

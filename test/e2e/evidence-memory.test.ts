@@ -3,7 +3,7 @@
 // reads the kubeconfig without loading client-node's generated API clients. Memory, not time: the
 // peak is the kernel's high-water mark of the ir process, whatever the machine's load.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +78,24 @@ describe('evidence collect memory', () => {
     }
     expect(r.peakMiB).toBeGreaterThan(0);
     expect(r.peakMiB).toBeLessThanOrEqual(150);
+  });
+
+  it('writes the pod logs around the page cache: a collected log is not left in memory', async (ctx) => {
+    if (spawnSync('fincore', ['--version']).status !== 0) return ctx.skip('fincore(1) from util-linux is not installed');
+    // On a memory file system the page cache is where the file lives, direct or not.
+    const fsType = spawnSync('stat', ['-f', '-c', '%T', home], { encoding: 'utf8' }).stdout.trim();
+    if (fsType === 'tmpfs' || fsType === 'ramfs') return ctx.skip(`${home} is on ${fsType}`);
+    const r = await irPeak(home, ['evidence', 'collect', '--json', '--only', 'k8s-logs', '--kubeconfig', kube.kubeconfigPath, '--since', '1h']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = json<{ incident: string; files: { file: string; bytes: number }[] }>(r);
+    const paths = doc.files.map((f) => join(home, 'incidents', doc.incident, f.file));
+    const res = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', ...paths], { encoding: 'utf8' });
+    expect(res.status, res.stderr).toBe(0);
+    // Each 32 MiB log is whole slots written with O_DIRECT; through the cache all 256 MiB would be resident.
+    const resident = res.stdout.trim().split('\n').map(Number);
+    expect(resident).toHaveLength(PODS);
+    for (const n of resident) expect(n).toBeLessThan(1024 * 1024);
+    for (const f of doc.files) expect(f.bytes).toBe(POD_BYTES);
   });
 
   it("reads the kubeconfig with client-node's KubeConfig, without its generated API clients", async () => {

@@ -85,6 +85,10 @@ describe('evidence collect memory', () => {
     // On a memory file system the page cache is where the file lives, direct or not.
     const fsType = spawnSync('stat', ['-f', '-c', '%T', home], { encoding: 'utf8' }).stdout.trim();
     if (fsType === 'tmpfs' || fsType === 'ramfs') return ctx.skip(`${home} is on ${fsType}`);
+    // A file system that refuses direct writes gets the cached fallback, which this test is not about.
+    const dd = spawnSync('dd', ['if=/dev/zero', `of=${join(home, 'direct-probe')}`, 'bs=1M', 'count=1', 'oflag=direct'], { encoding: 'utf8' });
+    spawnSync('rm', ['-f', join(home, 'direct-probe')]);
+    if (dd.status !== 0) return ctx.skip(`${home} refuses an O_DIRECT write: ${dd.stderr.trim().split('\n')[0]}`);
     const r = await irPeak(home, ['evidence', 'collect', '--json', '--only', 'k8s-logs', '--kubeconfig', kube.kubeconfigPath, '--since', '1h']);
     expect(r.code, r.stderr).toBe(0);
     const doc = json<{ incident: string; files: { file: string; bytes: number }[] }>(r);

@@ -47,7 +47,9 @@ function noDirectIo(dir: string): string | undefined {
   writeFileSync(probe, '');
   try {
     closeSync(openSync(probe, fsConstants.O_WRONLY | flag));
-    return undefined;
+    // Some file systems open with O_DIRECT and refuse the write itself: write one aligned MiB too.
+    const dd = spawnSync('dd', ['if=/dev/zero', `of=${probe}`, 'bs=1M', 'count=1', 'oflag=direct'], { encoding: 'utf8' });
+    return dd.status === 0 ? undefined : `${dir} refuses an O_DIRECT write: ${dd.stderr.trim().split('\n')[0]}`;
   } catch (err) {
     return `${dir} refuses O_DIRECT: ${(err as Error).message}`;
   } finally {

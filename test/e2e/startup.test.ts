@@ -1,11 +1,12 @@
 // The start-up path stays light: --version and --help load none of the heavy modules, and neither
-// store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch.
+// store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch;
+// `ir status` with its caches warm initialises no Intl formatter.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ROOT, tempHome } from '../helpers/cli.js';
+import { ir, json, ROOT, tempHome } from '../helpers/cli.js';
 import { loadedModules } from '../helpers/trace.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
@@ -93,6 +94,36 @@ describe('start-up cost', () => {
     // Without colour (NO_COLOR here) nothing loads chalk either.
     expect(heavyIn(loaded(['status']))).not.toContain('chalk');
     expect(heavyIn(loaded(['runbook', 'show', 'tls-certificate-expiry']))).not.toContain('chalk');
+  });
+
+  it('with its cache warm, ir status uses no Intl (ICU locale data): zone, label and local times as Intl gives them', () => {
+    const own = tempHome();
+    try {
+      expect(ir(own.home, ['declare', '-t', 'zones', '-s', 'SEV-4']).code).toBe(0);
+      const declaredAt = new Date(json<{ incidents: { declared_at: string }[] }>(ir(own.home, ['status', '--json'])).incidents[0].declared_at);
+      // What the board printed before the cache, straight from Intl in the zone TZ names.
+      const expected = (tz: string) => {
+        const short = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
+        const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(declaredAt).map((x) => [x.type, x.value]));
+        return { label: `Times in ${tz}${short && short !== tz ? ` (${short})` : ''}`, time: `${p.hour}:${p.minute}` };
+      };
+      const board = (tz: string) => ir(own.home, ['status'], { env: { TZ: tz } }).stdout;
+      // Each zone after another one's entry is cached: a cached label never answers for another zone.
+      for (const tz of ['Asia/Tokyo', 'Europe/Paris', 'America/St_Johns', 'Asia/Tokyo']) {
+        const cold = board(tz);
+        const intl = loadedModules(own.home, ['status'], { TZ: tz }).filter((u) => u.startsWith('intl:'));
+        expect(intl, tz).toEqual([]);
+        const warm = board(tz);
+        const { label, time } = expected(tz);
+        expect([cold.split('\n')[0], warm.split('\n')[0]], tz).toEqual([label, label]);
+        for (const out of [cold, warm]) expect(out, tz).toMatch(new RegExp(`INC-\\S+\\s+SEV-4\\s+investigating\\s+(\\d\\d-\\d\\d )?${time}\\s`));
+      }
+      // An unknown TZ reads as UTC, as Node itself does.
+      board('Nowhere/Atlantis');
+      expect(board('Nowhere/Atlantis').split('\n')[0]).toBe('Times in UTC');
+    } finally {
+      own.cleanup();
+    }
   });
 
   it('the tracer does see heavy modules when a command needs them', () => {

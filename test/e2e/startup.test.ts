@@ -2,11 +2,12 @@
 // store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch;
 // `ir status` with its caches warm initialises no Intl formatter.
 
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ir, json, ROOT, tempHome } from '../helpers/cli.js';
+import { ir, irEnv, json, ROOT, tempHome } from '../helpers/cli.js';
 import { loadedModules } from '../helpers/trace.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
@@ -132,6 +133,41 @@ describe('start-up cost', () => {
     expect(heavyIn(urls)).toContain('better-sqlite3');
     expect(heavyIn(urls)).not.toContain('pg');
     expect(heavyIn(urls)).not.toContain('@inquirer');
+  });
+
+  it('ir note hands better-sqlite3 its addon by path: neither the `bindings` package nor a scan of the driver for ESM exports', () => {
+    const own = tempHome();
+    let urls: string[];
+    try {
+      loadedModules(own.home, ['declare', '-t', 'addon', '-s', 'SEV-4']);
+      urls = loadedModules(own.home, ['note', 'addon']);
+    } finally {
+      own.cleanup();
+    }
+    expect(urls.some((u) => u.endsWith('/node_modules/better-sqlite3/build/Release/better_sqlite3.node'))).toBe(true);
+    expect(urls.filter((u) => u.includes('/node_modules/bindings/') || u.includes('/node_modules/file-uri-to-path/'))).toEqual([]);
+    expect(urls).not.toContain('node:internal/deps/cjs-module-lexer/lexer');
+  });
+
+  it('installed as a package (node_modules/ir next to its dependencies), ir finds the driver and its addon', () => {
+    const app = tempHome('ir-installed-');
+    try {
+      // The layout `npm install ir` makes: the package's files under node_modules/ir, its dependencies beside it.
+      const modules = join(app.home, 'node_modules');
+      const pkg = join(modules, 'ir');
+      mkdirSync(pkg, { recursive: true });
+      for (const f of ['bin', 'dist', 'runbooks', 'templates', 'package.json']) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
+      for (const dep of readdirSync(join(ROOT, 'node_modules'))) if (!dep.startsWith('.')) symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep));
+      const home = join(app.home, 'home');
+      const run = (args: string[]) => spawnSync(process.execPath, [join(pkg, 'bin', 'ir.js'), ...args], { env: irEnv(home), encoding: 'utf8' });
+      expect(run(['declare', '-t', 'installed', '-s', 'SEV-4']).status).toBe(0);
+      const note = run(['note', 'from the installed package']);
+      expect(note.status, note.stderr).toBe(0);
+      expect(note.stdout).toContain('Note: from the installed package');
+      expect(run(['timeline', '--verify']).status).toBe(0);
+    } finally {
+      app.cleanup();
+    }
   });
 
   it('a command on the team store loads pg (the tracer sees it in its chunk), not better-sqlite3, not fetch', async () => {

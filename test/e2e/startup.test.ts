@@ -3,8 +3,8 @@
 // `ir status` with its caches warm initialises no Intl formatter.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ir, irEnv, json, ROOT, tempHome } from '../helpers/cli.js';
@@ -135,7 +135,7 @@ describe('start-up cost', () => {
     expect(heavyIn(urls)).not.toContain('@inquirer');
   });
 
-  it('ir note hands better-sqlite3 its addon by path: neither the `bindings` package nor a scan of the driver for ESM exports', () => {
+  it('ir note runs better-sqlite3 from the bundle with its addon by path: no `bindings` package, none of the driver\'s own files, no ESM scan of them', () => {
     const own = tempHome();
     let urls: string[];
     try {
@@ -147,9 +147,23 @@ describe('start-up cost', () => {
     expect(urls.some((u) => u.endsWith('/node_modules/better-sqlite3/build/Release/better_sqlite3.node'))).toBe(true);
     expect(urls.filter((u) => u.includes('/node_modules/bindings/') || u.includes('/node_modules/file-uri-to-path/'))).toEqual([]);
     expect(urls).not.toContain('node:internal/deps/cjs-module-lexer/lexer');
+    expect(urls.filter((u) => u.startsWith('file:') && u.includes('/node_modules/better-sqlite3/lib/'))).toEqual([]);
   });
 
-  it('installed as a package (node_modules/ir next to its dependencies), ir finds the driver and its addon', () => {
+  it('ir --help and ir note load no child_process (commander gets it only if it ever runs a subcommand executable)', () => {
+    for (const args of [['--help'], ['note', '--help']]) expect(loaded(args), args.join(' ')).not.toContain('node:child_process');
+    const own = tempHome();
+    try {
+      loadedModules(own.home, ['declare', '-t', 'no child_process', '-s', 'SEV-4']);
+      expect(loadedModules(own.home, ['note', 'no child_process'])).not.toContain('node:child_process');
+      // Without IR_USER the actor comes from git, which does need it.
+      expect(loadedModules(own.home, ['note', 'as git says'], { IR_USER: '' })).toContain('node:child_process');
+    } finally {
+      own.cleanup();
+    }
+  });
+
+  it('installed as a package (node_modules/ir beside its dependencies), ir runs the bundled driver code with the installed addon, and the installed driver itself when its version differs', () => {
     const app = tempHome('ir-installed-');
     try {
       // The layout `npm install ir` makes: the package's files under node_modules/ir, its dependencies beside it.
@@ -157,14 +171,34 @@ describe('start-up cost', () => {
       const pkg = join(modules, 'ir');
       mkdirSync(pkg, { recursive: true });
       for (const f of ['bin', 'dist', 'runbooks', 'templates', 'package.json']) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
-      for (const dep of readdirSync(join(ROOT, 'node_modules'))) if (!dep.startsWith('.')) symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep));
+      for (const dep of readdirSync(join(ROOT, 'node_modules'))) if (!dep.startsWith('.') && dep !== 'better-sqlite3') symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep));
+      // better-sqlite3 as its own copy (its addon linked), so its version can be changed below.
+      const driver = join(modules, 'better-sqlite3');
+      cpSync(join(ROOT, 'node_modules', 'better-sqlite3', 'lib'), join(driver, 'lib'), { recursive: true });
+      cpSync(join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), join(driver, 'package.json'));
+      mkdirSync(join(driver, 'build', 'Release'), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'), join(driver, 'build', 'Release', 'better_sqlite3.node'));
       const home = join(app.home, 'home');
-      const run = (args: string[]) => spawnSync(process.execPath, [join(pkg, 'bin', 'ir.js'), ...args], { env: irEnv(home), encoding: 'utf8' });
-      expect(run(['declare', '-t', 'installed', '-s', 'SEV-4']).status).toBe(0);
-      const note = run(['note', 'from the installed package']);
-      expect(note.status, note.stderr).toBe(0);
-      expect(note.stdout).toContain('Note: from the installed package');
-      expect(run(['timeline', '--verify']).status).toBe(0);
+      const trace = join(app.home, 'trace.txt');
+      const run = (args: string[]) => {
+        rmSync(trace, { force: true });
+        const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), join(pkg, 'bin', 'ir.js'), ...args], { env: irEnv(home, { IR_TRACE_FILE: trace }), encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        return { stdout: r.stdout, urls: readFileSync(trace, 'utf8').split('\n') };
+      };
+      const installedLib = (urls: string[]) => urls.filter((u) => u.startsWith(pathToFileURL(join(driver, 'lib')).href));
+      run(['declare', '-t', 'installed', '-s', 'SEV-4']);
+      const same = run(['note', 'from the installed package']);
+      expect(same.stdout).toContain('Note: from the installed package');
+      expect(installedLib(same.urls)).toEqual([]);
+      expect(same.urls.filter((u) => u.includes('/node_modules/bindings/'))).toEqual([]);
+      // Another version installed (an upgrade after this build): its own JavaScript drives its addon.
+      const meta = JSON.parse(readFileSync(join(driver, 'package.json'), 'utf8')) as { version: string };
+      writeFileSync(join(driver, 'package.json'), JSON.stringify({ ...meta, version: `${meta.version}-other` }));
+      const other = run(['note', 'after an upgrade of the driver']);
+      expect(other.stdout).toContain('Note: after an upgrade of the driver');
+      expect(installedLib(other.urls)).toContain(pathToFileURL(join(driver, 'lib', 'database.js')).href);
+      expect(run(['timeline', '--verify']).stdout).toMatch(/verified|intact|ok/i);
     } finally {
       app.cleanup();
     }

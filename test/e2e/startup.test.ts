@@ -69,8 +69,9 @@ describe('start-up cost', () => {
       const traced = (args: string[]) => loadedModules(own.home, args);
       expect(commandModules(traced(['--help']))).toEqual(['index.js']);
       traced(['declare', '-t', 'modules', '-s', 'SEV-4']);
-      // note shares mutate/render (and the regime lines of the card) with the other timeline commands; nothing of declare, runbook, evidence…
-      expect(commandModules(traced(['note', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'incident/render.js', 'index.js', 'regime/render.js']);
+      // note shares mutate with the other timeline commands; the renderers only with --json; nothing of declare, runbook, evidence…
+      expect(commandModules(traced(['note', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'index.js']);
+      expect(commandModules(traced(['note', '--json', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'incident/render.js', 'index.js', 'regime/render.js']);
       expect(commandModules(traced(['runbook', 'show', 'redis-failure'])).filter((m) => !m.startsWith('runbook/'))).toEqual(['index.js']);
     } finally {
       own.cleanup();

@@ -1,7 +1,7 @@
 // Bundles dist/main.js (tsc's output) into dist/bin, the code `bin/ir.js` runs: split at every
 // dynamic import so a command loads only its own code; the packages below stay in node_modules,
 // loaded where they are used (optional drivers, the heavy libraries).
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,9 @@ const sqliteDriver = {
   },
 };
 
-await build({
+const BANNER = "import { createRequire as __irCreateRequire } from 'node:module'; const require = __irCreateRequire(import.meta.url);";
+
+const result = await build({
   entryPoints: [join(root, 'dist', 'main.js')],
   bundle: true,
   splitting: true,
@@ -70,8 +72,19 @@ await build({
   outdir: join(root, 'dist', 'bin'),
   external,
   // Bundled CommonJS (commander, pg) calls require: give each chunk one, as Node gives a CommonJS module.
-  banner: { js: "import { createRequire as __irCreateRequire } from 'node:module'; const require = __irCreateRequire(import.meta.url);" },
+  banner: { js: BANNER },
   define: { IR_BUNDLED_BETTER_SQLITE3: JSON.stringify(sqliteVersion) },
   plugins: [lazyChildProcess, sqliteDriver],
   logLevel: 'warning',
+  write: false,
 });
+
+// The banner is kept only in the few chunks that name `require` (esbuild's runtime helpers, code
+// that requires a built-in): in the rest it would create a require nobody calls, in every file a
+// command loads.
+for (const file of result.outputFiles) {
+  let text = file.text;
+  if (text.startsWith(`${BANNER}\n`) && !/\brequire\b/.test(text.slice(BANNER.length + 1))) text = text.slice(BANNER.length + 1);
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, text);
+}

@@ -120,9 +120,13 @@ describe('start-up cost', () => {
         expect([cold.split('\n')[0], warm.split('\n')[0]], tz).toEqual([label, label]);
         for (const out of [cold, warm]) expect(out, tz).toMatch(new RegExp(`INC-\\S+\\s+SEV-4\\s+investigating\\s+(\\d\\d-\\d\\d )?${time}\\s`));
       }
-      // An unknown TZ reads as UTC, as Node itself does.
-      board('Nowhere/Atlantis');
-      expect(board('Nowhere/Atlantis').split('\n')[0]).toBe('Times in UTC');
+      // An unknown TZ reads as UTC, as Node itself does; so does an empty one (which ICU calls Etc/Unknown).
+      for (const tz of ['Nowhere/Atlantis', '', ':']) {
+        const first = ir(own.home, ['status'], { env: { TZ: tz } });
+        expect(first.stderr, JSON.stringify(tz)).toBe('');
+        expect([first.stdout.split('\n')[0], board(tz).split('\n')[0]], JSON.stringify(tz)).toEqual(['Times in UTC', 'Times in UTC']);
+        expect(board(tz)).toMatch(new RegExp(`INC-\\S+\\s+SEV-4\\s+investigating\\s+(\\d\\d-\\d\\d )?${declaredAt.toISOString().slice(11, 16)}\\s`));
+      }
     } finally {
       own.cleanup();
     }

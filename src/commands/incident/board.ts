@@ -63,6 +63,7 @@ export function responderZone(env: NodeJS.ProcessEnv, cache?: ParseCache): Respo
 }
 
 function zoneFromIntl(env: NodeJS.ProcessEnv): { zone: string; label: string } {
+  const named = (zone: string) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
   let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const wanted = env.TZ?.replace(/^:/, '');
   if (wanted) {
@@ -73,7 +74,15 @@ function zoneFromIntl(env: NodeJS.ProcessEnv): { zone: string; label: string } {
       zone = 'UTC';
     }
   }
-  const short = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
+  let short: string | undefined;
+  try {
+    short = named(zone);
+  } catch {
+    // An empty TZ (or a bare ':') leaves ICU's default as "Etc/Unknown", which Intl then refuses by
+    // name; Node's clock reads UTC for it.
+    zone = 'UTC';
+    short = named(zone);
+  }
   return { zone, label: short && short !== zone ? `${zone} (${short})` : zone };
 }
 

@@ -1,6 +1,5 @@
 // The one Context a command receives: streams, clock, prompter, and lazily opened store and config.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
@@ -11,6 +10,8 @@ import type { TeamConfig } from './config/team.js';
 import type { Store } from './store/types.js';
 import type { ParseCache } from './config/cache.js';
 import { colorEnabled, processIO, type IO } from './io/streams.js';
+
+export { watchOutputPipes } from './io/streams.js';
 import type { Prompter } from './io/prompter.js';
 import { displayPath, homeDir, runbookDir, SHIPPED_RUNBOOKS, teamOrShipped, type RunbookDir } from './config/paths.js';
 
@@ -155,11 +156,10 @@ export class Context {
   async store(): Promise<Store> {
     if (!this.storeInstance) {
       const location = this.storeLocation;
-      const { openStore, isTeamUrl } = await import('./store/open.js');
+      const { openStore, isTeamUrl, originOf } = await import('./store/open.js');
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !isTeamUrl(location)) {
         throw new UsageError(`${this.globals.store ? '--store' : 'IR_STORE'}: ${location.split('://')[0]}:// is not a store ir knows; use postgres://user@host:5432/db, or a SQLite file path`);
       }
-      const { originOf } = await import('./config/origin.js');
       let origin: string;
       try {
         // The home is made here (installation id), so its problems are reported as the store's.
@@ -244,6 +244,8 @@ export class Context {
     let name = this.globals.as || this.env.IR_USER;
     if (!name) {
       try {
+        // Loaded only here: child_process (with net and dgram behind it) costs every command ~3 ms to load.
+        const { execFileSync } = process.getBuiltinModule('node:child_process');
         name = execFileSync('git', ['config', 'user.name'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], cwd: this.io.cwd, timeout: 2000 }).trim();
       } catch {
         name = '';

@@ -12,7 +12,8 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
     return 0;
   }
   // Loaded after the --version answer, which needs none of it.
-  const [{ Context }, { watchOutputPipes }] = await Promise.all([import('./context.js'), import('./io/streams.js')]);
+  // One module (the Context re-exports the stream watch): each file the ESM loader fetches costs about 1 ms.
+  const { Context, watchOutputPipes } = await import('./context.js');
   // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
   if (!parts.io) watchOutputPipes();
   const ctx = new Context(parts);

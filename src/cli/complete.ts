@@ -8,7 +8,6 @@ import type { Command, Option } from 'commander';
 import type { Context } from '../context.js';
 import { DEFAULT_ROLES, STATES } from '../core/incident.js';
 import { KINDS } from '../commands/report/comms.js';
-import { buildProgram } from './program.js';
 
 /** Bits of the last line (`:N`) the scripts read: how to treat the candidates. */
 export const DIRECTIVE = {
@@ -60,6 +59,9 @@ export async function complete(words: string[], ctx: Context): Promise<Answer> {
   const current = words.length ? words[words.length - 1] : '';
   const before = words.slice(0, -1);
   // Every option of every command: all modules load.
+  // Imported, not a static dependency: the program and commander then stay one file, which every
+  // other command fetches as it is.
+  const { buildProgram } = await import('./program.js');
   const { program } = await buildProgram(ctx);
   const chain: Command[] = [program];
   const positionals: string[] = [];

@@ -39,15 +39,19 @@ export interface CommandManifest {
 }
 
 /**
- * The program for `argv`: the command named on the line registered by its own module, the others
- * as stubs. Without argv (completion walks every option) or without a manifest (running from the
+ * The program for `argv`: the command named on the line registered by its own module alone; with
+ * none named (`ir --help`, an unknown command), every command as a stub. Without argv (completion walks every option) or without a manifest (running from the
  * sources), every module is loaded.
  */
 export async function loadProgram(ctx: Context, argv?: string[]): Promise<{ program: Command; result: RunResult }> {
   const root = rootProgram(ctx);
   const manifest = argv ? readManifest() : undefined;
   const wanted = manifest && argv ? routedEntry(root.program, argv, manifest) : -1;
-  const registers = await Promise.all(COMMANDS.map(async (load, i) => (manifest && i !== wanted ? stubs(manifest.commands[i]) : (await load()).register)));
+  // With the command on the line found, commander never looks at the others (help, suggestions and
+  // routing are the command's own): registering ~40 stubs would cost every run ~5 ms for nothing.
+  const registers = await Promise.all(
+    COMMANDS.map(async (load, i) => (manifest && i !== wanted ? (wanted >= 0 ? () => {} : stubs(manifest.commands[i])) : (await load()).register)),
+  );
   for (const register of registers) register(root.program, ctx, root.bind);
   finish(root.program);
   return { program: root.program, result: root.result };

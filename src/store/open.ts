@@ -3,6 +3,9 @@
 
 import type { Store, StoreOptions } from './types.js';
 
+// With the opener, so the Context fetches one module for both (the origin goes into every event).
+export { originOf } from '../config/origin.js';
+
 export function isTeamUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }

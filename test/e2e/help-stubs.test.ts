@@ -1,6 +1,6 @@
-// `ir` registers the command it runs from its module and every other command as a stub read from
-// dist/commands.json: `ir --help` must print exactly what it prints with every module loaded, and
-// the manifest must be the one the modules describe now.
+// `ir` registers the command it runs from its module alone, and with no command named every command
+// as a stub read from dist/commands.json: `ir --help` must print exactly what it prints with every
+// module loaded, and the manifest must be the one the modules describe now.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +45,15 @@ describe('command stubs', () => {
       expect(typo.stderr).toContain('(Did you mean runbook?)');
     } finally {
       home.cleanup();
+    }
+  });
+
+  it('a command named on the line is registered alone, from its module: no stubs are built for it', async () => {
+    const { program, Context } = await built();
+    for (const argv of [['note', 'x'], ['--incident', 'INC-1', 'status'], ['help', 'runbook'], ['runbook', 'ls']]) {
+      const { program: routed } = await program.loadProgram(new Context(), argv);
+      const own = argv.includes('note') ? ['note'] : argv.includes('status') ? ['status'] : ['runbook'];
+      expect(routed.commands.map((c) => c.name()), argv.join(' ')).toEqual(own);
     }
   });
 

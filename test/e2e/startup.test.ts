@@ -1,11 +1,13 @@
 // The start-up path stays light: --version and --help load none of the heavy modules, and neither
-// store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch.
+// store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch;
+// `ir status` with its caches warm initialises no Intl formatter.
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ROOT, tempHome } from '../helpers/cli.js';
+import { ir, irEnv, json, ROOT, tempHome } from '../helpers/cli.js';
 import { loadedModules } from '../helpers/trace.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
@@ -67,8 +69,9 @@ describe('start-up cost', () => {
       const traced = (args: string[]) => loadedModules(own.home, args);
       expect(commandModules(traced(['--help']))).toEqual(['index.js']);
       traced(['declare', '-t', 'modules', '-s', 'SEV-4']);
-      // note shares mutate/render (and the regime lines of the card) with the other timeline commands; nothing of declare, runbook, evidence…
-      expect(commandModules(traced(['note', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'incident/render.js', 'index.js', 'regime/render.js']);
+      // note shares mutate with the other timeline commands; the renderers only with --json; nothing of declare, runbook, evidence…
+      expect(commandModules(traced(['note', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'index.js']);
+      expect(commandModules(traced(['note', '--json', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'incident/render.js', 'index.js', 'regime/render.js']);
       expect(commandModules(traced(['runbook', 'show', 'redis-failure'])).filter((m) => !m.startsWith('runbook/'))).toEqual(['index.js']);
     } finally {
       own.cleanup();
@@ -95,12 +98,115 @@ describe('start-up cost', () => {
     expect(heavyIn(loaded(['runbook', 'show', 'tls-certificate-expiry']))).not.toContain('chalk');
   });
 
+  it('with its cache warm, ir status uses no Intl (ICU locale data): zone, label and local times as Intl gives them', () => {
+    const own = tempHome();
+    try {
+      expect(ir(own.home, ['declare', '-t', 'zones', '-s', 'SEV-4']).code).toBe(0);
+      const declaredAt = new Date(json<{ incidents: { declared_at: string }[] }>(ir(own.home, ['status', '--json'])).incidents[0].declared_at);
+      // What the board printed before the cache, straight from Intl in the zone TZ names.
+      const expected = (tz: string) => {
+        const short = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
+        const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(declaredAt).map((x) => [x.type, x.value]));
+        return { label: `Times in ${tz}${short && short !== tz ? ` (${short})` : ''}`, time: `${p.hour}:${p.minute}` };
+      };
+      const board = (tz: string) => ir(own.home, ['status'], { env: { TZ: tz } }).stdout;
+      // Each zone after another one's entry is cached: a cached label never answers for another zone.
+      for (const tz of ['Asia/Tokyo', 'Europe/Paris', 'America/St_Johns', 'Asia/Tokyo']) {
+        const cold = board(tz);
+        const intl = loadedModules(own.home, ['status'], { TZ: tz }).filter((u) => u.startsWith('intl:'));
+        expect(intl, tz).toEqual([]);
+        const warm = board(tz);
+        const { label, time } = expected(tz);
+        expect([cold.split('\n')[0], warm.split('\n')[0]], tz).toEqual([label, label]);
+        for (const out of [cold, warm]) expect(out, tz).toMatch(new RegExp(`INC-\\S+\\s+SEV-4\\s+investigating\\s+(\\d\\d-\\d\\d )?${time}\\s`));
+      }
+      // An unknown TZ reads as UTC, as Node itself does; so does an empty one (which ICU calls Etc/Unknown).
+      for (const tz of ['Nowhere/Atlantis', '', ':']) {
+        const first = ir(own.home, ['status'], { env: { TZ: tz } });
+        expect(first.stderr, JSON.stringify(tz)).toBe('');
+        expect([first.stdout.split('\n')[0], board(tz).split('\n')[0]], JSON.stringify(tz)).toEqual(['Times in UTC', 'Times in UTC']);
+        expect(board(tz)).toMatch(new RegExp(`INC-\\S+\\s+SEV-4\\s+investigating\\s+(\\d\\d-\\d\\d )?${declaredAt.toISOString().slice(11, 16)}\\s`));
+      }
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('the tracer does see heavy modules when a command needs them', () => {
     loaded(['declare', '-t', 'trace', '-s', 'SEV-4']);
     const urls = loaded(['note', 'traced']);
     expect(heavyIn(urls)).toContain('better-sqlite3');
     expect(heavyIn(urls)).not.toContain('pg');
     expect(heavyIn(urls)).not.toContain('@inquirer');
+  });
+
+  it('ir note runs better-sqlite3 from the bundle with its addon by path: no `bindings` package, none of the driver\'s own files, no ESM scan of them', () => {
+    const own = tempHome();
+    let urls: string[];
+    try {
+      loadedModules(own.home, ['declare', '-t', 'addon', '-s', 'SEV-4']);
+      urls = loadedModules(own.home, ['note', 'addon']);
+    } finally {
+      own.cleanup();
+    }
+    expect(urls.some((u) => u.endsWith('/node_modules/better-sqlite3/build/Release/better_sqlite3.node'))).toBe(true);
+    expect(urls.filter((u) => u.includes('/node_modules/bindings/') || u.includes('/node_modules/file-uri-to-path/'))).toEqual([]);
+    expect(urls).not.toContain('node:internal/deps/cjs-module-lexer/lexer');
+    expect(urls.filter((u) => u.startsWith('file:') && u.includes('/node_modules/better-sqlite3/lib/'))).toEqual([]);
+  });
+
+  it('ir --help and ir note load no child_process (commander gets it only if it ever runs a subcommand executable)', () => {
+    for (const args of [['--help'], ['note', '--help']]) expect(loaded(args), args.join(' ')).not.toContain('node:child_process');
+    const own = tempHome();
+    try {
+      loadedModules(own.home, ['declare', '-t', 'no child_process', '-s', 'SEV-4']);
+      expect(loadedModules(own.home, ['note', 'no child_process'])).not.toContain('node:child_process');
+      // Without IR_USER the actor comes from git, which does need it.
+      expect(loadedModules(own.home, ['note', 'as git says'], { IR_USER: '' })).toContain('node:child_process');
+    } finally {
+      own.cleanup();
+    }
+  });
+
+  it('installed as a package (node_modules/ir beside its dependencies), ir runs the bundled driver code with the installed addon, and the installed driver itself when its version differs', () => {
+    const app = tempHome('ir-installed-');
+    try {
+      // The layout `npm install ir` makes: the package's files under node_modules/ir, its dependencies beside it.
+      const modules = join(app.home, 'node_modules');
+      const pkg = join(modules, 'ir');
+      mkdirSync(pkg, { recursive: true });
+      for (const f of ['bin', 'dist', 'runbooks', 'templates', 'package.json']) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
+      for (const dep of readdirSync(join(ROOT, 'node_modules'))) if (!dep.startsWith('.') && dep !== 'better-sqlite3') symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep));
+      // better-sqlite3 as its own copy (its addon linked), so its version can be changed below.
+      const driver = join(modules, 'better-sqlite3');
+      cpSync(join(ROOT, 'node_modules', 'better-sqlite3', 'lib'), join(driver, 'lib'), { recursive: true });
+      cpSync(join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), join(driver, 'package.json'));
+      mkdirSync(join(driver, 'build', 'Release'), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'), join(driver, 'build', 'Release', 'better_sqlite3.node'));
+      const home = join(app.home, 'home');
+      const trace = join(app.home, 'trace.txt');
+      const run = (args: string[]) => {
+        rmSync(trace, { force: true });
+        const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/helpers/trace-imports.mjs'), join(pkg, 'bin', 'ir.js'), ...args], { env: irEnv(home, { IR_TRACE_FILE: trace }), encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        return { stdout: r.stdout, urls: readFileSync(trace, 'utf8').split('\n') };
+      };
+      const installedLib = (urls: string[]) => urls.filter((u) => u.startsWith(pathToFileURL(join(driver, 'lib')).href));
+      run(['declare', '-t', 'installed', '-s', 'SEV-4']);
+      const same = run(['note', 'from the installed package']);
+      expect(same.stdout).toContain('Note: from the installed package');
+      expect(installedLib(same.urls)).toEqual([]);
+      expect(same.urls.filter((u) => u.includes('/node_modules/bindings/'))).toEqual([]);
+      // Another version installed (an upgrade after this build): its own JavaScript drives its addon.
+      const meta = JSON.parse(readFileSync(join(driver, 'package.json'), 'utf8')) as { version: string };
+      writeFileSync(join(driver, 'package.json'), JSON.stringify({ ...meta, version: `${meta.version}-other` }));
+      const other = run(['note', 'after an upgrade of the driver']);
+      expect(other.stdout).toContain('Note: after an upgrade of the driver');
+      expect(installedLib(other.urls)).toContain(pathToFileURL(join(driver, 'lib', 'database.js')).href);
+      expect(run(['timeline', '--verify']).stdout).toMatch(/verified|intact|ok/i);
+    } finally {
+      app.cleanup();
+    }
   });
 
   it('a command on the team store loads pg (the tracer sees it in its chunk), not better-sqlite3, not fetch', async () => {

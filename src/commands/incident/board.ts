@@ -1,6 +1,9 @@
 // The `ir status` board: open incidents, most urgent first, fitted to the terminal, in the responder's zone.
 
+import { createHash } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
+import type { ParseCache } from '../../config/cache.js';
 import type { Incident } from '../../core/incident.js';
 import { rank, type SeverityConfig, type SlaClock } from '../../core/severity.js';
 import type { SlaView } from '../../core/sla.js';
@@ -33,8 +36,34 @@ export function byUrgency<T extends BoardRow>(rows: T[], config: SeverityConfig,
   );
 }
 
-/** The zone the responder reads times in: TZ when it names a real zone, else the system's. */
-export function responderZone(env: NodeJS.ProcessEnv): { zone: string; label: string } {
+/** The zone the responder reads times in, its label for the board, and how to read a time in it. */
+export interface ResponderZone {
+  zone: string;
+  label: string;
+  /** "02:10" today, "11-23 02:10" on another day. */
+  time(at: Date, now: Date): string;
+}
+
+/**
+ * The zone the responder reads times in: TZ when it names a real zone, else the system's. With a
+ * cache, the zone and its label come from it when everything they are derived from is unchanged:
+ * asking Intl for them initialises ICU's locale data, about 15 ms of every `ir status`.
+ */
+export function responderZone(env: NodeJS.ProcessEnv, cache?: ParseCache): ResponderZone {
+  // Date's own local time is the process's zone, which is the responder's when env is this process's.
+  const own = env.TZ === process.env.TZ;
+  const key = cache && own ? zoneKey(cache, env.TZ) : undefined;
+  let named = key ? cache?.get<{ zone: string; label: string }>(key) : undefined;
+  if (!named || typeof named.zone !== 'string' || typeof named.label !== 'string') {
+    named = zoneFromIntl(env);
+    if (key) cache?.set(key, named);
+  }
+  const { zone, label } = named;
+  return { zone, label, time: own ? localTimeHere : (at, now) => localTime(at, now, zone) };
+}
+
+function zoneFromIntl(env: NodeJS.ProcessEnv): { zone: string; label: string } {
+  const named = (zone: string) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
   let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const wanted = env.TZ?.replace(/^:/, '');
   if (wanted) {
@@ -45,8 +74,38 @@ export function responderZone(env: NodeJS.ProcessEnv): { zone: string; label: st
       zone = 'UTC';
     }
   }
-  const short = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
+  let short: string | undefined;
+  try {
+    short = named(zone);
+  } catch {
+    // An empty TZ (or a bare ':') leaves ICU's default as "Etc/Unknown", which Intl then refuses by
+    // name; Node's clock reads UTC for it.
+    zone = 'UTC';
+    short = named(zone);
+  }
   return { zone, label: short && short !== zone ? `${zone} (${short})` : zone };
+}
+
+/**
+ * The cache key of the zone's name and label: every input ICU reads them from (TZ, the system's
+ * zone files, ICU's and its zone data's versions) and the offset and zone name in effect now, so a
+ * change of any of them, a DST switch included, is a miss.
+ */
+function zoneKey(cache: ParseCache, tz: string | undefined): string {
+  const read = (how: () => string) => {
+    try {
+      return how();
+    } catch {
+      return null;
+    }
+  };
+  const system = tz
+    ? null
+    : [read(() => readlinkSync('/etc/localtime')), read(() => createHash('sha256').update(readFileSync('/etc/localtime')).digest('hex')), read(() => readFileSync('/etc/timezone', 'utf8'))];
+  const now = new Date();
+  // Date's toString ends with the zone's long name for now, e.g. "(Central European Summer Time)".
+  const inputs = { tz: tz ?? null, system, offset: now.getTimezoneOffset(), name: now.toString().replace(/^[^(]*/, ''), icu: process.versions.icu ?? null, tzdata: process.versions.tz ?? null };
+  return cache.key('responder-zone', inputs, '');
 }
 
 /** "02:10" today, "11-23 02:10" on another day, both in `zone`. */
@@ -63,15 +122,23 @@ export function localTime(at: Date, now: Date, zone: string): string {
   return t.year === n.year && t.month === n.month && t.day === n.day ? hm : `${t.month}-${t.day} ${hm}`;
 }
 
+/** localTime in this process's own zone, read with Date's local getters (no Intl). */
+function localTimeHere(at: Date, now: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const hm = `${two(at.getHours())}:${two(at.getMinutes())}`;
+  const sameDay = at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() && at.getDate() === now.getDate();
+  return sameDay ? hm : `${two(at.getMonth() + 1)}-${two(at.getDate())} ${hm}`;
+}
+
 /**
  * The running or overdue clock that comes due first, named, in a few characters: "update by 05:08"
  * (local time), "respond OVERDUE 2m".
  */
-function nextDeadline(sla: SlaView, now: Date, zone: string, style: ChalkInstance): string {
+function nextDeadline(sla: SlaView, now: Date, zone: ResponderZone, style: ChalkInstance): string {
   const live = clocksOf(sla).filter((c) => c.state === 'running' || c.state === 'overdue');
   if (!live.length) return '-';
   const first = live.reduce((a, b) => (b.remainingMs < a.remainingMs ? b : a));
-  if (first.state === 'running') return `${first.name} by ${localTime(first.due, now, zone)}`;
+  if (first.state === 'running') return `${first.name} by ${zone.time(first.due, now)}`;
   // Seconds do not matter once a deadline is minutes gone, and every column counts at 80.
   const late = -first.remainingMs;
   return style.red.bold(`${first.name} OVERDUE ${formatDuration(late >= 60_000 ? late - (late % 60_000) : late)}`);
@@ -98,10 +165,10 @@ export function boardWidth(io: { stdout: { isTTY?: boolean; columns?: number }; 
   return Number.isInteger(cols) && cols > 0 ? cols : undefined;
 }
 
-export function renderBoard(rows: BoardRow[], opts: { now: Date; style: ChalkInstance; env: NodeJS.ProcessEnv; width?: number }): string {
+export function renderBoard(rows: BoardRow[], opts: { now: Date; style: ChalkInstance; env: NodeJS.ProcessEnv; width?: number; zone?: ResponderZone }): string {
   const { now, style, width } = opts;
-  const { zone, label } = responderZone(opts.env);
-  const declared = (i: Incident) => localTime(new Date(i.declaredAt), now, zone);
+  const zone = opts.zone ?? responderZone(opts.env);
+  const declared = (i: Incident) => zone.time(new Date(i.declaredAt), now);
   const wide = {
     header: ['ID', 'SEV', 'STATE', 'DECLARED', 'AGE', 'RESPOND', 'RESOLVE', 'NEXT UPDATE'],
     cells: ({ incident: i, sla }: BoardRow) => [
@@ -131,20 +198,20 @@ export function renderBoard(rows: BoardRow[], opts: { now: Date; style: ChalkIns
     [...layout.header, 'TITLE'],
     rows.map((r) => [...layout.cells(r), truncate(r.incident.title, titleWidth)]),
   );
-  return `${style.dim(`Times in ${label}`)}\n${table}${regimeSection(rows, now, zone, style, width)}`;
+  return `${style.dim(`Times in ${zone.label}`)}\n${table}${regimeSection(rows, now, zone, style, width)}`;
 }
 
 /**
  * The regulatory clocks of the incidents on the board, under it: one line each, in the board's
  * zone, cut to the width like the titles. Withdrawn clocks are left to `ir regime list`.
  */
-function regimeSection(rows: BoardRow[], now: Date, zone: string, style: ChalkInstance, width?: number): string {
+function regimeSection(rows: BoardRow[], now: Date, zone: ResponderZone, style: ChalkInstance, width?: number): string {
   const lines: string[] = [];
   for (const { incident } of rows) {
     const views = regimeViews(incident, now).filter((v) => v.state !== 'removed');
     if (!views.length) continue;
     lines.push(`${incident.id} regulatory deadlines:`);
-    for (const line of regimeLines(views, (d) => localTime(d, now, zone), style)) {
+    for (const line of regimeLines(views, (d) => zone.time(d, now), style)) {
       // Cut like the titles so a watched board never wraps; a coloured line is left whole rather
       // than cut through an escape sequence.
       lines.push(width && visibleWidth(line) > width && visibleWidth(line) === line.length ? truncate(line, width) : line);

@@ -3,8 +3,6 @@
 import type { Context } from '../../context.js';
 import type { Incident, TimelineEvent } from '../../core/incident.js';
 import type { Decide } from '../../store/types.js';
-import { slaView } from '../../core/sla.js';
-import { eventJson, incidentJson } from './render.js';
 import { describeEvent } from '../../core/describe.js';
 
 /**
@@ -21,6 +19,8 @@ export async function appendToIncident(
   const now = ctx.now();
   const result = await store.append(target.id, decide, now, ctx.actor());
   if (ctx.json) {
+    // Only the --json document needs the SLA view and the renderers: `ir note TEXT` loads neither.
+    const [{ slaView }, { eventJson, incidentJson }] = await Promise.all([import('../../core/sla.js'), import('./render.js')]);
     const config = await ctx.severities();
     ctx.printJson({ incident: incidentJson(result.incident, slaView(result.incident, config, now), now), events: result.events.map(eventJson) });
   } else {

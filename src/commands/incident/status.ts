@@ -6,7 +6,7 @@ import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { checkTransition, parseState, STATES } from '../../core/incident.js';
 import { slaView } from '../../core/sla.js';
-import { boardWidth, byUrgency, renderBoard } from './board.js';
+import { boardWidth, byUrgency, renderBoard, responderZone } from './board.js';
 import { appendToIncident } from './mutate.js';
 import { incidentJson } from './render.js';
 import { messageLine } from '../outbox/list.js';
@@ -58,7 +58,7 @@ export async function run(opts: StatusOptions, ctx: Context): Promise<number> {
   }
   const style = await ctx.style();
   const width = boardWidth(ctx.io);
-  ctx.out(renderBoard(views, { now, style, env: ctx.env, width }));
+  ctx.out(renderBoard(views, { now, style, env: ctx.env, width, zone: responderZone(ctx.env, await ctx.parseCache()) }));
   // Only shown from the record: status never loads a provider or sends (`ir outbox retry` does).
   const waiting = views.flatMap(({ incident: i }) => (i.messages ?? []).filter((m) => m.state !== 'sent').map((m) => messageLine(i, m, width && width - 2)));
   if (waiting.length) {

@@ -57,7 +57,7 @@ export async function run(opts: MigrateOptions, ctx: Context): Promise<number> {
   if (!existsSync(from)) throw new UsageError(`--from: ${from} does not exist${opts.from ? '' : ' (this home has no local incidents); name the store with --from PATH'}`);
   // The home of the source store: its installation id names the source, its incidents/ holds the files.
   const sourceHome = opts.from ? dirname(from) : ctx.home;
-  const { originOf } = await import('../../config/origin.js');
+  const { originOf } = await import('../../store/open.js');
   const origin = originOf(sourceHome);
 
   const source = await openStore(from, { origin });

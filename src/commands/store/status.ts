@@ -16,7 +16,7 @@ export const register: Register = (group, ctx, bind) => {
 
 export async function run(_opts: Record<string, never>, ctx: Context): Promise<number> {
   const store = await ctx.store();
-  const { originOf } = await import('../../config/origin.js');
+  const { originOf } = await import('../../store/open.js');
   const { outboxSummary } = await import('./outbox.js');
   const { StoreUnreachable } = await import('../../store/postgres/errors.js');
   const origin = originOf(ctx.home);

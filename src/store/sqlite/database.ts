@@ -3,12 +3,13 @@
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
 import { ChainWalk, eventHash, GENESIS_HASH, isCurrentShape, judgeAnchor, parseEventData, recordDigest, sha256Hex, toEvent, type EventRow } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
+import { openSqlite } from './driver.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type VerifyResult, type WriteOptions } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
@@ -54,9 +55,8 @@ export class SqliteDatabase {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
-    const db = new Database(path);
+    const db = openSqlite(path, BUSY_TIMEOUT_MS);
     try {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const schema = db.pragma('user_version', { simple: true }) as number;
       if (schema > MIGRATIONS.length) {
         throw new UserError(`${path} was written by a newer ir (schema ${schema}; this ir knows schema ${MIGRATIONS.length}): upgrade ir`);

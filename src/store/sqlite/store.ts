@@ -28,6 +28,9 @@ import { median } from '../../util/median.js';
 import { MIGRATIONS } from '../migrations.js';
 import { pause, Wakeups } from '../wake.js';
 import { SqliteDatabase } from './database.js';
+
+// For the team store's local outbox: the driver comes with this module, in the same chunk.
+export { openSqlite } from './driver.js';
 import { SqliteEvidence } from './evidence.js';
 import { SqliteRuns } from './runs.js';
 

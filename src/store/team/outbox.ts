@@ -91,9 +91,8 @@ export class Outbox {
     const path = join(dir, 'outbox.db');
     if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
     chmodSync(path, 0o600);
-    const { default: Sqlite } = await import('better-sqlite3');
-    const db = new Sqlite(path);
-    db.pragma('busy_timeout = 30000');
+    const { openSqlite } = await import('../sqlite/store.js');
+    const db = openSqlite(path, 30_000);
     db.pragma('journal_mode = WAL');
     // What was recorded offline exists nowhere else until it is delivered: sync every commit.
     db.pragma('synchronous = FULL');

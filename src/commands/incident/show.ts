@@ -24,13 +24,14 @@ export async function run(opts: { id?: string }, ctx: Context): Promise<number> 
   const sla = slaView(incident, config, now);
   // The timeline is streamed: an incident of a million events shows in the memory of a few pages.
   const sink = new Sink(ctx.io.stdout);
-  const read = () => store.iterateEvents(incident.id);
+  // Neither form shows prev_hash; only --json shows each event's own hash.
+  const read = () => store.iterateEvents(incident.id, { without: ctx.json ? ['prevHash'] : ['prevHash', 'hash'] });
   if (ctx.json) {
     await writeJsonWithArray(sink, incidentJson(incident, sla, now), 'events', mapAsync(read(), eventJson));
     return 0;
   }
   const style = await ctx.style();
   await sink.write(`${renderCard(incident, sla, now, style)}\n\n${style.bold('Timeline')}\n`);
-  await streamTimeline(read, style, sink);
+  await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
   return 0;
 }

@@ -94,11 +94,12 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
   // Streamed: a timeline of a million events is printed in the memory of a few pages.
   const { Sink, writeJsonWithArray } = await import('../../io/sink.js');
   const sink = new Sink(ctx.io.stdout);
-  const read = () => store.iterateEvents(incident.id);
+  // Neither form shows prev_hash; only --json shows each event's own hash.
+  const read = () => store.iterateEvents(incident.id, { without: ctx.json ? ['prevHash'] : ['prevHash', 'hash'] });
   if (ctx.json) {
     await writeJsonWithArray(sink, { incident: incident.id }, 'events', mapAsync(read(), eventJson));
     return 0;
   }
-  await streamTimeline(read, await ctx.style(), sink);
+  await streamTimeline(read, await ctx.style(), sink, await store.eventOutline?.(incident.id));
   return 0;
 }

@@ -12,6 +12,7 @@ import type {
   Decide,
   DeclareInput,
   EvidenceStore,
+  EventOutline,
   IterateOptions,
   OpenedFile,
   RunChanges,
@@ -86,11 +87,15 @@ export class SqliteStore implements Store {
     const batch = Math.max(1, opts.batch ?? PAGE);
     let after = 0;
     for (;;) {
-      const page = this.db.streamPage(incidentId, after, batch);
+      const page = this.db.streamPage(incidentId, after, batch, opts.without);
       for (const e of page) yield e;
       if (page.length < batch) return;
       after = page[page.length - 1].seq;
     }
+  }
+
+  async eventOutline(incidentId: string): Promise<EventOutline | undefined> {
+    return this.db.eventOutline(incidentId);
   }
 
   async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {

@@ -22,6 +22,7 @@ import {
   type Decide,
   type DeclareInput,
   type EvidenceStore,
+  type EventOutline,
   type IterateOptions,
   type OpenedFile,
   type RunChanges,
@@ -498,7 +499,8 @@ export class TeamStore implements Store {
       // What went by is kept for offline reading, as events() keeps it, once all of it went by.
       const copy = this.cache.eventWriter(id);
       try {
-        for await (const e of this.remote.iterateEvents(id, opts)) {
+        // Read whole, hashes and all, whatever the reader leaves out: the copy must be one verify trusts.
+        for await (const e of this.remote.iterateEvents(id, { batch: opts?.batch })) {
           copy.add(e);
           yield e;
         }
@@ -509,6 +511,12 @@ export class TeamStore implements Store {
       return;
     }
     yield* await this.events(id);
+  }
+
+  async eventOutline(incidentId: string): Promise<EventOutline | undefined> {
+    // Offline, the events are the cached copy and the outbox, already in memory: read them instead.
+    const id = await this.teamId(incidentId);
+    return (await this.tryRemote((remote) => remote.eventOutline(id)))?.value;
   }
 
   async eventsSince(afterSeq: number, incidentId?: string, limit?: number): Promise<TimelineEvent[]> {

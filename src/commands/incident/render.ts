@@ -151,7 +151,7 @@ export function renderTimeline(events: TimelineEvent[], style: ChalkInstance): s
 /**
  * What `renderTimeline` prints (and a newline), for a timeline too long to hold: the column widths
  * first — from the store's outline of the events when it can give one, else from a first read — then
- * row by row. The rows stop at the events the widths were taken from, so an event landing in between
+ * row by row. Only the events the widths were taken from are printed, so an event landing in between
  * cannot print unaligned.
  */
 export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, style: ChalkInstance, sink: Sink, outline?: EventOutline): Promise<void> {
@@ -190,13 +190,16 @@ export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, s
   const actorWidth = widths[1];
   let left = count;
   for await (const e of read()) {
+    // Events that landed after the widths were taken are read but not printed: a read left half-way
+    // would leave the team store's offline copy of the timeline unwritten.
+    if (left === 0) continue;
+    left--;
     const time = utc(e.at);
     const text = e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e));
     const row = `${time.length === timeWidth ? time : time + ' '.repeat(timeWidth - visibleWidth(time))}  ${padded(e.actor, actorWidth)}  ${text}`;
     // Only a row ending in a space (or an empty text's padding), or beyond ASCII, can have anything to trim.
     const last = row.charCodeAt(row.length - 1);
     if (sink.add(`${last <= 32 || last > 127 ? row.trimEnd() : row}\n`)) await sink.drain();
-    if (--left === 0) break;
   }
   await sink.flush();
 }

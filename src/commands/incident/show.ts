@@ -5,7 +5,7 @@ import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { slaView } from '../../core/sla.js';
 import { Sink, writeJsonWithArray } from '../../io/sink.js';
-import { eventJson, incidentJson, mapAsync, renderCard, streamTimeline } from './render.js';
+import { eventJson, incidentJson, mapAsync, renderCard, STREAM_READ, streamTimeline } from './render.js';
 
 export const register: Register = (program, ctx, bind) => {
   program
@@ -24,8 +24,7 @@ export async function run(opts: { id?: string }, ctx: Context): Promise<number> 
   const sla = slaView(incident, config, now);
   // The timeline is streamed: an incident of a million events shows in the memory of a few pages.
   const sink = new Sink(ctx.io.stdout);
-  // Neither form shows prev_hash; only --json shows each event's own hash.
-  const read = () => store.iterateEvents(incident.id, { without: ctx.json ? ['prevHash'] : ['prevHash', 'hash'] });
+  const read = () => store.iterateEvents(incident.id, STREAM_READ(ctx.json));
   if (ctx.json) {
     await writeJsonWithArray(sink, incidentJson(incident, sla, now), 'events', mapAsync(read(), eventJson));
     return 0;

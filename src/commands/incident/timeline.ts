@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UsageError, UserError } from '../../errors.js';
-import { eventJson, mapAsync, streamTimeline } from './render.js';
+import { eventJson, mapAsync, STREAM_READ, streamTimeline } from './render.js';
 
 export interface TimelineOptions {
   id?: string;
@@ -94,8 +94,7 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
   // Streamed: a timeline of a million events is printed in the memory of a few pages.
   const { Sink, writeJsonWithArray } = await import('../../io/sink.js');
   const sink = new Sink(ctx.io.stdout);
-  // Neither form shows prev_hash; only --json shows each event's own hash.
-  const read = () => store.iterateEvents(incident.id, { without: ctx.json ? ['prevHash'] : ['prevHash', 'hash'] });
+  const read = () => store.iterateEvents(incident.id, STREAM_READ(ctx.json));
   if (ctx.json) {
     await writeJsonWithArray(sink, { incident: incident.id }, 'events', mapAsync(read(), eventJson));
     return 0;

@@ -84,23 +84,34 @@ const JSON_BATCH = 32;
  * without holding the array: the document's other fields first, then the items a batch at a time.
  */
 export async function writeJsonWithArray(sink: Sink, doc: Record<string, unknown>, key: string, items: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+  async function* batches() {
+    let batch: unknown[] = [];
+    for await (const item of items) {
+      batch.push(item);
+      if (batch.length === JSON_BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+  await writeJsonWithPages(sink, doc, key, batches());
+}
+
+/** The same, for items that come a page at a time (`Store.eventPages`). */
+export async function writeJsonWithPages(sink: Sink, doc: Record<string, unknown>, key: string, pages: AsyncIterable<readonly unknown[]>): Promise<void> {
   const head = JSON.stringify(doc, null, 2);
   await sink.write(head === '{}' ? `{\n  ${JSON.stringify(key)}: [` : `${head.slice(0, -2)},\n  ${JSON.stringify(key)}: [`);
   let any = false;
-  let batch: unknown[] = [];
-  const put = async () => {
-    // A batch nested two arrays deep is stringified with the items' own indentation (four spaces)
-    // and the separators the whole document has between them: "[\n  [" + items + "\n  ]\n]".
-    const text = JSON.stringify([batch], null, 2);
-    batch = [];
-    if (sink.add(`${any ? ',' : ''}${text.slice(5, -6)}`)) await sink.drain();
-    any = true;
-  };
-  for await (const item of items) {
-    batch.push(item);
-    if (batch.length === JSON_BATCH) await put();
+  for await (const page of pages) {
+    for (let at = 0; at < page.length; at += JSON_BATCH) {
+      // A batch nested two arrays deep is stringified with the items' own indentation (four spaces)
+      // and the separators the whole document has between them: "[\n  [" + items + "\n  ]\n]".
+      const text = JSON.stringify([at === 0 && page.length <= JSON_BATCH ? page : page.slice(at, at + JSON_BATCH)], null, 2);
+      if (sink.add(`${any ? ',' : ''}${text.slice(5, -6)}`)) await sink.drain();
+      any = true;
+    }
   }
-  if (batch.length) await put();
   await sink.write(any ? '\n  ]\n}\n' : ']\n}\n');
   await sink.flush();
 }

@@ -216,7 +216,10 @@ describe('columns the store cannot outline are still what the whole array gave',
 
   it('more actors than an outline holds, and a --json array of several batches', async () => {
     const id = await seed('crowded.db', async (store, id) => {
-      for (let i = 0; i <= MAX_OUTLINE_ACTORS; i++) await store.append(id, () => ({ type: 'note.added', data: { text: `n${i}` } }), new Date(T0 + i * 1000), i === 500 ? 'the widest actor of them all' : `responder ${i}`);
+      for (let i = 0; i <= MAX_OUTLINE_ACTORS; i++) {
+        await store.append(id, () => ({ type: 'note.added', data: { text: `n${i}` } }), new Date(T0 + i * 1000), i === 500 ? 'the widest actor of them all' : `responder ${i}`);
+        if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
     });
     await expectSameAsArray('crowded.db', id);
   }, 120_000);

@@ -1,9 +1,9 @@
 // The output path of long results: Sink's chunks (bytes exactly as written, in order, whatever falls
-// on a chunk's edge), its wait for a slow reader, writeJsonWithArray against JSON.stringify, and
+// on a chunk's edge), its wait for a slow reader, writeJsonWithArray/Pages against JSON.stringify, and
 // utc()'s shortcut for ir's own times against the Date it stands in for.
 
 import { describe, expect, it } from 'vitest';
-import { Sink, writeJsonWithArray } from '../../src/io/sink.js';
+import { Sink, writeJsonWithArray, writeJsonWithPages } from '../../src/io/sink.js';
 import { utc } from '../../src/io/format.js';
 
 /** A reader that takes what it is given as bytes and says "wait" after each write until drained. */
@@ -90,6 +90,21 @@ describe('writeJsonWithArray', () => {
     it(`is JSON.stringify(…, null, 2) and a newline: ${name}`, async () => {
       let out = '';
       await writeJsonWithArray(new Sink({ write: (c) => ((out += String(c)), true) }), doc, 'events', items);
+      expect(out).toBe(`${JSON.stringify({ ...doc, events: items }, null, 2)}\n`);
+    });
+    it(`writeJsonWithPages gives the same from pages of any size (empty, 1, a batch, one over, many): ${name}`, async () => {
+      const pages: unknown[][] = [];
+      const sizes = [1, 31, 32, 33, 0, 100, 1000];
+      for (let at = 0, k = 0; at < items.length; k++) {
+        const size = sizes[k % sizes.length];
+        pages.push(items.slice(at, at + size));
+        at += size;
+      }
+      async function* each() {
+        yield* pages;
+      }
+      let out = '';
+      await writeJsonWithPages(new Sink({ write: (c) => ((out += String(c)), true) }), doc, 'events', each());
       expect(out).toBe(`${JSON.stringify({ ...doc, events: items }, null, 2)}\n`);
     });
   }

@@ -161,7 +161,7 @@ export const STREAM_READ = (json: boolean): IterateOptions => ({ batch: 100, wit
  * row by row. Only the events the widths were taken from are printed, so an event landing in between
  * cannot print unaligned.
  */
-export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, style: ChalkInstance, sink: Sink, outline?: EventOutline): Promise<void> {
+export async function streamTimeline(read: () => AsyncIterable<TimelineEvent[]>, style: ChalkInstance, sink: Sink, outline?: EventOutline): Promise<void> {
   const widths = TIMELINE_HEADER.slice(0, -1).map((h) => visibleWidth(h));
   let count = 0;
   // An outline's times are all in ir's own form, which prints 20 wide ("2026-11-22 02:00:00Z").
@@ -170,10 +170,12 @@ export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, s
     if (count) widths[0] = Math.max(widths[0], 20);
     for (const actor of outline.actors) widths[1] = Math.max(widths[1], visibleWidth(actor));
   } else {
-    for await (const e of read()) {
-      widths[0] = Math.max(widths[0], visibleWidth(utc(e.at)));
-      widths[1] = Math.max(widths[1], visibleWidth(e.actor));
-      count++;
+    for await (const page of read()) {
+      for (const e of page) {
+        widths[0] = Math.max(widths[0], visibleWidth(utc(e.at)));
+        widths[1] = Math.max(widths[1], visibleWidth(e.actor));
+      }
+      count += page.length;
     }
   }
   if (!count) {
@@ -196,22 +198,25 @@ export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, s
   const timeWidth = widths[0];
   const actorWidth = widths[1];
   let left = count;
-  for await (const e of read()) {
+  for await (const page of read()) {
     // Events that landed after the widths were taken are read but not printed: a read left half-way
     // would leave the team store's offline copy of the timeline unwritten.
-    if (left === 0) continue;
-    left--;
-    const time = utc(e.at);
-    const text = e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e));
-    const row = `${time.length === timeWidth ? time : time + ' '.repeat(timeWidth - visibleWidth(time))}  ${padded(e.actor, actorWidth)}  ${text}`;
-    // Only a row ending in a space (or an empty text's padding), or beyond ASCII, can have anything to trim.
-    const last = row.charCodeAt(row.length - 1);
-    if (sink.add(`${last <= 32 || last > 127 ? row.trimEnd() : row}\n`)) await sink.drain();
+    const rows = Math.min(left, page.length);
+    left -= rows;
+    for (let i = 0; i < rows; i++) {
+      const e = page[i];
+      const time = utc(e.at);
+      const text = e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e));
+      const row = `${time.length === timeWidth ? time : time + ' '.repeat(timeWidth - visibleWidth(time))}  ${padded(e.actor, actorWidth)}  ${text}`;
+      // Only a row ending in a space (or an empty text's padding), or beyond ASCII, can have anything to trim.
+      const last = row.charCodeAt(row.length - 1);
+      if (sink.add(`${last <= 32 || last > 127 ? row.trimEnd() : row}\n`)) await sink.drain();
+    }
   }
   await sink.flush();
 }
 
-/** Each item of an async stream, transformed as it passes. */
-export async function* mapAsync<T, U>(items: AsyncIterable<T>, fn: (item: T) => U): AsyncIterable<U> {
-  for await (const item of items) yield fn(item);
+/** Each page of an async stream, its items transformed as it passes. */
+export async function* mapPages<T, U>(pages: AsyncIterable<T[]>, fn: (item: T) => U): AsyncIterable<U[]> {
+  for await (const page of pages) yield page.map(fn);
 }

@@ -512,6 +512,10 @@ export class PostgresStore implements Store {
   }
 
   async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
+    for await (const page of this.eventPages(incidentId, opts)) for (const e of page) yield e;
+  }
+
+  async *eventPages(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent[]> {
     // Keyset pages on (incident_id, seq): each is one indexed range read, however far in, and no
     // transaction or cursor is held open while the consumer works on a page.
     const batch = Math.max(1, opts.batch ?? PAGE);
@@ -524,7 +528,7 @@ export class PostgresStore implements Store {
         `SELECT seq, incident_id, at, type, actor, data, ${prev}, ${own}, origin, recorded_at FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
         [incidentId, after, batch],
       );
-      for (const r of page) yield toEvent(r);
+      if (page.length) yield page.map((r) => toEvent(r));
       if (page.length < batch) return;
       after = Number(page[page.length - 1].seq);
     }

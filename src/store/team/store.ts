@@ -493,6 +493,10 @@ export class TeamStore implements Store {
   }
 
   async *iterateEvents(incidentId: string, opts?: IterateOptions): AsyncIterable<TimelineEvent> {
+    for await (const page of this.eventPages(incidentId, opts)) for (const e of page) yield e;
+  }
+
+  async *eventPages(incidentId: string, opts?: IterateOptions): AsyncIterable<TimelineEvent[]> {
     const id = await this.teamId(incidentId);
     if (this.remote) {
       // A connection lost half-way through is an error here, not a silent switch to an older copy.
@@ -500,9 +504,9 @@ export class TeamStore implements Store {
       const copy = this.cache.eventWriter(id);
       try {
         // Read whole, hashes and all, whatever the reader leaves out: the copy must be one verify trusts.
-        for await (const e of this.remote.iterateEvents(id, { batch: opts?.batch })) {
-          copy.add(e);
-          yield e;
+        for await (const page of this.remote.eventPages(id, { batch: opts?.batch })) {
+          for (const e of page) copy.add(e);
+          yield page;
         }
         copy.commit();
       } finally {
@@ -510,7 +514,8 @@ export class TeamStore implements Store {
       }
       return;
     }
-    yield* await this.events(id);
+    const all = await this.events(id);
+    if (all.length) yield all;
   }
 
   async eventOutline(incidentId: string): Promise<EventOutline | undefined> {

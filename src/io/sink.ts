@@ -4,7 +4,10 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { OutStream } from './streams.js';
 
-/** Bytes gathered before a write: a million rows are about 1,500 writes; small enough that the freed chunks are reused by malloc rather than left mapped (a few MiB of peak RSS at 256 KiB). */
+/**
+ * Bytes gathered before a write: a million rows are about 1,500 writes, and a freed chunk is reused
+ * by malloc rather than left mapped (256 KiB chunks cost a few MiB more peak RSS).
+ */
 const CHUNK = 64 * 1024;
 
 export class Sink {

@@ -190,7 +190,8 @@ export async function streamTimeline(read: () => AsyncIterable<TimelineEvent[]>,
   const padded = (cell: string, width: number) => {
     let pad = pads.get(cell);
     if (pad === undefined) {
-      pad = ' '.repeat(width - visibleWidth(cell));
+      // Never negative: the outline and the read are two looks at the store, not one snapshot.
+      pad = ' '.repeat(Math.max(0, width - visibleWidth(cell)));
       if (pads.size < 10_000) pads.set(cell, pad);
     }
     return cell + pad;
@@ -207,7 +208,7 @@ export async function streamTimeline(read: () => AsyncIterable<TimelineEvent[]>,
       const e = page[i];
       const time = utc(e.at);
       const text = e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e));
-      const row = `${time.length === timeWidth ? time : time + ' '.repeat(timeWidth - visibleWidth(time))}  ${padded(e.actor, actorWidth)}  ${text}`;
+      const row = `${time.length === timeWidth ? time : time + ' '.repeat(Math.max(0, timeWidth - visibleWidth(time)))}  ${padded(e.actor, actorWidth)}  ${text}`;
       // Only a row ending in a space (or an empty text's padding), or beyond ASCII, can have anything to trim.
       const last = row.charCodeAt(row.length - 1);
       if (sink.add(`${last <= 32 || last > 127 ? row.trimEnd() : row}\n`)) await sink.drain();

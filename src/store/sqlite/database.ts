@@ -37,6 +37,7 @@ type VerifyRow = [number, string, string, string, string, string, string, string
 
 /** An `at` exactly as toISOString writes it, as a GLOB pattern. */
 const ISO_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z';
+
 /** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
 const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
 

@@ -3,13 +3,14 @@
 // times that), and the streamed output is the same as the output built from the whole array.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import type { NewEvent } from '../../src/core/incident.js';
 import { eventJson, renderTimeline } from '../../src/commands/incident/render.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { MAX_OUTLINE_ACTORS } from '../../src/store/types.js';
 import { BIN, ir, irEnv, json, tempHome } from '../helpers/cli.js';
 
 const T0 = Date.parse('2026-11-22T02:00:00.000Z');
@@ -104,6 +105,19 @@ describe('a 200,000-event incident in a 64 MiB heap', () => {
       expect(doc.events.at(-1)!.seq).toBe(EVENTS);
     }
   }, 300_000);
+
+  it('a reader that goes away after the first lines (`ir timeline | head -1`) ends ir quietly: exit 0, nothing on stderr', async () => {
+    for (const args of [['timeline', id], ['timeline', id, '--json'], ['show', id]]) {
+      const child = spawn(process.execPath, [BIN, ...args], { env: irEnv(home, small), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      const first = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d))));
+      child.stdout!.destroy();
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(first.length).toBeGreaterThan(0);
+      expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
+    }
+  }, 300_000);
 });
 
 describe('streamed output is what the whole array gave', () => {
@@ -156,4 +170,57 @@ describe('streamed output is what the whole array gave', () => {
     const rows = r.stdout.split('\n').filter((l) => /^\| 2026-/.test(l));
     expect(rows.map((l) => l.split(' | ')[2].replace(/ \|$/, ''))).toEqual(['Declared SEV-2: small \\| "quoted"; commander alice', 'Note: from the train [written offline, delivered 2026-11-22 02:01:30Z]', 'Note: line one line two', 'Acknowledged', 'Resolved: fixed']);
   });
+});
+
+describe('columns the store cannot outline are still what the whole array gave', () => {
+  // The outline (count, actors, whether every time is toISOString's) lets a timeline skip its first
+  // read. Where it cannot say — a time printed wider, more actors than it holds — the first read
+  // takes over; either way the columns are those renderTimeline gives from the whole array.
+  const { home, cleanup } = tempHome('ir-stream-wide-');
+  afterAll(() => cleanup());
+
+  async function seed(file: string, fill: (store: SqliteStore, id: string) => Promise<void>): Promise<string> {
+    const store = SqliteStore.open(join(home, file));
+    try {
+      const { incident } = await store.declare({ title: 'odd columns', severity: 'SEV-3' }, new Date(T0), 'alice');
+      await fill(store, incident.id);
+      return incident.id;
+    } finally {
+      await store.close();
+    }
+  }
+
+  async function expectSameAsArray(file: string, id: string): Promise<void> {
+    const store = SqliteStore.open(join(home, file));
+    const all = await store.events(id).finally(() => store.close());
+    const sub = join(home, file.replace(/\.db$/, ''));
+    mkdirSync(sub, { recursive: true });
+    copyFileSync(join(home, file), join(sub, 'ir.db'));
+    const table = renderTimeline(all, new Chalk({ level: 0 }));
+    const timeline = ir(sub, ['timeline', id]);
+    expect(timeline.code, timeline.stderr).toBe(0);
+    expect(timeline.stdout).toBe(`${table}\n`);
+    expect(ir(sub, ['show', id]).stdout.endsWith(`\nTimeline\n${table}\n`)).toBe(true);
+    const doc = ir(sub, ['timeline', id, '--json']);
+    expect(doc.stdout).toBe(`${JSON.stringify({ incident: id, events: all.map(eventJson) }, null, 2)}\n`);
+  }
+
+  it('a time past year 9999 (a wider time column), actors beyond ASCII, texts ending in spaces', async () => {
+    const id = await seed('wide.db', async (store, id) => {
+      await store.append(id, () => [{ type: 'note.added', data: { text: 'trailing spaces   \t' } }, { type: 'note.added', data: { text: '' } }], new Date(T0 + 1000), 'Zoë 🚒 on-call');
+      await store.append(id, () => ({ type: 'note.added', data: { text: 'from the far future' } }), new Date('+010000-01-01T00:00:00.000Z'), 'bob');
+      await store.append(id, () => ({ type: 'custom.thing', data: { anything: [1, 2] } }), new Date(T0 + 2000), 'bot');
+    });
+    await expectSameAsArray('wide.db', id);
+  });
+
+  it('more actors than an outline holds, and a --json array of several batches', async () => {
+    const id = await seed('crowded.db', async (store, id) => {
+      for (let i = 0; i <= MAX_OUTLINE_ACTORS; i++) {
+        await store.append(id, () => ({ type: 'note.added', data: { text: `n${i}` } }), new Date(T0 + i * 1000), i === 500 ? 'the widest actor of them all' : `responder ${i}`);
+        if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    await expectSameAsArray('crowded.db', id);
+  }, 120_000);
 });

@@ -22,6 +22,7 @@ interface EventJson {
   recorded_at?: string;
   waiting?: boolean;
   origin?: string;
+  hash: string;
 }
 
 describe('team store offline: PostgreSQL stopped mid-incident', () => {
@@ -62,6 +63,8 @@ describe('team store offline: PostgreSQL stopped mid-incident', () => {
     expect(alice(['note', 'before the outage']).code).toBe(0);
     // bob reads once, so his machine has something to show if the network goes.
     expect(bob(['timeline', inc.id]).code).toBe(0);
+    const onlineHashes = json<{ events: EventJson[] }>(alice(['timeline', '--json', inc.id])).events.map((e) => e.hash);
+    expect(onlineHashes).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/), expect.stringMatching(/^[0-9a-f]{64}$/)]);
 
     pg.halt();
     try {
@@ -92,6 +95,8 @@ describe('team store offline: PostgreSQL stopped mid-incident', () => {
       const bobView = bob(['timeline', '--json', inc.id]);
       expect(bobView.code).toBe(0);
       expect(json<{ events: EventJson[] }>(bobView).events).toHaveLength(2);
+      // His copy came from a printed timeline, which reads no hashes for itself: the copy has them all.
+      expect(json<{ events: EventJson[] }>(bobView).events.map((e) => e.hash)).toEqual(onlineHashes);
       // Only the server can prove the chain: verify says so and fails, it does not pretend.
       const verify = alice(['timeline', '--verify']);
       expect(verify.code).toBe(1);

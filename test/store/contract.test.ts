@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident, NewEvent } from '../../src/core/incident.js';
+import type { Incident, NewEvent, TimelineEvent } from '../../src/core/incident.js';
 import { eventHash, GENESIS_HASH } from '../../src/store/chain.js';
 import { canonicalJson } from '../../src/store/canonical.js';
 import { openStore } from '../../src/store/open.js';
-import { AlreadyDelivered, type Store } from '../../src/store/types.js';
+import { AlreadyDelivered, MAX_OUTLINE_ACTORS, type Store } from '../../src/store/types.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
 /** One store, reachable through as many connections as a test asks for. */
@@ -258,6 +258,58 @@ describe.each(backends)('Store contract: $name', (backend) => {
     expect(all).toHaveLength(1205);
     expect(seqs).toEqual(all.map((e) => e.seq));
   });
+
+  it('eventPages gives events() in pages of batch; iterateEvents without hashes leaves them out (\'\' in their place) and gives the rest as events() does', async () => {
+    const { stores } = await setup();
+    const [s] = stores;
+    const { incident } = await s.declare({ title: 'shown', severity: 'SEV-3' }, AT, 'alice');
+    await s.append(incident.id, () => Array.from({ length: 7 }, (_, i) => note(`n${i}`)), later(1), 'bob');
+    await s.append(incident.id, () => note('late'), later(-1), 'carol', { recordedAt: later(2) });
+    const all = await s.events(incident.id);
+    const read = async (without: ('prevHash' | 'hash')[]) => {
+      const out: TimelineEvent[] = [];
+      for await (const e of s.iterateEvents(incident.id, { batch: 3, without })) out.push(e);
+      return out;
+    };
+    const pages: TimelineEvent[][] = [];
+    for await (const page of s.eventPages(incident.id, { batch: 3 })) pages.push(page);
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 3]);
+    expect(pages.flat()).toEqual(all);
+    for await (const page of s.eventPages('INC-19990101-001')) pages.push(page);
+    expect(pages).toHaveLength(3);
+    expect(await read(['prevHash', 'hash'])).toEqual(all.map((e) => ({ ...e, prevHash: '', hash: '' })));
+    expect(await read(['prevHash'])).toEqual(all.map((e) => ({ ...e, prevHash: '' })));
+    expect(await read([])).toEqual(all);
+  });
+
+  it('eventOutline counts the events, names each actor once, and says whether every time is in toISOString form', async () => {
+    const { stores } = await setup();
+    const [s] = stores;
+    const { incident } = await s.declare({ title: 'outlined', severity: 'SEV-3' }, AT, 'alice');
+    await s.append(incident.id, () => [note('one'), note('two')], later(1), 'bob the long-named responder');
+    const other = await s.declare({ title: 'elsewhere', severity: 'SEV-3' }, AT, 'zed');
+    await s.append(other.incident.id, () => note('not counted'), AT, 'yves');
+    const outline = (await s.eventOutline!(incident.id))!;
+    expect({ ...outline, actors: [...outline.actors].sort() }).toEqual({ count: 3, actors: ['alice', 'bob the long-named responder'], isoTimes: true });
+    // A time past year 9999 is written as toISOString writes it (+010000-…), which prints wider.
+    await s.append(incident.id, () => note('far future'), new Date('+010000-01-01T00:00:00.000Z'), 'alice');
+    expect(await s.eventOutline!(incident.id)).toMatchObject({ count: 4, isoTimes: false });
+    expect(await s.eventOutline!('INC-19990101-001')).toEqual({ count: 0, actors: [], isoTimes: true });
+  });
+
+  it('eventOutline gives up past MAX_OUTLINE_ACTORS actors, and the reader reads the events instead', async () => {
+    const { stores } = await setup();
+    const [s] = stores;
+    const { incident } = await s.declare({ title: 'crowded', severity: 'SEV-3' }, AT, 'a0');
+    for (let i = 1; i < MAX_OUTLINE_ACTORS; i++) {
+      await s.append(incident.id, () => note('here'), AT, `a${i}`);
+      // SQLite's appends are synchronous work: let the test runner's own messages through.
+      if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await s.eventOutline!(incident.id))?.actors).toHaveLength(MAX_OUTLINE_ACTORS);
+    await s.append(incident.id, () => note('one more'), AT, 'the last straw');
+    expect(await s.eventOutline!(incident.id)).toBeUndefined();
+  }, 120_000);
 
   it('watch wakes a reader when another connection appends, and eventsSince returns what landed after its last seq', async () => {
     const { stores } = await setup(2);

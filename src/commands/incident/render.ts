@@ -8,6 +8,7 @@ import type { SlaClock } from '../../core/severity.js';
 import { formatDuration } from '../../util/duration.js';
 import { age, columns, utc, visibleWidth } from '../../io/format.js';
 import type { Sink } from '../../io/sink.js';
+import type { EventOutline, IterateOptions } from '../../store/types.js';
 import { regimeViews } from '../../core/regime.js';
 import { regimeJson, regimeLines } from '../regime/render.js';
 
@@ -66,7 +67,8 @@ export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
 }
 
 export function eventJson(e: TimelineEvent) {
-  return {
+  // Built key by key rather than with spreads: a timeline of a million events builds a million.
+  const out: { seq: number; at: string; type: string; actor: string; data: Record<string, unknown>; summary: string; hash: string; origin?: string; recorded_at?: string; waiting?: true } = {
     seq: e.seq,
     at: e.at,
     type: e.type,
@@ -74,10 +76,11 @@ export function eventJson(e: TimelineEvent) {
     data: e.data,
     summary: describeEvent(e),
     hash: e.hash,
-    ...(e.origin ? { origin: e.origin } : {}),
-    ...(e.recordedAt ? { recorded_at: e.recordedAt } : {}),
-    ...(e.waiting ? { waiting: true } : {}),
   };
+  if (e.origin) out.origin = e.origin;
+  if (e.recordedAt) out.recorded_at = e.recordedAt;
+  if (e.waiting) out.waiting = true;
+  return out;
 }
 
 /** "4m12s left", "overdue by 3m", "met (2m early)", "breached by 10m". */
@@ -146,17 +149,34 @@ export function renderTimeline(events: TimelineEvent[], style: ChalkInstance): s
 }
 
 /**
- * What `renderTimeline` prints (and a newline), for a timeline too long to hold: a first read finds
- * the column widths, a second prints row by row. The second stops at the events the first counted,
- * so an event landing in between cannot print unaligned.
+ * How show and timeline read a long timeline. Neither form shows prev_hash, only --json each event's
+ * own hash. Pages of 100: a page outlives the young-generation collections made while it is printed,
+ * so its events are copied and promoted; at 500 a page, a million events peaked ~15 MiB higher.
  */
-export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, style: ChalkInstance, sink: Sink): Promise<void> {
+export const STREAM_READ = (json: boolean): IterateOptions => ({ batch: 100, without: json ? ['prevHash'] : ['prevHash', 'hash'] });
+
+/**
+ * What `renderTimeline` prints (and a newline), for a timeline too long to hold: the column widths
+ * first — from the store's outline of the events when it can give one, else from a first read — then
+ * row by row. Only the events the widths were taken from are printed, so an event landing in between
+ * cannot print unaligned.
+ */
+export async function streamTimeline(read: () => AsyncIterable<TimelineEvent[]>, style: ChalkInstance, sink: Sink, outline?: EventOutline): Promise<void> {
   const widths = TIMELINE_HEADER.slice(0, -1).map((h) => visibleWidth(h));
   let count = 0;
-  for await (const e of read()) {
-    widths[0] = Math.max(widths[0], visibleWidth(utc(e.at)));
-    widths[1] = Math.max(widths[1], visibleWidth(e.actor));
-    count++;
+  // An outline's times are all in ir's own form, which prints 20 wide ("2026-11-22 02:00:00Z").
+  if (outline && outline.isoTimes) {
+    count = outline.count;
+    if (count) widths[0] = Math.max(widths[0], 20);
+    for (const actor of outline.actors) widths[1] = Math.max(widths[1], visibleWidth(actor));
+  } else {
+    for await (const page of read()) {
+      for (const e of page) {
+        widths[0] = Math.max(widths[0], visibleWidth(utc(e.at)));
+        widths[1] = Math.max(widths[1], visibleWidth(e.actor));
+      }
+      count += page.length;
+    }
   }
   if (!count) {
     await sink.write('(no events)\n');
@@ -164,15 +184,40 @@ export async function streamTimeline(read: () => AsyncIterable<TimelineEvent>, s
   }
   const line = (r: string[]) => `${r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - visibleWidth(cell)))).join('  ').trimEnd()}\n`;
   await sink.write(line(TIMELINE_HEADER));
+  // The same line as `line(timelineRow(e))`, without the arrays; an actor's padding is worked out
+  // once (a timeline has a handful of actors and a million rows).
+  const pads = new Map<string, string>();
+  const padded = (cell: string, width: number) => {
+    let pad = pads.get(cell);
+    if (pad === undefined) {
+      // Never negative: the outline and the read are two looks at the store, not one snapshot.
+      pad = ' '.repeat(Math.max(0, width - visibleWidth(cell)));
+      if (pads.size < 10_000) pads.set(cell, pad);
+    }
+    return cell + pad;
+  };
+  const timeWidth = widths[0];
+  const actorWidth = widths[1];
   let left = count;
-  for await (const e of read()) {
-    await sink.write(line(timelineRow(e, style)));
-    if (--left === 0) break;
+  for await (const page of read()) {
+    // Events that landed after the widths were taken are read but not printed: a read left half-way
+    // would leave the team store's offline copy of the timeline unwritten.
+    const rows = Math.min(left, page.length);
+    left -= rows;
+    for (let i = 0; i < rows; i++) {
+      const e = page[i];
+      const time = utc(e.at);
+      const text = e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e));
+      const row = `${time.length === timeWidth ? time : time + ' '.repeat(Math.max(0, timeWidth - visibleWidth(time)))}  ${padded(e.actor, actorWidth)}  ${text}`;
+      // Only a row ending in a space (or an empty text's padding), or beyond ASCII, can have anything to trim.
+      const last = row.charCodeAt(row.length - 1);
+      if (sink.add(`${last <= 32 || last > 127 ? row.trimEnd() : row}\n`)) await sink.drain();
+    }
   }
   await sink.flush();
 }
 
-/** Each item of an async stream, transformed as it passes. */
-export async function* mapAsync<T, U>(items: AsyncIterable<T>, fn: (item: T) => U): AsyncIterable<U> {
-  for await (const item of items) yield fn(item);
+/** Each page of an async stream, its items transformed as it passes. */
+export async function* mapPages<T, U>(pages: AsyncIterable<T[]>, fn: (item: T) => U): AsyncIterable<U[]> {
+  for await (const page of pages) yield page.map(fn);
 }

@@ -4,8 +4,8 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { slaView } from '../../core/sla.js';
-import { Sink, writeJsonWithArray } from '../../io/sink.js';
-import { eventJson, incidentJson, mapAsync, renderCard, streamTimeline } from './render.js';
+import { Sink, writeJsonWithPages } from '../../io/sink.js';
+import { eventJson, incidentJson, mapPages, renderCard, STREAM_READ, streamTimeline } from './render.js';
 
 export const register: Register = (program, ctx, bind) => {
   program
@@ -24,13 +24,13 @@ export async function run(opts: { id?: string }, ctx: Context): Promise<number> 
   const sla = slaView(incident, config, now);
   // The timeline is streamed: an incident of a million events shows in the memory of a few pages.
   const sink = new Sink(ctx.io.stdout);
-  const read = () => store.iterateEvents(incident.id);
+  const read = () => store.eventPages(incident.id, STREAM_READ(ctx.json));
   if (ctx.json) {
-    await writeJsonWithArray(sink, incidentJson(incident, sla, now), 'events', mapAsync(read(), eventJson));
+    await writeJsonWithPages(sink, incidentJson(incident, sla, now), 'events', mapPages(read(), eventJson));
     return 0;
   }
   const style = await ctx.style();
   await sink.write(`${renderCard(incident, sla, now, style)}\n\n${style.bold('Timeline')}\n`);
-  await streamTimeline(read, style, sink);
+  await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
   return 0;
 }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { UsageError, UserError } from '../../errors.js';
-import { eventJson, mapAsync, streamTimeline } from './render.js';
+import { eventJson, mapPages, STREAM_READ, streamTimeline } from './render.js';
 
 export interface TimelineOptions {
   id?: string;
@@ -92,13 +92,13 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
     return 0;
   }
   // Streamed: a timeline of a million events is printed in the memory of a few pages.
-  const { Sink, writeJsonWithArray } = await import('../../io/sink.js');
+  const { Sink, writeJsonWithPages } = await import('../../io/sink.js');
   const sink = new Sink(ctx.io.stdout);
-  const read = () => store.iterateEvents(incident.id);
+  const read = () => store.eventPages(incident.id, STREAM_READ(ctx.json));
   if (ctx.json) {
-    await writeJsonWithArray(sink, { incident: incident.id }, 'events', mapAsync(read(), eventJson));
+    await writeJsonWithPages(sink, { incident: incident.id }, 'events', mapPages(read(), eventJson));
     return 0;
   }
-  await streamTimeline(read, await ctx.style(), sink);
+  await streamTimeline(read, await ctx.style(), sink, await store.eventOutline?.(incident.id));
   return 0;
 }

@@ -17,6 +17,8 @@ import {
   type Decide,
   type DeclareInput,
   type EvidenceStore,
+  type EventOutline,
+  MAX_OUTLINE_ACTORS,
   type IterateOptions,
   type OpenedFile,
   type RunChanges,
@@ -510,16 +512,42 @@ export class PostgresStore implements Store {
   }
 
   async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
+    for await (const page of this.eventPages(incidentId, opts)) for (const e of page) yield e;
+  }
+
+  async *eventPages(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent[]> {
     // Keyset pages on (incident_id, seq): each is one indexed range read, however far in, and no
     // transaction or cursor is held open while the consumer works on a page.
     const batch = Math.max(1, opts.batch ?? PAGE);
+    // A hash the reader has no use for does not cross the wire.
+    const prev = opts.without?.includes('prevHash') ? `'' AS prev_hash` : 'prev_hash';
+    const own = opts.without?.includes('hash') ? `'' AS hash` : 'hash';
     let after = 0;
     for (;;) {
-      const page = await this.query<DbEventRow>(`SELECT * FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [incidentId, after, batch]);
-      for (const r of page) yield toEvent(r);
+      const page = await this.query<DbEventRow>(
+        `SELECT seq, incident_id, at, type, actor, data, ${prev}, ${own}, origin, recorded_at FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [incidentId, after, batch],
+      );
+      if (page.length) yield page.map((r) => toEvent(r));
       if (page.length < batch) return;
       after = Number(page[page.length - 1].seq);
     }
+  }
+
+  async eventOutline(incidentId: string): Promise<EventOutline | undefined> {
+    const rows = await this.query<{ actor: string; n: string; iso: boolean }>(
+      `SELECT actor, count(*) AS n, bool_and(at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z$') AS iso
+         FROM events WHERE incident_id = $1 GROUP BY actor LIMIT ${MAX_OUTLINE_ACTORS + 1}`,
+      [incidentId],
+    );
+    if (rows.length > MAX_OUTLINE_ACTORS) return undefined;
+    const outline: EventOutline = { count: 0, actors: [], isoTimes: true };
+    for (const r of rows) {
+      outline.actors.push(r.actor);
+      outline.count += Number(r.n);
+      if (!r.iso) outline.isoTimes = false;
+    }
+    return outline;
   }
 
   async eventsSince(afterSeq: number, incidentId?: string, limit = PAGE): Promise<TimelineEvent[]> {

@@ -12,6 +12,7 @@ import type {
   Decide,
   DeclareInput,
   EvidenceStore,
+  EventOutline,
   IterateOptions,
   OpenedFile,
   RunChanges,
@@ -84,16 +85,24 @@ export class SqliteStore implements Store {
   }
 
   async *iterateEvents(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent> {
+    for await (const page of this.eventPages(incidentId, opts)) for (const e of page) yield e;
+  }
+
+  async *eventPages(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent[]> {
     // Paged by seq rather than one open statement: the consumer may write to the store between
     // events, which better-sqlite3 refuses while a statement is still being iterated.
     const batch = Math.max(1, opts.batch ?? PAGE);
     let after = 0;
     for (;;) {
-      const page = this.db.streamPage(incidentId, after, batch);
-      for (const e of page) yield e;
+      const page = this.db.streamPage(incidentId, after, batch, opts.without);
+      if (page.length) yield page;
       if (page.length < batch) return;
       after = page[page.length - 1].seq;
     }
+  }
+
+  async eventOutline(incidentId: string): Promise<EventOutline | undefined> {
+    return this.db.eventOutline(incidentId);
   }
 
   async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {

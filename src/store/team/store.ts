@@ -22,6 +22,7 @@ import {
   type Decide,
   type DeclareInput,
   type EvidenceStore,
+  type EventOutline,
   type IterateOptions,
   type OpenedFile,
   type RunChanges,
@@ -492,15 +493,20 @@ export class TeamStore implements Store {
   }
 
   async *iterateEvents(incidentId: string, opts?: IterateOptions): AsyncIterable<TimelineEvent> {
+    for await (const page of this.eventPages(incidentId, opts)) for (const e of page) yield e;
+  }
+
+  async *eventPages(incidentId: string, opts?: IterateOptions): AsyncIterable<TimelineEvent[]> {
     const id = await this.teamId(incidentId);
     if (this.remote) {
       // A connection lost half-way through is an error here, not a silent switch to an older copy.
       // What went by is kept for offline reading, as events() keeps it, once all of it went by.
       const copy = this.cache.eventWriter(id);
       try {
-        for await (const e of this.remote.iterateEvents(id, opts)) {
-          copy.add(e);
-          yield e;
+        // Read whole, hashes and all, whatever the reader leaves out: the copy must be one verify trusts.
+        for await (const page of this.remote.eventPages(id, { batch: opts?.batch })) {
+          for (const e of page) copy.add(e);
+          yield page;
         }
         copy.commit();
       } finally {
@@ -508,7 +514,14 @@ export class TeamStore implements Store {
       }
       return;
     }
-    yield* await this.events(id);
+    const all = await this.events(id);
+    if (all.length) yield all;
+  }
+
+  async eventOutline(incidentId: string): Promise<EventOutline | undefined> {
+    // Offline, the events are the cached copy and the outbox, already in memory: read them instead.
+    const id = await this.teamId(incidentId);
+    return (await this.tryRemote((remote) => remote.eventOutline(id)))?.value;
   }
 
   async eventsSince(afterSeq: number, incidentId?: string, limit?: number): Promise<TimelineEvent[]> {

@@ -53,7 +53,8 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     throw new UserError(`${incident.id} is not resolved (${incident.state}): pass --draft for a draft report, or \`ir resolve\` first`);
   }
   const store = await ctx.store();
-  const read = () => store.iterateEvents(incident.id);
+  // In pages (one await per page, not per event); the report names the head's hash, never a prev_hash.
+  const read = () => store.eventPages(incident.id, { without: ['prevHash'] });
 
   const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
   const safeIncident = redactor ? await redactor.redactDeep(incident) : incident;
@@ -78,7 +79,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     const late: TimelineEvent[] = [];
     // By position in the stream: events still waiting in this machine's outbox have no seq yet.
     const held = new Set<number>();
-    const fold = async (events: AsyncIterable<TimelineEvent>, first: boolean) => {
+    const fold = async (pages: AsyncIterable<TimelineEvent[]>, first: boolean) => {
       const builder = new ModelBuilder(safeIncident, severities, now, modelOptions);
       const rowsOut = rowsFile ? fileStream(rowsFile, 0o600) : undefined;
 
@@ -101,7 +102,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
         batch = [];
       };
       try {
-        for await (const e of events) {
+        for await (const page of pages) for (const e of page) {
           if (first) {
             last = e;
             if (e.at < newest) {
@@ -124,7 +125,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     let folded = await fold(read(), true);
     if (late.length) {
       late.sort(chronologically);
-      folded = await fold(mergeChronologically(upTo(read(), count, held), late), false);
+      folded = await fold(onePerPage(mergeChronologically(upTo(read(), count, held), late)), false);
     }
     const { builder, listed } = folded;
     const head = last ? `${last.seq}:${last.hash}` : undefined;
@@ -198,14 +199,21 @@ function chronologically(a: TimelineEvent, b: TimelineEvent): number {
   return a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq;
 }
 
-/** The first `count` events of a stream (those the first read counted), without the held positions. */
-async function* upTo(events: AsyncIterable<TimelineEvent>, count: number, held: Set<number>): AsyncIterable<TimelineEvent> {
+/** The first `count` events of a paged stream (those the first read counted), without the held positions. */
+async function* upTo(pages: AsyncIterable<TimelineEvent[]>, count: number, held: Set<number>): AsyncIterable<TimelineEvent> {
   let i = 0;
   if (count <= 0) return;
-  for await (const e of events) {
-    if (!held.has(i)) yield e;
-    if (++i === count) return;
+  for await (const page of pages) {
+    for (const e of page) {
+      if (!held.has(i)) yield e;
+      if (++i === count) return;
+    }
   }
+}
+
+/** Events as pages of one: the rare second read that merges late events in goes at its own pace. */
+async function* onePerPage(events: AsyncIterable<TimelineEvent>): AsyncIterable<TimelineEvent[]> {
+  for await (const e of events) yield [e];
 }
 
 /** Two streams, each in chronological order, as one. */

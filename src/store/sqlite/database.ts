@@ -3,12 +3,14 @@
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
-import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
+import { applyEvent, PROJECTED_TYPES, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
-import { ChainWalk, eventHash, GENESIS_HASH, isCurrentShape, judgeAnchor, parseEventData, recordDigest, toEvent, type EventRow } from '../chain.js';
+import { ChainStretch, chainVerdict, eventHash, GENESIS_HASH, isCurrentShape, joinStretches, judgeAnchor, parseEventData, recordDigest, summarize, toEvent, type EventRow, type ProjectedRow, type StretchSummary } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
+import { walkStretch } from './stretch.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type VerifyResult, type WriteOptions } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
@@ -32,8 +34,20 @@ const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_
 
 type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null; origin: string | null; recorded_at: string | null };
 
-/** An event row as verify reads it, in its column order. */
-type VerifyRow = [number, string, string, string, string, string, string, string | null, string | null, string | null];
+/**
+ * From this many events an incident's chain is checked on two threads; below it, starting the
+ * helper thread (about 40 ms) costs more than it saves.
+ */
+export const PARALLEL_VERIFY_MIN = 20_000;
+
+/** The main thread's share of a long chain: it also folds the record and reads the helper's projected rows. */
+const MAIN_SHARE = 0.5;
+
+/** The helper posts back at most this many rows of the projected types; beyond, the main thread reads them. */
+const KEEP_PROJECTED = 4096;
+
+/** The helper thread's module, next to this one in dist (bundled or not); absent when run from src. */
+const HELPER = new URL('./verify-worker.js', import.meta.url);
 
 /** Files holding the store: the database and SQLite's WAL and shared-memory companions. */
 const STORE_FILES = (path: string) => [path, `${path}-wal`, `${path}-shm`];
@@ -348,17 +362,11 @@ export class SqliteDatabase {
         : this.sql(`SELECT ${cols} FROM incidents ORDER BY id`).all()
     ) as IncidentRow[];
     const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
-    // Rows as arrays: no object per row from the driver, one pass that links, hashes and folds.
-    const stmt = this.rawStatements.get('verify') ?? this.db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at FROM events WHERE incident_id = ? ORDER BY seq`).raw(true);
-    this.rawStatements.set('verify', stmt);
     const intact = new Set<string>();
     for (const inc of incidents) {
-      const walk = new ChainWalk(inc.id);
-      for (const [seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at] of stmt.iterate(inc.id) as IterableIterator<VerifyRow>) {
-        walk.push({ seq, incident_id: inc.id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at });
-      }
-      result.events += walk.events;
-      const bad = walk.finish(inc);
+      const walked = await this.walkChain(inc.id);
+      result.events += walked.events;
+      const bad = chainVerdict(inc.id, walked, inc);
       if (bad) result.problems.push(bad);
       else intact.add(inc.id);
     }
@@ -371,6 +379,51 @@ export class SqliteDatabase {
     result.ok = result.problems.length === 0;
     return result;
   }
+  /**
+   * One incident's chain, walked as verify reports it. A long chain is cut in two at a seq: the main
+   * thread walks and folds the first stretch while a helper thread, on its own read-only connection,
+   * checks the links, hashes and JSON of the second; the main thread then folds the second stretch's
+   * few rows the record is made of, and joinStretches picks the first problem by seq as one walk would.
+   * Both read rows up to the same seq, fixed here; events are append-only, so those rows are the same
+   * on both connections. Should the helper fail to start or run, the main thread checks its stretch.
+   */
+  private async walkChain(incidentId: string): Promise<ReturnType<typeof joinStretches>> {
+    // Two lookups, not min() and max() in one query: SQLite answers each from the index's ends.
+    const lo = (this.sql(`SELECT min(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
+    const hi = (this.sql(`SELECT max(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
+    const first = new ChainStretch(incidentId, { start: true, fold: true });
+    if (lo === null || hi === null) return joinStretches(first, []);
+    // The seq span bounds the event count (other incidents' events interleave), which is near enough to choose and cut.
+    if (hi - lo + 1 < PARALLEL_VERIFY_MIN || !existsSync(this.path) || !existsSync(fileURLToPath(HELPER))) {
+      walkStretch(this.db, incidentId, lo, hi, first);
+      return joinStretches(first, []);
+    }
+    // Loaded here, not at the top: most commands open the store and never verify a long chain.
+    const { Worker } = await import('node:worker_threads');
+    const split = lo + Math.floor((hi - lo + 1) * MAIN_SHARE);
+    const helper = runHelper(Worker, { path: this.path, incidentId, from: split, to: hi, keep: KEEP_PROJECTED });
+    helper.catch(() => undefined);
+    walkStretch(this.db, incidentId, lo, split - 1, first);
+    let later: StretchSummary;
+    try {
+      later = await helper;
+    } catch {
+      const rest = new ChainStretch(incidentId, { start: false, fold: false, keep: KEEP_PROJECTED });
+      walkStretch(this.db, incidentId, split, hi, rest);
+      later = summarize(rest);
+    }
+    if (later.kept) for (const [seq, at, type, actor, data] of later.kept) first.foldRow(seq, at, type, actor, data);
+    else {
+      // More such rows than were worth posting across: read them here.
+      const types = [...PROJECTED_TYPES];
+      const projected = this.db
+        .prepare(`SELECT seq, at, type, actor, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq`)
+        .raw(true);
+      for (const [seq, at, type, actor, data] of projected.iterate(incidentId, split, hi, ...types) as IterableIterator<ProjectedRow>) first.foldRow(seq, at, type, actor, data);
+    }
+    return joinStretches(first, [later]);
+  }
+
   /** An anchored head is proof only while the chain still contains it: the rules in chain.ts, over these tables. */
   private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): Promise<AnchorResult> {
     return judgeAnchor(anchor, intact, incidentId, {
@@ -382,3 +435,13 @@ export class SqliteDatabase {
   }
 }
 
+/** Runs verify-worker.js over one stretch; resolves with what it posts, rejects if it fails or posts nothing. */
+function runHelper(Worker: typeof import('node:worker_threads').Worker, job: { path: string; incidentId: string; from: number; to: number; keep: number }): Promise<StretchSummary> {
+  return new Promise((resolve, reject) => {
+    let summary: StretchSummary | undefined;
+    const worker = new Worker(HELPER, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    worker.once('message', (m: StretchSummary) => (summary = m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (summary ? resolve(summary) : reject(new Error(`the verify helper thread exited with code ${code} and no result`))));
+  });
+}

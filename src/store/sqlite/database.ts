@@ -46,6 +46,11 @@ const MAIN_SHARE = 0.5;
 /** The helper posts back at most this many rows of the projected types; beyond, the main thread reads them. */
 const KEEP_PROJECTED = 4096;
 
+/** The first seq of the helper thread's stretch, for an incident whose events span seq lo to hi. */
+export function verifyCut(lo: number, hi: number): number {
+  return lo + Math.floor((hi - lo + 1) * MAIN_SHARE);
+}
+
 /** The helper thread's module, next to this one in dist (bundled or not); absent when run from src. */
 const HELPER = new URL('./verify-worker.js', import.meta.url);
 
@@ -400,7 +405,7 @@ export class SqliteDatabase {
     }
     // Loaded here, not at the top: most commands open the store and never verify a long chain.
     const { Worker } = await import('node:worker_threads');
-    const split = lo + Math.floor((hi - lo + 1) * MAIN_SHARE);
+    const split = verifyCut(lo, hi);
     const helper = runHelper(Worker, { path: this.path, incidentId, from: split, to: hi, keep: KEEP_PROJECTED });
     helper.catch(() => undefined);
     walkStretch(this.db, incidentId, lo, split - 1, first);

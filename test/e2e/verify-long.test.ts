@@ -72,6 +72,8 @@ function tamper(db: string, fn: (conn: Database.Database) => void): void {
   const conn = new Database(db);
   try {
     conn.exec(`DROP TRIGGER IF EXISTS events_append_only_update; DROP TRIGGER IF EXISTS events_append_only_delete;`);
+    // Outside the transaction: SQLite ignores this pragma inside one.
+    conn.pragma('foreign_keys = OFF');
     conn.transaction(() => fn(conn))();
   } finally {
     conn.close();
@@ -192,7 +194,14 @@ describe.each([
     expect(verify(home, seeded.id).doc.problems).toEqual([{ incident: seeded.id, seq: at, reason: 'data is not valid JSON' }]);
   });
 
-  it('the last events removed with the head moved back verifies; without moving it, the end is reported', () => {
+  it('an incident row deleted leaves its events orphaned: the first 20 of them are reported, the other incident still verifies', () => {
+    const { home } = copy((conn) => conn.prepare(`DELETE FROM incidents WHERE id = ?`).run(seeded.id));
+    const orphan = (seq: number) => ({ incident: seeded.id, seq, reason: 'event belongs to no known incident' });
+    expect(verify(home)).toMatchObject({ code: 1, doc: { incidents: 1, problems: all.slice(0, 20).map(orphan) } });
+    expect(verify(home, seeded.other)).toMatchObject({ code: 0, doc: { ok: true, problems: [] } });
+  });
+
+  it('the last events removed: where the chain ends is reported against the incident head', () => {
     const { home } = copy((conn) => conn.prepare(`DELETE FROM events WHERE incident_id = ? AND seq > ?`).run(seeded.id, all[LENGTH - 3]));
     expect(verify(home, seeded.id).doc.problems).toEqual([
       { incident: seeded.id, seq: all[LENGTH - 3], reason: `the chain ends at event ${all[LENGTH - 3]} but the incident's head is event ${all[LENGTH - 1]} (events were removed from the end)` },

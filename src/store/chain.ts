@@ -252,6 +252,13 @@ export class ChainStretch {
     this.lastHash = hash;
   }
 
+  /** A first stretch walked elsewhere (a helper thread), from its summary: ready to fold later stretches' rows. */
+  static resume(incidentId: string, summary: StretchSummary): ChainStretch {
+    const s = new ChainStretch(incidentId, { start: true, fold: true });
+    Object.assign(s, { events: summary.events, firstSeq: summary.firstSeq, firstPrev: summary.firstPrev, lastSeq: summary.lastSeq, lastHash: summary.lastHash, problem: summary.problem, derived: summary.derived });
+    return s;
+  }
+
   /** Folds a row another stretch checks (links, hash) into this stretch's record. */
   foldRow(seq: number, at: string, type: string, actor: string, data: string): void {
     if (!this.foldProblem) this.fold(seq, at, type, actor, data, 'foldProblem');
@@ -290,10 +297,12 @@ export interface StretchSummary {
   lastSeq?: number;
   lastHash?: string;
   problem?: ChainProblem;
+  /** The record folded so far, from a stretch that starts the chain. */
+  derived?: Incident;
 }
 
 export function summarize(s: ChainStretch): StretchSummary {
-  return { events: s.events, kept: s.kept, firstSeq: s.firstSeq, firstPrev: s.firstPrev, lastSeq: s.lastSeq, lastHash: s.lastHash, problem: s.problem };
+  return { events: s.events, kept: s.kept, firstSeq: s.firstSeq, firstPrev: s.firstPrev, lastSeq: s.lastSeq, lastHash: s.lastHash, problem: s.problem, derived: s.derived };
 }
 
 /**

@@ -398,38 +398,42 @@ export class SqliteDatabase {
   }
 
   /**
-   * One incident's chain, walked as verify reports it. A long chain is cut in two at a seq: the main
-   * thread walks and folds the first stretch while a helper thread, on its own read-only connection,
-   * checks the links, hashes and JSON of the second; the main thread then folds the second stretch's
-   * few rows the record is made of, and joinStretches picks the first problem by seq as one walk would.
-   * Both read rows up to the same seq, fixed here; events are append-only, so those rows are the same
-   * on both connections. Should the helper fail to start or run, the main thread checks its stretch.
+   * One incident's chain, walked as verify reports it. A long chain is cut in two at a seq and each
+   * stretch is walked by a helper thread on its own read-only connection: the first checks and folds
+   * the record, the second checks links, hashes and JSON and keeps its few rows the record is made
+   * of; this thread folds those onto the first's record, and joinStretches picks the first problem by
+   * seq as one walk would. Both read rows up to the same seq, fixed here; events are append-only, so
+   * those rows are the same on every connection.
    */
   private async walkChain(incidentId: string): Promise<ReturnType<typeof joinStretches>> {
     // Two lookups, not min() and max() in one query: SQLite answers each from the index's ends.
     const lo = (this.sql(`SELECT min(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
     const hi = (this.sql(`SELECT max(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
-    const first = new ChainStretch(incidentId, { start: true, fold: true });
-    if (lo === null || hi === null) return joinStretches(first, []);
+    if (lo === null || hi === null) return joinStretches(new ChainStretch(incidentId, { start: true, fold: true }), []);
     // The seq span bounds the event count (other incidents' events interleave), which is near enough to choose and cut.
     if (hi - lo + 1 < PARALLEL_VERIFY_MIN || !existsSync(this.path) || !existsSync(fileURLToPath(HELPER))) {
-      walkStretch(this.db, incidentId, lo, hi, first);
-      return joinStretches(first, []);
+      const whole = new ChainStretch(incidentId, { start: true, fold: true });
+      walkStretch(this.db, incidentId, lo, hi, whole);
+      return joinStretches(whole, []);
     }
     // Loaded here, not at the top: most commands open the store and never verify a long chain.
     const { Worker } = await import('node:worker_threads');
     const split = verifyCut(lo, hi);
-    const helper = runHelper(Worker, { path: this.path, incidentId, from: split, to: hi, keep: KEEP_PROJECTED });
-    helper.catch(() => undefined);
-    walkStretch(this.db, incidentId, lo, split - 1, first);
-    let later: StretchSummary;
-    try {
-      later = await helper;
-    } catch {
-      const rest = new ChainStretch(incidentId, { start: false, fold: false, keep: KEEP_PROJECTED });
-      walkStretch(this.db, incidentId, split, hi, rest);
-      later = summarize(rest);
-    }
+    // Both stretches on helper threads, each with a small young generation: the main thread's heap
+    // would grow to its full default size under this allocation rate and stay there.
+    const firstJob = runHelper(Worker, { path: this.path, incidentId, from: lo, to: split - 1, start: true, fold: true });
+    const laterJob = runHelper(Worker, { path: this.path, incidentId, from: split, to: hi, start: false, fold: false, keep: KEEP_PROJECTED });
+    const here = (from: number, to: number, opts: ConstructorParameters<typeof ChainStretch>[1]) => {
+      const s = new ChainStretch(incidentId, opts);
+      walkStretch(this.db, incidentId, from, to, s);
+      return s;
+    };
+    // Should a helper fail to start or run, this thread walks its stretch instead.
+    const first = await firstJob.then(
+      (s) => ChainStretch.resume(incidentId, s),
+      () => here(lo, split - 1, { start: true, fold: true }),
+    );
+    const later = await laterJob.catch(() => summarize(here(split, hi, { start: false, fold: false, keep: KEEP_PROJECTED })));
     if (later.kept) for (const [seq, at, type, actor, data] of later.kept) first.foldRow(seq, at, type, actor, data);
     else {
       // More such rows than were worth posting across: read them here.
@@ -454,7 +458,7 @@ export class SqliteDatabase {
 }
 
 /** Runs verify-worker.js over one stretch; resolves with what it posts, rejects if it fails or posts nothing. */
-function runHelper(Worker: typeof import('node:worker_threads').Worker, job: { path: string; incidentId: string; from: number; to: number; keep: number }): Promise<StretchSummary> {
+function runHelper(Worker: typeof import('node:worker_threads').Worker, job: { path: string; incidentId: string; from: number; to: number; start: boolean; fold: boolean; keep?: number }): Promise<StretchSummary> {
   return new Promise((resolve, reject) => {
     let summary: StretchSummary | undefined;
     const worker = new Worker(HELPER, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 8 } });

@@ -40,15 +40,15 @@ type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; a
  */
 export const PARALLEL_VERIFY_MIN = 20_000;
 
-/** The main thread's share of a long chain: it also folds the record and reads the helper's projected rows. */
-const MAIN_SHARE = 0.5;
+/** The first stretch's share of a long chain: the two threads do the same work per event. */
+const FIRST_SHARE = 0.5;
 
-/** The helper posts back at most this many rows of the projected types; beyond, the main thread reads them. */
+/** The second helper posts back at most this many rows of the projected types; beyond, the main thread reads them. */
 const KEEP_PROJECTED = 4096;
 
-/** The first seq of the helper thread's stretch, for an incident whose events span seq lo to hi. */
+/** The first seq of the second stretch, for an incident whose events span seq lo to hi. */
 export function verifyCut(lo: number, hi: number): number {
-  return lo + Math.floor((hi - lo + 1) * MAIN_SHARE);
+  return lo + Math.floor((hi - lo + 1) * FIRST_SHARE);
 }
 
 /** The helper thread's module, next to this one in dist (bundled or not); absent when run from src. */
@@ -422,7 +422,8 @@ export class SqliteDatabase {
     // Both stretches on helper threads, each with a small young generation: the main thread's heap
     // would grow to its full default size under this allocation rate and stay there.
     const firstJob = runHelper(Worker, { path: this.path, incidentId, from: lo, to: split - 1, start: true, fold: true });
-    const laterJob = runHelper(Worker, { path: this.path, incidentId, from: split, to: hi, start: false, fold: false, keep: KEEP_PROJECTED });
+    // Handled at once (undefined on failure): a rejection left pending while the first is awaited would end the process.
+    const laterJob = runHelper(Worker, { path: this.path, incidentId, from: split, to: hi, start: false, fold: false, keep: KEEP_PROJECTED }).catch(() => undefined);
     const here = (from: number, to: number, opts: ConstructorParameters<typeof ChainStretch>[1]) => {
       const s = new ChainStretch(incidentId, opts);
       walkStretch(this.db, incidentId, from, to, s);
@@ -433,7 +434,7 @@ export class SqliteDatabase {
       (s) => ChainStretch.resume(incidentId, s),
       () => here(lo, split - 1, { start: true, fold: true }),
     );
-    const later = await laterJob.catch(() => summarize(here(split, hi, { start: false, fold: false, keep: KEEP_PROJECTED })));
+    const later = (await laterJob) ?? summarize(here(split, hi, { start: false, fold: false, keep: KEEP_PROJECTED }));
     if (later.kept) for (const [seq, at, type, actor, data] of later.kept) first.foldRow(seq, at, type, actor, data);
     else {
       // More such rows than were worth posting across: read them here.

@@ -63,7 +63,10 @@ const sqliteDriver = {
 const BANNER = "import { createRequire as __irCreateRequire } from 'node:module'; const require = __irCreateRequire(import.meta.url);";
 
 const result = await build({
-  entryPoints: [join(root, 'dist', 'main.js')],
+  // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
+  // chunk that starts it as dist/bin/verify-worker.js; without it verify walks on one thread.
+  entryPoints: [join(root, 'dist', 'main.js'), join(root, 'dist', 'store', 'sqlite', 'verify-worker.js')],
+  entryNames: '[name]',
   bundle: true,
   splitting: true,
   format: 'esm',

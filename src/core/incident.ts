@@ -119,6 +119,33 @@ export interface NewEvent {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/**
+ * The event types applyEvent reads; every other type leaves the record as it was, so a walk over a
+ * long timeline (mostly notes and step output) folds only these. A new case below belongs here too:
+ * without it `ir timeline --verify` would derive a record that misses the change and report it.
+ */
+export const PROJECTED_TYPES: ReadonlySet<string> = new Set([
+  'incident.declared',
+  'incident.acknowledged',
+  'incident.state_changed',
+  'incident.severity_changed',
+  'incident.role_assigned',
+  'incident.resolved',
+  'incident.reopened',
+  'incident.escalated',
+  'comms.sent',
+  'action.added',
+  'action.done',
+  'action.reopened',
+  'regime.started',
+  'regime.notified',
+  'regime.removed',
+  'notify.queued',
+  'notify.sending',
+  'notify.sent',
+  'notify.failed',
+]);
+
 /** The incident as it stands after `event`. Unknown event types leave it unchanged. */
 export function applyEvent(incident: Incident | undefined, event: Pick<TimelineEvent, 'incidentId' | 'at' | 'type' | 'actor' | 'data'>): Incident {
   const d = event.data;

@@ -1,7 +1,7 @@
 // The hash chain's meaning, shared by every backend: event hash, record digest, head notation.
 
 import crypto, { createHash } from 'node:crypto';
-import { applyEvent, PROJECTION_RULES, type Incident, type TimelineEvent } from '../core/incident.js';
+import { applyEvent, PROJECTED_TYPES, PROJECTION_RULES, type Incident, type TimelineEvent } from '../core/incident.js';
 import { canonicalJson } from './canonical.js';
 import type { AnchorResult, VerifyProblem } from './types.js';
 
@@ -153,51 +153,218 @@ export function toEvent(row: Omit<EventRow, 'seq'> & { seq: number | string }, s
   return event;
 }
 
+/** Why a walk stops at an event; `rank` orders the checks made on one event (lower runs first). */
+export interface ChainProblem {
+  seq: number;
+  rank: number;
+  reason: string;
+}
+
+const START = { rank: 0, reason: "the chain does not begin with the incident's declaration" };
+const LINK = { rank: 1, reason: 'prev_hash does not link to the event before it (an event was removed or reordered)' };
+const HASH = { rank: 2, reason: 'contents do not match its hash (the event was modified)' };
+const DATA = { rank: 3, reason: 'data is not valid JSON' };
+
+/** The earlier of two problems: by seq, then by the order the checks run on one event. */
+export function firstProblem(a: ChainProblem | undefined, b: ChainProblem | undefined): ChainProblem | undefined {
+  if (!a || !b) return a ?? b;
+  return a.seq < b.seq || (a.seq === b.seq && a.rank <= b.rank) ? a : b;
+}
+
+/** The JSON of a string field, remembered while the field repeats (actor, type, digest do, row after row). */
+class Quoted {
+  private text = '';
+  private json = '""';
+  of(text: string): string {
+    if (text !== this.text) {
+      this.text = text;
+      this.json = JSON.stringify(text);
+    }
+    return this.json;
+  }
+}
+
+/**
+ * One stretch of an incident's chain, fed its rows in seq order as positional columns (no object per
+ * row): each row links to the one before, hashes to its hash, holds JSON data; a stretch that starts
+ * the chain also checks it begins with the declaration and, with `fold`, folds the record. Stretches
+ * after the first are checked apart (a helper thread can take one): their first row's link to the
+ * stretch before is left to joinStretches, since only that stretch knows the hash it must link to.
+ */
+export class ChainStretch {
+  events = 0;
+  firstSeq: number | undefined;
+  firstPrev: string | undefined;
+  lastSeq: number | undefined;
+  lastHash: string | undefined;
+  problem: ChainProblem | undefined;
+  derived: Incident | undefined;
+  /** A problem met folding rows of later stretches into this one's record (foldRow). */
+  foldProblem: ChainProblem | undefined;
+  /**
+   * With `keep`, the rows of the types the record is made of (PROJECTED_TYPES), for the first stretch
+   * to fold: at most `keep` of them, undefined once there were more.
+   */
+  kept: ProjectedRow[] | undefined;
+  private prev: string | undefined;
+  private readonly qActor = new Quoted();
+  private readonly qAt = new Quoted();
+  private readonly qType = new Quoted();
+  private readonly qState = new Quoted();
+  private readonly qIncident: string;
+
+  constructor(
+    private readonly incidentId: string,
+    private readonly opts: { start: boolean; fold: boolean; keep?: number },
+  ) {
+    this.prev = opts.start ? GENESIS_HASH : undefined;
+    if (opts.keep !== undefined) this.kept = [];
+    this.qIncident = JSON.stringify(incidentId);
+  }
+
+  row(seq: number, at: string, type: string, actor: string, data: string, prevHash: string, hash: string, state: string | null, origin: string | null | undefined, recordedAt: string | null | undefined): void {
+    this.events++;
+    if (this.problem) return;
+    if (this.firstSeq === undefined) {
+      this.firstSeq = seq;
+      this.firstPrev = prevHash;
+      if (this.opts.start && type !== 'incident.declared') {
+        this.problem = { seq, ...START };
+        return;
+      }
+    }
+    if (this.prev !== undefined && prevHash !== this.prev) this.problem = { seq, ...LINK };
+    else {
+      // eventBody, written out here with the repeating fields' JSON remembered: same text, byte for byte.
+      const body = `{"actor":${this.qActor.of(actor)},"at":${this.qAt.of(at)},"data":${JSON.stringify(data)},"incident_id":${this.qIncident}${origin == null ? '' : `,"origin":${JSON.stringify(origin)}`}${
+        recordedAt == null ? '' : `,"recorded_at":${JSON.stringify(recordedAt)}`
+      },"seq":${JSON.stringify(seq)}${state == null ? '' : `,"state_sha256":${this.qState.of(state)}`},"type":${this.qType.of(type)}}`;
+      if (sha256Hex(prevHash + body) !== hash) this.problem = { seq, ...HASH };
+      else if (this.opts.fold) this.fold(seq, at, type, actor, data, 'problem');
+      else if (!isJson(data)) this.problem = { seq, ...DATA };
+      else if (this.kept && PROJECTED_TYPES.has(type)) {
+        if (this.kept.length < (this.opts.keep ?? 0)) this.kept.push([seq, at, type, actor, data]);
+        else this.kept = undefined;
+      }
+    }
+    this.prev = hash;
+    this.lastSeq = seq;
+    this.lastHash = hash;
+  }
+
+  /** A first stretch walked elsewhere (a helper thread), from its summary: ready to fold later stretches' rows. */
+  static resume(incidentId: string, summary: StretchSummary): ChainStretch {
+    const s = new ChainStretch(incidentId, { start: true, fold: true });
+    Object.assign(s, { events: summary.events, firstSeq: summary.firstSeq, firstPrev: summary.firstPrev, lastSeq: summary.lastSeq, lastHash: summary.lastHash, problem: summary.problem, derived: summary.derived });
+    return s;
+  }
+
+  /** Folds a row another stretch checks (links, hash) into this stretch's record. */
+  foldRow(seq: number, at: string, type: string, actor: string, data: string): void {
+    if (!this.foldProblem) this.fold(seq, at, type, actor, data, 'foldProblem');
+  }
+
+  private fold(seq: number, at: string, type: string, actor: string, data: string, into: 'problem' | 'foldProblem'): void {
+    try {
+      const parsed = JSON.parse(data) as Record<string, unknown>;
+      // Types the projection does not read leave the record as it was: only their JSON is checked.
+      if (PROJECTED_TYPES.has(type)) this.derived = applyEvent(this.derived, { incidentId: this.incidentId, at, type, actor, data: parsed });
+    } catch {
+      this[into] = { seq, ...DATA };
+    }
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** seq, at, type, actor, data of an event the record is made of. */
+export type ProjectedRow = [number, string, string, string, string];
+
+/** What a stretch checked apart hands back (from a helper thread, as a structured clone). */
+export interface StretchSummary {
+  events: number;
+  /** Its rows the record is made of, up to its problem; undefined when there were too many to keep. */
+  kept?: ProjectedRow[];
+  firstSeq?: number;
+  firstPrev?: string;
+  lastSeq?: number;
+  lastHash?: string;
+  problem?: ChainProblem;
+  /** The record folded so far, from a stretch that starts the chain. */
+  derived?: Incident;
+}
+
+export function summarize(s: ChainStretch): StretchSummary {
+  return { events: s.events, kept: s.kept, firstSeq: s.firstSeq, firstPrev: s.firstPrev, lastSeq: s.lastSeq, lastHash: s.lastHash, problem: s.problem, derived: s.derived };
+}
+
+/**
+ * The chain as one walk would have seen it, from its first stretch (which folded every later
+ * stretch's rows with foldRow) and the later stretches in order: the first problem by seq, the end
+ * of the chain, the record.
+ */
+export function joinStretches(first: ChainStretch, later: StretchSummary[]): { events: number; problem?: ChainProblem; lastSeq?: number; lastHash?: string; derived?: Incident } {
+  let problem = first.problem;
+  let events = first.events;
+  let lastSeq = first.lastSeq;
+  let lastHash = first.lastHash;
+  for (const s of later) {
+    events += s.events;
+    if (s.firstSeq === undefined) continue;
+    if (lastHash !== undefined && s.firstPrev !== lastHash) problem = firstProblem(problem, { seq: s.firstSeq, ...LINK });
+    problem = firstProblem(problem, s.problem);
+    lastSeq = s.lastSeq;
+    lastHash = s.lastHash;
+  }
+  problem = firstProblem(problem, first.foldProblem);
+  return { events, problem, lastSeq, lastHash, derived: first.derived };
+}
+
+/** The first problem of a walked chain against its incident row, or undefined when it holds. */
+export function chainVerdict(
+  incidentId: string,
+  walked: { problem?: ChainProblem; lastSeq?: number; lastHash?: string; derived?: Incident },
+  row: RecordRow & { head_seq: number | string; head_hash: string },
+): VerifyProblem | undefined {
+  if (walked.problem) return { incidentId, seq: walked.problem.seq, reason: walked.problem.reason };
+  const headSeq = Number(row.head_seq);
+  if (walked.lastSeq !== headSeq || (walked.lastHash ?? GENESIS_HASH) !== row.head_hash) {
+    return { incidentId, seq: walked.lastSeq, reason: `the chain ends at event ${walked.lastSeq ?? 'none'} but the incident's head is event ${headSeq} (events were removed from the end)` };
+  }
+  const field = walked.derived && recordDifference(row, walked.derived);
+  return field ? { incidentId, reason: `the incident record was changed outside its events: ${field}` } : undefined;
+}
+
 /**
  * What `verify` checks of one incident, fed its event rows in seq order by whichever backend reads
  * them: each row links to the one before and hashes to its hash, the chain starts with the
  * declaration, ends at the incident's head, and folds into the record the row caches.
  */
 export class ChainWalk {
-  events = 0;
-  private prev = GENESIS_HASH;
-  private lastSeq: number | undefined;
-  private bad: VerifyProblem | undefined;
-  private derived: Incident | undefined;
+  private readonly stretch: ChainStretch;
 
-  constructor(private readonly incidentId: string) {}
+  constructor(private readonly incidentId: string) {
+    this.stretch = new ChainStretch(incidentId, { start: true, fold: true });
+  }
+
+  get events(): number {
+    return this.stretch.events;
+  }
 
   push(row: Omit<EventRow, 'seq'> & { seq: number | string }): void {
-    const r = typeof row.seq === 'number' ? (row as EventRow) : { ...row, seq: Number(row.seq) };
-    this.events++;
-    if (this.bad) return;
-    const at = (reason: string) => (this.bad = { incidentId: this.incidentId, seq: r.seq, reason });
-    if (this.derived === undefined && r.type !== 'incident.declared') {
-      at("the chain does not begin with the incident's declaration");
-      return;
-    }
-    if (r.prev_hash !== this.prev) at('prev_hash does not link to the event before it (an event was removed or reordered)');
-    else if (eventHash(this.prev, r) !== r.hash) at('contents do not match its hash (the event was modified)');
-    else {
-      try {
-        this.derived = applyEvent(this.derived, toEvent(r, true));
-      } catch {
-        at('data is not valid JSON');
-      }
-    }
-    this.prev = r.hash;
-    this.lastSeq = r.seq;
+    this.stretch.row(Number(row.seq), row.at, row.type, row.actor, row.data, row.prev_hash, row.hash, row.state_sha256, row.origin, row.recorded_at);
   }
 
   /** The first problem of the chain against its incident row, or undefined when it holds. */
   finish(row: RecordRow & { head_seq: number | string; head_hash: string }): VerifyProblem | undefined {
-    if (this.bad) return this.bad;
-    const headSeq = Number(row.head_seq);
-    if (this.lastSeq !== headSeq || this.prev !== row.head_hash) {
-      return { incidentId: this.incidentId, seq: this.lastSeq, reason: `the chain ends at event ${this.lastSeq ?? 'none'} but the incident's head is event ${headSeq} (events were removed from the end)` };
-    }
-    const field = this.derived && recordDifference(row, this.derived);
-    return field ? { incidentId: this.incidentId, reason: `the incident record was changed outside its events: ${field}` } : undefined;
+    return chainVerdict(this.incidentId, joinStretches(this.stretch, []), row);
   }
 }
 

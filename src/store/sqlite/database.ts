@@ -3,13 +3,15 @@
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
-import { applyEvent, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
+import { applyEvent, PROJECTED_TYPES, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
 import { canonicalJson } from '../canonical.js';
-import { ChainWalk, eventHash, GENESIS_HASH, isCurrentShape, judgeAnchor, parseEventData, recordDigest, sha256Hex, toEvent, type EventRow } from '../chain.js';
+import { ChainStretch, chainVerdict, eventHash, GENESIS_HASH, isCurrentShape, joinStretches, judgeAnchor, parseEventData, recordDigest, sha256Hex, summarize, toEvent, type EventRow, type ProjectedRow, type StretchSummary } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { openSqlite } from './driver.js';
+import { walkStretch } from './stretch.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type EventOutline, MAX_OUTLINE_ACTORS, type VerifyResult, type WriteOptions } from '../types.js';
 
 /** Long enough to ride out any writer holding the lock; writers hold it for milliseconds. */
@@ -33,8 +35,25 @@ const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_
 
 type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null; origin: string | null; recorded_at: string | null };
 
-/** An event row as verify reads it, in its column order. */
-type VerifyRow = [number, string, string, string, string, string, string, string | null, string | null, string | null];
+/**
+ * From this many events an incident's chain is checked on two threads; below it, starting the
+ * helper thread (about 40 ms) costs more than it saves.
+ */
+export const PARALLEL_VERIFY_MIN = 20_000;
+
+/** The first stretch's share of a long chain: the two threads do the same work per event. */
+const FIRST_SHARE = 0.5;
+
+/** The second helper posts back at most this many rows of the projected types; beyond, the main thread reads them. */
+const KEEP_PROJECTED = 4096;
+
+/** The first seq of the second stretch, for an incident whose events span seq lo to hi. */
+export function verifyCut(lo: number, hi: number): number {
+  return lo + Math.floor((hi - lo + 1) * FIRST_SHARE);
+}
+
+/** The helper thread's module, next to this one in dist (bundled or not); absent when run from src. */
+const HELPER = new URL('./verify-worker.js', import.meta.url);
 
 /** An `at` exactly as toISOString writes it, as a GLOB pattern. */
 const ISO_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z';
@@ -428,29 +447,86 @@ export class SqliteDatabase {
         : this.sql(`SELECT ${cols} FROM incidents ORDER BY id`).all()
     ) as IncidentRow[];
     const result: VerifyResult = { ok: true, incidents: incidents.length, events: 0, problems: [], anchors: [] };
-    // Rows as arrays: no object per row from the driver, one pass that links, hashes and folds.
-    const stmt = this.rawStatements.get('verify') ?? this.db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at FROM events WHERE incident_id = ? ORDER BY seq`).raw(true);
-    this.rawStatements.set('verify', stmt);
     const intact = new Set<string>();
     for (const inc of incidents) {
-      const walk = new ChainWalk(inc.id);
-      for (const [seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at] of stmt.iterate(inc.id) as IterableIterator<VerifyRow>) {
-        walk.push({ seq, incident_id: inc.id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at });
-      }
-      result.events += walk.events;
-      const bad = walk.finish(inc);
+      const walked = await this.walkChain(inc.id);
+      result.events += walked.events;
+      const bad = chainVerdict(inc.id, walked, inc);
       if (bad) result.problems.push(bad);
       else intact.add(inc.id);
     }
     for (const a of anchors) result.anchors.push(await this.checkAnchor(a, intact, incidentId));
     for (const a of result.anchors) if (!a.ok) result.problems.push({ incidentId: a.incidentId ?? incidentId ?? '?', seq: a.seq, reason: a.reason });
-    // Events whose incident row is gone are orphans: the chain cannot vouch for them.
-    const orphans = this.sql(`SELECT e.seq, e.incident_id FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE i.id IS NULL ${incidentId ? 'AND e.incident_id = ?' : ''} LIMIT 20`)
-      .all(...(incidentId ? [incidentId] : [])) as { seq: number; incident_id: string }[];
-    for (const o of orphans) result.problems.push({ incidentId: o.incident_id, seq: o.seq, reason: 'event belongs to no known incident' });
+    for (const o of this.orphans(incidentId, incidents)) result.problems.push({ incidentId: o.incident_id, seq: o.seq, reason: 'event belongs to no known incident' });
     result.ok = result.problems.length === 0;
     return result;
   }
+  /**
+   * Events whose incident row is gone are orphans: the chain cannot vouch for them. The first 20 by
+   * incident and seq (the order they were always listed in), found from the incident ids the events
+   * name (one index seek each) instead of joining every event to its incident.
+   */
+  private orphans(incidentId: string | undefined, known: IncidentRow[]): { seq: number; incident_id: string }[] {
+    const ids = new Set(known.map((i) => i.id));
+    if (incidentId && ids.has(incidentId)) return [];
+    const next = this.db.prepare(`SELECT incident_id FROM events WHERE incident_id > ? ORDER BY incident_id LIMIT 1`).pluck();
+    const gone: string[] = [];
+    if (incidentId) gone.push(incidentId);
+    else for (let id = next.get('') as string | undefined; id !== undefined; id = next.get(id) as string | undefined) if (!ids.has(id)) gone.push(id);
+    if (!gone.length) return [];
+    return this.sql(`SELECT seq, incident_id FROM events WHERE incident_id IN (${gone.map(() => '?').join(', ')}) ORDER BY incident_id, seq LIMIT 20`).all(...gone) as { seq: number; incident_id: string }[];
+  }
+
+  /**
+   * One incident's chain, walked as verify reports it. A long chain is cut in two at a seq and each
+   * stretch is walked by a helper thread on its own read-only connection: the first checks and folds
+   * the record, the second checks links, hashes and JSON and keeps its few rows the record is made
+   * of; this thread folds those onto the first's record, and joinStretches picks the first problem by
+   * seq as one walk would. Both read rows up to the same seq, fixed here; events are append-only, so
+   * those rows are the same on every connection.
+   */
+  private async walkChain(incidentId: string): Promise<ReturnType<typeof joinStretches>> {
+    // Two lookups, not min() and max() in one query: SQLite answers each from the index's ends.
+    const lo = (this.sql(`SELECT min(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
+    const hi = (this.sql(`SELECT max(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
+    if (lo === null || hi === null) return joinStretches(new ChainStretch(incidentId, { start: true, fold: true }), []);
+    // The seq span bounds the event count (other incidents' events interleave), which is near enough to choose and cut.
+    if (hi - lo + 1 < PARALLEL_VERIFY_MIN || !existsSync(this.path) || !existsSync(fileURLToPath(HELPER))) {
+      const whole = new ChainStretch(incidentId, { start: true, fold: true });
+      walkStretch(this.db, incidentId, lo, hi, whole);
+      return joinStretches(whole, []);
+    }
+    // Loaded here, not at the top: most commands open the store and never verify a long chain.
+    const { Worker } = await import('node:worker_threads');
+    const split = verifyCut(lo, hi);
+    // Both stretches on helper threads, each with a small young generation: the main thread's heap
+    // would grow to its full default size under this allocation rate and stay there.
+    const firstJob = runHelper(Worker, { path: this.path, incidentId, from: lo, to: split - 1, start: true, fold: true });
+    // Handled at once (undefined on failure): a rejection left pending while the first is awaited would end the process.
+    const laterJob = runHelper(Worker, { path: this.path, incidentId, from: split, to: hi, start: false, fold: false, keep: KEEP_PROJECTED }).catch(() => undefined);
+    const here = (from: number, to: number, opts: ConstructorParameters<typeof ChainStretch>[1]) => {
+      const s = new ChainStretch(incidentId, opts);
+      walkStretch(this.db, incidentId, from, to, s);
+      return s;
+    };
+    // Should a helper fail to start or run, this thread walks its stretch instead.
+    const first = await firstJob.then(
+      (s) => ChainStretch.resume(incidentId, s),
+      () => here(lo, split - 1, { start: true, fold: true }),
+    );
+    const later = (await laterJob) ?? summarize(here(split, hi, { start: false, fold: false, keep: KEEP_PROJECTED }));
+    if (later.kept) for (const [seq, at, type, actor, data] of later.kept) first.foldRow(seq, at, type, actor, data);
+    else {
+      // More such rows than were worth posting across: read them here.
+      const types = [...PROJECTED_TYPES];
+      const projected = this.db
+        .prepare(`SELECT seq, at, type, actor, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq`)
+        .raw(true);
+      for (const [seq, at, type, actor, data] of projected.iterate(incidentId, split, hi, ...types) as IterableIterator<ProjectedRow>) first.foldRow(seq, at, type, actor, data);
+    }
+    return joinStretches(first, [later]);
+  }
+
   /** An anchored head is proof only while the chain still contains it: the rules in chain.ts, over these tables. */
   private checkAnchor(anchor: { seq: number; hash: string }, intact: Set<string>, incidentId?: string): Promise<AnchorResult> {
     return judgeAnchor(anchor, intact, incidentId, {
@@ -462,3 +538,13 @@ export class SqliteDatabase {
   }
 }
 
+/** Runs verify-worker.js over one stretch; resolves with what it posts, rejects if it fails or posts nothing. */
+function runHelper(Worker: typeof import('node:worker_threads').Worker, job: { path: string; incidentId: string; from: number; to: number; start: boolean; fold: boolean; keep?: number }): Promise<StretchSummary> {
+  return new Promise((resolve, reject) => {
+    let summary: StretchSummary | undefined;
+    const worker = new Worker(HELPER, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    worker.once('message', (m: StretchSummary) => (summary = m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (summary ? resolve(summary) : reject(new Error(`the verify helper thread exited with code ${code} and no result`))));
+  });
+}

@@ -2,7 +2,7 @@
 // broken event, reason, event count, the record folded from events on both sides of the cut) is the
 // one a single walk gives, wherever the damage lies.
 
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/core/incident.js';
 import { eventHash, type EventRow } from '../../src/store/chain.js';
 import { PARALLEL_VERIFY_MIN, SqliteDatabase, verifyCut } from '../../src/store/sqlite/database.js';
-import { ir, json, tempHome } from '../helpers/cli.js';
+import { ir, json, ROOT, tempHome } from '../helpers/cli.js';
 
 const T0 = Date.UTC(2026, 10, 25, 1, 0, 0);
 const LENGTH = PARALLEL_VERIFY_MIN + 4000;
@@ -95,6 +95,13 @@ function rechainFrom(conn: Database.Database, id: string, seq: number): void {
 
 const MODIFIED = 'contents do not match its hash (the event was modified)';
 const UNLINKED = 'prev_hash does not link to the event before it (an event was removed or reordered)';
+
+it('the built ir ships the helper thread beside the chunk that starts it (else verify quietly walks on one thread)', () => {
+  const bin = join(ROOT, 'dist', 'bin');
+  expect(existsSync(join(bin, 'verify-worker.js'))).toBe(true);
+  const starter = readdirSync(bin).filter((f) => f.endsWith('.js') && readFileSync(join(bin, f), 'utf8').includes('"./verify-worker.js"'));
+  expect(starter.length).toBeGreaterThan(0);
+});
 
 describe.each([
   ['few events of the record in the second half', false],

@@ -8,29 +8,7 @@ import { rules as presetRules } from '@secretlint/secretlint-rule-preset-recomme
 import { mayHoldSecret, Redactor } from '../../src/redact/redactor.js';
 import { CONTEXT_RULES, SHAPE_RULES } from '../../src/redact/rules.js';
 import { SECRETLINT_RULES, secretlintSpans } from '../../src/redact/secretlint.js';
-import { secretCorpus } from '../report/secret-corpus.js';
-
-/** mulberry32: the same values every run, so a failure names the same sample. */
-function generator(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    alnum: (n: number) => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', n),
-    letters: (n: number) => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', n),
-    digits: (n: number) => pick('0123456789', n),
-    hex: (n: number) => pick('0123456789abcdef', n),
-    url: (n: number) => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-', n),
-  };
-}
+import { generator, secretCorpus } from '../report/secret-corpus.js';
 
 /**
  * One sample per rule of secretlint's preset that ir's corpus does not already hold, built at run

@@ -12,7 +12,7 @@ export interface Pasted {
 }
 
 /** A small deterministic generator (mulberry32), so a failure names the same values every run. */
-function generator(seed: number) {
+export function generator(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -23,7 +23,11 @@ function generator(seed: number) {
   };
   const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
   return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
     alnum: (n: number) => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', n),
+    letters: (n: number) => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', n),
+    url: (n: number) => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-', n),
     upper: (n: number) => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', n),
     digits: (n: number) => pick('0123456789', n),
     hex: (n: number) => pick('0123456789abcdef', n),

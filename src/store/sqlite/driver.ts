@@ -37,8 +37,11 @@ function load(): NonNullable<typeof driver> {
   return driver;
 }
 
-/** Opens (creating when missing) the SQLite file at `path`, waiting up to `timeoutMs` for another writer's lock. */
-export function openSqlite(path: string, timeoutMs: number): BetterSqlite3.Database {
+/**
+ * Opens the SQLite file at `path` (created when missing, unless `fileMustExist`), waiting up to
+ * `timeoutMs` for another writer's lock.
+ */
+export function openSqlite(path: string, timeoutMs: number, opts: { readonly?: boolean; fileMustExist?: boolean } = {}): BetterSqlite3.Database {
   const { Database, addon } = load();
-  return new Database(path, { timeout: timeoutMs, ...(addon ? { nativeBinding: addon } : {}) });
+  return new Database(path, { ...opts, timeout: timeoutMs, ...(addon ? { nativeBinding: addon } : {}) });
 }

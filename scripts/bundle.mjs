@@ -2,7 +2,7 @@
 // dynamic import so a command loads only its own code; the packages below stay in node_modules,
 // loaded where they are used (optional drivers, the heavy libraries).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -60,7 +60,29 @@ const sqliteDriver = {
   },
 };
 
-const BANNER = "import { createRequire as __irCreateRequire } from 'node:module'; const require = __irCreateRequire(import.meta.url);";
+/**
+ * Node's built-in modules reach the bundle as CommonJS, through process.getBuiltinModule, instead of
+ * as ESM imports: importing a built-in from ESM builds a facade that reads every export once, and
+ * for node:fs that runs its lazy getters (ReadStream and co.), loading node:stream and its friends —
+ * 5-10 ms on every command, most of which never open a stream. esbuild turns a named import from a
+ * CommonJS module into a property read where it is used, so nothing is read before it is needed.
+ */
+const builtins = new Set(builtinModules.filter((m) => !m.startsWith('_')));
+const builtinsAsCommonJs = {
+  name: 'builtins-as-commonjs',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      return builtins.has(name) ? { path: name, namespace: 'node-builtin' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+    }));
+  },
+};
+
+const BANNER = "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);";
 
 const result = await build({
   // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
@@ -77,7 +99,7 @@ const result = await build({
   // Bundled CommonJS (commander, pg) calls require: give each chunk one, as Node gives a CommonJS module.
   banner: { js: BANNER },
   define: { IR_BUNDLED_BETTER_SQLITE3: JSON.stringify(sqliteVersion) },
-  plugins: [lazyChildProcess, sqliteDriver],
+  plugins: [lazyChildProcess, sqliteDriver, builtinsAsCommonJs],
   logLevel: 'warning',
   write: false,
 });

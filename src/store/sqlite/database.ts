@@ -45,7 +45,8 @@ interface Written {
   /** Its newest event, which this connection wrote or checked. */
   seq: number;
   hash: string;
-  /** The record after that event, canonical JSON, and its digest. */
+  /** The record after that event (frozen: handed to every decide and caller), its canonical JSON and digest. */
+  incident: Incident;
   doc: string;
   digest: string;
   /** The event the row's head was left at by this connection; -1 when not known. */
@@ -227,7 +228,7 @@ export class SqliteDatabase {
     }
     if (outer) {
       const { event, state } = result;
-      this.written.set(event.incidentId, { seq: event.seq, hash: event.hash, doc: state.doc, digest: state.digest, rowSeq: event.seq });
+      this.written.set(event.incidentId, { seq: event.seq, hash: event.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq: event.seq });
       this.tip = { version, top: event.seq };
     }
     return { incident: result.incident, event: result.event };
@@ -283,11 +284,11 @@ export class SqliteDatabase {
             const incident = this.record(incidentId);
             if (!incident || row.last_seq === null || row.last_hash === null) throw new Error(`incident ${incidentId} has no events`);
             const doc = canonicalJson(incident);
-            mine = { seq: row.last_seq, hash: row.last_hash, doc, digest: sha256Hex(doc), rowSeq: -1 };
+            mine = { seq: row.last_seq, hash: row.last_hash, incident: deepFreeze(incident), doc, digest: sha256Hex(doc), rowSeq: -1 };
           }
         }
-        // A copy of its own for decide and the caller: the cached text stays as it was derived.
-        const start = JSON.parse(mine.doc) as Incident;
+        // Frozen, so neither decide nor a caller can change what the next append decides on.
+        const start = mine.incident;
         columns ??= { state: start.state, severity: start.severity, resolved_at: start.resolvedAt ?? null };
         this.checkDelivery(opts.deliveryKey);
         const wanted = decide(start);
@@ -323,7 +324,7 @@ export class SqliteDatabase {
           rowSeq = last.seq;
         }
         this.recordDelivery(opts.deliveryKey, incidentId, last.seq);
-        return { incident: state.incident, events, top: last.seq, after: { seq: last.seq, hash: last.hash, doc: state.doc, digest: state.digest, rowSeq } };
+        return { incident: state.incident, events, top: last.seq, after: { seq: last.seq, hash: last.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq } };
       });
     } catch (err) {
       if (outer) this.tip = tip;
@@ -669,6 +670,19 @@ export class SqliteDatabase {
       laterCount: (id, seq) => (this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(id, seq) as { later: number }).later,
     });
   }
+}
+
+/**
+ * Freezes a record and everything in it. A record this connection remembers is handed to each decide
+ * and returned to each caller, not copied: a change to it is a TypeError, never a silent edit of what
+ * the next append decides on. applyEvent copies what it changes, so it folds frozen records as any.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Runs verify-worker.js over one stretch; resolves with what it posts, rejects if it fails or posts nothing. */

@@ -579,6 +579,7 @@ export class SqliteDatabase {
     result.ok = result.problems.length === 0;
     return result;
   }
+
   /**
    * The row as chainVerdict should judge it. An append that found its own account current and left
    * the record unchanged does not move the row's head, so the head may stand before the chain's end:
@@ -588,9 +589,9 @@ export class SqliteDatabase {
    */
   private headAtEnd(inc: IncidentRow, walked: { lastSeq?: number; lastHash?: string }): IncidentRow {
     if (walked.lastSeq === undefined || walked.lastHash === undefined || inc.head_seq >= walked.lastSeq) return inc;
-    const digest = this.sql(`SELECT hash, state_sha256 FROM events WHERE seq = ? AND incident_id = ?`);
-    const head = digest.get(inc.head_seq, inc.id) as { hash: string; state_sha256: string | null } | undefined;
-    const end = digest.get(walked.lastSeq, inc.id) as { hash: string; state_sha256: string | null } | undefined;
+    const bySeq = this.sql(`SELECT hash, state_sha256 FROM events WHERE seq = ? AND incident_id = ?`);
+    const head = bySeq.get(inc.head_seq, inc.id) as { hash: string; state_sha256: string | null } | undefined;
+    const end = bySeq.get(walked.lastSeq, inc.id) as { hash: string; state_sha256: string | null } | undefined;
     if (!head || !end || head.hash !== inc.head_hash || head.state_sha256 === null || head.state_sha256 !== end.state_sha256) return inc;
     return { ...inc, head_seq: walked.lastSeq, head_hash: walked.lastHash };
   }

@@ -167,6 +167,18 @@ describe('SQLite append: the row head and the connection’s own account', () =>
     expect(await store.verify(incident.id)).toMatchObject({ ok: true });
   });
 
+  it('the record a connection remembers is handed out frozen: a decide or caller that changes it fails loudly, and the next decision is on the events', async () => {
+    const { path, store } = setup();
+    const { incident } = await store.declare({ title: 'cache', severity: 'SEV-3' }, AT, 'alice');
+    const { incident: after } = await store.append(incident.id, () => note('n'), later(1), 'alice');
+    expect(() => ((after as { severity: string }).severity = 'SEV-0')).toThrow(TypeError);
+    await expect(store.append(incident.id, (i) => ((i as { state: string }).state = 'resolved', note('never')), later(2), 'alice')).rejects.toThrow(TypeError);
+    let seen: Incident | undefined;
+    await store.append(incident.id, (i) => ((seen = i), note('m')), later(3), 'alice');
+    expect(seen).toMatchObject({ severity: 'SEV-3', state: 'investigating' });
+    expect(chain(path, incident.id).map((e) => e.type)).toEqual(['incident.declared', 'note.added', 'note.added']);
+  });
+
   it('an append inside an enclosing write is not remembered: after it commits, or rolls back, the next append reads and links to the true newest event', async () => {
     const { path, store } = setup();
     const { incident } = await store.declare({ title: 'evidence', severity: 'SEV-3' }, AT, 'alice');

@@ -14,6 +14,12 @@ import { startBenchPostgres } from './postgres.js';
 
 const root = resolve(process.env.IR_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 
+/** This process's CPU time so far (user + system), in ms. */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000) } = {}) {
   // Through the Store interface (async), as commands use it.
   const { SqliteStore } = await import(join(root, 'dist', 'store', 'sqlite', 'store.js'));
@@ -24,12 +30,14 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
     for (let done = 0; done < prefill; done += 500) {
       await store.append(incident.id, () => Array.from({ length: Math.min(500, prefill - done) }, (_, i) => ({ type: 'note.added', data: { text: `prefill ${done + i}` } })), new Date(), 'bench');
     }
+    const cpu = cpuMs();
     const start = process.hrtime.bigint();
     for (let i = 0; i < count; i++) await store.append(incident.id, () => ({ type: 'note.added', data: { text: `note ${i}` } }), new Date(), 'bench');
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const cpuUs = ((cpuMs() - cpu) * 1000) / count;
     await store.close();
     rmSync(home, { recursive: true, force: true });
-    return { ms, perSecond: (count * 1000) / ms };
+    return { ms, perSecond: (count * 1000) / ms, cpuUs };
   };
   await measure('FULL'); // warm-up
   const floor = await rawFloor(count);
@@ -37,7 +45,12 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
   const full = await measure('FULL');
   const long = await measure('FULL', 5000);
   const postgres = await measurePostgres(count);
-  const row = (name, r, extra = {}) => ({ name, median_ms: Number((r.ms / count).toFixed(3)), detail: `${Math.round(r.perSecond)} events/s`, ...extra });
+  // CPU time (user + system) per event beside the wall time: on a shared machine it moves less.
+  const row = (name, r, extra = {}) => {
+    const out = { name, median_ms: Number((r.ms / count).toFixed(3)), detail: `${Math.round(r.perSecond)} events/s`, ...extra };
+    if (r.cpuUs !== undefined) out.detail += `; CPU ${r.cpuUs.toFixed(1)} µs/event`;
+    return out;
+  };
   return {
     benchmark: 'append (in-process, one event per transaction)',
     rounds: count,
@@ -73,11 +86,13 @@ async function rawFloor(count) {
     db.pragma('synchronous = NORMAL');
     const tx = db.transaction((i) => fn(i));
     for (let i = 1; i <= 200; i++) tx.immediate(i);
+    const cpu = cpuMs();
     const start = process.hrtime.bigint();
     for (let i = 201; i <= count + 200; i++) tx.immediate(i);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const cpuUs = ((cpuMs() - cpu) * 1000) / count;
     db.close();
-    return { ms, perSecond: (count * 1000) / ms };
+    return { ms, perSecond: (count * 1000) / ms, cpuUs };
   };
   const home = mkdtempSync(join(tmpdir(), 'ir-bench-raw-'));
   try {

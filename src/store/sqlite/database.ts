@@ -33,6 +33,26 @@ const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_
     e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256, e.origin, e.recorded_at
   FROM incidents i LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events WHERE incident_id = i.id)`;
 
+/** An incident's record as canonical JSON, its sha256 (the digest events carry) and the record itself. */
+interface Folded {
+  incident: Incident;
+  doc: string;
+  digest: string;
+}
+
+/** This connection's own account of an incident (see SqliteDatabase.written). */
+interface Written {
+  /** Its newest event, which this connection wrote or checked. */
+  seq: number;
+  hash: string;
+  /** The record after that event (frozen: handed to every decide and caller), its canonical JSON and digest. */
+  incident: Incident;
+  doc: string;
+  digest: string;
+  /** The event the row's head was left at by this connection; -1 when not known. */
+  rowSeq: number;
+}
+
 type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null; origin: string | null; recorded_at: string | null };
 
 /**
@@ -115,7 +135,9 @@ export class SqliteDatabase {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.settle();
+    this.db.close();
   }
 
   private migrate(): void {
@@ -144,48 +166,82 @@ export class SqliteDatabase {
   private tx: Database.Transaction<(f: () => unknown) => unknown> | undefined;
 
   /**
-   * The record this connection last wrote for each incident, as the JSON it stored, with the head it
-   * wrote: while the incident's head is still that event, the next append decides on it without
-   * reading and re-verifying the cached row. It is what this process derived from the events, never
-   * what the row says, so an edited row still cannot steer a decision.
+   * What this connection derived from the events of each incident it wrote to: its newest event there,
+   * the record after it (canonical JSON and digest), and the event it left the row's head at. It is
+   * never what the row says, so an edited row cannot steer a decision through it.
    */
-  private readonly written = new Map<string, { seq: number; hash: string; doc: string }>();
+  private readonly written = new Map<string, Written>();
+
+  /**
+   * The store as this connection left it at its last committed append or declare: PRAGMA data_version
+   * read inside that transaction (it moves only when another connection commits) and the store's
+   * newest seq. While the version stands, nobody else wrote: `written` and `top` are the store's
+   * state, and the next append needs no read before it inserts.
+   */
+  private tip: { version: number; top: number } | undefined;
+
+  private dataVersion(): number {
+    this.versionStmt ??= this.db.prepare('PRAGMA data_version').pluck();
+    return this.versionStmt.get() as number;
+  }
+
+  private versionStmt: Database.Statement | undefined;
 
   /** Opens a new incident with its first event; the id is allocated inside the same transaction. */
   declare(input: DeclareInput, at: Date, actor: string, opts: WriteOptions = {}): { incident: Incident; event: TimelineEvent } {
-    const result = this.write(() => {
-      const day = at.toISOString().slice(0, 10).replaceAll('-', '');
-      const prefix = `INC-${day}-`;
-      const last = this.sql(`SELECT id FROM incidents WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
-        .get(`${prefix}%`) as { id: string } | undefined;
-      const n = last ? Number(last.id.slice(prefix.length)) + 1 : 1;
-      const id = `${prefix}${String(n).padStart(3, '0')}`;
-      const data: Record<string, unknown> = { ...input };
-      for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
-      // The row comes first (events reference it) and takes its head once the event exists.
-      this.sql(
-          `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash)
-           VALUES (?, 'investigating', ?, ?, NULL, '{}', 0, ?)`,
-        )
-        .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
-      this.checkDelivery(opts.deliveryKey);
-      const { top } = this.sql(`SELECT coalesce(max(seq), 0) AS top FROM events`).get() as { top: number };
-      const written = this.insertEvent(id, top + 1, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts, true);
-      const { event, incident } = written;
-      const doc = written.doc as string;
-      this.recordDelivery(opts.deliveryKey, id, event.seq);
-      this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
-        .run(incident.state, incident.severity, doc, event.seq, event.hash, id);
-      return { incident, event, doc };
-    });
-    // Remembered once committed: a rolled-back write leaves nothing behind.
-    if (!this.db.inTransaction) this.written.set(result.incident.id, { seq: result.event.seq, hash: result.event.hash, doc: result.doc });
+    const outer = !this.db.inTransaction;
+    const tip = this.tip;
+    // Stale from here until this write commits at the top level: inside an enclosing write that may
+    // still roll back, the events it adds are not this connection's to vouch for.
+    this.tip = undefined;
+    let version = 0;
+    let result: { incident: Incident; event: TimelineEvent; state: Folded };
+    try {
+      result = this.write(() => {
+        version = this.dataVersion();
+        const day = at.toISOString().slice(0, 10).replaceAll('-', '');
+        const prefix = `INC-${day}-`;
+        const last = this.sql(`SELECT id FROM incidents WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
+          .get(`${prefix}%`) as { id: string } | undefined;
+        const n = last ? Number(last.id.slice(prefix.length)) + 1 : 1;
+        const id = `${prefix}${String(n).padStart(3, '0')}`;
+        const data: Record<string, unknown> = { ...input };
+        for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
+        // The row comes first (events reference it) and takes its head once the event exists.
+        this.sql(
+            `INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash)
+             VALUES (?, 'investigating', ?, ?, NULL, '{}', 0, ?)`,
+          )
+          .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
+        this.checkDelivery(opts.deliveryKey);
+        const { top } = this.sql(`SELECT coalesce(max(seq), 0) AS top FROM events`).get() as { top: number };
+        const { event, state } = this.insertEvent(id, top + 1, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts);
+        this.recordDelivery(opts.deliveryKey, id, event.seq);
+        this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
+          .run(state.incident.state, state.incident.severity, state.doc, event.seq, event.hash, id);
+        return { incident: state.incident, event, state };
+      });
+    } catch (err) {
+      // Rolled back: the store is as this connection last left it.
+      if (outer) this.tip = tip;
+      throw err;
+    }
+    if (outer) {
+      const { event, state } = result;
+      this.written.set(event.incidentId, { seq: event.seq, hash: event.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq: event.seq });
+      this.tip = { version, top: event.seq };
+    }
     return { incident: result.incident, event: result.event };
   }
 
   /**
    * Appends events to an incident atomically. `decide` sees the incident as it stands inside the
    * write lock, so a check such as "is this state change allowed" cannot race another writer.
+   *
+   * The row's head moves with every append that changes the record, and with any append that had to
+   * read the store (another connection wrote since this one's last commit). An append that finds its
+   * own account current and leaves the record as it was (a note, a step's output) writes the event
+   * alone: one page fewer for SQLite to write at commit. close() then moves the head up to the end.
    */
   append(
     incidentId: string,
@@ -194,53 +250,111 @@ export class SqliteDatabase {
     actor: string,
     opts: WriteOptions = {},
   ): { incident: Incident; events: TimelineEvent[] } {
-    let doc: string | undefined;
-    const result = this.write(() => {
-      // One read for everything the append needs: the head, the incident's newest event (to see that
-      // nothing was written since this connection's last append) and the store's newest seq (events
-      // are numbered store-wide), plus the mirrored columns, so the update writes only what changed.
-      const row = this.sql(
-        `SELECT head_seq, head_hash, state, severity, resolved_at, (SELECT max(seq) FROM events WHERE incident_id = incidents.id) AS last_seq, (SELECT max(seq) FROM events) AS top_seq FROM incidents WHERE id = ?`,
-      ).get(incidentId) as (Pick<IncidentRow, 'head_seq' | 'head_hash' | 'state' | 'severity' | 'resolved_at'> & { last_seq: number | null; top_seq: number | null }) | undefined;
-      if (!row) throw new Error(`no incident ${incidentId}`);
-      // Decisions are taken on the incident as its events say it is (the cache only when the chain
-      // vouches for it, or what this connection itself wrote when nothing was written since), so an
-      // edited row cannot steer a state check or leak into a new event.
-      const mine = this.written.get(incidentId);
-      let incident = mine && mine.seq === row.head_seq && mine.seq === row.last_seq && mine.hash === row.head_hash ? (JSON.parse(mine.doc) as Incident) : this.record(incidentId);
-      if (!incident) throw new Error(`incident ${incidentId} has no events`);
-      this.checkDelivery(opts.deliveryKey);
-      const wanted = decide(incident);
-      const list = Array.isArray(wanted) ? wanted : [wanted];
-      let head = row.head_hash;
-      let seq = row.top_seq ?? 0;
-      const events: TimelineEvent[] = [];
-      for (let i = 0; i < list.length; i++) {
-        const written = this.insertEvent(incidentId, ++seq, head, incident, list[i], at, actor, opts, i === list.length - 1);
-        incident = written.incident;
-        head = written.event.hash;
-        events.push(written.event);
-        if (written.doc !== undefined) doc = written.doc;
-      }
-      if (events.length && doc !== undefined) {
-        const last = events[events.length - 1];
-        const resolvedAt = incident.resolvedAt ?? null;
-        // The mirrored columns are rewritten only when they change: rewriting them re-indexes the row
-        // (incidents_state), one more page for SQLite to write at every commit.
-        if (row.state === incident.state && row.severity === incident.severity && row.resolved_at === resolvedAt) {
-          this.sql(`UPDATE incidents SET doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`).run(doc, last.seq, last.hash, incidentId);
+    const outer = !this.db.inTransaction;
+    const tip = this.tip;
+    this.tip = undefined;
+    let version = 0;
+    let result: { incident: Incident; events: TimelineEvent[]; top: number; after?: Written };
+    try {
+      result = this.write(() => {
+        // Read inside the write lock: no other connection can commit between this read and the insert.
+        version = this.dataVersion();
+        let mine = this.written.get(incidentId);
+        // Nothing committed by another connection since this one's last write: its own account of the
+        // incident and of the store's newest seq is current, and nothing needs reading.
+        const fresh = mine !== undefined && tip !== undefined && tip.version === version;
+        let top: number;
+        let columns: Pick<IncidentRow, 'state' | 'severity' | 'resolved_at'> | undefined;
+        if (fresh && mine && tip) {
+          top = tip.top;
         } else {
-          this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
-            .run(incident.state, incident.severity, resolvedAt, doc, last.seq, last.hash, incidentId);
+          // Someone else may have written: one read for the incident's newest event, the store's newest
+          // seq (events are numbered store-wide) and the mirrored columns, so the update writes only
+          // what changed.
+          const row = this.sql(
+            `SELECT i.state, i.severity, i.resolved_at, e.seq AS last_seq, e.hash AS last_hash, (SELECT max(seq) FROM events) AS top_seq
+             FROM incidents i LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events WHERE incident_id = i.id) WHERE i.id = ?`,
+          ).get(incidentId) as (Pick<IncidentRow, 'state' | 'severity' | 'resolved_at'> & { last_seq: number | null; last_hash: string | null; top_seq: number | null }) | undefined;
+          if (!row) throw new Error(`no incident ${incidentId}`);
+          top = row.top_seq ?? 0;
+          columns = row;
+          // What this connection wrote stands while its event is still the incident's newest; otherwise
+          // the incident as its events say it is (the cache only when the chain vouches for it).
+          if (!mine || mine.seq !== row.last_seq || mine.hash !== row.last_hash) {
+            const incident = this.record(incidentId);
+            if (!incident || row.last_seq === null || row.last_hash === null) throw new Error(`incident ${incidentId} has no events`);
+            const doc = canonicalJson(incident);
+            mine = { seq: row.last_seq, hash: row.last_hash, incident: deepFreeze(incident), doc, digest: sha256Hex(doc), rowSeq: -1 };
+          }
+        }
+        // Frozen, so neither decide nor a caller can change what the next append decides on.
+        const start = mine.incident;
+        columns ??= { state: start.state, severity: start.severity, resolved_at: start.resolvedAt ?? null };
+        this.checkDelivery(opts.deliveryKey);
+        const wanted = decide(start);
+        const list = Array.isArray(wanted) ? wanted : [wanted];
+        // After a read the row is rewritten as it always was (head, doc, mirrored columns); an append on
+        // a current account rewrites it only when the record changes.
+        let rewrite = !fresh;
+        let state: Folded = { incident: start, doc: mine.doc, digest: mine.digest };
+        let head = mine.hash;
+        let seq = top;
+        const events: TimelineEvent[] = [];
+        for (const e of list) {
+          const written = this.insertEvent(incidentId, ++seq, head, state, e, at, actor, opts);
+          if (written.state.digest !== state.digest) rewrite = true;
+          state = written.state;
+          head = written.event.hash;
+          events.push(written.event);
+        }
+        const last = events.at(-1);
+        if (!last) return { incident: state.incident, events, top };
+        let rowSeq = mine.rowSeq;
+        if (rewrite) {
+          const incident = state.incident;
+          const resolvedAt = incident.resolvedAt ?? null;
+          // The mirrored columns are rewritten only when they change: rewriting them re-indexes the row
+          // (incidents_state), one more page for SQLite to write at every commit.
+          if (columns.state === incident.state && columns.severity === incident.severity && columns.resolved_at === resolvedAt) {
+            this.sql(`UPDATE incidents SET doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`).run(state.doc, last.seq, last.hash, incidentId);
+          } else {
+            this.sql(`UPDATE incidents SET state = ?, severity = ?, resolved_at = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
+              .run(incident.state, incident.severity, resolvedAt, state.doc, last.seq, last.hash, incidentId);
+          }
+          rowSeq = last.seq;
         }
         this.recordDelivery(opts.deliveryKey, incidentId, last.seq);
-      }
-      return { incident, events };
-    });
-    const last = result.events.at(-1);
-    // Remembered once committed; inside an enclosing write (evidence) that may still roll back, not at all.
-    if (last && doc !== undefined && !this.db.inTransaction) this.written.set(incidentId, { seq: last.seq, hash: last.hash, doc });
-    return result;
+        return { incident: state.incident, events, top: last.seq, after: { seq: last.seq, hash: last.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq } };
+      });
+    } catch (err) {
+      if (outer) this.tip = tip;
+      throw err;
+    }
+    // Remembered once committed; inside an enclosing write (evidence) that may still roll back, not at
+    // all (the tip stays unknown, so the next append reads and checks against the events).
+    if (outer) {
+      if (result.after) this.written.set(incidentId, result.after);
+      this.tip = { version, top: result.top };
+    }
+    return { incident: result.incident, events: result.events };
+  }
+
+  /**
+   * Moves each row head this connection left behind its own newest event up to that event, so that
+   * `verify` can again tell events removed from the end. Only forward: another connection that
+   * wrote after this one has moved the head past it already (its first append reads, and rewrites).
+   */
+  private settle(): void {
+    const behind = [...this.written].filter(([, w]) => w.rowSeq !== w.seq);
+    if (!behind.length || this.db.inTransaction || this.db.readonly) return;
+    try {
+      this.write(() => {
+        for (const [id, w] of behind) this.sql(`UPDATE incidents SET head_seq = ?, head_hash = ? WHERE id = ? AND head_seq < ?`).run(w.seq, w.hash, id, w.seq);
+      });
+      for (const [, w] of behind) w.rowSeq = w.seq;
+    } catch {
+      // A head left behind costs verify its view of the tail, not an event: closing must not fail over it.
+    }
   }
 
   /** Refuses a write whose key is already recorded (inside the write transaction). */
@@ -261,40 +375,45 @@ export class SqliteDatabase {
 
   /**
    * Writes one event numbered `seq` (the caller holds the write lock and knows the store's newest
-   * seq). The record it produces is serialised once, canonically: its sha256 is the digest the event
-   * carries, and for the last event of an append (`keep`) the same text is the row's cached doc.
+   * seq). An event of a type the projection reads is folded and the record serialised once,
+   * canonically: its sha256 is the digest the event carries, and the same text is the row's cached
+   * doc. Any other type leaves the record as it was (PROJECTED_TYPES), so it carries the digest of
+   * the record before it, unchanged, and nothing is folded or serialised.
    */
   private insertEvent(
     incidentId: string,
     seq: number,
     prevHash: string,
-    before: Incident | undefined,
+    before: Folded | undefined,
     e: NewEvent,
     at: Date,
     actor: string,
     opts: WriteOptions,
-    keep: boolean,
-  ): { event: TimelineEvent; incident: Incident; doc?: string } {
+  ): { event: TimelineEvent; state: Folded } {
     const data = canonicalJson(e.data);
-    const parsed = JSON.parse(data) as Record<string, unknown>;
     const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data };
-    const incident = applyEvent(before, { incidentId, at: fields.at, type: fields.type, actor, data: parsed });
-    const doc = canonicalJson(incident);
-    const row = { seq, ...fields, state_sha256: sha256Hex(doc), origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
+    let state = before;
+    if (!state || PROJECTED_TYPES.has(e.type)) {
+      const incident = applyEvent(state?.incident, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(data) as Record<string, unknown> });
+      const doc = canonicalJson(incident);
+      state = { incident, doc, digest: sha256Hex(doc) };
+    }
+    const row = { seq, ...fields, state_sha256: state.digest, origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
     const hash = eventHash(prevHash, row);
     this.sql(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash, row.state_sha256, row.origin, row.recorded_at);
-    // The event handed back gets its own parse of the data: the record may hold parts of `parsed`.
+    // The event handed back gets its own parse of the data: the record may hold parts of the one folded.
     const event: TimelineEvent = { seq, incidentId, at: row.at, type: row.type, actor, data: JSON.parse(data) as Record<string, unknown>, prevHash, hash };
     if (row.origin) event.origin = row.origin;
     if (row.recorded_at) event.recordedAt = row.recorded_at;
-    return keep ? { event, incident, doc } : { event, incident };
+    return { event, state };
   }
 
   /**
    * The incident as its events say it is. The row's `doc` is a cache for SQL queries and speed: it is
-   * used only when the newest event's hash recomputes, the row's head is that event, and the digest
-   * that event carries is the digest of the cached record; otherwise the events are folded again.
+   * used only when the newest event's hash recomputes and the digest that event carries is the digest
+   * of the cached record; otherwise the events are folded again. The row's head plays no part: it may
+   * stand before the newest event (see append), and the newest event vouches for the record alone.
    */
   getIncident(id: string): Incident | undefined {
     return this.record(id);
@@ -321,7 +440,6 @@ export class SqliteDatabase {
   /** The cached record when the chain vouches for it, else undefined. */
   private trusted(row: CachedRow): Incident | undefined {
     if (row.seq === null || row.state_sha256 === null) return undefined;
-    if (row.seq !== row.head_seq || row.hash !== row.head_hash) return undefined;
     if (eventHash(row.prev_hash, { ...row, seq: row.seq, incident_id: row.id }) !== row.hash) return undefined;
     let doc: Incident;
     try {
@@ -451,7 +569,7 @@ export class SqliteDatabase {
     for (const inc of incidents) {
       const walked = await this.walkChain(inc.id);
       result.events += walked.events;
-      const bad = chainVerdict(inc.id, walked, inc);
+      const bad = chainVerdict(inc.id, walked, this.headAtEnd(inc, walked));
       if (bad) result.problems.push(bad);
       else intact.add(inc.id);
     }
@@ -461,6 +579,23 @@ export class SqliteDatabase {
     result.ok = result.problems.length === 0;
     return result;
   }
+
+  /**
+   * The row as chainVerdict should judge it. An append that found its own account current and left
+   * the record unchanged does not move the row's head, so the head may stand before the chain's end:
+   * that head counts as the end when it is an event of this chain (seq and hash) carrying the same
+   * record digest as the last event, i.e. nothing after it changed the record. Any other head is
+   * judged as it is, and a chain that ends before it was cut short.
+   */
+  private headAtEnd(inc: IncidentRow, walked: { lastSeq?: number; lastHash?: string }): IncidentRow {
+    if (walked.lastSeq === undefined || walked.lastHash === undefined || inc.head_seq >= walked.lastSeq) return inc;
+    const bySeq = this.sql(`SELECT hash, state_sha256 FROM events WHERE seq = ? AND incident_id = ?`);
+    const head = bySeq.get(inc.head_seq, inc.id) as { hash: string; state_sha256: string | null } | undefined;
+    const end = bySeq.get(walked.lastSeq, inc.id) as { hash: string; state_sha256: string | null } | undefined;
+    if (!head || !end || head.hash !== inc.head_hash || head.state_sha256 === null || head.state_sha256 !== end.state_sha256) return inc;
+    return { ...inc, head_seq: walked.lastSeq, head_hash: walked.lastHash };
+  }
+
   /**
    * Events whose incident row is gone are orphans: the chain cannot vouch for them. The first 20 by
    * incident and seq (the order they were always listed in), found from the incident ids the events
@@ -536,6 +671,19 @@ export class SqliteDatabase {
       laterCount: (id, seq) => (this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(id, seq) as { later: number }).later,
     });
   }
+}
+
+/**
+ * Freezes a record and everything in it. A record this connection remembers is handed to each decide
+ * and returned to each caller, not copied: a change to it is a TypeError, never a silent edit of what
+ * the next append decides on. applyEvent copies what it changes, so it folds frozen records as any.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Runs verify-worker.js over one stretch; resolves with what it posts, rejects if it fails or posts nothing. */

@@ -6,7 +6,8 @@
 // IR_BENCH_ROOT names the checkout to measure (default: this one), so the same bench runs against
 // an older build; the incident is seeded through that checkout's own store code (so its chain
 // verifies), and a command it cannot run prints n/a. BENCH_EVENTS=1000,10000 picks the points;
-// BENCH_SEED_DIR keeps seeded databases between runs (they are schema 8, readable by both builds).
+// BENCH_SEED_DIR keeps seeded databases between runs (schema 8: both builds open them; a newer one
+// migrates the copy it measures).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

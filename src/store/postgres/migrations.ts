@@ -153,4 +153,9 @@ export const PG_MIGRATIONS: string[] = [
     delivered_at TEXT NOT NULL
   );
   `,
+  // 9: nothing changes here; on SQLite the row head may now stand before record-neutral events, and
+  // the versions stay in step on both backends.
+  `
+  SELECT 1;
+  `,
 ];

@@ -96,15 +96,18 @@ describe('a timeline long enough for two threads', () => {
     ['ir timeline, colour on', ['timeline'], COLOUR],
     ['ir show --json', ['show', '--json'], {}],
     ['ir timeline --json', ['timeline', '--json'], {}],
-  ] as const)('%s prints byte for byte what the one-thread path prints', async (_name, args, env) => {
-    const parallel = await run(home, [...args, id], env);
+  ] as const)('%s prints byte for byte what the one-thread path prints, chunks shared or all from the helper', async (_name, args, env) => {
     const sequential = await run(home, [...args, id], { ...env, ...SEQUENTIAL });
-    expect(parallel.stderr).toBe('');
-    expect(parallel.code).toBe(0);
     expect(sequential.code, sequential.stderr).toBe(0);
-    expect(parallel.stdout.length).toBe(sequential.stdout.length);
-    expect(parallel.stdout.equals(sequential.stdout)).toBe(true);
-    const text = parallel.stdout.toString('utf8');
+    const shared = await run(home, [...args, id], env);
+    const helper = await run(home, [...args, id], { ...env, IR_TEST_RENDER_HELPER: 'all' });
+    for (const parallel of [shared, helper]) {
+      expect(parallel.stderr).toBe('');
+      expect(parallel.code).toBe(0);
+      expect(parallel.stdout.length).toBe(sequential.stdout.length);
+      expect(parallel.stdout.equals(sequential.stdout)).toBe(true);
+    }
+    const text = shared.stdout.toString('utf8');
     if ((args as readonly string[]).includes('--json')) {
       const doc = JSON.parse(text) as { events: { seq: number; actor: string }[] };
       expect(doc.events.length).toBe(LENGTH + 3);
@@ -131,10 +134,12 @@ describe('a timeline long enough for two threads', () => {
       store.append(incident.id, () => ({ type: 'note.added', data: { text: 'after the gap' } }), new Date(T0 + 60_000), 'a much longer actor name');
       store.close();
       for (const args of [['show'], ['timeline'], ['timeline', '--json'], ['show', '--json']]) {
-        const parallel = await run(home2, [...args, incident.id], { ...COLOUR, IR_PARALLEL_MIN_EVENTS: '1' });
         const sequential = await run(home2, [...args, incident.id], { ...COLOUR, ...SEQUENTIAL });
-        expect(parallel.code, parallel.stderr).toBe(0);
-        expect(parallel.stdout.toString('utf8')).toBe(sequential.stdout.toString('utf8'));
+        for (const mode of [undefined, 'all']) {
+          const parallel = await run(home2, [...args, incident.id], { ...COLOUR, IR_PARALLEL_MIN_EVENTS: '1', IR_TEST_RENDER_HELPER: mode });
+          expect(parallel.code, parallel.stderr).toBe(0);
+          expect(parallel.stdout.toString('utf8')).toBe(sequential.stdout.toString('utf8'));
+        }
       }
     } finally {
       rmSync(home2, { recursive: true, force: true });
@@ -142,16 +147,16 @@ describe('a timeline long enough for two threads', () => {
   }, 120_000);
 
   it('a helper thread that fails fails the command: exit 1, one line naming it, no hang, no trace', async () => {
-    const human = await run(home, ['timeline', id], { IR_TEST_RENDER_HELPER_FAIL: '3' });
+    const human = await run(home, ['timeline', id], { IR_TEST_RENDER_HELPER: 'fail' });
     expect(human.code).toBe(1);
-    expect(human.stderr).toBe('ir: the helper thread rendering the timeline failed: failing at chunk 3 as IR_TEST_RENDER_HELPER_FAIL asks\n');
+    expect(human.stderr).toBe('ir: the helper thread rendering the timeline failed: failing as IR_TEST_RENDER_HELPER=fail asks\n');
     // --json reports on stdout, after the events written before the failure.
-    const doc = await run(home, ['show', id, '--json'], { IR_TEST_RENDER_HELPER_FAIL: '3' });
+    const doc = await run(home, ['show', id, '--json'], { IR_TEST_RENDER_HELPER: 'fail' });
     expect(doc.code).toBe(1);
     expect(doc.stderr).toBe('');
-    expect(doc.stdout.toString('utf8')).toMatch(/\{\n {2}"error": \{\n {4}"kind": "failed",\n {4}"message": "the helper thread rendering the timeline failed: failing at chunk 3[^"]*"\n {2}\}\n\}\n$/);
+    expect(doc.stdout.toString('utf8')).toMatch(/\{\n {2}"error": \{\n {4}"kind": "failed",\n {4}"message": "the helper thread rendering the timeline failed: failing as IR_TEST_RENDER_HELPER=fail asks"\n {2}\}\n\}\n$/);
     // Below the threshold no helper is started, so nothing can fail it.
-    const short = await run(home, ['timeline', id], { IR_TEST_RENDER_HELPER_FAIL: '3', ...SEQUENTIAL });
+    const short = await run(home, ['timeline', id], { IR_TEST_RENDER_HELPER: 'fail', ...SEQUENTIAL });
     expect(short.code, short.stderr).toBe(0);
   }, 120_000);
 

@@ -1,7 +1,8 @@
 // A long timeline in a local SQLite store, rendered on two threads: `ir show` and `ir timeline` (human
-// and --json) cut the incident's seq range into chunks; this thread renders the even ones and a helper
-// thread (render-worker.ts, on its own read-only connection) the odd ones, and this thread writes
-// them in order. The bytes are those of the streamed path (range.ts defines a row for both).
+// and --json) cut the incident's seq range into chunks; this thread and a helper thread
+// (render-worker.ts, on its own read-only connection) each take the next chunk nobody has taken, so
+// the faster does more, and this thread writes them in order. The bytes are those of the streamed
+// path (range.ts defines a row for both).
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,19 +11,20 @@ import type { ChalkInstance } from 'chalk';
 import { OperationError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { LocalTimeline, Store } from '../../store/types.js';
-import { headerLine, RangeRenderer, TIMELINE_HEADER, type ColumnWidths, type PartOutline } from './range.js';
+import { headerLine, RangeRenderer, TIMELINE_HEADER, type ColumnWidths } from './range.js';
 
 /**
  * From this many events (the seq span, which bounds the count) a timeline is rendered on two threads;
  * below, starting the helper thread (about 40 ms) costs more than it saves.
- * IR_PARALLEL_MIN_EVENTS moves the threshold (for tests: a short timeline taken through both threads).
+ * IR_PARALLEL_MIN_EVENTS moves the threshold (for tests: a short timeline taken through both threads);
+ * IR_TEST_RENDER_HELPER=all leaves every chunk to the helper, =fail makes it fail as it starts.
  */
 export const PARALLEL_RENDER_MIN = 20_000;
 
 /** Most seqs in a chunk: a few hundred KiB of text, so the chunks in flight keep memory flat. */
 const CHUNK_SEQS = 1024;
 
-/** Chunks the helper may render ahead of what this thread has written. */
+/** Chunks either thread may render ahead of what this thread has written. */
 const AHEAD = 2;
 
 /**
@@ -46,8 +48,8 @@ export interface RenderJob {
   /** Seqs per chunk, and how many chunks cover first..last. */
   size: number;
   chunks: number;
-  /** The seq range whose outline the helper takes (human form only). */
-  outline: [number, number];
+  /** The next chunk nobody has taken yet: each thread takes one with Atomics.add. */
+  next: Int32Array;
   ahead: number;
 }
 
@@ -72,11 +74,12 @@ export async function parallelTimeline(store: Store, incidentId: string, env: No
  * Writes the timeline rows (human: the header first; json: the items of the events array, joined as
  * writeJsonWithPages joins them) and flushes; true when any event was written.
  */
-export async function writeParallel(local: LocalTimeline, incidentId: string, sink: Sink, opts: { json: boolean; style?: ChalkInstance }): Promise<boolean> {
+export async function writeParallel(local: LocalTimeline, incidentId: string, sink: Sink, opts: { json: boolean; style?: ChalkInstance; env: NodeJS.ProcessEnv }): Promise<boolean> {
+  // For tests: the helper renders every chunk (`all`), so its rendering is proven, not left to timing.
+  const helperOnly = opts.env.IR_TEST_RENDER_HELPER === 'all';
   const span = local.last - local.first + 1;
   // At least eight chunks, so a short timeline (a test's) still has both threads take turns.
   const size = Math.min(CHUNK_SEQS, Math.ceil(span / 8));
-  const mid = local.first + Math.floor(span / 2);
   const job: RenderJob = {
     path: local.path,
     incidentId,
@@ -86,7 +89,7 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
     last: local.last,
     size,
     chunks: Math.ceil(span / size),
-    outline: [mid, local.last],
+    next: new Int32Array(new SharedArrayBuffer(4)),
     ahead: AHEAD,
   };
   const { Worker } = await import('node:worker_threads');
@@ -97,16 +100,11 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
   try {
     let widths: ColumnWidths | undefined;
     if (!opts.json) {
-      // Each thread outlines half the range; the widths are known once both halves are in.
-      const mine = RangeRenderer.outline(db, incidentId, local.first, mid - 1);
-      const theirs = ((await helper.next()) as { outline: PartOutline }).outline;
-      const count = mine.count + theirs.count;
-      widths = {
-        time: Math.max(TIMELINE_HEADER[0].length, mine.time, theirs.time),
-        actor: Math.max(TIMELINE_HEADER[1].length, mine.actor, theirs.actor),
-      };
+      // Taken here while the helper thread starts (tens of milliseconds it could not use anyway).
+      const outline = RangeRenderer.outline(db, incidentId, local.first, local.last);
+      widths = { time: Math.max(TIMELINE_HEADER[0].length, outline.time), actor: Math.max(TIMELINE_HEADER[1].length, outline.actor) };
       helper.post({ widths });
-      if (!count) {
+      if (!outline.count) {
         await sink.write('(no events)\n');
         await sink.flush();
         return false;
@@ -115,18 +113,43 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
     }
     const style = opts.style;
     const renderer = new RangeRenderer(db, incidentId, { json: opts.json, widths, dim: style && ((text) => style.dim(text)) });
+    // Chunks this thread took and rendered, not yet written; the helper's arrive as messages.
+    const mine = new Map<number, Uint8Array>();
+    const take = () => {
+      const k = Atomics.add(job.next, 0, 1);
+      if (k < job.chunks) mine.set(k, renderer.render(...chunkBounds(job, k)));
+      return k;
+    };
     let any = false;
     for (let k = 0; k < job.chunks; k++) {
-      const bytes = k % 2 === 0 ? renderer.render(...chunkBounds(job, k)) : ((await helper.next()) as { k: number; bytes: Uint8Array }).bytes;
+      let bytes = mine.get(k);
+      // Not taken yet: this thread takes chunks until it has this one (the helper may take some between).
+      while (!bytes && !helperOnly && Atomics.load(job.next, 0) <= k) {
+        take();
+        bytes = mine.get(k);
+      }
+      mine.delete(k);
+      if (!bytes) {
+        // The helper's: while it is not here, render ahead, a few chunks at most (memory stays flat).
+        while (!(bytes = helper.take(k))) {
+          if (!helperOnly && mine.size < AHEAD && Atomics.load(job.next, 0) < job.chunks) {
+            take();
+            // Lets the helper's messages in.
+            await new Promise((resolve) => setImmediate(resolve));
+          } else await helper.wait();
+        }
+        helper.post({ ack: true });
+      }
       if (bytes.length) {
         if (opts.json && any) sink.add(',');
         any = true;
         sink.addBytes(bytes);
         await sink.drain();
       }
-      if (k % 2) helper.post({ ack: true });
     }
     await sink.flush();
+    // A helper that failed fails the command, even when this thread took the chunks it did not render.
+    await helper.done();
     return any;
   } finally {
     db.close();
@@ -134,27 +157,40 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
   }
 }
 
-/** The helper thread's messages in order; a thread that fails or ends early fails the next wait. */
+/** The helper thread's chunks as they arrive; a thread that fails or ends early fails the next wait. */
 class Helper {
-  private readonly inbox: unknown[] = [];
+  private readonly chunks = new Map<number, Uint8Array>();
+  private finished = false;
   private failure?: Error;
   private wake?: () => void;
 
   constructor(private readonly worker: WorkerType) {
-    worker.on('message', (m) => {
-      this.inbox.push(m);
+    worker.on('message', (m: { k?: number; bytes?: Uint8Array; done?: true }) => {
+      if (m.bytes && m.k !== undefined) this.chunks.set(m.k, m.bytes);
+      if (m.done) this.finished = true;
       this.wake?.();
     });
     worker.once('error', (err) => this.fail(`the helper thread rendering the timeline failed: ${err.message}`));
     worker.once('exit', (code) => this.fail(`the helper thread rendering the timeline ended (code ${code}) before its last chunk`));
   }
 
-  async next(): Promise<unknown> {
-    while (!this.inbox.length) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-    return this.inbox.shift();
+  /** Chunk k, if it has arrived. */
+  take(k: number): Uint8Array | undefined {
+    const bytes = this.chunks.get(k);
+    if (bytes) this.chunks.delete(k);
+    return bytes;
+  }
+
+  /** Until the next message (or the failure, thrown). */
+  async wait(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure;
+  }
+
+  /** Until the helper says it has no chunk left to take. */
+  async done(): Promise<void> {
+    while (!this.finished) await this.wait();
   }
 
   post(message: unknown): void {
@@ -169,7 +205,8 @@ class Helper {
   }
 
   private fail(reason: string): void {
-    this.failure ??= new OperationError(reason);
+    // An exit after the last word is no failure.
+    if (!this.finished) this.failure ??= new OperationError(reason);
     this.wake?.();
   }
 }

@@ -1,6 +1,6 @@
 // The helper thread of `ir show`/`ir timeline` on a long incident: on its own read-only connection it
-// renders every other chunk of the timeline (parallel.ts cuts them) to UTF-8 and hands each back,
-// never more than `ahead` chunks ahead of what the main thread has written.
+// takes the next chunk of the timeline nobody has taken (parallel.ts cuts them), renders it to UTF-8
+// and hands it back, never more than `ahead` chunks ahead of what the main thread has written.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from '../../store/sqlite/driver.js';
@@ -24,31 +24,30 @@ const until = async (ready: () => boolean) => {
 
 // Read-only: this thread never writes, and rows up to job.last never change (append-only).
 const db = openSqlite(job.path, 30_000, { readonly: true, fileMustExist: true });
-db.pragma(`cache_size = ${RENDER_CACHE_PAGES}`);
 try {
-  // Loaded while the outline is taken; without colour, chalk is not loaded at all (as Context.style).
-  const chalk = job.color ? import('chalk') : undefined;
-  if (!job.json) {
-    port.postMessage({ outline: RangeRenderer.outline(db, job.incidentId, job.outline[0], job.outline[1]) });
-    await until(() => widths !== undefined);
-  }
+  db.pragma(`cache_size = ${RENDER_CACHE_PAGES}`);
+  if (process.env.IR_TEST_RENDER_HELPER === 'fail') throw new Error('failing as IR_TEST_RENDER_HELPER=fail asks');
+  // Without colour, chalk is not loaded at all (as Context.style).
   let dim: ((text: string) => string) | undefined;
-  if (chalk) {
-    const style = new (await chalk).Chalk({ level: job.color as 1 | 2 | 3 });
+  if (job.color) {
+    const style = new (await import('chalk')).Chalk({ level: job.color as 1 | 2 | 3 });
     dim = (text) => style.dim(text);
   }
+  // The human form waits for the widths, which the main thread takes from the whole range.
+  if (!job.json) await until(() => widths !== undefined);
   const renderer = new RangeRenderer(db, job.incidentId, { json: job.json, widths, dim });
   let posted = 0;
-  for (let k = 1; k < job.chunks; k += 2) {
+  for (;;) {
     await until(() => posted - acked < job.ahead);
-    if (process.env.IR_TEST_RENDER_HELPER_FAIL === String(k)) throw new Error(`failing at chunk ${k} as IR_TEST_RENDER_HELPER_FAIL asks`);
-    const [from, to] = chunkBounds(job, k);
-    const bytes = renderer.render(from, to);
+    const k = Atomics.add(job.next, 0, 1);
+    if (k >= job.chunks) break;
+    const bytes = renderer.render(...chunkBounds(job, k));
     port.postMessage({ k, bytes }, [bytes.buffer as ArrayBuffer]);
     posted++;
   }
+  port.postMessage({ done: true });
 } finally {
   db.close();
-  // The port no longer holds the thread open: it ends once its last chunk is on its way.
+  // The port no longer holds the thread open: it ends once its last message is on its way.
   port.unref();
 }

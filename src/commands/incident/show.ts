@@ -35,13 +35,13 @@ export async function run(opts: { id?: string }, ctx: Context): Promise<number> 
       return 0;
     }
     await sink.write(jsonArrayOpen(doc, 'events'));
-    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true })));
+    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true, env: ctx.env })));
     await sink.flush();
     return 0;
   }
   const style = await ctx.style();
   await sink.write(`${renderCard(incident, sla, now, style)}\n\n${style.bold('Timeline')}\n`);
-  if (local) await writeParallel(local, incident.id, sink, { json: false, style });
+  if (local) await writeParallel(local, incident.id, sink, { json: false, style, env: ctx.env });
   else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
   return 0;
 }

@@ -104,12 +104,12 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
       return 0;
     }
     await sink.write(jsonArrayOpen({ incident: incident.id }, 'events'));
-    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true })));
+    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true, env: ctx.env })));
     await sink.flush();
     return 0;
   }
   const style = await ctx.style();
-  if (local) await writeParallel(local, incident.id, sink, { json: false, style });
+  if (local) await writeParallel(local, incident.id, sink, { json: false, style, env: ctx.env });
   else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
   return 0;
 }

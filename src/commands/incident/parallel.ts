@@ -11,7 +11,7 @@ import type { ChalkInstance } from 'chalk';
 import { OperationError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { LocalTimeline, Store } from '../../store/types.js';
-import { headerLine, RangeRenderer, TIMELINE_HEADER, type ColumnWidths } from './range.js';
+import { headerLine, RangeRenderer, TIMELINE_HEADER, type ColumnWidths, type PartOutline } from './range.js';
 
 /**
  * From this many events (the seq span, which bounds the count) a timeline is rendered on two threads;
@@ -23,6 +23,9 @@ export const PARALLEL_RENDER_MIN = 20_000;
 
 /** Most seqs in a chunk: a few hundred KiB of text, so the chunks in flight keep memory flat. */
 const CHUNK_SEQS = 1024;
+
+/** This thread's share of the outline: the helper spends its first tens of milliseconds starting. */
+const OUTLINE_SHARE = 0.55;
 
 /** Chunks either thread may render ahead of what this thread has written. */
 const AHEAD = 2;
@@ -50,6 +53,8 @@ export interface RenderJob {
   chunks: number;
   /** The next chunk nobody has taken yet: each thread takes one with Atomics.add. */
   next: Int32Array;
+  /** The seq range the helper outlines (human form). */
+  outline: [number, number];
   ahead: number;
 }
 
@@ -90,6 +95,7 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
     size,
     chunks: Math.ceil(span / size),
     next: new Int32Array(new SharedArrayBuffer(4)),
+    outline: [local.first + Math.floor(span * OUTLINE_SHARE), local.last],
     ahead: AHEAD,
   };
   const { Worker } = await import('node:worker_threads');
@@ -100,11 +106,12 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
   try {
     let widths: ColumnWidths | undefined;
     if (!opts.json) {
-      // Taken here while the helper thread starts (tens of milliseconds it could not use anyway).
-      const outline = RangeRenderer.outline(db, incidentId, local.first, local.last);
-      widths = { time: Math.max(TIMELINE_HEADER[0].length, outline.time), actor: Math.max(TIMELINE_HEADER[1].length, outline.actor) };
+      // Each thread outlines a part of the range, this one the larger: the helper starts meanwhile.
+      const mine = RangeRenderer.outline(db, incidentId, local.first, job.outline[0] - 1);
+      const theirs = await helper.outline();
+      widths = { time: Math.max(TIMELINE_HEADER[0].length, mine.time, theirs.time), actor: Math.max(TIMELINE_HEADER[1].length, mine.actor, theirs.actor) };
       helper.post({ widths });
-      if (!outline.count) {
+      if (!mine.count && !theirs.count) {
         await sink.write('(no events)\n');
         await sink.flush();
         return false;
@@ -160,13 +167,15 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
 /** The helper thread's chunks as they arrive; a thread that fails or ends early fails the next wait. */
 class Helper {
   private readonly chunks = new Map<number, Uint8Array>();
+  private part?: PartOutline;
   private finished = false;
   private failure?: Error;
   private wake?: () => void;
 
   constructor(private readonly worker: WorkerType) {
-    worker.on('message', (m: { k?: number; bytes?: Uint8Array; done?: true }) => {
+    worker.on('message', (m: { k?: number; bytes?: Uint8Array; outline?: PartOutline; done?: true }) => {
       if (m.bytes && m.k !== undefined) this.chunks.set(m.k, m.bytes);
+      if (m.outline) this.part = m.outline;
       if (m.done) this.finished = true;
       this.wake?.();
     });
@@ -186,6 +195,12 @@ class Helper {
     if (this.failure) throw this.failure;
     await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.failure) throw this.failure;
+  }
+
+  /** The helper's part of the outline. */
+  async outline(): Promise<PartOutline> {
+    while (!this.part) await this.wait();
+    return this.part;
   }
 
   /** Until the helper says it has no chunk left to take. */

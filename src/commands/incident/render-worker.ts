@@ -27,14 +27,18 @@ const db = openSqlite(job.path, 30_000, { readonly: true, fileMustExist: true })
 try {
   db.pragma(`cache_size = ${RENDER_CACHE_PAGES}`);
   if (process.env.IR_TEST_RENDER_HELPER === 'fail') throw new Error('failing as IR_TEST_RENDER_HELPER=fail asks');
-  // Without colour, chalk is not loaded at all (as Context.style).
+  // Loaded while the outline is taken; without colour, chalk is not loaded at all (as Context.style).
+  const chalk = job.color ? import('chalk') : undefined;
+  // The human form: this thread's part of the outline, then the widths from both parts.
+  if (!job.json) {
+    port.postMessage({ outline: RangeRenderer.outline(db, job.incidentId, job.outline[0], job.outline[1]) });
+    await until(() => widths !== undefined);
+  }
   let dim: ((text: string) => string) | undefined;
-  if (job.color) {
-    const style = new (await import('chalk')).Chalk({ level: job.color as 1 | 2 | 3 });
+  if (chalk) {
+    const style = new (await chalk).Chalk({ level: job.color as 1 | 2 | 3 });
     dim = (text) => style.dim(text);
   }
-  // The human form waits for the widths, which the main thread takes from the whole range.
-  if (!job.json) await until(() => widths !== undefined);
   const renderer = new RangeRenderer(db, job.incidentId, { json: job.json, widths, dim });
   let posted = 0;
   for (;;) {

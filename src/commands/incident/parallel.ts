@@ -100,6 +100,8 @@ export async function writeParallel(local: LocalTimeline, incidentId: string, si
   };
   const { Worker } = await import('node:worker_threads');
   const { openSqlite } = await import('../../store/sqlite/driver.js');
+  // A small young generation keeps the helper's heap (part of the process's peak) from growing to
+  // the default under this allocation rate; the old generation's cap turns a runaway into a failure.
   const helper = new Helper(new Worker(HELPER, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } }));
   const db = openSqlite(local.path, 30_000, { readonly: true, fileMustExist: true });
   db.pragma(`cache_size = ${RENDER_CACHE_PAGES}`);

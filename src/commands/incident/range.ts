@@ -79,10 +79,12 @@ export interface PartOutline {
 const JSON_BATCH = 32;
 
 /**
- * Rows read at a time: a chunk of parallel.ts in one read. Written to bytes at once, so little text
- * outlives the young generation's collections (copied and promoted, held text would grow the heap).
+ * Rows read at a time: a chunk of parallel.ts in one read for human rows; an eighth of one for --json,
+ * whose rows (with their hashes) and objects are larger. Written to bytes at once, so little outlives
+ * the young generation's collections (copied and promoted, held text would grow the heap).
  */
 const PAGE = 1024;
+const JSON_PAGE = 128;
 
 type Row = (string | number | null)[];
 
@@ -116,6 +118,7 @@ export class RangeRenderer {
   private readonly bySeq: Database.Statement;
   /** The last read found the incident's rows dense (most seqs in it were the incident's). */
   private dense = false;
+  private readonly page: number;
   private readonly row?: (e: TimelineEvent) => string;
   // One event object reused for every row: the describing and formatting keep nothing of it.
   private readonly event: TimelineEvent;
@@ -133,6 +136,7 @@ export class RangeRenderer {
     this.bySeq = db.prepare(`SELECT ${columns} FROM events WHERE +incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`).raw(true);
     if (!opts.json) this.row = rowFormatter(opts.widths!, opts.dim ?? ((t) => t));
     this.perSeq = opts.json ? 512 : 96;
+    this.page = opts.json ? JSON_PAGE : PAGE;
     this.event = { seq: 0, incidentId, at: '', type: '', actor: '', data: {}, prevHash: '', hash: '' };
   }
 
@@ -165,13 +169,13 @@ export class RangeRenderer {
     const out = new Bytes(Math.max(4096, Math.ceil(this.perSeq * (to - from + 1) * 1.125)));
     let first = true;
     for (let lo = from; ; ) {
-      const rows = (this.dense ? this.bySeq : this.byIndex).all(this.incidentId, lo, to, PAGE) as Row[];
+      const rows = (this.dense ? this.bySeq : this.byIndex).all(this.incidentId, lo, to, this.page) as Row[];
       // An incident alone in the store (the long ones usually are) is read faster in the table's order.
-      this.dense = rows.length * 2 > Math.min(PAGE, to - lo + 1);
+      this.dense = rows.length * 2 > Math.min(this.page, to - lo + 1);
       if (this.row) this.human(rows, out);
       else this.json(rows, out, first);
       if (rows.length) first = false;
-      if (rows.length < PAGE) {
+      if (rows.length < this.page) {
         if (out.used) this.perSeq = out.used / (to - from + 1);
         return out.buf.subarray(0, out.used);
       }

@@ -87,7 +87,8 @@ const BANNER = "const require = process.getBuiltinModule('node:module').createRe
 const result = await build({
   // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
   // chunk that starts it as dist/bin/verify-worker.js; without it verify walks on one thread.
-  entryPoints: [join(root, 'dist', 'main.js'), join(root, 'dist', 'store', 'sqlite', 'verify-worker.js')],
+  // The same for the helper thread of show/timeline on a long incident (render-worker.js).
+  entryPoints: [join(root, 'dist', 'main.js'), join(root, 'dist', 'store', 'sqlite', 'verify-worker.js'), join(root, 'dist', 'commands', 'incident', 'render-worker.js')],
   entryNames: '[name]',
   bundle: true,
   splitting: true,

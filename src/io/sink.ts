@@ -16,7 +16,7 @@ export class Sink {
   private chunk = Buffer.allocUnsafeSlow(CHUNK);
   private used = 0;
   /** Full chunks (and pieces too large for one) waiting to be handed to the stream. */
-  private ready: (Buffer | string)[] = [];
+  private ready: (Uint8Array | string)[] = [];
 
   constructor(private readonly out: OutStream) {}
 
@@ -41,6 +41,12 @@ export class Sink {
     if (text.length * 3 > CHUNK) this.ready.push(text);
     else this.used = this.chunk.write(text, 0);
     return true;
+  }
+
+  /** Adds bytes already encoded (a helper thread's rendering), as they are; `await drain()` after. */
+  addBytes(bytes: Uint8Array): void {
+    this.seal();
+    if (bytes.length) this.ready.push(bytes);
   }
 
   /** Hands full chunks to the stream, waiting while it asks to. */
@@ -103,8 +109,7 @@ export async function writeJsonWithArray(sink: Sink, doc: Record<string, unknown
 
 /** The same, for items that come a page at a time (`Store.eventPages`). */
 export async function writeJsonWithPages(sink: Sink, doc: Record<string, unknown>, key: string, pages: AsyncIterable<readonly unknown[]>): Promise<void> {
-  const head = JSON.stringify(doc, null, 2);
-  await sink.write(head === '{}' ? `{\n  ${JSON.stringify(key)}: [` : `${head.slice(0, -2)},\n  ${JSON.stringify(key)}: [`);
+  await sink.write(jsonArrayOpen(doc, key));
   let any = false;
   for await (const page of pages) {
     for (let at = 0; at < page.length; at += JSON_BATCH) {
@@ -115,6 +120,17 @@ export async function writeJsonWithPages(sink: Sink, doc: Record<string, unknown
       any = true;
     }
   }
-  await sink.write(any ? '\n  ]\n}\n' : ']\n}\n');
+  await sink.write(jsonArrayClose(any));
   await sink.flush();
+}
+
+/** `{...doc, [key]: [` as `JSON.stringify(…, null, 2)` begins it: the text before the array's first item. */
+export function jsonArrayOpen(doc: Record<string, unknown>, key: string): string {
+  const head = JSON.stringify(doc, null, 2);
+  return head === '{}' ? `{\n  ${JSON.stringify(key)}: [` : `${head.slice(0, -2)},\n  ${JSON.stringify(key)}: [`;
+}
+
+/** The text after the array's last item (`any`: the array has items), and a newline. */
+export function jsonArrayClose(any: boolean): string {
+  return any ? '\n  ]\n}\n' : ']\n}\n';
 }

@@ -124,6 +124,17 @@ export interface EventOutline {
   isoTimes: boolean;
 }
 
+/**
+ * An incident's events in a SQLite file on this machine, which another thread can read on its own
+ * connection: the seqs of its first and newest event when asked. Events are append-only, so the rows
+ * up to `last` read the same on every connection from then on.
+ */
+export interface LocalTimeline {
+  path: string;
+  first: number;
+  last: number;
+}
+
 /** Beyond this many actors an outline is not worth holding; the timeline reads its events instead. */
 export const MAX_OUTLINE_ACTORS = 1000;
 
@@ -161,6 +172,11 @@ export interface Store {
    * caller reads the events instead.
    */
   eventOutline?(incidentId: string): Promise<EventOutline | undefined>;
+  /**
+   * Where the incident's events can be read from other threads (a long timeline is rendered on two):
+   * only a store in a local SQLite file can say; undefined for an incident without events.
+   */
+  localTimeline?(incidentId: string): Promise<LocalTimeline | undefined>;
   /**
    * Events with seq above `afterSeq`, oldest first: of one incident, or of every incident without
    * one; at most `limit` (default 500), so a reader pages by calling again after the last seq.

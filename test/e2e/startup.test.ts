@@ -71,7 +71,7 @@ describe('start-up cost', () => {
       traced(['declare', '-t', 'modules', '-s', 'SEV-4']);
       // note shares mutate with the other timeline commands; the renderers only with --json; nothing of declare, runbook, evidence…
       expect(commandModules(traced(['note', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'index.js']);
-      expect(commandModules(traced(['note', '--json', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'incident/render.js', 'index.js', 'regime/render.js']);
+      expect(commandModules(traced(['note', '--json', 'which modules']))).toEqual(['incident/mutate.js', 'incident/note.js', 'incident/range.js', 'incident/render.js', 'index.js', 'regime/render.js']);
       expect(commandModules(traced(['runbook', 'show', 'redis-failure'])).filter((m) => !m.startsWith('runbook/'))).toEqual(['index.js']);
     } finally {
       own.cleanup();

@@ -11,6 +11,9 @@ import type { Sink } from '../../io/sink.js';
 import type { EventOutline, IterateOptions } from '../../store/types.js';
 import { regimeViews } from '../../core/regime.js';
 import { regimeJson, regimeLines } from '../regime/render.js';
+import { eventJson, headerLine, rowFormatter, TIMELINE_HEADER } from './range.js';
+
+export { eventJson, TIMELINE_HEADER };
 
 function clockJson(c?: SlaClock) {
   return c ? { due: c.due.toISOString(), state: c.state, remaining_seconds: Math.round(c.remainingMs / 1000) } : null;
@@ -66,23 +69,6 @@ export function incidentJson(incident: Incident, sla: SlaView, now: Date) {
   };
 }
 
-export function eventJson(e: TimelineEvent) {
-  // Built key by key rather than with spreads: a timeline of a million events builds a million.
-  const out: { seq: number; at: string; type: string; actor: string; data: Record<string, unknown>; summary: string; hash: string; origin?: string; recorded_at?: string; waiting?: true } = {
-    seq: e.seq,
-    at: e.at,
-    type: e.type,
-    actor: e.actor,
-    data: e.data,
-    summary: describeEvent(e),
-    hash: e.hash,
-  };
-  if (e.origin) out.origin = e.origin;
-  if (e.recordedAt) out.recorded_at = e.recordedAt;
-  if (e.waiting) out.waiting = true;
-  return out;
-}
-
 /** "4m12s left", "overdue by 3m", "met (2m early)", "breached by 10m". */
 export function clockText(c: SlaClock | undefined, style: ChalkInstance): string {
   if (!c) return '-';
@@ -136,8 +122,6 @@ export function renderCard(incident: Incident, sla: SlaView, now: Date, style: C
   return lines.join('\n');
 }
 
-export const TIMELINE_HEADER = ['TIME (UTC)', 'ACTOR', 'EVENT'];
-
 /** One event as a timeline row: notes stand out, the machinery is dimmed. */
 export function timelineRow(e: TimelineEvent, style: ChalkInstance): string[] {
   return [utc(e.at), e.actor, e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e))];
@@ -182,37 +166,15 @@ export async function streamTimeline(read: () => AsyncIterable<TimelineEvent[]>,
     await sink.write('(no events)\n');
     return sink.flush();
   }
-  const line = (r: string[]) => `${r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - visibleWidth(cell)))).join('  ').trimEnd()}\n`;
-  await sink.write(line(TIMELINE_HEADER));
-  // The same line as `line(timelineRow(e))`, without the arrays; an actor's padding is worked out
-  // once (a timeline has a handful of actors and a million rows).
-  const pads = new Map<string, string>();
-  const padded = (cell: string, width: number) => {
-    let pad = pads.get(cell);
-    if (pad === undefined) {
-      // Never negative: the outline and the read are two looks at the store, not one snapshot.
-      pad = ' '.repeat(Math.max(0, width - visibleWidth(cell)));
-      if (pads.size < 10_000) pads.set(cell, pad);
-    }
-    return cell + pad;
-  };
-  const timeWidth = widths[0];
-  const actorWidth = widths[1];
+  await sink.write(headerLine({ time: widths[0], actor: widths[1] }));
+  const row = rowFormatter({ time: widths[0], actor: widths[1] }, (text) => style.dim(text));
   let left = count;
   for await (const page of read()) {
     // Events that landed after the widths were taken are read but not printed: a read left half-way
     // would leave the team store's offline copy of the timeline unwritten.
     const rows = Math.min(left, page.length);
     left -= rows;
-    for (let i = 0; i < rows; i++) {
-      const e = page[i];
-      const time = utc(e.at);
-      const text = e.type === 'note.added' ? describeEvent(e) : style.dim(describeEvent(e));
-      const row = `${time.length === timeWidth ? time : time + ' '.repeat(Math.max(0, timeWidth - visibleWidth(time)))}  ${padded(e.actor, actorWidth)}  ${text}`;
-      // Only a row ending in a space (or an empty text's padding), or beyond ASCII, can have anything to trim.
-      const last = row.charCodeAt(row.length - 1);
-      if (sink.add(`${last <= 32 || last > 127 ? row.trimEnd() : row}\n`)) await sink.drain();
-    }
+    for (let i = 0; i < rows; i++) if (sink.add(row(page[i]))) await sink.drain();
   }
   await sink.flush();
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
 import { slaView } from '../../core/sla.js';
-import { Sink, writeJsonWithPages } from '../../io/sink.js';
+import { jsonArrayClose, jsonArrayOpen, Sink, writeJsonWithPages } from '../../io/sink.js';
 import { eventJson, incidentJson, mapPages, renderCard, STREAM_READ, streamTimeline } from './render.js';
 
 export const register: Register = (program, ctx, bind) => {
@@ -25,12 +25,23 @@ export async function run(opts: { id?: string }, ctx: Context): Promise<number> 
   // The timeline is streamed: an incident of a million events shows in the memory of a few pages.
   const sink = new Sink(ctx.io.stdout);
   const read = () => store.eventPages(incident.id, STREAM_READ(ctx.json));
+  // A long timeline in a local SQLite file is rendered on two threads.
+  const { parallelTimeline, writeParallel } = await import('./parallel.js');
+  const local = await parallelTimeline(store, incident.id, ctx.env);
   if (ctx.json) {
-    await writeJsonWithPages(sink, incidentJson(incident, sla, now), 'events', mapPages(read(), eventJson));
+    const doc = incidentJson(incident, sla, now);
+    if (!local) {
+      await writeJsonWithPages(sink, doc, 'events', mapPages(read(), eventJson));
+      return 0;
+    }
+    await sink.write(jsonArrayOpen(doc, 'events'));
+    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true, env: ctx.env })));
+    await sink.flush();
     return 0;
   }
   const style = await ctx.style();
   await sink.write(`${renderCard(incident, sla, now, style)}\n\n${style.bold('Timeline')}\n`);
-  await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
+  if (local) await writeParallel(local, incident.id, sink, { json: false, style, env: ctx.env });
+  else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
   return 0;
 }

@@ -92,13 +92,24 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
     return 0;
   }
   // Streamed: a timeline of a million events is printed in the memory of a few pages.
-  const { Sink, writeJsonWithPages } = await import('../../io/sink.js');
+  const { jsonArrayClose, jsonArrayOpen, Sink, writeJsonWithPages } = await import('../../io/sink.js');
   const sink = new Sink(ctx.io.stdout);
   const read = () => store.eventPages(incident.id, STREAM_READ(ctx.json));
+  // A long timeline in a local SQLite file is rendered on two threads.
+  const { parallelTimeline, writeParallel } = await import('./parallel.js');
+  const local = await parallelTimeline(store, incident.id, ctx.env);
   if (ctx.json) {
-    await writeJsonWithPages(sink, { incident: incident.id }, 'events', mapPages(read(), eventJson));
+    if (!local) {
+      await writeJsonWithPages(sink, { incident: incident.id }, 'events', mapPages(read(), eventJson));
+      return 0;
+    }
+    await sink.write(jsonArrayOpen({ incident: incident.id }, 'events'));
+    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true, env: ctx.env })));
+    await sink.flush();
     return 0;
   }
-  await streamTimeline(read, await ctx.style(), sink, await store.eventOutline?.(incident.id));
+  const style = await ctx.style();
+  if (local) await writeParallel(local, incident.id, sink, { json: false, style, env: ctx.env });
+  else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
   return 0;
 }

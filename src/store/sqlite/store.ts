@@ -13,6 +13,7 @@ import type {
   DeclareInput,
   EvidenceStore,
   EventOutline,
+  LocalTimeline,
   IterateOptions,
   OpenedFile,
   RunChanges,
@@ -103,6 +104,13 @@ export class SqliteStore implements Store {
 
   async eventOutline(incidentId: string): Promise<EventOutline | undefined> {
     return this.db.eventOutline(incidentId);
+  }
+
+  async localTimeline(incidentId: string): Promise<LocalTimeline | undefined> {
+    // Two lookups, not min() and max() in one query: SQLite answers each from the index's ends.
+    const first = this.db.db.prepare(`SELECT min(seq) FROM events WHERE incident_id = ?`).pluck().get(incidentId) as number | null;
+    const last = this.db.db.prepare(`SELECT max(seq) FROM events WHERE incident_id = ?`).pluck().get(incidentId) as number | null;
+    return first === null || last === null ? undefined : { path: this.db.path, first, last };
   }
 
   async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {

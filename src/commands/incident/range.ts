@@ -1,0 +1,218 @@
+// A timeline's rows as text, shared by the streamed path (render.ts) and the two threads that render
+// a long SQLite timeline in parallel (parallel.ts, render-worker.ts): one definition of a row, so
+// every path prints the same bytes.
+
+import type Database from 'better-sqlite3';
+import type { TimelineEvent } from '../../core/incident.js';
+import { describeEvent } from '../../core/describe.js';
+import { utc, visibleWidth } from '../../io/format.js';
+import { parseEventData } from '../../store/chain.js';
+
+export function eventJson(e: TimelineEvent) {
+  // Built key by key rather than with spreads: a timeline of a million events builds a million.
+  const out: { seq: number; at: string; type: string; actor: string; data: Record<string, unknown>; summary: string; hash: string; origin?: string; recorded_at?: string; waiting?: true } = {
+    seq: e.seq,
+    at: e.at,
+    type: e.type,
+    actor: e.actor,
+    data: e.data,
+    summary: describeEvent(e),
+    hash: e.hash,
+  };
+  if (e.origin) out.origin = e.origin;
+  if (e.recordedAt) out.recorded_at = e.recordedAt;
+  if (e.waiting) out.waiting = true;
+  return out;
+}
+
+export const TIMELINE_HEADER = ['TIME (UTC)', 'ACTOR', 'EVENT'];
+
+/** The widths of a timeline's first two columns. */
+export interface ColumnWidths {
+  time: number;
+  actor: number;
+}
+
+/** The header line, padded to the widths (what `columns` prints for it). */
+export function headerLine(widths: ColumnWidths): string {
+  const [time, actor, event] = TIMELINE_HEADER;
+  return `${time}${' '.repeat(widths.time - visibleWidth(time))}  ${actor}${' '.repeat(widths.actor - visibleWidth(actor))}  ${event}\n`;
+}
+
+/**
+ * One event's line (with its newline) as `columns(TIMELINE_HEADER, rows)` prints it: notes stand out,
+ * the machinery is dimmed. Without the row arrays, and an actor's padding worked out once (a
+ * timeline has a handful of actors and a million rows).
+ */
+export function rowFormatter(widths: ColumnWidths, dim: (text: string) => string): (e: TimelineEvent) => string {
+  const pads = new Map<string, string>();
+  const timeWidth = widths.time;
+  const actorWidth = widths.actor;
+  return (e) => {
+    let pad = pads.get(e.actor);
+    if (pad === undefined) {
+      // Never negative: widths and rows may come from two looks at the store, not one snapshot.
+      pad = ' '.repeat(Math.max(0, actorWidth - visibleWidth(e.actor)));
+      if (pads.size < 10_000) pads.set(e.actor, pad);
+    }
+    const time = utc(e.at);
+    const text = e.type === 'note.added' ? describeEvent(e) : dim(describeEvent(e));
+    const row = `${time.length === timeWidth ? time : time + ' '.repeat(Math.max(0, timeWidth - visibleWidth(time)))}  ${e.actor}${pad}  ${text}`;
+    // Only a row ending in a space (or an empty text's padding), or beyond ASCII, can have anything to trim.
+    const last = row.charCodeAt(row.length - 1);
+    return `${last <= 32 || last > 127 ? row.trimEnd() : row}\n`;
+  };
+}
+
+/** An `at` exactly as toISOString writes it, as a GLOB pattern: such a time prints 20 wide. */
+const ISO_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z';
+
+/** What a stretch of the timeline needs of the column widths: its widest cells (count: 0 when it has no events). */
+export interface PartOutline {
+  /** Distinct actors and forms of time: not the events' count, but 0 only when there are none. */
+  count: number;
+  time: number;
+  actor: number;
+}
+
+/** Items of a --json array stringified together: fewer calls, same text (see writeJsonWithPages). */
+const JSON_BATCH = 32;
+
+/**
+ * Rows read at a time: a chunk of parallel.ts in one read for human rows; an eighth of one for --json,
+ * whose rows (with their hashes) and objects are larger. Written to bytes at once, so little outlives
+ * the young generation's collections (copied and promoted, held text would grow the heap).
+ */
+const PAGE = 1024;
+const JSON_PAGE = 128;
+
+type Row = (string | number | null)[];
+
+/** Bytes of text written as they come into one growing buffer, off the JavaScript heap. */
+class Bytes {
+  buf: Buffer;
+  used = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafeSlow(size);
+  }
+
+  add(text: string): void {
+    const room = this.buf.length - this.used;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the exact count only near the end.
+    if (text.length * 3 > room) {
+      const need = Buffer.byteLength(text);
+      if (need > room) {
+        const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.used + need));
+        this.buf.copy(bigger, 0, 0, this.used);
+        this.buf = bigger;
+      }
+    }
+    this.used += this.buf.write(text, this.used);
+  }
+}
+
+export class RangeRenderer {
+  /** The rows by the incident's index, or by seq alone (the table's own order), skipping others' rows. */
+  private readonly byIndex: Database.Statement;
+  private readonly bySeq: Database.Statement;
+  /** The last read found the incident's rows dense (most seqs in it were the incident's). */
+  private dense = false;
+  private readonly page: number;
+  private readonly row?: (e: TimelineEvent) => string;
+  // One event object reused for every row: the describing and formatting keep nothing of it.
+  private readonly event: TimelineEvent;
+  /** Bytes of text per seq in the last chunk. */
+  private perSeq: number;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly incidentId: string,
+    opts: { json: boolean; widths?: ColumnWidths; dim?: (text: string) => string },
+  ) {
+    const columns = opts.json ? 'seq, at, type, actor, data, hash, origin, recorded_at' : 'seq, at, type, actor, data, recorded_at';
+    this.byIndex = db.prepare(`SELECT ${columns} FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`).raw(true);
+    // The unary + keeps SQLite off the index: one walk of the table instead of a lookup per row.
+    this.bySeq = db.prepare(`SELECT ${columns} FROM events WHERE +incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`).raw(true);
+    if (!opts.json) this.row = rowFormatter(opts.widths!, opts.dim ?? ((t) => t));
+    this.perSeq = opts.json ? 512 : 96;
+    this.page = opts.json ? JSON_PAGE : PAGE;
+    this.event = { seq: 0, incidentId, at: '', type: '', actor: '', data: {}, prevHash: '', hash: '' };
+  }
+
+  /** The widest cells of the events with seq in [from, to], from SQLite's own scan (no event is built). */
+  static outline(db: Database.Database, incidentId: string, from: number, to: number): PartOutline {
+    const out: PartOutline = { count: 0, time: 0, actor: 0 };
+    let odd = false;
+    // DISTINCT rather than GROUP BY: no count, and no sort of every row by actor.
+    const actors = db.prepare(`SELECT DISTINCT actor, at GLOB '${ISO_GLOB}' FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ?`).raw(true);
+    for (const [actor, iso] of actors.iterate(incidentId, from, to) as IterableIterator<[string, number]>) {
+      out.count++;
+      out.actor = Math.max(out.actor, visibleWidth(actor));
+      if (!iso) odd = true;
+      else out.time = 20;
+    }
+    if (odd) {
+      // Times in another form are few (imported, hand-written): each is measured as it prints.
+      const times = db.prepare(`SELECT at FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? AND NOT (at GLOB '${ISO_GLOB}')`).pluck();
+      for (const at of times.iterate(incidentId, from, to) as IterableIterator<string>) out.time = Math.max(out.time, visibleWidth(utc(at)));
+    }
+    return out;
+  }
+
+  /**
+   * The events with seq in [from, to] as UTF-8: human lines, or --json array items (empty for none).
+   * The bytes are the view's own buffer, which can be handed to another thread.
+   */
+  render(from: number, to: number): Uint8Array {
+    // Sized from the chunks before, so a chunk's text is rarely copied to grow.
+    const out = new Bytes(Math.max(4096, Math.ceil(this.perSeq * (to - from + 1) * 1.125)));
+    let first = true;
+    for (let lo = from; ; ) {
+      const rows = (this.dense ? this.bySeq : this.byIndex).all(this.incidentId, lo, to, this.page) as Row[];
+      // An incident alone in the store (the long ones usually are) is read faster in the table's order.
+      this.dense = rows.length * 2 > Math.min(this.page, to - lo + 1);
+      if (this.row) this.human(rows, out);
+      else this.json(rows, out, first);
+      if (rows.length) first = false;
+      if (rows.length < this.page) {
+        if (out.used) this.perSeq = out.used / (to - from + 1);
+        return out.buf.subarray(0, out.used);
+      }
+      lo = (rows[rows.length - 1][0] as number) + 1;
+    }
+  }
+
+  private human(rows: Row[], out: Bytes): void {
+    const e = this.event;
+    const row = this.row!;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      e.at = r[1] as string;
+      e.type = r[2] as string;
+      e.actor = r[3] as string;
+      e.data = parseEventData(r[4] as string);
+      const recordedAt = r[5] as string | null;
+      if (recordedAt) e.recordedAt = recordedAt;
+      else if (e.recordedAt !== undefined) delete e.recordedAt;
+      out.add(row(e));
+    }
+  }
+
+  private json(rows: Row[], out: Bytes, first: boolean): void {
+    for (let at = 0; at < rows.length; at += JSON_BATCH) {
+      const end = Math.min(rows.length, at + JSON_BATCH);
+      const items = new Array(end - at);
+      for (let i = at; i < end; i++) {
+        const r = rows[i];
+        const e: TimelineEvent = { seq: r[0] as number, incidentId: this.incidentId, at: r[1] as string, type: r[2] as string, actor: r[3] as string, data: parseEventData(r[4] as string), prevHash: '', hash: r[5] as string };
+        if (r[6]) e.origin = r[6] as string;
+        if (r[7]) e.recordedAt = r[7] as string;
+        items[i - at] = eventJson(e);
+      }
+      // Nested two arrays deep, as writeJsonWithPages does: the items' own indentation and separators.
+      const batch = JSON.stringify([items], null, 2).slice(5, -6);
+      out.add(first && at === 0 ? batch : `,${batch}`);
+    }
+  }
+}

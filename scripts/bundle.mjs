@@ -65,7 +65,8 @@ const BANNER = "import { createRequire as __irCreateRequire } from 'node:module'
 const result = await build({
   // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
   // chunk that starts it as dist/bin/verify-worker.js; without it verify walks on one thread.
-  entryPoints: [join(root, 'dist', 'main.js'), join(root, 'dist', 'store', 'sqlite', 'verify-worker.js')],
+  // So is the postmortem's (src/report/timeline-helper.ts), written as dist/bin/timeline-helper.js.
+  entryPoints: [join(root, 'dist', 'main.js'), join(root, 'dist', 'store', 'sqlite', 'verify-worker.js'), join(root, 'dist', 'report', 'timeline-helper.js')],
   entryNames: '[name]',
   bundle: true,
   splitting: true,

@@ -117,6 +117,13 @@ export interface RedactorOptions {
   prefilter?: boolean;
 }
 
+/** A redactor's knowledge as plain data (postable to another thread), in the order it was gained. */
+export interface RedactorState {
+  placeholders: [value: string, placeholder: string][];
+  learned: string[];
+  counts: [kind: string, n: number][];
+}
+
 export class Redactor {
   /** The user's patterns, run over all text: no word tells where they may match. */
   private readonly userRules: { rule: Rule; priority: number }[];
@@ -133,6 +140,29 @@ export class Redactor {
     this.userRules = userPatterns.map((p) => ({ rule: userRule(p), priority: PRIORITY_USER })).map(indexed);
     this.rules = [...SHAPE_RULES.map((rule, i) => ({ rule, priority: PRIORITY_SHAPE + i })), ...CONTEXT_RULES.map((rule, i) => ({ rule, priority: PRIORITY_CONTEXT + i }))].map(indexed);
     this.prefilter = opts.prefilter !== false;
+  }
+
+  /** How many different values are known (found or learned): unchanged means nothing new was found. */
+  get known(): number {
+    return this.placeholders.size;
+  }
+
+  /**
+   * What this redactor knows, to start another one (a helper thread's) exactly where this one is:
+   * the same values get the same placeholders and the next value found the next number.
+   */
+  state(): RedactorState {
+    return { placeholders: [...this.placeholders], learned: [...this.learned], counts: [...this.counts] };
+  }
+
+  /** Continues from `state` (see state()), as if this redactor had done the work that led to it. */
+  restore(state: RedactorState): void {
+    this.placeholders.clear();
+    this.learned.clear();
+    this.counts.clear();
+    for (const [value, p] of state.placeholders) this.placeholders.set(value, p);
+    for (const value of state.learned) this.learned.add(value);
+    for (const [kind, n] of state.counts) this.counts.set(kind, n);
   }
 
   /** Different values found, all kinds together. */

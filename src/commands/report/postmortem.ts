@@ -162,19 +162,26 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       pages = (async function* () {
         yield* before(read(), cut.at);
         // Every batch of this part is folded by now (the cut is a multiple of REDACT_BATCH events in).
+        // With IR_DEBUG, a line says which way it went (the tests read it).
+        const say = (what: string) => ctx.env.IR_DEBUG && ctx.err(`postmortem: ${what}`);
+        let why = late.length ? 'events out of order before the cut' : 'a value to redact found before the cut';
         if (!late.length && (redactor?.known ?? 0) === known) {
           let r: TimelineResult | undefined;
           try {
             r = await running.result;
           } catch (err) {
             if (!(err instanceof HelperOutOfMemory)) throw new OperationError((err as Error).message);
+            why = 'the helper thread ran out of memory';
           }
           if (r && r.inOrder && (r.firstAt === null || r.firstAt >= newest)) {
+            say(`a helper thread folded the ${r.count} events from seq ${cut.at} on`);
             kept = r;
             rowsFiles.push(job.rowsFile);
             return;
           }
+          if (r) why = 'events out of order after the cut';
         }
+        say(`the helper thread's part is not used (${why}): this thread reads on from seq ${cut.at}`);
         await running.stop();
         yield* from(read(), cut.at);
       })();

@@ -21,7 +21,7 @@ const incident: Incident = {
   declaredBy: 'alice',
   resolvedAt: new Date(T0 + 3_600_000).toISOString(),
   roles: { commander: 'alice' },
-} as Incident;
+} as unknown as Incident;
 
 /** A timeline of `n` events from a seeded generator, with runs long enough to be counted. */
 function timeline(seed: number, n: number): TimelineEvent[] {

@@ -7,7 +7,7 @@
 // which way it went.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NewEvent } from '../../src/core/incident.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
@@ -173,6 +173,13 @@ describe('ir postmortem with the helper thread forced on and off', () => {
     expect(row('observation 6503:')).toBeGreaterThan(row('observation 4001:'));
     expect(row('observation 6503:')).toBeLessThan(row('observation 4003:'));
   }, 180_000);
+});
+
+it('the built ir ships the helper thread beside the chunk that starts it (else a long report quietly takes one thread)', () => {
+  const bin = join(ROOT, 'dist', 'bin');
+  expect(existsSync(join(bin, 'timeline-helper.js'))).toBe(true);
+  const starter = readdirSync(bin).filter((f) => f.endsWith('.js') && readFileSync(join(bin, f), 'utf8').includes('"./timeline-helper.js"'));
+  expect(starter.length).toBeGreaterThan(0);
 });
 
 describe('a helper thread that fails', () => {

@@ -27,6 +27,25 @@ const MAX_PENDING = 8 * 1024 * 1024;
  * left to the user's patterns and the values already found, which is most of a long timeline.
  */
 const TRIGGER = new RegExp([...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])].join('|'), 'gi');
+/**
+ * The same words matched case-sensitively, for text lowercased first: a third faster than the
+ * case-insensitive scan of a long batch. Only while every word is written in lower case (an upper
+ * case letter in the list would then never match); otherwise the case-insensitive scan is used.
+ */
+const TRIGGER_LOWER = /[A-Z]/.test(TRIGGER.source) ? undefined : new RegExp(TRIGGER.source, 'g');
+
+/**
+ * `text` as the trigger scan reads it, and the pattern for it: lowercased where that keeps every
+ * index (a few letters, such as U+0130, lowercase to two units), which can only add matches (a
+ * Kelvin sign reads as `k`): a string scanned needlessly, never one skipped.
+ */
+function triggerScan(text: string): { scanned: string; re: RegExp } {
+  if (TRIGGER_LOWER) {
+    const lower = text.toLowerCase();
+    if (lower.length === text.length) return { scanned: lower, re: TRIGGER_LOWER };
+  }
+  return { scanned: text, re: TRIGGER };
+}
 
 /** Whether `text` holds a trigger word: false means no built-in or secretlint rule can match in it. */
 export function mayHoldSecret(text: string): boolean {
@@ -224,12 +243,13 @@ export class Redactor {
     for (let k = 1; k < starts.length; k++) if (starts[k] < ends[k - 1]) return this.builtinSpans(text);
     const suspect = new Uint8Array(starts.length);
     let any = false;
-    TRIGGER.lastIndex = 0;
-    for (let k = 0, m = TRIGGER.exec(text); m; m = TRIGGER.exec(text)) {
+    const { scanned, re } = triggerScan(text);
+    re.lastIndex = 0;
+    for (let k = 0, m = re.exec(scanned); m; m = re.exec(scanned)) {
       while (ends[k] <= m.index) k++;
       suspect[k] = 1;
       any = true;
-      TRIGGER.lastIndex = ends[k];
+      re.lastIndex = ends[k];
     }
     if (!any) return [];
     if (suspect.every((x) => x === 1)) return this.builtinSpans(text);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../core/incident.js';
 import type { RedactorState } from '../redact/redactor.js';
 import type { ModelOp } from './model.js';
+import type { RowParts } from './template.js';
 
 /** What the helper thread is given. */
 export interface TimelineJob {
@@ -17,7 +18,8 @@ export interface TimelineJob {
   to: number;
   /** Events redacted together; the part starts at a multiple of it, so its batches fall as one thread's would. */
   batch: number;
-  template: { file: string; cwd: string; cacheDir: string; fields: readonly string[] };
+  /** The template, and its row's parts when it prints rows of plain fields (then nothing else is read). */
+  template: { file: string; cwd: string; cacheDir: string; fields: readonly string[]; row?: RowParts };
   /** Where the rows go (a private scratch file). */
   rowsFile: string;
   /** The team's patterns and the main thread's redactor as it stands before the first event; null with --no-redact. */

@@ -12,12 +12,15 @@ import { openSqlite } from '../store/sqlite/driver.js';
 import { eventRange } from '../store/sqlite/range.js';
 import { ModelCompactor, timelineItem } from './model.js';
 import type { TimelineJob, TimelineResult } from './report-helper.js';
-import { templateAround } from './template.js';
+import { rowText, templateAround } from './template.js';
 
 const job = workerData as TimelineJob;
 
 async function main(): Promise<TimelineResult> {
-  const split = await templateAround(job.template.file, 'timeline', job.template.cwd, job.template.cacheDir, job.template.fields);
+  // Rows of plain fields are printed from their parts, as the main thread prints them, without
+  // loading Handlebars here; other rows need the compiled template.
+  const row = job.template.row;
+  const split = row ? { item: (x: Record<string, unknown>) => rowText(row, x) } : await templateAround(job.template.file, 'timeline', job.template.cwd, job.template.cacheDir, job.template.fields);
   if (!split) throw new Error('the template could not be cut around its timeline rows');
   let redactor: Redactor | undefined;
   if (job.redact) {

@@ -152,7 +152,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
         from: cut.at,
         to: cut.to,
         batch: REDACT_BATCH,
-        template: { file: templateFile, cwd: ctx.io.cwd, cacheDir, fields: TIMELINE_FIELDS },
+        template: { file: templateFile, cwd: ctx.io.cwd, cacheDir, fields: TIMELINE_FIELDS, row: split?.row },
         rowsFile: join(scratchDir!, 'timeline-2.md'),
         redact: redactor ? { patterns: (await ctx.team()).redaction ?? [], state: redactor.state() } : null,
       };

@@ -183,7 +183,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
         }
         say(`the helper thread's part is not used (${why}): this thread reads on from seq ${cut.at}`);
         await running.stop();
-        yield* from(read(), cut.at);
+        yield* cut.rest();
       })();
     }
     let folded = await fold(pages, true);
@@ -274,14 +274,29 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
  * Where the helper thread's part starts, with the store's file, for a long incident on the SQLite
  * store whose helper thread was built; otherwise undefined (one thread does it all).
  */
-async function helperCut(store: Store, incidentId: string, env: NodeJS.ProcessEnv): Promise<(RangeCut & { path: string }) | undefined> {
+async function helperCut(
+  store: Store,
+  incidentId: string,
+  env: NodeJS.ProcessEnv,
+): Promise<(RangeCut & { path: string; rest: () => AsyncIterable<TimelineEvent[]> }) | undefined> {
   const raw = env.IR_POSTMORTEM_HELPER_MIN;
   const min = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : HELPER_MIN;
   const { SqliteStore } = await import('../../store/sqlite/store.js');
   if (!(store instanceof SqliteStore) || !existsSync(store.location) || !helperShipped()) return undefined;
   const { cutEvents } = await import('../../store/sqlite/range.js');
   const cut = cutEvents(store.db.db, incidentId, OWN_SHARE, REDACT_BATCH, Math.max(min, 1));
-  return cut && { ...cut, path: store.location };
+  const db = store.db;
+  // The events from the cut on, should this thread do them after all: read from there, as the
+  // store's own pages are read, rather than from the start again.
+  async function* rest(): AsyncIterable<TimelineEvent[]> {
+    for (let after = cut!.at - 1; ; ) {
+      const page = db.streamPage(incidentId, after, REDACT_BATCH, ['prevHash']);
+      if (page.length) yield page;
+      if (page.length < REDACT_BATCH) return;
+      after = page[page.length - 1].seq;
+    }
+  }
+  return cut && { ...cut, path: store.location, rest };
 }
 
 /** The pages of a stream up to (not including) the event with seq `at`. */
@@ -294,14 +309,6 @@ async function* before(pages: AsyncIterable<TimelineEvent[]>, at: number): Async
     const end = page.findIndex((e) => e.seq >= at);
     if (end > 0) yield page.slice(0, end);
     return;
-  }
-}
-
-/** The pages of a stream from the event with seq `at` on. */
-async function* from(pages: AsyncIterable<TimelineEvent[]>, at: number): AsyncIterable<TimelineEvent[]> {
-  for await (const page of pages) {
-    if (page[page.length - 1].seq < at) continue;
-    yield page[0].seq >= at ? page : page.filter((e) => e.seq >= at);
   }
 }
 

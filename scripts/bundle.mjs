@@ -87,8 +87,14 @@ const BANNER = "const require = process.getBuiltinModule('node:module').createRe
 const result = await build({
   // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
   // chunk that starts it as dist/bin/verify-worker.js; without it verify walks on one thread.
-  // The same for the helper thread of show/timeline on a long incident (render-worker.js).
-  entryPoints: [join(root, 'dist', 'main.js'), join(root, 'dist', 'store', 'sqlite', 'verify-worker.js'), join(root, 'dist', 'commands', 'incident', 'render-worker.js')],
+  // The same for the helper threads of show/timeline (render-worker.js) and of the postmortem
+  // (src/report/timeline-helper.ts, written as dist/bin/timeline-helper.js) on a long incident.
+  entryPoints: [
+    join(root, 'dist', 'main.js'),
+    join(root, 'dist', 'store', 'sqlite', 'verify-worker.js'),
+    join(root, 'dist', 'commands', 'incident', 'render-worker.js'),
+    join(root, 'dist', 'report', 'timeline-helper.js'),
+  ],
   entryNames: '[name]',
   bundle: true,
   splitting: true,

@@ -27,6 +27,25 @@ const MAX_PENDING = 8 * 1024 * 1024;
  * left to the user's patterns and the values already found, which is most of a long timeline.
  */
 const TRIGGER = new RegExp([...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])].join('|'), 'gi');
+/**
+ * The same words matched case-sensitively, for text lowercased first: a third faster than the
+ * case-insensitive scan of a long batch. Only while every word is written in lower case (an upper
+ * case letter in the list would then never match); otherwise the case-insensitive scan is used.
+ */
+const TRIGGER_LOWER = /[A-Z]/.test(TRIGGER.source) ? undefined : new RegExp(TRIGGER.source, 'g');
+
+/**
+ * `text` as the trigger scan reads it, and the pattern for it: lowercased where that keeps every
+ * index (a few letters, such as U+0130, lowercase to two units), which can only add matches (a
+ * Kelvin sign reads as `k`): a string scanned needlessly, never one skipped.
+ */
+function triggerScan(text: string): { scanned: string; re: RegExp } {
+  if (TRIGGER_LOWER) {
+    const lower = text.toLowerCase();
+    if (lower.length === text.length) return { scanned: lower, re: TRIGGER_LOWER };
+  }
+  return { scanned: text, re: TRIGGER };
+}
 
 /** Whether `text` holds a trigger word: false means no built-in or secretlint rule can match in it. */
 export function mayHoldSecret(text: string): boolean {
@@ -117,6 +136,13 @@ export interface RedactorOptions {
   prefilter?: boolean;
 }
 
+/** A redactor's knowledge as plain data (postable to another thread), in the order it was gained. */
+export interface RedactorState {
+  placeholders: [value: string, placeholder: string][];
+  learned: string[];
+  counts: [kind: string, n: number][];
+}
+
 export class Redactor {
   /** The user's patterns, run over all text: no word tells where they may match. */
   private readonly userRules: { rule: Rule; priority: number }[];
@@ -133,6 +159,29 @@ export class Redactor {
     this.userRules = userPatterns.map((p) => ({ rule: userRule(p), priority: PRIORITY_USER })).map(indexed);
     this.rules = [...SHAPE_RULES.map((rule, i) => ({ rule, priority: PRIORITY_SHAPE + i })), ...CONTEXT_RULES.map((rule, i) => ({ rule, priority: PRIORITY_CONTEXT + i }))].map(indexed);
     this.prefilter = opts.prefilter !== false;
+  }
+
+  /** How many different values are known (found or learned): unchanged means nothing new was found. */
+  get known(): number {
+    return this.placeholders.size;
+  }
+
+  /**
+   * What this redactor knows, to start another one (a helper thread's) exactly where this one is:
+   * the same values get the same placeholders and the next value found the next number.
+   */
+  state(): RedactorState {
+    return { placeholders: [...this.placeholders], learned: [...this.learned], counts: [...this.counts] };
+  }
+
+  /** Continues from `state` (see state()), as if this redactor had done the work that led to it. */
+  restore(state: RedactorState): void {
+    this.placeholders.clear();
+    this.learned.clear();
+    this.counts.clear();
+    for (const [value, p] of state.placeholders) this.placeholders.set(value, p);
+    for (const value of state.learned) this.learned.add(value);
+    for (const [kind, n] of state.counts) this.counts.set(kind, n);
   }
 
   /** Different values found, all kinds together. */
@@ -194,12 +243,13 @@ export class Redactor {
     for (let k = 1; k < starts.length; k++) if (starts[k] < ends[k - 1]) return this.builtinSpans(text);
     const suspect = new Uint8Array(starts.length);
     let any = false;
-    TRIGGER.lastIndex = 0;
-    for (let k = 0, m = TRIGGER.exec(text); m; m = TRIGGER.exec(text)) {
+    const { scanned, re } = triggerScan(text);
+    re.lastIndex = 0;
+    for (let k = 0, m = re.exec(scanned); m; m = re.exec(scanned)) {
       while (ends[k] <= m.index) k++;
       suspect[k] = 1;
       any = true;
-      TRIGGER.lastIndex = ends[k];
+      re.lastIndex = ends[k];
     }
     if (!any) return [];
     if (suspect.every((x) => x === 1)) return this.builtinSpans(text);

@@ -143,7 +143,7 @@ export interface ModelOptions {
 /** How many lines "Actions taken" may hold before routine checks are folded into one line per run. */
 const ACTIONS_TAKEN_MAX = 8;
 
-type TakenLine = { text: string; run?: string; runbook?: string; check?: boolean };
+export type TakenLine = { text: string; run?: string; runbook?: string; check?: boolean };
 
 /** The line an event adds to "Actions taken", if any. */
 function takenLine(e: TimelineEvent): TakenLine | undefined {
@@ -209,6 +209,21 @@ class ActionsTaken {
     }
   }
 
+  /**
+   * `n` more checks of the run `l` is a check of, as `n` calls of add() would count them once the
+   * list is folded (the only time a helper thread hands checks over as a count).
+   */
+  addChecks(l: TakenLine, n: number): void {
+    if (!this.folded) throw new Error('checks handed over as a count before the actions were folded');
+    const before = this.counts.get(l.run!) ?? 0;
+    this.counts.set(l.run!, before + n);
+    if (before === 0) {
+      const line = { ...l };
+      this.byRun.set(l.run!, line);
+      this.list.push(line);
+    }
+  }
+
   lines(): string[] {
     const texts = this.list.map((l) => {
       const n = l.check && this.folded ? this.counts.get(l.run!)! : 1;
@@ -239,6 +254,73 @@ export const STEPS_LISTED = 1000;
 /** One timeline row of a report. */
 export function timelineItem(e: TimelineEvent): ReportModel['timeline'][number] {
   return { time: utc(e.at), actor: cell(e.actor), text: cell(describeEvent(e)) };
+}
+
+/**
+ * What a stretch of the timeline adds to a report's model, for a ModelBuilder on another thread:
+ * either one event, folded as it is, or a run of events whose only effects are ones that can be
+ * counted — notes (an author, the last notes) and runbook steps past those a report lists (a tally
+ * per outcome, and a check's count in the folded "Actions taken"). Applied in order with
+ * ModelBuilder.apply, the ops leave the builder exactly as adding each event would.
+ */
+export type ModelOp =
+  | { event: TimelineEvent }
+  | { actors: string[]; notes: string[]; steps: [run: string, outcome: string, n: number, check: TakenLine | null][] };
+
+/**
+ * Turns a stretch of events into ModelOps, on a thread that does not know what came before the
+ * stretch. A step is counted only when its listing cannot depend on that: this stretch has already
+ * handed over STEPS_LISTED whole steps of its run (since the run's start, if that is in the
+ * stretch), so the run, if it exists, lists no more; and, for a check, more than ACTIONS_TAKEN_MAX
+ * events with an action line, so "Actions taken" is folded by then whatever came before.
+ */
+export class ModelCompactor {
+  readonly ops: ModelOp[] = [];
+  private actors = new Set<string>();
+  private notes: string[] = [];
+  private steps = new Map<string, [string, string, number, TakenLine | null]>();
+  private pending = false;
+  private readonly wholeSteps = new Map<string, number>();
+  private withLines = 0;
+
+  add(e: TimelineEvent): void {
+    if (e.type === 'note.added') {
+      this.pending = true;
+      if (e.actor) this.actors.add(e.actor);
+      this.notes.push(String(e.data.text));
+      if (this.notes.length > 3) this.notes.shift();
+      return;
+    }
+    const line = takenLine(e);
+    if (e.type === 'runbook.step') {
+      const run = String(e.data.run_id);
+      const whole = this.wholeSteps.get(run) ?? 0;
+      if (whole >= STEPS_LISTED && (!line || (line.check && this.withLines > ACTIONS_TAKEN_MAX))) {
+        this.pending = true;
+        if (e.actor) this.actors.add(e.actor);
+        const outcome = String(e.data.outcome);
+        const key = `${run}\u0000${outcome}\u0000${line ? 1 : 0}`;
+        const tally = this.steps.get(key);
+        if (tally) tally[2]++;
+        else this.steps.set(key, [run, outcome, 1, line ?? null]);
+        return;
+      }
+      this.wholeSteps.set(run, whole + 1);
+    } else if (e.type === 'runbook.started') this.wholeSteps.set(String(e.data.run_id), 0);
+    if (line) this.withLines++;
+    this.flush();
+    this.ops.push({ event: e });
+  }
+
+  /** Closes the run of counted events so far (call once more after the last event). */
+  flush(): void {
+    if (!this.pending) return;
+    this.ops.push({ actors: [...this.actors], notes: this.notes, steps: [...this.steps.values()] });
+    this.actors = new Set();
+    this.notes = [];
+    this.steps = new Map();
+    this.pending = false;
+  }
 }
 
 /**
@@ -333,6 +415,25 @@ export class ModelBuilder {
       case 'comms.sent':
         this.comms.push({ time: utc(e.at), kind: String(d.kind), posted: d.posted === true, error: d.error ? String(d.error) : undefined });
         break;
+    }
+  }
+
+  /** One op of a ModelCompactor, as adding the events it stands for would have done. */
+  apply(op: ModelOp): void {
+    if ('event' in op) return this.add(op.event);
+    for (const a of op.actors) this.authors.add(a);
+    for (const t of op.notes) {
+      this.notes.push(t);
+      if (this.notes.length > 3) this.notes.shift();
+    }
+    for (const [runId, outcome, n, check] of op.steps) {
+      const run = this.runbooks.get(runId);
+      if (run) {
+        if (run.steps.length < STEPS_LISTED) throw new Error(`steps of ${runId} handed over as a count before ${STEPS_LISTED} were listed`);
+        run.more += n;
+        run.outcomes.set(outcome, (run.outcomes.get(outcome) ?? 0) + n);
+      }
+      if (check) this.taken.addChecks(check, n);
     }
   }
 

@@ -89,6 +89,8 @@ export interface SplitTemplate {
   item: (item: Record<string, unknown>) => string;
   /** Whether `item` prints the rows without Handlebars (a body of plain fields; see rowParts). */
   direct: boolean;
+  /** For a direct split, what a row is made of: another thread prints rows with rowText() and no Handlebars. */
+  row?: RowParts;
   /** The rest of the template, cut where the items go. */
   around: (context: Record<string, unknown>) => { before: string; after: string };
 }
@@ -113,7 +115,14 @@ interface AstNode {
 const HELPER_NAMES = new Set(['helperMissing', 'blockHelperMissing', 'each', 'if', 'unless', 'with', 'log', 'lookup', 'capitalize', 'eq', 'join']);
 
 /** A row as literal text and field names, in order: what a plain each-block body prints. */
-type RowParts = (string | { field: string })[];
+export type RowParts = (string | { field: string })[];
+
+/** One row printed from its parts, as the compiled each-block prints it (see rowParts). */
+export function rowText(row: RowParts, x: Record<string, unknown>): string {
+  let out = '';
+  for (const p of row) out += typeof p === 'string' ? p : (x[p.field] ?? '');
+  return out;
+}
 
 /**
  * The each-block's body as text and fields, when it holds nothing else: literal text (already
@@ -205,12 +214,9 @@ export async function templateAround(file: string, list: string, cwd: string, ca
     const row = specs.row;
     return {
       direct: Boolean(row),
+      row,
       item: row
-        ? (x) => {
-            let out = '';
-            for (const p of row) out += typeof p === 'string' ? p : (x[p.field] ?? '');
-            return out;
-          }
+        ? (x) => rowText(row, x)
         : (x) => {
             try {
               return item(x);

@@ -167,6 +167,18 @@ describe('redaction prefilter', () => {
     }
   });
 
+  it('reads trigger words in any case, also beside letters that lowercase to two units or to ASCII', async () => {
+    const corpus = secretCorpus(21);
+    // U+0130 lowercases to two units (the scan then keeps the text's own indices); U+212A (Kelvin) to `k`.
+    const odd = ['\u0130stanbul ops', 'the \u212Aey was rotated', 'PASSWORD ROTATED', 'Authorization header seen'];
+    for (const sample of corpus) {
+      const texts = [...odd, sample.text, 'plain words', `\u0130 ${sample.text}`];
+      const [fast, full] = pair();
+      expect(await fast.redactAll(texts), sample.name).toEqual(await full.redactAll(texts));
+    }
+    expect(mayHoldSecret('PASSWORD=x')).toBe(true);
+  });
+
   it("applies the user's own patterns to every string, trigger word or not", async () => {
     const r = new Redactor(['ticket-(\\d{6,})']);
     expect(await r.redactAll(['ok', 'see ticket-1234567 for it'])).toEqual(['ok', 'see ticket-[REDACTED-CUSTOM-1] for it']);

@@ -2,21 +2,24 @@
 // the timeline, with secrets replaced by placeholders and the chain head it was written at. The
 // timeline is streamed, so an incident of a million events is reported in bounded memory.
 
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import type { Register } from '../../cli/program.js';
 import type { Context } from '../../context.js';
-import { UserError } from '../../errors.js';
+import { OperationError, UserError } from '../../errors.js';
 import { SHIPPED_TEMPLATES } from '../../config/paths.js';
 import type { TimelineEvent } from '../../core/incident.js';
 import { fileStream, Sink } from '../../io/sink.js';
 import type { OutStream } from '../../io/streams.js';
 import { ModelBuilder, timelineItem } from '../../report/model.js';
 import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
+import { HelperOutOfMemory, helperShipped, startHelper, type RunningHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
+import type { RangeCut } from '../../store/sqlite/range.js';
+import type { Store } from '../../store/types.js';
 
 export interface PostmortemOptions {
   id?: string;
@@ -46,6 +49,16 @@ export const register: Register = (program, ctx, bind) => {
 const REDACT_BATCH = 500;
 /** What a timeline row carries (timelineItem): a template printing only these needs no Handlebars per row. */
 const TIMELINE_FIELDS = ['time', 'actor', 'text'] as const;
+/**
+ * From this many events (IR_POSTMORTEM_HELPER_MIN overrides it, for tests) the second part of the
+ * timeline is done by a helper thread; below it, starting one costs more than it saves.
+ */
+const HELPER_MIN = 20_000;
+/**
+ * The share of the events this thread folds itself; the helper takes the rest. Less than half:
+ * this thread also starts the command and writes the report around the rows.
+ */
+const OWN_SHARE = 0.45;
 
 export async function run(opts: PostmortemOptions, ctx: Context): Promise<number> {
   const incident = await ctx.currentOrLatestIncident(opts.id);
@@ -71,10 +84,13 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   // happened unless some arrived after later ones (written offline, delivered since): the first
   // read notes those, and only then a second read merges them in where they happened.
   const scratchDir = split ? mkdtempSync(join(tmpdir(), 'ir-postmortem-')) : undefined;
+  let helper: RunningHelper | undefined;
   try {
     const rowsFile = scratchDir && join(scratchDir, 'timeline.md');
+    /** The files the rows are in, in order: this thread's, then the helper's if its part was kept. */
+    const rowsFiles = rowsFile ? [rowsFile] : [];
     let count = 0;
-    let last: TimelineEvent | undefined;
+    let last: Pick<TimelineEvent, 'seq' | 'hash'> | undefined;
     let newest = '';
     const late: TimelineEvent[] = [];
     // By position in the stream: events still waiting in this machine's outbox have no seq yet.
@@ -122,7 +138,61 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       }
       return { builder, listed };
     };
-    let folded = await fold(read(), true);
+    // A long incident on the SQLite store: the helper thread takes the events from `cut.at` on, from
+    // where this thread's redactor stands now. Its part is kept only if this thread's part found no
+    // value to redact (so the helper started from the very state this thread reached) and the
+    // events are in order across both; otherwise this thread reads on past the cut itself.
+    const cut = split && scratchDir ? await helperCut(store, incident.id, ctx.env) : undefined;
+    let kept: TimelineResult | undefined;
+    let pages = read();
+    if (cut) {
+      const job: TimelineJob = {
+        path: cut.path,
+        incidentId: incident.id,
+        from: cut.at,
+        to: cut.to,
+        batch: REDACT_BATCH,
+        template: { file: templateFile, cwd: ctx.io.cwd, cacheDir, fields: TIMELINE_FIELDS, row: split?.row },
+        rowsFile: join(scratchDir!, 'timeline-2.md'),
+        redact: redactor ? { patterns: (await ctx.team()).redaction ?? [], state: redactor.state() } : null,
+      };
+      const known = redactor?.known ?? 0;
+      helper = await startHelper(job);
+      const running = helper;
+      pages = (async function* () {
+        yield* before(read(), cut.at);
+        // Every batch of this part is folded by now (the cut is a multiple of REDACT_BATCH events in).
+        // With IR_DEBUG, a line says which way it went (the tests read it).
+        const say = (what: string) => ctx.env.IR_DEBUG && ctx.err(`postmortem: ${what}`);
+        let why = late.length ? 'events out of order before the cut' : 'a value to redact found before the cut';
+        if (!late.length && (redactor?.known ?? 0) === known) {
+          let r: TimelineResult | undefined;
+          try {
+            r = await running.result;
+          } catch (err) {
+            if (!(err instanceof HelperOutOfMemory)) throw new OperationError((err as Error).message);
+            why = 'the helper thread ran out of memory';
+          }
+          if (r && r.inOrder && (r.firstAt === null || r.firstAt >= newest)) {
+            say(`a helper thread folded the ${r.count} events from seq ${cut.at} on`);
+            kept = r;
+            rowsFiles.push(job.rowsFile);
+            return;
+          }
+          if (r) why = 'events out of order after the cut';
+        }
+        say(`the helper thread's part is not used (${why}): this thread reads on from seq ${cut.at}`);
+        await running.stop();
+        yield* cut.rest();
+      })();
+    }
+    let folded = await fold(pages, true);
+    if (kept) {
+      for (const op of kept.ops) folded.builder.apply(op);
+      count += kept.count;
+      if (kept.last) last = kept.last;
+      if (redactor && kept.redactor) redactor.restore(kept.redactor);
+    }
     if (late.length) {
       late.sort(chronologically);
       folded = await fold(onePerPage(mergeChronologically(upTo(read(), count, held), late)), false);
@@ -156,11 +226,16 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       await sink.write(echo(before));
       if (out && !redactor?.total) {
         await sink.flush();
-        // A stream that may queue (a pipe) keeps each chunk it was given; one that never does lets the buffer be reused.
-        await copyBytes(rowsFile!, !out.drained, async (chunk) => {
-          if (!out.write(chunk) && out.drained) await out.drained();
+        // A stream that queues (a pipe) keeps a chunk it was given until it has drained. One that
+        // says it need not be waited for has taken it: a Node stream holding a chunk of 1 MiB would
+        // be over its high-water mark (16 KiB), and ir's other streams write at once.
+        await copyBytes(rowsFiles, async (chunk) => {
+          if (out.write(chunk)) return true;
+          if (!out.drained) return false;
+          await out.drained();
+          return true;
         });
-      } else await copyRows(rowsFile!, (chunk) => sink.write(echo(chunk)));
+      } else await copyRows(rowsFiles, (chunk) => sink.write(echo(chunk)));
       await sink.write(echo(after));
       await sink.flush();
     };
@@ -190,7 +265,50 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     }
     return 0;
   } finally {
+    await helper?.stop();
     if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where the helper thread's part starts, with the store's file, for a long incident on the SQLite
+ * store whose helper thread was built; otherwise undefined (one thread does it all).
+ */
+async function helperCut(
+  store: Store,
+  incidentId: string,
+  env: NodeJS.ProcessEnv,
+): Promise<(RangeCut & { path: string; rest: () => AsyncIterable<TimelineEvent[]> }) | undefined> {
+  const raw = env.IR_POSTMORTEM_HELPER_MIN;
+  const min = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : HELPER_MIN;
+  const { SqliteStore } = await import('../../store/sqlite/store.js');
+  if (!(store instanceof SqliteStore) || !existsSync(store.location) || !helperShipped()) return undefined;
+  const { cutEvents } = await import('../../store/sqlite/range.js');
+  const cut = cutEvents(store.db.db, incidentId, OWN_SHARE, REDACT_BATCH, Math.max(min, 1));
+  const db = store.db;
+  // The events from the cut on, should this thread do them after all: read from there, as the
+  // store's own pages are read, rather than from the start again.
+  async function* rest(): AsyncIterable<TimelineEvent[]> {
+    for (let after = cut!.at - 1; ; ) {
+      const page = db.streamPage(incidentId, after, REDACT_BATCH, ['prevHash']);
+      if (page.length) yield page;
+      if (page.length < REDACT_BATCH) return;
+      after = page[page.length - 1].seq;
+    }
+  }
+  return cut && { ...cut, path: store.location, rest };
+}
+
+/** The pages of a stream up to (not including) the event with seq `at`. */
+async function* before(pages: AsyncIterable<TimelineEvent[]>, at: number): AsyncIterable<TimelineEvent[]> {
+  for await (const page of pages) {
+    if (page[page.length - 1].seq < at) {
+      yield page;
+      continue;
+    }
+    const end = page.findIndex((e) => e.seq >= at);
+    if (end > 0) yield page.slice(0, end);
+    return;
   }
 }
 
@@ -226,31 +344,61 @@ async function* mergeChronologically(inOrder: AsyncIterable<TimelineEvent>, held
   while (i < held.length) yield held[i++];
 }
 
-/** A file's bytes, in chunks of 1 MiB: one buffer reused, or with `reuse` false a buffer for each. */
-async function copyBytes(path: string, reuse: boolean, emit: (chunk: Buffer) => Promise<void>): Promise<void> {
-  const fd = openSync(path, 'r');
-  const once = reuse ? Buffer.allocUnsafe(1024 * 1024) : undefined;
+/**
+ * Files read as one: each call fills `buf` from where the last stopped, across the end of one file
+ * into the next, so the chunks fall where they would in one file holding them all.
+ */
+function filesReader(paths: string[]): { read(buf: Buffer): number; close(): void } {
+  let i = 0;
+  let fd: number | undefined;
+  return {
+    read(buf) {
+      let n = 0;
+      while (n < buf.length && i < paths.length) {
+        fd ??= openSync(paths[i], 'r');
+        const got = readSync(fd, buf, n, buf.length - n, null);
+        if (got > 0) n += got;
+        else {
+          closeSync(fd);
+          fd = undefined;
+          i++;
+        }
+      }
+      return n;
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+    },
+  };
+}
+
+/**
+ * The files' bytes, in chunks of 1 MiB. `emit` says whether the chunk was taken (its buffer free to
+ * fill again) or may still be held (the next chunk gets a new one). A buffer for each chunk of a
+ * long report piles up outside the heap until a collection frees them: tens of MiB of peak RSS.
+ */
+async function copyBytes(paths: string[], emit: (chunk: Buffer) => Promise<boolean>): Promise<void> {
+  const files = filesReader(paths);
   try {
-    for (;;) {
-      const buf = once ?? Buffer.allocUnsafe(1024 * 1024);
-      const n = readSync(fd, buf, 0, buf.length, null);
+    for (let buf = Buffer.allocUnsafe(1024 * 1024); ; ) {
+      const n = files.read(buf);
       if (n === 0) break;
-      await emit(buf.subarray(0, n));
+      if (!(await emit(buf.subarray(0, n)))) buf = Buffer.allocUnsafe(1024 * 1024);
     }
   } finally {
-    closeSync(fd);
+    files.close();
   }
 }
 
-/** A file of whole lines, handed on in chunks that end at a line break. */
-async function copyRows(path: string, emit: (chunk: string) => Promise<void>): Promise<void> {
-  const fd = openSync(path, 'r');
+/** Files of whole lines, handed on in chunks that end at a line break. */
+async function copyRows(paths: string[], emit: (chunk: string) => Promise<void>): Promise<void> {
+  const files = filesReader(paths);
   try {
     const decoder = new StringDecoder('utf8');
     const buf = Buffer.alloc(1024 * 1024);
     let pending = '';
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = files.read(buf);
       if (n === 0) break;
       pending += decoder.write(buf.subarray(0, n));
       const cut = pending.lastIndexOf('\n') + 1;
@@ -262,6 +410,6 @@ async function copyRows(path: string, emit: (chunk: string) => Promise<void>): P
     pending += decoder.end();
     if (pending) await emit(pending);
   } finally {
-    closeSync(fd);
+    files.close();
   }
 }

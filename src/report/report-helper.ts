@@ -1,0 +1,91 @@
+// Starts the helper thread of `ir postmortem` (timeline-helper.ts) on the second part of a long
+// incident's timeline, and says what it hands back. Only the SQLite store has a file a second
+// connection can read; the team store keeps the one-thread path.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TimelineEvent } from '../core/incident.js';
+import type { RedactorState } from '../redact/redactor.js';
+import type { ModelOp } from './model.js';
+import type { RowParts } from './template.js';
+
+/** What the helper thread is given. */
+export interface TimelineJob {
+  path: string;
+  incidentId: string;
+  /** The events with seq in [from, to]. */
+  from: number;
+  to: number;
+  /** Events redacted together; the part starts at a multiple of it, so its batches fall as one thread's would. */
+  batch: number;
+  /** The template, and its row's parts when it prints rows of plain fields (then nothing else is read). */
+  template: { file: string; cwd: string; cacheDir: string; fields: readonly string[]; row?: RowParts };
+  /** Where the rows go (a private scratch file). */
+  rowsFile: string;
+  /** The team's patterns and the main thread's redactor as it stands before the first event; null with --no-redact. */
+  redact: { patterns: string[]; state: RedactorState } | null;
+}
+
+/** What it hands back. */
+export interface TimelineResult {
+  count: number;
+  /** The first event's time: the part is in order after the first only if this is not before the first part's newest. */
+  firstAt: string | null;
+  /** False when an event came before an earlier one: then nothing else here is filled in or used. */
+  inOrder: boolean;
+  last: Pick<TimelineEvent, 'seq' | 'hash'> | null;
+  ops: ModelOp[];
+  /** The redactor's state after the part (null with --no-redact). */
+  redactor: RedactorState | null;
+}
+
+/**
+ * The helper's heap: small, since it adds to the main thread's peak RSS, which is within the
+ * budget of a long incident's report only with this (at the cost of more collections here). Its
+ * part needs little that lives: a page of events, a batch, and the few events the model keeps.
+ * A part that needs more (huge events) makes it run out, and the main thread does that part.
+ */
+const HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 };
+
+/** A helper that ran out of its heap: the main thread reads its part instead. */
+export class HelperOutOfMemory extends Error {}
+
+/** The helper's module, next to this one in dist (bundled or not); absent when run from src. */
+const HELPER = new URL('./timeline-helper.js', import.meta.url);
+
+export function helperShipped(): boolean {
+  return existsSync(fileURLToPath(HELPER));
+}
+
+/** A running helper: its result (rejected, with one line, if it fails or ends without one), and a way to stop it. */
+export interface RunningHelper {
+  result: Promise<TimelineResult>;
+  stop(): Promise<void>;
+}
+
+export async function startHelper(job: TimelineJob): Promise<RunningHelper> {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(HELPER, { workerData: job, resourceLimits: HEAP });
+  let ended = false;
+  const result = new Promise<TimelineResult>((resolve, reject) => {
+    let posted: TimelineResult | undefined;
+    worker.once('message', (m: TimelineResult) => (posted = m));
+    worker.once('error', (err) => {
+      const line = String((err as Error)?.message ?? err).split('\n')[0];
+      reject((err as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new HelperOutOfMemory(line) : new Error(`the postmortem helper thread failed: ${line}`));
+    });
+    worker.once('exit', (code) => {
+      ended = true;
+      if (posted) resolve(posted);
+      else reject(new Error(`the postmortem helper thread exited with code ${code} and no result`));
+    });
+  });
+  // Handled here too: a failure while the main thread is busy must not end the process on its own.
+  result.catch(() => undefined);
+  return {
+    result,
+    stop: async () => {
+      if (!ended) await worker.terminate();
+    },
+  };
+}

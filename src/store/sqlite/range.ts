@@ -1,0 +1,65 @@
+// Reads a fixed stretch of one incident's events (by seq) from a SQLite connection of its own, for
+// a helper thread that works on one part of a long timeline while the main thread does another:
+// rows up to a seq read once never change (events are append-only), so both see the same events.
+
+import type Database from 'better-sqlite3';
+import type { TimelineEvent } from '../../core/incident.js';
+import { parseEventData } from '../chain.js';
+
+/** Rows per page: arrays from all() cost less per row than iterate(), and a page keeps memory flat. */
+const PAGE = 1024;
+
+/** The events of `incidentId` with seq in [from, to], a page at a time, as streamPage builds them without prev_hash. */
+export function* eventRange(db: Database.Database, incidentId: string, from: number, to: number): Generator<TimelineEvent[]> {
+  const stmt = db
+    .prepare(`SELECT seq, at, type, actor, data, origin, recorded_at, hash FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ${PAGE}`)
+    .raw(true);
+  for (let lo = from; ; ) {
+    const rows = stmt.all(incidentId, lo, to) as (string | number | null)[][];
+    const page: TimelineEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const event: TimelineEvent = { seq: r[0] as number, incidentId, at: r[1] as string, type: r[2] as string, actor: r[3] as string, data: parseEventData(r[4] as string), prevHash: '', hash: r[7] as string };
+      if (r[5]) event.origin = r[5] as string;
+      if (r[6]) event.recordedAt = r[6] as string;
+      page[i] = event;
+    }
+    if (page.length) yield page;
+    if (rows.length < PAGE) return;
+    lo = (rows[rows.length - 1][0] as number) + 1;
+  }
+}
+
+/** Where a timeline is cut in two: the first seq of the second part and how many events come before it. */
+export interface RangeCut {
+  /** First seq of the second part. */
+  at: number;
+  /** The incident's newest seq when the cut was made: the second part ends there. */
+  to: number;
+  /** Events before `at` (a multiple of `align`). */
+  before: number;
+}
+
+/**
+ * A cut of the incident's events after about `share` of them, with a multiple of `align` events
+ * before it (so batches of `align` fall the same on either side), or undefined below `min` events.
+ * Index-only reads: the seq span, then one count and one short step back.
+ */
+export function cutEvents(db: Database.Database, incidentId: string, share: number, align: number, min: number): RangeCut | undefined {
+  const lo = (db.prepare(`SELECT min(seq) FROM events WHERE incident_id = ?`).pluck().get(incidentId) as number | null) ?? null;
+  const hi = (db.prepare(`SELECT max(seq) FROM events WHERE incident_id = ?`).pluck().get(incidentId) as number | null) ?? null;
+  // The seq span bounds the event count (other incidents' events interleave): near enough to choose.
+  if (lo === null || hi === null || hi - lo + 1 < min) return undefined;
+  const guess = lo + Math.floor((hi - lo + 1) * share);
+  const below = db.prepare(`SELECT count(*) FROM events WHERE incident_id = ? AND seq < ?`).pluck().get(incidentId, guess) as number;
+  const before = below - (below % align);
+  if (before < align) return undefined;
+  // The seq of event number `before` (counting from 0): the step back from the guess is under `align` rows.
+  const at = (
+    below === before
+      ? db.prepare(`SELECT seq FROM events WHERE incident_id = ? AND seq >= ? ORDER BY seq LIMIT 1`).pluck().get(incidentId, guess)
+      : db.prepare(`SELECT seq FROM events WHERE incident_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1 OFFSET ?`).pluck().get(incidentId, guess, below - before - 1)
+  ) as number | undefined;
+  if (at === undefined || at >= hi) return undefined;
+  return { at, to: hi, before };
+}

@@ -73,7 +73,11 @@ const builtinsAsCommonJs = {
   setup(b) {
     b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      return builtins.has(name) ? { path: name, namespace: 'node-builtin' } : undefined;
+      if (!builtins.has(name)) return undefined;
+      // A dynamic import stays one: it runs when needed, and its result must keep the named exports
+      // (a CommonJS stand-in split into its own chunk would offer only `default`).
+      if (args.kind === 'dynamic-import') return { path: `node:${name}`, external: true };
+      return { path: name, namespace: 'node-builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
       loader: 'js',

@@ -223,6 +223,18 @@ export class ChainStretch {
   }
 
   row(seq: number, at: string, type: string, actor: string, data: string, prevHash: string, hash: string, state: string | null, origin: string | null | undefined, recordedAt: string | null | undefined): void {
+    this.take(seq, at, type, actor, data, prevHash, hash, state, origin, recordedAt, undefined);
+  }
+
+  /**
+   * A row whose body (eventBody's text, without prev_hash) the reader built: SQLite writes it with
+   * json_quote, which quotes text exactly as JSON.stringify does, for less than building it here.
+   */
+  rowWithBody(seq: number, at: string, type: string, actor: string, data: string, prevHash: string, hash: string, body: string): void {
+    this.take(seq, at, type, actor, data, prevHash, hash, null, null, null, body);
+  }
+
+  private take(seq: number, at: string, type: string, actor: string, data: string, prevHash: string, hash: string, state: string | null, origin: string | null | undefined, recordedAt: string | null | undefined, body: string | undefined): void {
     this.events++;
     if (this.problem) return;
     if (this.firstSeq === undefined) {
@@ -236,7 +248,7 @@ export class ChainStretch {
     if (this.prev !== undefined && prevHash !== this.prev) this.problem = { seq, ...LINK };
     else {
       // eventBody, written out here with the repeating fields' JSON remembered: same text, byte for byte.
-      const body = `{"actor":${this.qActor.of(actor)},"at":${this.qAt.of(at)},"data":${JSON.stringify(data)},"incident_id":${this.qIncident}${origin == null ? '' : `,"origin":${JSON.stringify(origin)}`}${
+      body ??= `{"actor":${this.qActor.of(actor)},"at":${this.qAt.of(at)},"data":${JSON.stringify(data)},"incident_id":${this.qIncident}${origin == null ? '' : `,"origin":${JSON.stringify(origin)}`}${
         recordedAt == null ? '' : `,"recorded_at":${JSON.stringify(recordedAt)}`
       },"seq":${JSON.stringify(seq)}${state == null ? '' : `,"state_sha256":${this.qState.of(state)}`},"type":${this.qType.of(type)}}`;
       if (sha256Hex(prevHash + body) !== hash) this.problem = { seq, ...HASH };

@@ -7,18 +7,48 @@ import type { ChainStretch } from '../chain.js';
 /** Rows per page: arrays from all() cost less per row than iterate(), and a page keeps memory flat. */
 const PAGE = 1024;
 
-/** An event row as verify reads it, in its column order. */
-type VerifyRow = [number, string, string, string, string, string, string, string | null, string | null, string | null];
+/** An event row as verify reads it, in its column order: the last column is the row's eventBody text. */
+type VerifyRow = [number, string, string, string, string, string, string, string];
 
-export const STRETCH_SQL = `SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at FROM events
-  WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ${PAGE}`;
+/** The same row without its body, as ChainStretch.row takes it. */
+type PlainRow = [number, string, string, string, string, string, string, string | null, string | null, string | null];
+
+/**
+ * eventBody (chain.ts) in SQL: json_quote quotes text byte for byte as JSON.stringify does, and
+ * building the text here costs less than a string per column and the joining of them in JS. The
+ * incident id is the one asked for (@qid, quoted once). A column holding a BLOB makes json_quote fail
+ * the page, which walkStretch then reads as plain columns, so such a row is judged as it always was.
+ */
+const BODY = `'{"actor":' || json_quote(actor) || ',"at":' || json_quote(at) || ',"data":' || json_quote(data) || ',"incident_id":' || @qid
+  || CASE WHEN origin IS NULL THEN '' ELSE ',"origin":' || json_quote(origin) END
+  || CASE WHEN recorded_at IS NULL THEN '' ELSE ',"recorded_at":' || json_quote(recorded_at) END
+  || ',"seq":' || seq || CASE WHEN state_sha256 IS NULL THEN '' ELSE ',"state_sha256":' || json_quote(state_sha256) END
+  || ',"type":' || json_quote(type) || '}'`;
+
+const RANGE = `FROM events WHERE incident_id = @id AND seq >= @lo AND seq <= @hi ORDER BY seq LIMIT ${PAGE}`;
+
+export const STRETCH_SQL = `SELECT seq, at, type, actor, data, prev_hash, hash, ${BODY} ${RANGE}`;
+
+const PLAIN_SQL = `SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at ${RANGE}`;
 
 /** Feeds the incident's events with seq in [from, to] to the stretch, in seq order. */
 export function walkStretch(db: Database.Database, incidentId: string, from: number, to: number, stretch: ChainStretch): void {
   const page = db.prepare(STRETCH_SQL).raw(true);
+  let plain: Database.Statement | undefined;
+  const qid = JSON.stringify(incidentId);
   for (let lo = from; ; ) {
-    const rows = page.all(incidentId, lo, to) as VerifyRow[];
-    for (const r of rows) stretch.row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
+    let rows: VerifyRow[] | PlainRow[] | undefined;
+    try {
+      rows = page.all({ id: incidentId, lo, hi: to, qid }) as VerifyRow[];
+    } catch {
+      rows = undefined;
+    }
+    if (rows) for (const r of rows) stretch.rowWithBody(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    else {
+      plain ??= db.prepare(PLAIN_SQL).raw(true);
+      rows = plain.all({ id: incidentId, lo, hi: to }) as PlainRow[];
+      for (const r of rows) stretch.row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
+    }
     if (rows.length < PAGE) return;
     lo = rows[rows.length - 1][0] + 1;
   }

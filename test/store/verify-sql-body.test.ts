@@ -1,0 +1,143 @@
+// `verify` reads each event's body text (eventBody) built by SQLite with json_quote instead of building
+// it in JS: on a real store file the verdict must be the one the plain columns give through
+// ChainStretch.row, for any text the columns hold, and a column SQLite cannot quote must not crash it.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ChainStretch, eventBody, eventHash, GENESIS_HASH, summarize, type EventRow } from '../../src/store/chain.js';
+import { SqliteDatabase } from '../../src/store/sqlite/database.js';
+import { STRETCH_SQL, walkStretch } from '../../src/store/sqlite/stretch.js';
+
+const ID = 'INC-20261125-007';
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** Awkward text: quotes, backslashes, every control character, U+2028/9, U+007F, astral, non-Latin. */
+const AWKWARD = [
+  'plain',
+  'say "hi" \\ back\\slash',
+  Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)).join(''),
+  'line\u2028sep\u2029para\u007f del',
+  'emoji 😀 ✓ ünïcode 日本語',
+  '</script>\'single\'',
+];
+
+/**
+ * A real store file (ir's migrations), its event rows written raw so every text column can hold
+ * awkward text and origin, recorded_at and the state digest are present on some rows and absent on
+ * others; every hash is the one ir computes. Returns the database, open, with the triggers dropped.
+ */
+function store(rows = 3000): Database.Database {
+  const dir = mkdtempSync(join(tmpdir(), 'ir-sqlbody-'));
+  dirs.push(dir);
+  const path = join(dir, 'ir.db');
+  SqliteDatabase.open(path).close();
+  const db = new Database(path);
+  db.exec('DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete');
+  db.prepare(`INSERT INTO incidents (id, state, severity, declared_at, resolved_at, doc, head_seq, head_hash) VALUES (?, 'investigating', 'SEV-2', '2026-11-25T01:00:00.000Z', NULL, '{}', 0, ?)`).run(ID, GENESIS_HASH);
+  const insert = db.prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  let prev = GENESIS_HASH;
+  db.transaction(() => {
+    for (let i = 0; i < rows; i++) {
+      const text = AWKWARD[i % AWKWARD.length];
+      const at = new Date(Date.UTC(2026, 10, 25, 1, 0, 0, i)).toISOString();
+      const row = {
+        seq: 10 + i * 3,
+        incident_id: ID,
+        at,
+        type: i === 0 ? 'incident.declared' : i % 7 ? 'note.added' : `custom.${text}`,
+        actor: i % 5 ? 'bob' : `ali${text}ce`,
+        data: JSON.stringify({ text, n: i }),
+        state_sha256: i % 4 === 0 ? null : i % 4 === 1 ? 'a'.repeat(64) : text,
+        origin: i % 3 === 0 ? null : `host-${text}/inst`,
+        recorded_at: i % 11 === 0 ? at : null,
+      };
+      const hash = eventHash(prev, row);
+      insert.run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prev, hash, row.state_sha256, row.origin, row.recorded_at);
+      prev = hash;
+    }
+  })();
+  return db;
+}
+
+/** The stretch as the plain columns give it, row by row (the way verify read them before). */
+function plainWalk(db: Database.Database, opts: ConstructorParameters<typeof ChainStretch>[1]) {
+  const s = new ChainStretch(ID, opts);
+  const rows = db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at FROM events WHERE incident_id = ? ORDER BY seq`).raw(true).all(ID) as Parameters<ChainStretch['row']>[];
+  for (const r of rows) s.row(...r);
+  return summarize(s);
+}
+
+function sqlWalk(db: Database.Database, opts: ConstructorParameters<typeof ChainStretch>[1]) {
+  const s = new ChainStretch(ID, opts);
+  walkStretch(db, ID, 0, Number.MAX_SAFE_INTEGER, s);
+  return summarize(s);
+}
+
+describe('the event body built by SQLite', () => {
+  it('is eventBody byte for byte for every character JSON.stringify may meet', () => {
+    const db = new Database(':memory:');
+    const quote = db.prepare('SELECT json_quote(?)').pluck();
+    const differs: string[] = [];
+    for (let c = 0; c < 0x10000; c++) {
+      if (c >= 0xd800 && c < 0xe000) continue; // a lone surrogate cannot be stored as text
+      const s = `a${String.fromCharCode(c)}b`;
+      if (quote.get(s) !== JSON.stringify(s)) differs.push(c.toString(16));
+    }
+    expect(differs).toEqual([]);
+    db.close();
+  });
+
+  it('verifies a chain of awkward text as the plain columns do, over many pages', () => {
+    const db = store();
+    for (const opts of [{ start: true, fold: true }, { start: false, fold: false, keep: 10 }]) {
+      const plain = plainWalk(db, opts);
+      expect(plain.problem).toBeUndefined();
+      expect(plain.events).toBe(3000);
+      expect(sqlWalk(db, opts)).toEqual(plain);
+    }
+    // Row by row, the text SQLite built is the text eventBody builds.
+    const bodies = db.prepare(STRETCH_SQL).raw(true).all({ id: ID, lo: 0, hi: Number.MAX_SAFE_INTEGER, qid: JSON.stringify(ID) }) as unknown[][];
+    const rows = db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq LIMIT ?`).all(ID, bodies.length) as EventRow[];
+    expect(bodies.length).toBeGreaterThan(100);
+    expect(bodies.map((r) => r.at(-1))).toEqual(rows.map((r) => eventBody(r)));
+    db.close();
+  });
+
+  it('finds the same first problem as the plain columns for each kind of damage', () => {
+    const cases: [string, string][] = [
+      ['data edited', `UPDATE events SET data = replace(data, 'plain', 'plaiN') WHERE seq = (SELECT seq FROM events WHERE data LIKE '%plain%' LIMIT 1 OFFSET 200)`],
+      ['an awkward actor edited', `UPDATE events SET actor = actor || char(10) WHERE seq = 10 + 3 * 1500`],
+      ['origin removed', `UPDATE events SET origin = NULL WHERE seq = 10 + 3 * 1501`],
+      ['digest edited', `UPDATE events SET state_sha256 = 'b' || substr(state_sha256, 2) WHERE seq = 10 + 3 * 1502`],
+      ['an event removed', `DELETE FROM events WHERE seq = 10 + 3 * 2222`],
+      ['prev_hash edited', `UPDATE events SET prev_hash = upper(prev_hash) WHERE seq = 10 + 3 * 2500`],
+      ['data made a BLOB', `UPDATE events SET data = CAST(data AS BLOB) WHERE seq = 10 + 3 * 1800`],
+      ['actor made a BLOB', `UPDATE events SET actor = CAST(actor AS BLOB) WHERE seq = 10 + 3 * 2900`],
+    ];
+    for (const [name, damage] of cases) {
+      const db = store();
+      db.exec(damage);
+      for (const opts of [{ start: true, fold: true }, { start: false, fold: false, keep: 10 }]) {
+        const plain = plainWalk(db, opts);
+        expect(plain.problem, name).toBeDefined();
+        expect(sqlWalk(db, opts), name).toEqual(plain);
+      }
+      db.close();
+    }
+  });
+
+  it('a row whose text SQLite cannot quote (a BLOB) is judged from the plain columns, the pages after it too', () => {
+    const db = store();
+    // Same bytes, stored as a BLOB: the plain columns hand it over as a Buffer.
+    db.exec(`UPDATE events SET data = CAST(data AS BLOB) WHERE seq = 10 + 3 * 100`);
+    const s = new ChainStretch(ID, { start: true, fold: true });
+    expect(() => walkStretch(db, ID, 0, Number.MAX_SAFE_INTEGER, s)).not.toThrow();
+    expect(s.events).toBe(3000);
+    expect(s.problem).toEqual({ seq: 10 + 3 * 100, rank: 2, reason: 'contents do not match its hash (the event was modified)' });
+    db.close();
+  });
+});

@@ -184,6 +184,14 @@ class Quoted {
   }
 }
 
+/** ChainStretch.built's flags: data is JSON as JSON.parse reads it. */
+export const BUILT_JSON = 1;
+/** ChainStretch.built's flags: prev_hash is 64 ASCII characters, the first 64 of the input. */
+export const BUILT_PREV = 2;
+
+/** The columns of the row with this seq that ChainStretch.built is not handed. */
+export type RowRest = (seq: number) => { at: string; actor: string; data: string; prevHash: string };
+
 /**
  * One stretch of an incident's chain, fed its rows in seq order as positional columns (no object per
  * row): each row links to the one before, hashes to its hash, holds JSON data; a stretch that starts
@@ -223,18 +231,6 @@ export class ChainStretch {
   }
 
   row(seq: number, at: string, type: string, actor: string, data: string, prevHash: string, hash: string, state: string | null, origin: string | null | undefined, recordedAt: string | null | undefined): void {
-    this.take(seq, at, type, actor, data, prevHash, hash, state, origin, recordedAt, undefined);
-  }
-
-  /**
-   * A row whose body (eventBody's text, without prev_hash) the reader built: SQLite writes it with
-   * json_quote, which quotes text exactly as JSON.stringify does, for less than building it here.
-   */
-  rowWithBody(seq: number, at: string, type: string, actor: string, data: string, prevHash: string, hash: string, body: string): void {
-    this.take(seq, at, type, actor, data, prevHash, hash, null, null, null, body);
-  }
-
-  private take(seq: number, at: string, type: string, actor: string, data: string, prevHash: string, hash: string, state: string | null, origin: string | null | undefined, recordedAt: string | null | undefined, body: string | undefined): void {
     this.events++;
     if (this.problem) return;
     if (this.firstSeq === undefined) {
@@ -248,7 +244,7 @@ export class ChainStretch {
     if (this.prev !== undefined && prevHash !== this.prev) this.problem = { seq, ...LINK };
     else {
       // eventBody, written out here with the repeating fields' JSON remembered: same text, byte for byte.
-      body ??= `{"actor":${this.qActor.of(actor)},"at":${this.qAt.of(at)},"data":${JSON.stringify(data)},"incident_id":${this.qIncident}${origin == null ? '' : `,"origin":${JSON.stringify(origin)}`}${
+      const body = `{"actor":${this.qActor.of(actor)},"at":${this.qAt.of(at)},"data":${JSON.stringify(data)},"incident_id":${this.qIncident}${origin == null ? '' : `,"origin":${JSON.stringify(origin)}`}${
         recordedAt == null ? '' : `,"recorded_at":${JSON.stringify(recordedAt)}`
       },"seq":${JSON.stringify(seq)}${state == null ? '' : `,"state_sha256":${this.qState.of(state)}`},"type":${this.qType.of(type)}}`;
       if (sha256Hex(prevHash + body) !== hash) this.problem = { seq, ...HASH };
@@ -256,6 +252,46 @@ export class ChainStretch {
       else if (!isJson(data)) this.problem = { seq, ...DATA };
       else if (this.kept && PROJECTED_TYPES.has(type)) {
         if (this.kept.length < (this.opts.keep ?? 0)) this.kept.push([seq, at, type, actor, data]);
+        else this.kept = undefined;
+      }
+    }
+    this.prev = hash;
+    this.lastSeq = seq;
+    this.lastHash = hash;
+  }
+
+  /**
+   * A row from a reader that builds its hash input itself (SQLite, with json_quote: see stretch.ts):
+   * `input` is prev_hash followed by eventBody's text, `flags` says what the reader checked (BUILT_*),
+   * and `rest` fetches the columns left out, for the few rows that need them (the types the record is
+   * made of, data the reader could not vouch for, an unusual prev_hash). The checks, their order and
+   * their verdicts are row()'s.
+   */
+  built(seq: number, type: string, hash: string, input: string, flags: number, rest: RowRest): void {
+    this.events++;
+    if (this.problem) return;
+    // prev_hash is input's first 64 characters when the reader says it is 64 ASCII ones; else it is fetched.
+    const plainPrev = (flags & BUILT_PREV) !== 0;
+    let fetched: ReturnType<RowRest> | undefined;
+    if (this.firstSeq === undefined) {
+      this.firstSeq = seq;
+      this.firstPrev = plainPrev ? input.slice(0, 64) : (fetched = rest(seq)).prevHash;
+      if (this.opts.start && type !== 'incident.declared') {
+        this.problem = { seq, ...START };
+        return;
+      }
+    }
+    // The prev this compares with is 64 hex characters (GENESIS_HASH or a hash just verified), so a
+    // plain prev_hash equals it exactly when the input starts with it.
+    const linked = this.prev === undefined || (plainPrev ? this.prev.length === 64 && input.startsWith(this.prev) : (fetched ??= rest(seq)).prevHash === this.prev);
+    if (!linked) this.problem = { seq, ...LINK };
+    else if (sha256Hex(input) !== hash) this.problem = { seq, ...HASH };
+    else if (PROJECTED_TYPES.has(type) || !(flags & BUILT_JSON)) {
+      const r = (fetched ??= rest(seq));
+      if (this.opts.fold) this.fold(seq, r.at, type, r.actor, r.data, 'problem');
+      else if (!isJson(r.data)) this.problem = { seq, ...DATA };
+      else if (this.kept && PROJECTED_TYPES.has(type)) {
+        if (this.kept.length < (this.opts.keep ?? 0)) this.kept.push([seq, r.at, type, r.actor, r.data]);
         else this.kept = undefined;
       }
     }

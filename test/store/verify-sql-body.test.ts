@@ -30,7 +30,7 @@ const AWKWARD = [
  * awkward text and origin, recorded_at and the state digest are present on some rows and absent on
  * others; every hash is the one ir computes. Returns the database, open, with the triggers dropped.
  */
-function store(rows = 3000): Database.Database {
+function store(mutate: (i: number, row: Omit<EventRow, 'prev_hash' | 'hash'>) => void = () => {}, rows = 3000): Database.Database {
   const dir = mkdtempSync(join(tmpdir(), 'ir-sqlbody-'));
   dirs.push(dir);
   const path = join(dir, 'ir.db');
@@ -48,13 +48,14 @@ function store(rows = 3000): Database.Database {
         seq: 10 + i * 3,
         incident_id: ID,
         at,
-        type: i === 0 ? 'incident.declared' : i % 7 ? 'note.added' : `custom.${text}`,
+        type: i === 0 ? 'incident.declared' : i % 97 === 0 ? 'incident.role_assigned' : i % 7 ? 'note.added' : `custom.${text}`,
         actor: i % 5 ? 'bob' : `ali${text}ce`,
-        data: JSON.stringify({ text, n: i }),
+        data: JSON.stringify(i === 0 ? { title: text, severity: 'SEV-2' } : i % 97 === 0 ? { role: 'scribe', person: `p${text}` } : { text, n: i }),
         state_sha256: i % 4 === 0 ? null : i % 4 === 1 ? 'a'.repeat(64) : text,
         origin: i % 3 === 0 ? null : `host-${text}/inst`,
         recorded_at: i % 11 === 0 ? at : null,
       };
+      mutate(i, row);
       const hash = eventHash(prev, row);
       insert.run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prev, hash, row.state_sha256, row.origin, row.recorded_at);
       prev = hash;
@@ -63,18 +64,35 @@ function store(rows = 3000): Database.Database {
   return db;
 }
 
-/** The stretch as the plain columns give it, row by row (the way verify read them before). */
-function plainWalk(db: Database.Database, opts: ConstructorParameters<typeof ChainStretch>[1]) {
+/** The stretch from seq `from` as the plain columns give it, row by row (the way verify read them before). */
+function plainWalk(db: Database.Database, opts: ConstructorParameters<typeof ChainStretch>[1], from = 0) {
   const s = new ChainStretch(ID, opts);
-  const rows = db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at FROM events WHERE incident_id = ? ORDER BY seq`).raw(true).all(ID) as Parameters<ChainStretch['row']>[];
+  const rows = db.prepare(`SELECT seq, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at FROM events WHERE incident_id = ? AND seq >= ? ORDER BY seq`).raw(true).all(ID, from) as Parameters<ChainStretch['row']>[];
   for (const r of rows) s.row(...r);
   return summarize(s);
 }
 
-function sqlWalk(db: Database.Database, opts: ConstructorParameters<typeof ChainStretch>[1]) {
+function sqlWalk(db: Database.Database, opts: ConstructorParameters<typeof ChainStretch>[1], from = 0) {
   const s = new ChainStretch(ID, opts);
-  walkStretch(db, ID, 0, Number.MAX_SAFE_INTEGER, s);
+  walkStretch(db, ID, from, Number.MAX_SAFE_INTEGER, s);
   return summarize(s);
+}
+
+/** Row i's seq. */
+const seqOf = (i: number) => 10 + 3 * i;
+
+/** The stretches verify walks: the first (folding) from the start, later ones (keeping few or many projected rows) from anywhere. */
+function sameAsPlain(db: Database.Database, name: string, problem: boolean) {
+  const walks: [ConstructorParameters<typeof ChainStretch>[1], number][] = [
+    [{ start: true, fold: true }, 0],
+    [{ start: false, fold: false, keep: 10 }, 0],
+    [{ start: false, fold: false, keep: 4096 }, seqOf(1234)],
+  ];
+  for (const [opts, from] of walks) {
+    const plain = plainWalk(db, opts, from);
+    if (opts.start) expect(plain.problem !== undefined, name).toBe(problem);
+    expect(sqlWalk(db, opts, from), `${name}, ${JSON.stringify(opts)} from ${from}`).toEqual(plain);
+  }
 }
 
 describe('the event body built by SQLite', () => {
@@ -93,39 +111,56 @@ describe('the event body built by SQLite', () => {
 
   it('verifies a chain of awkward text as the plain columns do, over many pages', () => {
     const db = store();
-    for (const opts of [{ start: true, fold: true }, { start: false, fold: false, keep: 10 }]) {
-      const plain = plainWalk(db, opts);
-      expect(plain.problem).toBeUndefined();
-      expect(plain.events).toBe(3000);
-      expect(sqlWalk(db, opts)).toEqual(plain);
-    }
-    // Row by row, the text SQLite built is the text eventBody builds.
-    const bodies = db.prepare(STRETCH_SQL).raw(true).all({ id: ID, lo: 0, hi: Number.MAX_SAFE_INTEGER, qid: JSON.stringify(ID) }) as unknown[][];
-    const rows = db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq LIMIT ?`).all(ID, bodies.length) as EventRow[];
-    expect(bodies.length).toBeGreaterThan(100);
-    expect(bodies.map((r) => r.at(-1))).toEqual(rows.map((r) => eventBody(r)));
+    sameAsPlain(db, 'intact', false);
+    expect(plainWalk(db, { start: true, fold: true }).events).toBe(3000);
+    expect(plainWalk(db, { start: true, fold: true }).derived?.roles).toBeDefined();
+    // Row by row, SQLite's input is prev_hash followed by the text eventBody builds.
+    const built = db.prepare(STRETCH_SQL).raw(true).all({ id: ID, lo: 0, hi: Number.MAX_SAFE_INTEGER, qid: JSON.stringify(ID) }) as unknown[][];
+    const rows = db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq LIMIT ?`).all(ID, built.length) as EventRow[];
+    expect(built.length).toBeGreaterThan(100);
+    expect(built.map((r) => r[3])).toEqual(rows.map((r) => r.prev_hash + eventBody(r)));
     db.close();
+  });
+
+  it('data SQLite cannot vouch for is judged by JSON.parse: rewritten with every hash after it, as a forger would', () => {
+    const cases: [string, (i: number, row: { data: string }) => void, boolean][] = [
+      ['data that is not JSON', (i, row) => i === 1700 && (row.data = '{"text": unquoted'), true],
+      ['JSON nested deeper than SQLite reads', (i, row) => i === 1701 && (row.data = `${'['.repeat(3000)}${']'.repeat(3000)}`), false],
+      ['JSON followed by a NUL', (i, row) => i === 1702 && (row.data = '{"text":"x"}\u0000'), true],
+      ['a NUL inside a string', (i, row) => i === 1703 && (row.data = '{"text":"a\u0000b"}'), true],
+      ['data that is JSON but not what the record is made of', (i, row) => i === 97 * 20 && (row.data = 'null'), true],
+    ];
+    for (const [name, mutate, problem] of cases) {
+      const db = store(mutate);
+      sameAsPlain(db, name, problem);
+      db.close();
+    }
   });
 
   it('finds the same first problem as the plain columns for each kind of damage', () => {
     const cases: [string, string][] = [
       ['data edited', `UPDATE events SET data = replace(data, 'plain', 'plaiN') WHERE seq = (SELECT seq FROM events WHERE data LIKE '%plain%' LIMIT 1 OFFSET 200)`],
-      ['an awkward actor edited', `UPDATE events SET actor = actor || char(10) WHERE seq = 10 + 3 * 1500`],
-      ['origin removed', `UPDATE events SET origin = NULL WHERE seq = 10 + 3 * 1501`],
-      ['digest edited', `UPDATE events SET state_sha256 = 'b' || substr(state_sha256, 2) WHERE seq = 10 + 3 * 1502`],
-      ['an event removed', `DELETE FROM events WHERE seq = 10 + 3 * 2222`],
-      ['prev_hash edited', `UPDATE events SET prev_hash = upper(prev_hash) WHERE seq = 10 + 3 * 2500`],
-      ['data made a BLOB', `UPDATE events SET data = CAST(data AS BLOB) WHERE seq = 10 + 3 * 1800`],
-      ['actor made a BLOB', `UPDATE events SET actor = CAST(actor AS BLOB) WHERE seq = 10 + 3 * 2900`],
+      ['an awkward actor edited', `UPDATE events SET actor = actor || char(10) WHERE seq = ${seqOf(1500)}`],
+      ['origin removed', `UPDATE events SET origin = NULL WHERE seq = ${seqOf(1501)}`],
+      ['digest edited', `UPDATE events SET state_sha256 = 'b' || substr(state_sha256, 2) WHERE seq = ${seqOf(1502)}`],
+      ['a role assignment edited', `UPDATE events SET data = replace(data, 'scribe', 'lead') WHERE seq = ${seqOf(97 * 25)}`],
+      ['an event removed', `DELETE FROM events WHERE seq = ${seqOf(2222)}`],
+      ['an event removed where a later stretch starts', `DELETE FROM events WHERE seq = ${seqOf(1233)}`],
+      ['prev_hash edited', `UPDATE events SET prev_hash = upper(prev_hash) WHERE seq = ${seqOf(2500)}`],
+      ['prev_hash with a NUL after it', `UPDATE events SET prev_hash = prev_hash || char(0) WHERE seq = ${seqOf(2501)}`],
+      ['prev_hash with a character not ASCII', `UPDATE events SET prev_hash = 'é' || substr(prev_hash, 2) WHERE seq = ${seqOf(2502)}`],
+      ['prev_hash one character longer', `UPDATE events SET prev_hash = prev_hash || '{' WHERE seq = ${seqOf(2503)}`],
+      ['prev_hash of the first row of a later stretch edited', `UPDATE events SET prev_hash = prev_hash || 'x' WHERE seq = ${seqOf(1234)}`],
+      ['prev_hash made a BLOB', `UPDATE events SET prev_hash = CAST(prev_hash AS BLOB) WHERE seq = ${seqOf(2600)}`],
+      ['hash made a BLOB', `UPDATE events SET hash = CAST(hash AS BLOB) WHERE seq = ${seqOf(2601)}`],
+      ['data made a BLOB', `UPDATE events SET data = CAST(data AS BLOB) WHERE seq = ${seqOf(1800)}`],
+      ['actor made a BLOB', `UPDATE events SET actor = CAST(actor AS BLOB) WHERE seq = ${seqOf(2900)}`],
+      ['the declaration removed', `DELETE FROM events WHERE seq = ${seqOf(0)}`],
     ];
     for (const [name, damage] of cases) {
       const db = store();
       db.exec(damage);
-      for (const opts of [{ start: true, fold: true }, { start: false, fold: false, keep: 10 }]) {
-        const plain = plainWalk(db, opts);
-        expect(plain.problem, name).toBeDefined();
-        expect(sqlWalk(db, opts), name).toEqual(plain);
-      }
+      sameAsPlain(db, name, true);
       db.close();
     }
   });
@@ -133,11 +168,11 @@ describe('the event body built by SQLite', () => {
   it('a row whose text SQLite cannot quote (a BLOB) is judged from the plain columns, the pages after it too', () => {
     const db = store();
     // Same bytes, stored as a BLOB: the plain columns hand it over as a Buffer.
-    db.exec(`UPDATE events SET data = CAST(data AS BLOB) WHERE seq = 10 + 3 * 100`);
+    db.exec(`UPDATE events SET data = CAST(data AS BLOB) WHERE seq = ${seqOf(100)}`);
     const s = new ChainStretch(ID, { start: true, fold: true });
     expect(() => walkStretch(db, ID, 0, Number.MAX_SAFE_INTEGER, s)).not.toThrow();
     expect(s.events).toBe(3000);
-    expect(s.problem).toEqual({ seq: 10 + 3 * 100, rank: 2, reason: 'contents do not match its hash (the event was modified)' });
+    expect(s.problem).toEqual({ seq: seqOf(100), rank: 2, reason: 'contents do not match its hash (the event was modified)' });
     db.close();
   });
 });

@@ -184,7 +184,10 @@ class Quoted {
   }
 }
 
-/** ChainStretch.built's flags: data is JSON as JSON.parse reads it. */
+/**
+ * ChainStretch.built's flags: data is JSON as JSON.parse reads it, unless it holds a NUL (SQLite's
+ * json_valid stops reading at one), which built() looks for in the input as the escape that quotes it.
+ */
 export const BUILT_JSON = 1;
 /** ChainStretch.built's flags: prev_hash is 64 ASCII characters, the first 64 of the input. */
 export const BUILT_PREV = 2;
@@ -286,7 +289,8 @@ export class ChainStretch {
     const linked = this.prev === undefined || (plainPrev ? this.prev.length === 64 && input.startsWith(this.prev) : (fetched ??= rest(seq)).prevHash === this.prev);
     if (!linked) this.problem = { seq, ...LINK };
     else if (sha256Hex(input) !== hash) this.problem = { seq, ...HASH };
-    else if (PROJECTED_TYPES.has(type) || !(flags & BUILT_JSON)) {
+    // A `\u0000` anywhere in the input (in data or not, escaped or not) only sends data to JSON.parse.
+    else if (PROJECTED_TYPES.has(type) || !(flags & BUILT_JSON) || input.includes('\\u0000')) {
       const r = (fetched ??= rest(seq));
       if (this.opts.fold) this.fold(seq, r.at, type, r.actor, r.data, 'problem');
       else if (!isJson(r.data)) this.problem = { seq, ...DATA };

@@ -1,6 +1,7 @@
-// `verify` reads each event's body text (eventBody) built by SQLite with json_quote instead of building
-// it in JS: on a real store file the verdict must be the one the plain columns give through
-// ChainStretch.row, for any text the columns hold, and a column SQLite cannot quote must not crash it.
+// `verify` reads each event as SQLite hands it over (prev_hash and its eventBody text built with
+// json_quote, json_valid's word on its data) and fetches the other columns only when needed: on a real
+// store file the verdict must be the one every column read through ChainStretch.row gives, for any
+// text the columns hold and any damage, and a column SQLite cannot quote must not crash it.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@
 // dynamic import so a command loads only its own code; the packages below stay in node_modules,
 // loaded where they are used (optional drivers, the heavy libraries).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -60,33 +60,7 @@ const sqliteDriver = {
   },
 };
 
-/**
- * Node's built-in modules reach the bundle as CommonJS, through process.getBuiltinModule, instead of
- * as ESM imports: importing a built-in from ESM builds a facade that reads every export once, and
- * for node:fs that runs its lazy getters (ReadStream and co.), loading node:stream and its friends —
- * 5-10 ms on every command, most of which never open a stream. esbuild turns a named import from a
- * CommonJS module into a property read where it is used, so nothing is read before it is needed.
- */
-const builtins = new Set(builtinModules.filter((m) => !m.startsWith('_')));
-const builtinsAsCommonJs = {
-  name: 'builtins-as-commonjs',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
-      const name = args.path.replace(/^node:/, '');
-      if (!builtins.has(name)) return undefined;
-      // A dynamic import stays one: it runs when needed, and its result must keep the named exports
-      // (a CommonJS stand-in split into its own chunk would offer only `default`).
-      if (args.kind === 'dynamic-import') return { path: `node:${name}`, external: true };
-      return { path: name, namespace: 'node-builtin' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
-      loader: 'js',
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
-    }));
-  },
-};
-
-const BANNER = "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);";
+const BANNER = "import { createRequire as __irCreateRequire } from 'node:module'; const require = __irCreateRequire(import.meta.url);";
 
 const result = await build({
   // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
@@ -110,7 +84,7 @@ const result = await build({
   // Bundled CommonJS (commander, pg) calls require: give each chunk one, as Node gives a CommonJS module.
   banner: { js: BANNER },
   define: { IR_BUNDLED_BETTER_SQLITE3: JSON.stringify(sqliteVersion) },
-  plugins: [lazyChildProcess, sqliteDriver, builtinsAsCommonJs],
+  plugins: [lazyChildProcess, sqliteDriver],
   logLevel: 'warning',
   write: false,
 });

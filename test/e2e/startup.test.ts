@@ -155,15 +155,6 @@ describe('start-up cost', () => {
     expect(urls.filter((u) => u.startsWith('file:') && u.includes('/node_modules/better-sqlite3/lib/'))).toEqual([]);
   });
 
-  it('no chunk of the bundle imports a Node built-in as an ES module (its facade would read every export, running node:fs\'s lazy stream getters)', () => {
-    const dir = join(ROOT, 'dist', 'bin');
-    const esm = readdirSync(dir)
-      .filter((f) => f.endsWith('.js'))
-      .flatMap((f) => (readFileSync(join(dir, f), 'utf8').match(/^import\b[^;]*?\bfrom\s*["'](node:)?[a-z_/]+["']/gm) ?? []).filter((m) => !/from\s*["']\.\//.test(m)).map((m) => `${f}: ${m}`));
-    // Packages left out of the bundle (chalk, yaml…) are imported by name: only built-ins are refused.
-    expect(esm.filter((m) => /["']node:/.test(m) || /["'](fs|path|os|crypto|url|module|stream|child_process|worker_threads|net|http|https|vm|util|events|string_decoder|zlib|tty)["']/.test(m))).toEqual([]);
-  });
-
   it('ir --help and ir note load no child_process (commander gets it only if it ever runs a subcommand executable)', () => {
     for (const args of [['--help'], ['note', '--help']]) expect(loaded(args), args.join(' ')).not.toContain('node:child_process');
     const own = tempHome();

@@ -158,6 +158,8 @@ describe('HashingFileWriter', () => {
     // A kubelet trickling a line: it is on the disk (and in the progress count) without more coming.
     await write(w, Buffer.from('started\n'));
     await onDisk(path, 8);
+    // The count follows the write's completion, which can come a moment after the bytes show on disk.
+    for (const end = Date.now() + 10_000; seen.at(-1) !== 8 && Date.now() < end; ) await sleep(20);
     expect(seen.at(-1)).toBe(8);
     // Then a burst that fills the slot the first line began (rewritten whole, hashed once) and more.
     const burst = logBytes(3 * MiB + 777, 2);

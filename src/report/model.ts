@@ -3,6 +3,7 @@
 
 import { describeEvent } from '../core/describe.js';
 import type { Incident, TimelineEvent } from '../core/incident.js';
+import type { Redactor } from '../redact/redactor.js';
 import { deriveActions, type ActionItem } from '../core/actions.js';
 import { findLevel, type SeverityConfig, type SeverityLevel } from '../core/severity.js';
 import { formatDuration } from '../util/duration.js';
@@ -250,6 +251,17 @@ export function actionsTaken(events: TimelineEvent[]): string[] {
 
 /** Steps of one run listed in a report; the rest are counted in one row (the timeline keeps every one). */
 export const STEPS_LISTED = 1000;
+
+/**
+ * Redacts the data of a batch of events in one scan (the postmortem's main thread and its helper
+ * both batch this way), replacing in `batch` only the events whose data changed: a copy, never the
+ * object itself, since a store may hand the same objects to a later read (the team store's offline copy).
+ */
+export async function redactEvents(batch: TimelineEvent[], redactor: Redactor | undefined): Promise<void> {
+  if (!redactor) return;
+  const datas = await redactor.redactDeep(batch.map((e) => e.data));
+  for (let i = 0; i < batch.length; i++) if (datas[i] !== batch[i].data) batch[i] = { ...batch[i], data: datas[i] };
+}
 
 /** One timeline row of a report. */
 export function timelineItem(e: TimelineEvent): ReportModel['timeline'][number] {

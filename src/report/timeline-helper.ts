@@ -10,7 +10,7 @@ import { fileStream } from '../io/sink.js';
 import type { Redactor } from '../redact/redactor.js';
 import { openSqlite } from '../store/sqlite/driver.js';
 import { eventRange } from '../store/sqlite/range.js';
-import { ModelCompactor, timelineItem } from './model.js';
+import { ModelCompactor, redactEvents, timelineItem } from './model.js';
 import type { TimelineJob, TimelineResult } from './report-helper.js';
 import { rowText, templateAround } from './template.js';
 
@@ -40,10 +40,7 @@ async function main(): Promise<TimelineResult> {
     let batch: TimelineEvent[] = [];
     // As the main thread's flush in postmortem.ts, over batches that fall where its own would.
     const flush = async () => {
-      if (redactor) {
-        const datas = await redactor.redactDeep(batch.map((e) => e.data));
-        for (let i = 0; i < batch.length; i++) if (datas[i] !== batch[i].data) batch[i] = { ...batch[i], data: datas[i] };
-      }
+      await redactEvents(batch, redactor);
       let text = '';
       for (const e of batch) {
         compactor.add(e);

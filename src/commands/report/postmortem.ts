@@ -14,7 +14,7 @@ import { SHIPPED_TEMPLATES } from '../../config/paths.js';
 import type { TimelineEvent } from '../../core/incident.js';
 import { fileStream, Sink } from '../../io/sink.js';
 import type { OutStream } from '../../io/streams.js';
-import { ModelBuilder, timelineItem } from '../../report/model.js';
+import { ModelBuilder, redactEvents, timelineItem } from '../../report/model.js';
 import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
 import { HelperOutOfMemory, helperShipped, startHelper, type RunningHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
@@ -104,12 +104,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       const listed: ReturnType<typeof timelineItem>[] = [];
       let batch: TimelineEvent[] = [];
       const flush = async () => {
-        if (redactor) {
-          const datas = await redactor.redactDeep(batch.map((e) => e.data));
-          // A copy only where something was replaced (redactDeep keeps what it did not change): a
-          // store may hand the same objects to a later read (the team store's offline copy).
-          for (let i = 0; i < batch.length; i++) if (datas[i] !== batch[i].data) batch[i] = { ...batch[i], data: datas[i] };
-        }
+        await redactEvents(batch, redactor);
         let text = '';
         for (const e of batch) {
           builder.add(e);

@@ -4,6 +4,9 @@
 // events per second and the cost of FULL as a ratio. Also the chain's growth: appends per second
 // at the start of an incident and after it has 5,000 events (the record is folded from its events).
 // And the same appends on PostgreSQL on loopback (fsync on), or the reason it was skipped.
+// Beside them, where the layout of events sets the floor: each append writes a page of the events
+// table and one of its events_incident index at commit; the "one B-tree" rows run the same statements,
+// and ir's own append, with that index dropped (a what-if, not a usable store).
 // IR_BENCH_ROOT names the checkout whose store is measured (default: this one).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,10 +26,14 @@ function cpuMs() {
 export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000) } = {}) {
   // Through the Store interface (async), as commands use it.
   const { SqliteStore } = await import(join(root, 'dist', 'store', 'sqlite', 'store.js'));
-  const measure = async (synchronous, prefill = 0) => {
+  const measure = async (synchronous, prefill = 0, { oneTree = false } = {}) => {
     const home = mkdtempSync(join(tmpdir(), 'ir-bench-append-'));
     const store = SqliteStore.open(join(home, 'ir.db'), { synchronous });
     const { incident } = await store.declare({ title: 'append bench', severity: 'SEV-3' }, new Date(), 'bench');
+    // What-if: ir's own append with every event touching one B-tree (the table) instead of two (the
+    // table and the events_incident index), as an events layout built for it would. Not a usable
+    // store: without the index every per-incident read scans the whole table.
+    if (oneTree) dropIncidentIndex(store.db.db);
     for (let done = 0; done < prefill; done += 500) {
       await store.append(incident.id, () => Array.from({ length: Math.min(500, prefill - done) }, (_, i) => ({ type: 'note.added', data: { text: `prefill ${done + i}` } })), new Date(), 'bench');
     }
@@ -42,6 +49,7 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
   await measure('FULL'); // warm-up
   const floor = await rawFloor(count);
   const normal = await measure('NORMAL');
+  const normalOneTree = await measure('NORMAL', 0, { oneTree: true });
   const full = await measure('FULL');
   const long = await measure('FULL', 5000);
   const postgres = await measurePostgres(count);
@@ -57,9 +65,13 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
     rows: [
       row('SQLite alone: 1-row insert', floor.single, { detail: `${Math.round(floor.single.perSecond)} commits/s: better-sqlite3, one 3-column row per transaction (the issue's "raw" figure)` }),
       row('SQLite alone: ir\'s statements', floor.same, { detail: `${Math.round(floor.same.perSecond)} commits/s: what an append of a note runs (PRAGMA data_version, the event insert), without ir` }),
+      row('SQLite alone: one B-tree', floor.oneTree, { detail: `${Math.round(floor.oneTree.perSecond)} commits/s: the same statements with the events_incident index dropped, so each commit writes the table's page alone` }),
       row('append, synchronous=NORMAL', normal, {
         detail: `${Math.round(normal.perSecond)} events/s (target 25000: ${normal.perSecond >= 25_000 ? 'met' : 'MISSED'}), ${(normal.perSecond / floor.same.perSecond).toFixed(2)}x SQLite alone with the same statements, ${(normal.perSecond / floor.single.perSecond).toFixed(2)}x a 1-row insert`,
         met: normal.perSecond >= 25_000,
+      }),
+      row('what-if: append, one B-tree', normalOneTree, {
+        detail: `${Math.round(normalOneTree.perSecond)} events/s: NORMAL with the events_incident index dropped (one page per commit; every per-incident read would scan), ${(normalOneTree.perSecond / floor.oneTree.perSecond).toFixed(2)}x SQLite alone with one B-tree`,
       }),
       row('append, synchronous=FULL (used)', full, { detail: `${Math.round(full.perSecond)} events/s, ${(full.ms / normal.ms).toFixed(2)}x the time of NORMAL` }),
       row('append at 5,000 events (FULL)', long, { detail: `${Math.round(long.perSecond)} events/s` }),
@@ -101,22 +113,34 @@ async function rawFloor(count) {
     const put = bare.prepare('INSERT INTO t (seq, a, b) VALUES (?, ?, ?)');
     const single = timeIt(bare, (i) => put.run(i, `note ${i}`, 'f'.repeat(64)));
 
-    const store = SqliteStore.open(join(home, 'ir.db'), { synchronous: 'NORMAL' });
-    const { incident } = await store.declare({ title: 'floor', severity: 'SEV-3' }, new Date(), 'bench');
-    await store.close();
-    const db = new Database(join(home, 'ir.db'));
-    const version = db.prepare('PRAGMA data_version').pluck();
-    const insert = db.prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    let top = db.prepare('SELECT max(seq) FROM events').pluck().get();
-    const h = 'f'.repeat(64);
-    const same = timeIt(db, (i) => {
-      version.get();
-      insert.run(++top, incident.id, new Date().toISOString(), 'note.added', 'bench', `{"text":"note ${i}"}`, h, h, h, null, null);
-    });
-    return { single, same };
+    // ir's statements on a store of the measured checkout: as it is, and with the events_incident
+    // index dropped (where an events layout touching one B-tree per event would floor).
+    const statements = async (name, oneTree) => {
+      const store = SqliteStore.open(join(home, name), { synchronous: 'NORMAL' });
+      const { incident } = await store.declare({ title: 'floor', severity: 'SEV-3' }, new Date(), 'bench');
+      await store.close();
+      const db = new Database(join(home, name));
+      if (oneTree) dropIncidentIndex(db);
+      const version = db.prepare('PRAGMA data_version').pluck();
+      const insert = db.prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      let top = db.prepare('SELECT max(seq) FROM events').pluck().get();
+      const h = 'f'.repeat(64);
+      return timeIt(db, (i) => {
+        version.get();
+        insert.run(++top, incident.id, new Date().toISOString(), 'note.added', 'bench', `{"text":"note ${i}"}`, h, h, h, null, null);
+      });
+    };
+    const same = await statements('ir.db', false);
+    const oneTree = await statements('one-tree.db', true);
+    return { single, same, oneTree };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** Drops the per-incident index of events, if the measured checkout's schema has one. */
+function dropIncidentIndex(db) {
+  db.exec('DROP INDEX IF EXISTS events_incident');
 }
 
 /** One note per transaction through the Store interface, as on SQLite; one connection. */

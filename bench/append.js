@@ -86,8 +86,8 @@ export async function append({ count = Number(process.env.BENCH_APPENDS ?? 1000)
  * What SQLite itself costs here, measured in the same run (synchronous=NORMAL, WAL, one transaction
  * per commit, statements prepared once): a bare 1-row insert into a 3-column table, and the statements
  * an append of a note runs while its connection was the last to write (PRAGMA data_version, which
- * tells it nobody else did, then the event insert; the incident row is left as it was) on a store
- * created by the measured checkout, with fixed values and no hashing or canonical JSON.
+ * tells it nobody else did, then the event insert; the incident row is left as it was) on the
+ * connection the measured checkout opens, with fixed values and no hashing or canonical JSON.
  */
 async function rawFloor(count) {
   const require = createRequire(join(root, 'package.json'));
@@ -113,13 +113,13 @@ async function rawFloor(count) {
     const put = bare.prepare('INSERT INTO t (seq, a, b) VALUES (?, ?, ?)');
     const single = timeIt(bare, (i) => put.run(i, `note ${i}`, 'f'.repeat(64)));
 
-    // ir's statements on a store of the measured checkout: as it is, and with the events_incident
-    // index dropped (where an events layout touching one B-tree per event would floor).
+    // ir's statements on a store of the measured checkout, on the connection it opens (so with its
+    // settings: cache, checkpoints, foreign keys): as it is, and with the events_incident index
+    // dropped (where an events layout touching one B-tree per event would floor).
     const statements = async (name, oneTree) => {
       const store = SqliteStore.open(join(home, name), { synchronous: 'NORMAL' });
       const { incident } = await store.declare({ title: 'floor', severity: 'SEV-3' }, new Date(), 'bench');
-      await store.close();
-      const db = new Database(join(home, name));
+      const db = store.db.db;
       if (oneTree) dropIncidentIndex(db);
       const version = db.prepare('PRAGMA data_version').pluck();
       const insert = db.prepare(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);

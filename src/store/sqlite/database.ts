@@ -20,7 +20,7 @@ const BUSY_TIMEOUT_MS = 30_000;
 /**
  * WAL pages between automatic checkpoints (SQLite's default is 1000). Each checkpoint waits for two
  * fsyncs, the WAL's and the database's: at 1000 a long writer (a runbook run, a run of appends) waited
- * for them every 500 or so appends, and on a busy disk that wait was most of an append's time
+ * for them every 500 or so appends, and on a busy disk that wait was up to a third of an append's time
  * (bench/append.js). At 4000 the WAL grows to about 16 MiB during a long write, and it still goes when
  * the last connection closes. Durability is the same: a commit is synced as `synchronous` says.
  */

@@ -80,13 +80,14 @@ export function chunkBounds(job: Pick<RenderJob, 'first' | 'last' | 'size'>, k: 
   return [from, Math.min(job.last, from + job.size - 1)];
 }
 
-/** Outlines stretch after stretch of the job's range, until none is left to take; this thread's part. */
-export function outlineStretches(outliner: Outliner, job: RenderJob): PartOutline {
-  for (let k; (k = Atomics.add(job.next, NEXT_STRETCH, 1)) < job.stretches; ) {
+/** Outlines stretch after stretch of the job's range into `outliner`, until none is left to take; how many it took. */
+export function outlineStretches(outliner: Outliner, job: RenderJob): number {
+  let taken = 0;
+  for (let k; (k = Atomics.add(job.next, NEXT_STRETCH, 1)) < job.stretches; taken++) {
     const from = job.first + k * job.stretch;
     outliner.add(from, Math.min(job.last, from + job.stretch - 1));
   }
-  return outliner.part;
+  return taken;
 }
 
 /** The incident's timeline, if it is long enough and local enough to render on two threads. */
@@ -155,8 +156,10 @@ export class ParallelRender {
       if (!opts.json) {
         // This thread outlines while the helper starts, the helper joins once it has: neither waits long.
         const mine = new Outliner(db, incidentId);
-        if (!helperOnly) outlineStretches(mine, job);
-        mergeOutline(mine.part, await helper.outline());
+        const taken = helperOnly ? 0 : outlineStretches(mine, job);
+        // The helper's part, unless this thread took every stretch (the helper still starting): then
+        // the helper, once started, finds none left and gets the widths from the message waiting for it.
+        if (taken < job.stretches) mergeOutline(mine.part, await helper.outline());
         widths = { time: Math.max(TIMELINE_HEADER[0].length, mine.part.time), actor: Math.max(TIMELINE_HEADER[1].length, mine.part.actor) };
         helper.post({ widths });
         if (!mine.part.count) {

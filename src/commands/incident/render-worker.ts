@@ -32,7 +32,9 @@ try {
   const chalk = job.color ? import('chalk') : undefined;
   // The human form: the stretches of the outline still untaken, then the widths from both parts.
   if (!job.json) {
-    port.postMessage({ outline: outlineStretches(new Outliner(db, job.incidentId), job) });
+    const outliner = new Outliner(db, job.incidentId);
+    outlineStretches(outliner, job);
+    port.postMessage({ outline: outliner.part });
     await until(() => widths !== undefined);
   }
   let dim: ((text: string) => string) | undefined;

@@ -197,7 +197,8 @@ export class RangeRenderer {
       if (this.row) this.human(rows, out);
       else this.json(rows, out, first);
       if (rows.length) first = false;
-      if (rows.length < this.page) {
+      // A full page may end the range too (a chunk of parallel.ts, every seq the incident's): no read of nothing then.
+      if (rows.length < this.page || (rows[rows.length - 1][0] as number) >= to) {
         if (out.used) this.perSeq = out.used / (to - from + 1);
         return out.buf.subarray(0, out.used);
       }

@@ -2,7 +2,7 @@
 // threads: what they print is byte for byte what the one-thread streamed path prints, with colour on
 // and off, whatever the events hold; a helper thread that fails fails the command in one line.
 
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,8 +44,9 @@ async function run(home: string, args: string[], env: Record<string, string | un
  * A long incident, written by ir's own store code, with what could print differently on another
  * thread: actors beyond ASCII and of several widths, times out of order, events delivered late,
  * multi-line and escape-laden texts dimmed by colour, notes holding secrets, texts ending in spaces,
- * a second incident's events between its own (gaps in its seqs), and, in the later half (the helper
- * thread's half of the outline), a time not in toISOString's form and one past the year 9999.
+ * a second incident's events between its own (gaps in its seqs), and, at the end of the range, a time
+ * not in toISOString's form and one past the year 9999 (with IR_TEST_RENDER_HELPER=all the helper
+ * thread outlines every stretch, these too).
  */
 function seed(home: string): string {
   const store = SqliteDatabase.open(join(home, 'ir.db'), { synchronous: 'NORMAL' });
@@ -158,6 +159,19 @@ describe('a timeline long enough for two threads', () => {
     // Below the threshold no helper is started, so nothing can fail it.
     const short = await run(home, ['timeline', id], { IR_TEST_RENDER_HELPER: 'fail', ...SEQUENTIAL });
     expect(short.code, short.stderr).toBe(0);
+  }, 120_000);
+
+  it('the helper thread, started before severities.yaml is read, ends with a command that fails on it: exit 2, one line, no hang', async () => {
+    const team = join(home, 'team');
+    mkdirSync(team, { recursive: true });
+    writeFileSync(join(team, 'severities.yaml'), 'severities: [\n');
+    for (const env of [{}, { IR_TEST_RENDER_HELPER: 'all' }]) {
+      const r = await run(home, ['show', id], { ...env, IR_RUNBOOKS: team });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.stderr).toContain(join(team, 'severities.yaml'));
+      expect(r.stdout.length).toBe(0);
+    }
   }, 120_000);
 
   it('a reader that goes away early (`ir timeline | head -1`) ends ir quietly: exit 0, nothing on stderr', async () => {

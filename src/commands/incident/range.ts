@@ -75,6 +75,48 @@ export interface PartOutline {
   actor: number;
 }
 
+/** Merges b's widest cells into a. */
+export function mergeOutline(a: PartOutline, b: PartOutline): void {
+  a.count += b.count;
+  a.time = Math.max(a.time, b.time);
+  a.actor = Math.max(a.actor, b.actor);
+}
+
+/**
+ * The widest cells of stretches of a timeline, from SQLite's own scan (no event is built): one thread
+ * outlines stretch after stretch into one part, on statements prepared once.
+ */
+export class Outliner {
+  readonly part: PartOutline = { count: 0, time: 0, actor: 0 };
+  // DISTINCT rather than GROUP BY: no count, and no sort of every row by actor.
+  private readonly actors: Database.Statement;
+  private times?: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly incidentId: string,
+  ) {
+    this.actors = db.prepare(`SELECT DISTINCT actor, at GLOB '${ISO_GLOB}' FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ?`).raw(true);
+  }
+
+  /** Adds the events with seq in [from, to]. */
+  add(from: number, to: number): void {
+    const out = this.part;
+    let odd = false;
+    for (const [actor, iso] of this.actors.iterate(this.incidentId, from, to) as IterableIterator<[string, number]>) {
+      out.count++;
+      out.actor = Math.max(out.actor, visibleWidth(actor));
+      if (!iso) odd = true;
+      else out.time = Math.max(out.time, 20);
+    }
+    if (odd) {
+      // Times in another form are few (imported, hand-written): each is measured as it prints.
+      this.times ??= this.db.prepare(`SELECT at FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? AND NOT (at GLOB '${ISO_GLOB}')`).pluck();
+      for (const at of this.times.iterate(this.incidentId, from, to) as IterableIterator<string>) out.time = Math.max(out.time, visibleWidth(utc(at)));
+    }
+  }
+}
+
 /** Items of a --json array stringified together: fewer calls, same text (see writeJsonWithPages). */
 const JSON_BATCH = 32;
 
@@ -140,26 +182,6 @@ export class RangeRenderer {
     this.event = { seq: 0, incidentId, at: '', type: '', actor: '', data: {}, prevHash: '', hash: '' };
   }
 
-  /** The widest cells of the events with seq in [from, to], from SQLite's own scan (no event is built). */
-  static outline(db: Database.Database, incidentId: string, from: number, to: number): PartOutline {
-    const out: PartOutline = { count: 0, time: 0, actor: 0 };
-    let odd = false;
-    // DISTINCT rather than GROUP BY: no count, and no sort of every row by actor.
-    const actors = db.prepare(`SELECT DISTINCT actor, at GLOB '${ISO_GLOB}' FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ?`).raw(true);
-    for (const [actor, iso] of actors.iterate(incidentId, from, to) as IterableIterator<[string, number]>) {
-      out.count++;
-      out.actor = Math.max(out.actor, visibleWidth(actor));
-      if (!iso) odd = true;
-      else out.time = 20;
-    }
-    if (odd) {
-      // Times in another form are few (imported, hand-written): each is measured as it prints.
-      const times = db.prepare(`SELECT at FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? AND NOT (at GLOB '${ISO_GLOB}')`).pluck();
-      for (const at of times.iterate(incidentId, from, to) as IterableIterator<string>) out.time = Math.max(out.time, visibleWidth(utc(at)));
-    }
-    return out;
-  }
-
   /**
    * The events with seq in [from, to] as UTF-8: human lines, or --json array items (empty for none).
    * The bytes are the view's own buffer, which can be handed to another thread.
@@ -175,7 +197,8 @@ export class RangeRenderer {
       if (this.row) this.human(rows, out);
       else this.json(rows, out, first);
       if (rows.length) first = false;
-      if (rows.length < this.page) {
+      // A full page may end the range too (a chunk of parallel.ts, every seq the incident's): no read of nothing then.
+      if (rows.length < this.page || (rows[rows.length - 1][0] as number) >= to) {
         if (out.used) this.perSeq = out.used / (to - from + 1);
         return out.buf.subarray(0, out.used);
       }

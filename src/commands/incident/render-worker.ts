@@ -1,11 +1,12 @@
 // The helper thread of `ir show`/`ir timeline` on a long incident: on its own read-only connection it
-// takes the next chunk of the timeline nobody has taken (parallel.ts cuts them), renders it to UTF-8
-// and hands it back, never more than `ahead` chunks ahead of what the main thread has written.
+// outlines the stretches of the range the main thread has not taken yet (human form), then takes the
+// next chunk of the timeline nobody has taken (parallel.ts cuts both), renders it to UTF-8 and hands
+// it back, never more than `ahead` chunks ahead of what the main thread has written.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from '../../store/sqlite/driver.js';
-import { RangeRenderer, type ColumnWidths } from './range.js';
-import { chunkBounds, RENDER_CACHE_PAGES, type RenderJob } from './parallel.js';
+import { Outliner, RangeRenderer, type ColumnWidths } from './range.js';
+import { chunkBounds, NEXT_CHUNK, outlineStretches, RENDER_CACHE_PAGES, type RenderJob } from './parallel.js';
 
 const job = workerData as RenderJob;
 const port = parentPort!;
@@ -29,9 +30,11 @@ try {
   if (process.env.IR_TEST_RENDER_HELPER === 'fail') throw new Error('failing as IR_TEST_RENDER_HELPER=fail asks');
   // Loaded while the outline is taken; without colour, chalk is not loaded at all (as Context.style).
   const chalk = job.color ? import('chalk') : undefined;
-  // The human form: this thread's part of the outline, then the widths from both parts.
+  // The human form: the stretches of the outline still untaken, then the widths from both parts.
   if (!job.json) {
-    port.postMessage({ outline: RangeRenderer.outline(db, job.incidentId, job.outline[0], job.outline[1]) });
+    const outliner = new Outliner(db, job.incidentId);
+    outlineStretches(outliner, job);
+    port.postMessage({ outline: outliner.part });
     await until(() => widths !== undefined);
   }
   let dim: ((text: string) => string) | undefined;
@@ -43,7 +46,7 @@ try {
   let posted = 0;
   for (;;) {
     await until(() => posted - acked < job.ahead);
-    const k = Atomics.add(job.next, 0, 1);
+    const k = Atomics.add(job.next, NEXT_CHUNK, 1);
     if (k >= job.chunks) break;
     const bytes = renderer.render(...chunkBounds(job, k));
     port.postMessage({ k, bytes }, [bytes.buffer as ArrayBuffer]);

@@ -19,29 +19,35 @@ export const register: Register = (program, ctx, bind) => {
 export async function run(opts: { id?: string }, ctx: Context): Promise<number> {
   const incident = await ctx.currentIncident(opts.id);
   const store = await ctx.store();
-  const config = await ctx.severities();
-  const now = ctx.now();
-  const sla = slaView(incident, config, now);
-  // The timeline is streamed: an incident of a million events shows in the memory of a few pages.
-  const sink = new Sink(ctx.io.stdout);
-  const read = () => store.eventPages(incident.id, STREAM_READ(ctx.json));
-  // A long timeline in a local SQLite file is rendered on two threads.
-  const { parallelTimeline, writeParallel } = await import('./parallel.js');
-  const local = await parallelTimeline(store, incident.id, ctx.env);
-  if (ctx.json) {
-    const doc = incidentJson(incident, sla, now);
-    if (!local) {
-      await writeJsonWithPages(sink, doc, 'events', mapPages(read(), eventJson));
+  // A long timeline in a local SQLite file is rendered on two threads; the helper thread starts now,
+  // while the card is put together.
+  const style = ctx.json ? undefined : await ctx.style();
+  const { startParallel } = await import('./parallel.js');
+  const parallel = await startParallel(store, incident.id, { json: ctx.json, style, env: ctx.env });
+  try {
+    const config = await ctx.severities();
+    const now = ctx.now();
+    const sla = slaView(incident, config, now);
+    // The timeline is streamed: an incident of a million events shows in the memory of a few pages.
+    const sink = new Sink(ctx.io.stdout);
+    const read = () => store.eventPages(incident.id, STREAM_READ(ctx.json));
+    if (!style) {
+      const doc = incidentJson(incident, sla, now);
+      if (!parallel) {
+        await writeJsonWithPages(sink, doc, 'events', mapPages(read(), eventJson));
+        return 0;
+      }
+      await sink.write(jsonArrayOpen(doc, 'events'));
+      await sink.write(jsonArrayClose(await parallel.write(sink)));
+      await sink.flush();
       return 0;
     }
-    await sink.write(jsonArrayOpen(doc, 'events'));
-    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true, env: ctx.env })));
-    await sink.flush();
+    await sink.write(`${renderCard(incident, sla, now, style)}\n\n${style.bold('Timeline')}\n`);
+    if (parallel) await parallel.write(sink);
+    else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
     return 0;
+  } finally {
+    // Whatever failed before the rows were written (severities.yaml, the output), the helper ends too.
+    await parallel?.stop();
   }
-  const style = await ctx.style();
-  await sink.write(`${renderCard(incident, sla, now, style)}\n\n${style.bold('Timeline')}\n`);
-  if (local) await writeParallel(local, incident.id, sink, { json: false, style, env: ctx.env });
-  else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
-  return 0;
 }

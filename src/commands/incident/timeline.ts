@@ -96,20 +96,24 @@ export async function run(opts: TimelineOptions, ctx: Context): Promise<number> 
   const sink = new Sink(ctx.io.stdout);
   const read = () => store.eventPages(incident.id, STREAM_READ(ctx.json));
   // A long timeline in a local SQLite file is rendered on two threads.
-  const { parallelTimeline, writeParallel } = await import('./parallel.js');
-  const local = await parallelTimeline(store, incident.id, ctx.env);
-  if (ctx.json) {
-    if (!local) {
-      await writeJsonWithPages(sink, { incident: incident.id }, 'events', mapPages(read(), eventJson));
+  const style = ctx.json ? undefined : await ctx.style();
+  const { startParallel } = await import('./parallel.js');
+  const parallel = await startParallel(store, incident.id, { json: ctx.json, style, env: ctx.env });
+  try {
+    if (!style) {
+      if (!parallel) {
+        await writeJsonWithPages(sink, { incident: incident.id }, 'events', mapPages(read(), eventJson));
+        return 0;
+      }
+      await sink.write(jsonArrayOpen({ incident: incident.id }, 'events'));
+      await sink.write(jsonArrayClose(await parallel.write(sink)));
+      await sink.flush();
       return 0;
     }
-    await sink.write(jsonArrayOpen({ incident: incident.id }, 'events'));
-    await sink.write(jsonArrayClose(await writeParallel(local, incident.id, sink, { json: true, env: ctx.env })));
-    await sink.flush();
+    if (parallel) await parallel.write(sink);
+    else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
     return 0;
+  } finally {
+    await parallel?.stop();
   }
-  const style = await ctx.style();
-  if (local) await writeParallel(local, incident.id, sink, { json: false, style, env: ctx.env });
-  else await streamTimeline(read, style, sink, await store.eventOutline?.(incident.id));
-  return 0;
 }

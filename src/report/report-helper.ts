@@ -4,7 +4,6 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { TimelineEvent } from '../core/incident.js';
 import type { RedactorState } from '../redact/redactor.js';
 import type { ModelOp } from './model.js';
 import type { RowParts } from './template.js';
@@ -33,7 +32,8 @@ export interface TimelineResult {
   firstAt: string | null;
   /** False when an event came before an earlier one: then nothing else here is filled in or used. */
   inOrder: boolean;
-  last: Pick<TimelineEvent, 'seq' | 'hash'> | null;
+  /** The last event's seq (its hash is not read with the rows: the main thread reads that one). */
+  lastSeq: number | null;
   ops: ModelOp[];
   /** The redactor's state after the part (null with --no-redact). */
   redactor: RedactorState | null;

@@ -34,7 +34,7 @@ async function main(): Promise<TimelineResult> {
   db.pragma('cache_size = -2000');
   const rowsOut = fileStream(job.rowsFile, 0o600);
   const compactor = new ModelCompactor();
-  const result: TimelineResult = { count: 0, firstAt: null, inOrder: true, last: null, ops: compactor.ops, redactor: null };
+  const result: TimelineResult = { count: 0, firstAt: null, inOrder: true, lastSeq: null, ops: compactor.ops, redactor: null };
   try {
     let newest = '';
     let batch: TimelineEvent[] = [];
@@ -59,7 +59,7 @@ async function main(): Promise<TimelineResult> {
         newest = e.at;
         result.firstAt ??= e.at;
         result.count++;
-        result.last = { seq: e.seq, hash: e.hash };
+        result.lastSeq = e.seq;
         batch.push(e);
         if (batch.length >= job.batch) await flush();
       }

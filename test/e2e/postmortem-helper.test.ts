@@ -104,6 +104,13 @@ describe('ir postmortem with the helper thread forced on and off', () => {
       expect(off.stdout).toMatch(/more steps \(\d+ ok, \d+ failed\) not listed here/);
       expect(off.stdout).toContain('Page the DBA on replica lag');
       expect(off.stdout.match(/^\| 2026-\d\d-\d\d \d\d:\d\d:\d\dZ \| /gm)!.length).toBeGreaterThanOrEqual(EVENTS);
+      // The chain head is the last event's seq and hash, read apart from the rows (which carry no hash).
+      const store = SqliteStore.open(join(h, 'ir.db'));
+      const events = await store.events(id);
+      await store.close();
+      const last = events.at(-1)!;
+      expect(last.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(on.stdout).toContain(`\nchain_head: "${last.seq}:${last.hash}"\n`);
     }, 120_000);
 
     it('--json and --out write the same too', async () => {

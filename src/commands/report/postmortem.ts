@@ -18,7 +18,7 @@ import { ModelBuilder, redactEvents, timelineItem } from '../../report/model.js'
 import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
 import { HelperOutOfMemory, helperShipped, startHelper, type RunningHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
-import type { RangeCut } from '../../store/sqlite/range.js';
+import { cutEvents, eventHash, type RangeCut } from '../../store/sqlite/range.js';
 import type { Store } from '../../store/types.js';
 
 export interface PostmortemOptions {
@@ -68,8 +68,11 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     throw new UserError(`${incident.id} is not resolved (${incident.state}): pass --draft for a draft report, or \`ir resolve\` first`);
   }
   const store = await ctx.store();
-  // In pages (one await per page, not per event); the report names the head's hash, never a prev_hash.
-  const read = () => store.eventPages(incident.id, { without: ['prevHash'] });
+  const { SqliteStore } = await import('../../store/sqlite/store.js');
+  const local = store instanceof SqliteStore ? store : undefined;
+  // In pages (one await per page, not per event). The report names the head's hash and no other:
+  // the SQLite store reads that one alone at the end (eventHash), not one with every row.
+  const read = () => store.eventPages(incident.id, { without: local ? ['prevHash', 'hash'] : ['prevHash'] });
 
   const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
   const safeIncident = redactor ? await redactor.redactDeep(incident) : incident;
@@ -187,7 +190,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     if (kept) {
       for (const op of kept.ops) folded.builder.apply(op);
       count += kept.count;
-      if (kept.last) last = kept.last;
+      if (kept.lastSeq !== null) last = { seq: kept.lastSeq, hash: '' };
       if (redactor && kept.redactor) redactor.restore(kept.redactor);
     }
     if (late.length) {
@@ -195,7 +198,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       folded = await fold(onePerPage(mergeChronologically(upTo(read(), count, held), late)), false);
     }
     const { builder, listed } = folded;
-    const head = last ? `${last.seq}:${last.hash}` : undefined;
+    const head = last ? `${last.seq}:${last.hash || (local && eventHash(local.db.db, incident.id, last.seq)) || ''}` : undefined;
 
     const model = builder.finish({ chainHead: head });
     // Everything the template prints comes from the redacted record or from the template's own
@@ -280,14 +283,13 @@ async function helperCut(
   const min = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : HELPER_MIN;
   const { SqliteStore } = await import('../../store/sqlite/store.js');
   if (!(store instanceof SqliteStore) || !existsSync(store.location) || !helperShipped()) return undefined;
-  const { cutEvents } = await import('../../store/sqlite/range.js');
   const cut = cutEvents(store.db.db, incidentId, OWN_SHARE, REDACT_BATCH, Math.max(min, 1));
   const db = store.db;
   // The events from the cut on, should this thread do them after all: read from there, as the
   // store's own pages are read, rather than from the start again.
   async function* rest(): AsyncIterable<TimelineEvent[]> {
     for (let after = cut!.at - 1; ; ) {
-      const page = db.streamPage(incidentId, after, REDACT_BATCH, ['prevHash']);
+      const page = db.streamPage(incidentId, after, REDACT_BATCH, ['prevHash', 'hash']);
       if (page.length) yield page;
       if (page.length < REDACT_BATCH) return;
       after = page[page.length - 1].seq;

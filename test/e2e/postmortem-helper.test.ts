@@ -136,6 +136,16 @@ describe('ir postmortem with the helper thread forced on and off', () => {
       expect(off.stdout).toMatch(/^\| 2026-11-22 \d\d:\d\d:\d\dZ \| Dave \| /m);
       expect(on.stdout).toBe(off.stdout);
     }, 120_000);
+
+    it('a team template with no timeline rows to cut out: the helper started early is stopped, and one thread writes the report', async () => {
+      const team = join(h, 'team-no-rows');
+      mkdirSync(join(team, 'templates'), { recursive: true });
+      writeFileSync(join(team, 'templates', 'postmortem.md'), '---\n{{frontMatter}}\n---\n# {{incident.title}}\n{{#each actionsTaken}}* {{this}}\n{{/each}}{{#if timeline.length}}{{timeline.length}} events{{/if}}\n');
+      const { on, off } = await both(h, ['postmortem', id], { IR_RUNBOOKS: team });
+      expect(on.stderr).not.toMatch(/^postmortem: /m);
+      expect(on.stdout).toBe(off.stdout);
+      expect(off.stdout).toContain(`${EVENTS} events`);
+    }, 120_000);
   });
 
   it('a secret only after the cut: the helper finds it, and its placeholder and count are the same', async () => {

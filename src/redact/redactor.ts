@@ -89,6 +89,20 @@ function standIn(text: string, start: number, end: number): string {
   return '';
 }
 
+/**
+ * The strings of a JSON-like value, depth first, in the order Object.values lists them (own
+ * enumerable keys; for...in adds inherited ones, hence the check). A plain function over for...in:
+ * the closure over Object.values it replaces took a third of a long report's redaction, most of it
+ * before the optimiser caught up.
+ */
+function collectStrings(v: unknown, out: string[]): void {
+  if (typeof v === 'string') out.push(v);
+  else if (typeof v === 'object' && v !== null) {
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) collectStrings(v[i], out);
+    else for (const k in v) if (Object.hasOwn(v, k)) collectStrings((v as Record<string, unknown>)[k], out);
+  }
+}
+
 const PRIORITY_USER = 0;
 const PRIORITY_SHAPE = 1;
 const PRIORITY_SECRETLINT = 50;
@@ -399,12 +413,7 @@ export class Redactor {
    */
   async redactDeep<T>(value: T): Promise<T> {
     const strings: string[] = [];
-    const collect = (v: unknown): void => {
-      if (typeof v === 'string') strings.push(v);
-      else if (Array.isArray(v)) for (const x of v) collect(x);
-      else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
-    };
-    collect(value);
+    collectStrings(value, strings);
     const redacted = await this.redactAll(strings);
     if (redacted === strings) return value;
     let i = 0;

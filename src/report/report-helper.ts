@@ -46,14 +46,14 @@ export interface TimelineResult {
 
 /**
  * The helper's heap: small, since it adds to the main thread's peak RSS, which is within the
- * budget of a long incident's report only with this. Its part needs little that lives: a page of
- * events, a batch, and the few events the model keeps. A part that needs more (huge events) makes
- * it run out, and the main thread does that part. The young generation is not the smallest that
- * works: at 4 MiB the page and batch alive at each scavenge were copied again and again (27% of the
- * thread's time in collections); 8 MiB took a fifth off its CPU time for 100k events, for a few
- * MiB of peak RSS (16 and more cost more memory than the budget has).
+ * budget of a long incident's report only with this (at the cost of more collections here). Its
+ * part needs little that lives: a page of events, a batch, and the few events the model keeps.
+ * A part that needs more (huge events) makes it run out, and the main thread does that part.
+ * A young generation of 8 MiB took about a fifth off this thread's CPU time when it ran alone, but
+ * put the report of a million events at 118.5-120.5 MiB peak against 115-116 (3 runs each,
+ * interleaved, on a busy machine): over the budget, and no faster there.
  */
-const HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 16 };
+const HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 };
 
 /** A helper that ran out of its heap: the main thread reads its part instead. */
 export class HelperOutOfMemory extends Error {}

@@ -23,10 +23,26 @@ const LOOKAHEAD = 64 * 1024;
 const MAX_PENDING = 8 * 1024 * 1024;
 
 /**
+ * The alternation of `words` (regex sources), those that start with the same plain character
+ * written as one branch (`a(?:kia|sia|uth)`): the engine then tries one branch per character of a
+ * long text instead of every word, about a third faster on a timeline's batches, matching at the
+ * same places. A word that starts with regex syntax stays a branch of its own.
+ */
+export function byFirstCharacter(words: string[]): string {
+  const branches = new Map<string, string[]>();
+  for (const w of words) {
+    const head = /^[A-Za-z0-9_"':-]/.test(w) ? w[0] : w;
+    const rests = branches.get(head) ?? branches.set(head, []).get(head)!;
+    rests.push(head === w ? '' : w.slice(1));
+  }
+  return [...branches].map(([head, rests]) => (rests.length === 1 ? head + rests[0] : `${head}(?:${rests.join('|')})`)).join('|');
+}
+
+/**
  * One of the words some built-in rule or secretlint rule needs: a string holding none of them is
  * left to the user's patterns and the values already found, which is most of a long timeline.
  */
-const TRIGGER = new RegExp([...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])].join('|'), 'gi');
+const TRIGGER = new RegExp(byFirstCharacter([...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])]), 'gi');
 /**
  * The same words matched case-sensitively, for text lowercased first: a third faster than the
  * case-insensitive scan of a long batch. Only while every word is written in lower case (an upper
@@ -71,6 +87,20 @@ function standIn(text: string, start: number, end: number): string {
     }
   }
   return '';
+}
+
+/**
+ * The strings of a JSON-like value, depth first, in the order Object.values lists them (own
+ * enumerable keys; for...in adds inherited ones, hence the check). A plain function over for...in:
+ * the closure over Object.values it replaces took a third of a long report's redaction, most of it
+ * before the optimiser caught up.
+ */
+function collectStrings(v: unknown, out: string[]): void {
+  if (typeof v === 'string') out.push(v);
+  else if (typeof v === 'object' && v !== null) {
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) collectStrings(v[i], out);
+    else for (const k in v) if (Object.hasOwn(v, k)) collectStrings((v as Record<string, unknown>)[k], out);
+  }
 }
 
 const PRIORITY_USER = 0;
@@ -292,7 +322,8 @@ export class Redactor {
 
     // Nothing crosses from one joined string into the next, and what is already a placeholder
     // (a second pass over rendered text) stays as it is.
-    const done = [...text.matchAll(PLACEHOLDER)].map((m) => [m.index!, m.index! + m[0].length]);
+    // Looked for only when something was found: a long timeline's batches mostly hold nothing.
+    const done = found.length ? [...text.matchAll(PLACEHOLDER)].map((m) => [m.index!, m.index! + m[0].length]) : [];
     const clipped: Span[] = [];
     for (const s of found) {
       const cut = seps.find((i) => i >= s.start && i < s.end);
@@ -382,12 +413,7 @@ export class Redactor {
    */
   async redactDeep<T>(value: T): Promise<T> {
     const strings: string[] = [];
-    const collect = (v: unknown): void => {
-      if (typeof v === 'string') strings.push(v);
-      else if (Array.isArray(v)) for (const x of v) collect(x);
-      else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
-    };
-    collect(value);
+    collectStrings(value, strings);
     const redacted = await this.redactAll(strings);
     if (redacted === strings) return value;
     let i = 0;

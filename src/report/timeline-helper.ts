@@ -11,10 +11,19 @@ import type { Redactor } from '../redact/redactor.js';
 import { openSqlite } from '../store/sqlite/driver.js';
 import { eventRange } from '../store/sqlite/range.js';
 import { ModelCompactor, redactEvents, timelineItem } from './model.js';
-import type { TimelineJob, TimelineResult } from './report-helper.js';
+import type { HelperBoot, TimelineJob, TimelineResult } from './report-helper.js';
 import { rowText, templateAround } from './template.js';
 
-const job = workerData as TimelineJob;
+const boot = workerData as HelperBoot;
+// While the main thread gets its redactor and template ready: this thread's modules load (the
+// imports above), the redactor's too if it will need it, and the store opens.
+const redactorModule = import('../redact/redactor.js');
+redactorModule.catch(() => undefined);
+// Read-only: this thread must never be the one that writes.
+const db = openSqlite(boot.path, 30_000, { readonly: true, fileMustExist: true });
+// SQLite's own default page cache, as the main connection has (database.ts): the rows are read once, in order.
+db.pragma('cache_size = -2000');
+const job = await new Promise<TimelineJob>((resolve) => parentPort!.once('message', resolve));
 
 async function main(): Promise<TimelineResult> {
   // Rows of plain fields are printed from their parts, as the main thread prints them, without
@@ -24,17 +33,13 @@ async function main(): Promise<TimelineResult> {
   if (!split) throw new Error('the template could not be cut around its timeline rows');
   let redactor: Redactor | undefined;
   if (job.redact) {
-    const { Redactor } = await import('../redact/redactor.js');
+    const { Redactor } = await redactorModule;
     redactor = new Redactor(job.redact.patterns);
     redactor.restore(job.redact.state);
   }
-  // Read-only: this thread must never be the one that writes.
-  const db = openSqlite(job.path, 30_000, { readonly: true, fileMustExist: true });
-  // SQLite's own default page cache, as the main connection has (database.ts): the rows are read once, in order.
-  db.pragma('cache_size = -2000');
   const rowsOut = fileStream(job.rowsFile, 0o600);
   const compactor = new ModelCompactor();
-  const result: TimelineResult = { count: 0, firstAt: null, inOrder: true, last: null, ops: compactor.ops, redactor: null };
+  const result: TimelineResult = { count: 0, firstAt: null, inOrder: true, lastSeq: null, ops: compactor.ops, redactor: null };
   try {
     let newest = '';
     let batch: TimelineEvent[] = [];
@@ -59,7 +64,7 @@ async function main(): Promise<TimelineResult> {
         newest = e.at;
         result.firstAt ??= e.at;
         result.count++;
-        result.last = { seq: e.seq, hash: e.hash };
+        result.lastSeq = e.seq;
         batch.push(e);
         if (batch.length >= job.batch) await flush();
       }

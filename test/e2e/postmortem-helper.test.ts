@@ -104,6 +104,13 @@ describe('ir postmortem with the helper thread forced on and off', () => {
       expect(off.stdout).toMatch(/more steps \(\d+ ok, \d+ failed\) not listed here/);
       expect(off.stdout).toContain('Page the DBA on replica lag');
       expect(off.stdout.match(/^\| 2026-\d\d-\d\d \d\d:\d\d:\d\dZ \| /gm)!.length).toBeGreaterThanOrEqual(EVENTS);
+      // The chain head is the last event's seq and hash, read apart from the rows (which carry no hash).
+      const store = SqliteStore.open(join(h, 'ir.db'));
+      const events = await store.events(id);
+      await store.close();
+      const last = events.at(-1)!;
+      expect(last.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(on.stdout).toContain(`\nchain_head: "${last.seq}:${last.hash}"\n`);
     }, 120_000);
 
     it('--json and --out write the same too', async () => {
@@ -128,6 +135,16 @@ describe('ir postmortem with the helper thread forced on and off', () => {
       expect(on.stderr).toMatch(/^postmortem: a helper thread folded/m);
       expect(off.stdout).toMatch(/^\| 2026-11-22 \d\d:\d\d:\d\dZ \| Dave \| /m);
       expect(on.stdout).toBe(off.stdout);
+    }, 120_000);
+
+    it('a team template with no timeline rows to cut out: the helper started early is stopped, and one thread writes the report', async () => {
+      const team = join(h, 'team-no-rows');
+      mkdirSync(join(team, 'templates'), { recursive: true });
+      writeFileSync(join(team, 'templates', 'postmortem.md'), '---\n{{frontMatter}}\n---\n# {{incident.title}}\n{{#each actionsTaken}}* {{this}}\n{{/each}}{{#if timeline.length}}{{timeline.length}} events{{/if}}\n');
+      const { on, off } = await both(h, ['postmortem', id], { IR_RUNBOOKS: team });
+      expect(on.stderr).not.toMatch(/^postmortem: /m);
+      expect(on.stdout).toBe(off.stdout);
+      expect(off.stdout).toContain(`${EVENTS} events`);
     }, 120_000);
   });
 

@@ -5,9 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { rules as presetRules } from '@secretlint/secretlint-rule-preset-recommend';
-import { mayHoldSecret, Redactor } from '../../src/redact/redactor.js';
-import { CONTEXT_RULES, SHAPE_RULES } from '../../src/redact/rules.js';
-import { SECRETLINT_RULES, secretlintSpans } from '../../src/redact/secretlint.js';
+import { byFirstCharacter, mayHoldSecret, Redactor } from '../../src/redact/redactor.js';
+import { CONTEXT_RULES, RULE_TRIGGERS, SHAPE_RULES } from '../../src/redact/rules.js';
+import { SECRETLINT_RULES, SECRETLINT_TRIGGERS, secretlintSpans } from '../../src/redact/secretlint.js';
 import { generator, secretCorpus } from '../report/secret-corpus.js';
 
 /**
@@ -105,6 +105,25 @@ describe('redaction prefilter', () => {
       });
     }
     expect(all.filter((_, i) => !hit.has(i)).map((r) => `${r.kind} ${r.re.source.slice(0, 40)}`)).toEqual([]);
+  });
+
+  it('the trigger words grouped by first character match where the plain alternation of them does', () => {
+    const words = [...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])];
+    const grouped = new RegExp(byFirstCharacter(words), 'gi');
+    const plain = new RegExp(words.join('|'), 'gi');
+    expect(grouped.source).not.toBe(plain.source);
+    // Every word as a match of its own (each spelled out from its regex: one letter of a class,
+    // an optional part both ways), beside its neighbours, in other cases, and ordinary text.
+    const spelled = words.flatMap((w) => {
+      const one = w.replace(/\[(.)[^\]]*\]\?/g, '$1').replace(/\[(.)[^\]]*\]/g, '$1').replace(/\\(.)/g, '$1');
+      const none = w.replace(/\[[^\]]*\]\?/g, '').replace(/\[(.)[^\]]*\]/g, '$1').replace(/\\(.)/g, '$1');
+      return [one, none, one.toUpperCase(), `x${one}y`];
+    });
+    const texts = [...spelled, spelled.join(''), spelled.join(' '), ...plainLines(6, 200), ...[...secretCorpus(6), ...vendorSamples(6)].map((s) => s.text)];
+    const at = (re: RegExp, t: string) => [...t.matchAll(re)].map((m) => m.index);
+    for (const t of texts) expect(at(grouped, t), t).toEqual(at(plain, t));
+    // Every spelled word is found, so the comparison above is not one of empty lists.
+    for (const t of spelled) expect(at(grouped, t).length, t).toBeGreaterThan(0);
   });
 
   it('the ordinary lines of the test hold no trigger word: they are the part the prefilter skips', () => {

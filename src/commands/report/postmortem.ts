@@ -16,10 +16,10 @@ import { fileStream, Sink } from '../../io/sink.js';
 import type { OutStream } from '../../io/streams.js';
 import { ModelBuilder, redactEvents, timelineItem } from '../../report/model.js';
 import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
-import { HelperOutOfMemory, helperShipped, startHelper, type RunningHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
+import { bootHelper, HelperOutOfMemory, helperShipped, type BootingHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
-import type { RangeCut } from '../../store/sqlite/range.js';
-import type { Store } from '../../store/types.js';
+import { cutEvents, eventHash, type RangeCut } from '../../store/sqlite/range.js';
+import type { SqliteStore } from '../../store/sqlite/store.js';
 
 export interface PostmortemOptions {
   id?: string;
@@ -68,26 +68,32 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     throw new UserError(`${incident.id} is not resolved (${incident.state}): pass --draft for a draft report, or \`ir resolve\` first`);
   }
   const store = await ctx.store();
-  // In pages (one await per page, not per event); the report names the head's hash, never a prev_hash.
-  const read = () => store.eventPages(incident.id, { without: ['prevHash'] });
-
-  const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
-  const safeIncident = redactor ? await redactor.redactDeep(incident) : incident;
-  const severities = await ctx.severities();
-  const now = ctx.now();
-  const modelOptions = { incidentDir: ctx.incidentDir(incident.id), redacted: Boolean(redactor) };
-  const templateFile = templatePath(ctx.runbookDir().dir, 'postmortem.md');
-  const cacheDir = join(ctx.home, 'cache', 'templates');
-  const split = await templateAround(templateFile, 'timeline', ctx.io.cwd, cacheDir, TIMELINE_FIELDS);
-
-  // The events, in the order things happened, each batch redacted, folded into the model, and its
-  // timeline row written to a private scratch file: the rows come after parts of the report that
-  // need every event (the authors, the phases). Events come by seq, which is the order things
-  // happened unless some arrived after later ones (written offline, delivered since): the first
-  // read notes those, and only then a second read merges them in where they happened.
-  const scratchDir = split ? mkdtempSync(join(tmpdir(), 'ir-postmortem-')) : undefined;
-  let helper: RunningHelper | undefined;
+  const sqlite = await import('../../store/sqlite/store.js');
+  const local = store instanceof sqlite.SqliteStore ? store : undefined;
+  // In pages (one await per page, not per event). The report names the head's hash and no other:
+  // the SQLite store reads that one alone at the end (eventHash), not one with every row.
+  const read = () => store.eventPages(incident.id, { without: local ? ['prevHash', 'hash'] : ['prevHash'] });
+  // A long incident on the SQLite store: a helper thread will take the events from `cut.at` on. It
+  // starts now, so that its start overlaps this thread's (the redactor, severities, template).
+  const cut = local ? helperCut(local, incident.id, ctx.env) : undefined;
+  let helper: BootingHelper | undefined = cut ? await bootHelper({ path: cut.path }) : undefined;
+  let scratchDir: string | undefined;
   try {
+    const redactor = await outgoingRedactor(opts.redact, (await ctx.team()).redaction);
+    const safeIncident = redactor ? await redactor.redactDeep(incident) : incident;
+    const severities = await ctx.severities();
+    const now = ctx.now();
+    const modelOptions = { incidentDir: ctx.incidentDir(incident.id), redacted: Boolean(redactor) };
+    const templateFile = templatePath(ctx.runbookDir().dir, 'postmortem.md');
+    const cacheDir = join(ctx.home, 'cache', 'templates');
+    const split = await templateAround(templateFile, 'timeline', ctx.io.cwd, cacheDir, TIMELINE_FIELDS);
+
+    // The events, in the order things happened, each batch redacted, folded into the model, and its
+    // timeline row written to a private scratch file: the rows come after parts of the report that
+    // need every event (the authors, the phases). Events come by seq, which is the order things
+    // happened unless some arrived after later ones (written offline, delivered since): the first
+    // read notes those, and only then a second read merges them in where they happened.
+    scratchDir = split ? mkdtempSync(join(tmpdir(), 'ir-postmortem-')) : undefined;
     const rowsFile = scratchDir && join(scratchDir, 'timeline.md');
     /** The files the rows are in, in order: this thread's, then the helper's if its part was kept. */
     const rowsFiles = rowsFile ? [rowsFile] : [];
@@ -135,16 +141,18 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       }
       return { builder, listed };
     };
-    // A long incident on the SQLite store: the helper thread takes the events from `cut.at` on, from
-    // where this thread's redactor stands now. Its part is kept only if this thread's part found no
-    // value to redact (so the helper started from the very state this thread reached) and the
-    // events are in order across both; otherwise this thread reads on past the cut itself.
-    const cut = split && scratchDir ? await helperCut(store, incident.id, ctx.env) : undefined;
+    // The helper thread starts from where this thread's redactor stands now. Its part is kept only
+    // if this thread's part found no value to redact (so the helper started from the very state this
+    // thread reached) and the events are in order across both; otherwise this thread reads on past
+    // the cut itself. A template whose rows cannot be cut out has no use for it.
+    if (helper && !(split && scratchDir)) {
+      await helper.stop();
+      helper = undefined;
+    }
     let kept: TimelineResult | undefined;
     let pages = read();
-    if (cut) {
+    if (cut && helper) {
       const job: TimelineJob = {
-        path: cut.path,
         incidentId: incident.id,
         from: cut.at,
         to: cut.to,
@@ -154,7 +162,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
         redact: redactor ? { patterns: (await ctx.team()).redaction ?? [], state: redactor.state() } : null,
       };
       const known = redactor?.known ?? 0;
-      helper = await startHelper(job);
+      helper.start(job);
       const running = helper;
       pages = (async function* () {
         yield* before(read(), cut.at);
@@ -187,7 +195,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     if (kept) {
       for (const op of kept.ops) folded.builder.apply(op);
       count += kept.count;
-      if (kept.last) last = kept.last;
+      if (kept.lastSeq !== null) last = { seq: kept.lastSeq, hash: '' };
       if (redactor && kept.redactor) redactor.restore(kept.redactor);
     }
     if (late.length) {
@@ -195,7 +203,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       folded = await fold(onePerPage(mergeChronologically(upTo(read(), count, held), late)), false);
     }
     const { builder, listed } = folded;
-    const head = last ? `${last.seq}:${last.hash}` : undefined;
+    const head = last ? `${last.seq}:${last.hash || (local && eventHash(local.db.db, incident.id, last.seq)) || ''}` : undefined;
 
     const model = builder.finish({ chainHead: head });
     // Everything the template prints comes from the redacted record or from the template's own
@@ -271,23 +279,21 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
  * Where the helper thread's part starts, with the store's file, for a long incident on the SQLite
  * store whose helper thread was built; otherwise undefined (one thread does it all).
  */
-async function helperCut(
-  store: Store,
+function helperCut(
+  store: SqliteStore,
   incidentId: string,
   env: NodeJS.ProcessEnv,
-): Promise<(RangeCut & { path: string; rest: () => AsyncIterable<TimelineEvent[]> }) | undefined> {
+): (RangeCut & { path: string; rest: () => AsyncIterable<TimelineEvent[]> }) | undefined {
   const raw = env.IR_POSTMORTEM_HELPER_MIN;
   const min = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : HELPER_MIN;
-  const { SqliteStore } = await import('../../store/sqlite/store.js');
-  if (!(store instanceof SqliteStore) || !existsSync(store.location) || !helperShipped()) return undefined;
-  const { cutEvents } = await import('../../store/sqlite/range.js');
+  if (!existsSync(store.location) || !helperShipped()) return undefined;
   const cut = cutEvents(store.db.db, incidentId, OWN_SHARE, REDACT_BATCH, Math.max(min, 1));
   const db = store.db;
   // The events from the cut on, should this thread do them after all: read from there, as the
   // store's own pages are read, rather than from the start again.
   async function* rest(): AsyncIterable<TimelineEvent[]> {
     for (let after = cut!.at - 1; ; ) {
-      const page = db.streamPage(incidentId, after, REDACT_BATCH, ['prevHash']);
+      const page = db.streamPage(incidentId, after, REDACT_BATCH, ['prevHash', 'hash']);
       if (page.length) yield page;
       if (page.length < REDACT_BATCH) return;
       after = page[page.length - 1].seq;

@@ -9,17 +9,21 @@ import { parseEventData } from '../chain.js';
 /** Rows per page: arrays from all() cost less per row than iterate(), and a page keeps memory flat. */
 const PAGE = 1024;
 
-/** The events of `incidentId` with seq in [from, to], a page at a time, as streamPage builds them without prev_hash. */
+/**
+ * The events of `incidentId` with seq in [from, to], a page at a time, as streamPage builds them
+ * without prev_hash and hash: a report names only the last event's hash (eventHash), and the 64
+ * characters of every other one were a tenth of the time spent reading rows.
+ */
 export function* eventRange(db: Database.Database, incidentId: string, from: number, to: number): Generator<TimelineEvent[]> {
   const stmt = db
-    .prepare(`SELECT seq, at, type, actor, data, origin, recorded_at, hash FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ${PAGE}`)
+    .prepare(`SELECT seq, at, type, actor, data, origin, recorded_at FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ${PAGE}`)
     .raw(true);
   for (let lo = from; ; ) {
     const rows = stmt.all(incidentId, lo, to) as (string | number | null)[][];
     const page: TimelineEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      const event: TimelineEvent = { seq: r[0] as number, incidentId, at: r[1] as string, type: r[2] as string, actor: r[3] as string, data: parseEventData(r[4] as string), prevHash: '', hash: r[7] as string };
+      const event: TimelineEvent = { seq: r[0] as number, incidentId, at: r[1] as string, type: r[2] as string, actor: r[3] as string, data: parseEventData(r[4] as string), prevHash: '', hash: '' };
       if (r[5]) event.origin = r[5] as string;
       if (r[6]) event.recordedAt = r[6] as string;
       page[i] = event;
@@ -28,6 +32,11 @@ export function* eventRange(db: Database.Database, incidentId: string, from: num
     if (rows.length < PAGE) return;
     lo = (rows[rows.length - 1][0] as number) + 1;
   }
+}
+
+/** The hash of the event `seq` of `incidentId`, read on its own (undefined if there is none). */
+export function eventHash(db: Database.Database, incidentId: string, seq: number): string | undefined {
+  return db.prepare(`SELECT hash FROM events WHERE incident_id = ? AND seq = ?`).pluck().get(incidentId, seq) as string | undefined;
 }
 
 /** Where a timeline is cut in two: the first seq of the second part and how many events come before it. */

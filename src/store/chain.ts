@@ -1,6 +1,6 @@
 // The hash chain's meaning, shared by every backend: event hash, record digest, head notation.
 
-import crypto, { createHash } from 'node:crypto';
+import { sha256HexJs } from './sha256.js';
 import { applyEvent, PROJECTED_TYPES, PROJECTION_RULES, type Incident, type TimelineEvent } from '../core/incident.js';
 import { canonicalJson } from './canonical.js';
 import type { AnchorResult, VerifyProblem } from './types.js';
@@ -58,8 +58,29 @@ export function eventBody(row: { seq: number; incident_id: string; at: string; t
   },"seq":${q(row.seq)}${row.state_sha256 == null ? '' : `,"state_sha256":${q(row.state_sha256)}`},"type":${q(row.type)}}`;
 }
 
-/** sha256 of a string, hex: one call (no Hash object per event) where Node has it. */
-export const sha256Hex: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => createHash('sha256').update(text).digest('hex');
+/**
+ * sha256 of a string, hex. The first few KiB a process hashes are hashed in JavaScript: `ir note`
+ * hashes about three short texts, and loading node:crypto would cost it ~5 ms. Past that budget
+ * (verify, long imports, bulk appends) Node's native hash, with one call and no Hash object per event
+ * where Node has crypto.hash. Both give the same digest (test/store/sha256.test.ts).
+ */
+export function sha256Hex(text: string): string {
+  if (jsBudget > 0) {
+    jsBudget -= text.length;
+    return sha256HexJs(text);
+  }
+  return (nativeSha256Hex ??= loadNativeSha256())(text);
+}
+
+/** Characters left to hash in JavaScript before Node's hash is worth loading (cold JS runs ~0.3 ms/KiB). */
+let jsBudget = 16 * 1024;
+let nativeSha256Hex: ((text: string) => string) | undefined;
+
+function loadNativeSha256(): (text: string) => string {
+  // getBuiltinModule, not an import: an ES import of node:crypto would load it with the chain.
+  const crypto = process.getBuiltinModule('node:crypto');
+  return typeof (crypto as { hash?: unknown }).hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');
+}
 
 /**
  * The digest of an incident record. Each event carries the digest of the record it produces, inside

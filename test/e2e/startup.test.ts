@@ -168,6 +168,17 @@ describe('start-up cost', () => {
     }
   });
 
+  it('ir note loads no node:crypto (its few hashes are computed in JavaScript), and timeline --verify of its events still passes', () => {
+    const own = tempHome();
+    try {
+      loadedModules(own.home, ['declare', '-t', 'no crypto', '-s', 'SEV-4']);
+      expect(loadedModules(own.home, ['note', 'hashed without node:crypto'])).not.toContain('node:crypto');
+      expect(ir(own.home, ['timeline', '--verify']).code).toBe(0);
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('installed as a package (node_modules/ir beside its dependencies), ir runs the bundled driver code with the installed addon, and the installed driver itself when its version differs', () => {
     const app = tempHome('ir-installed-');
     try {

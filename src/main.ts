@@ -13,6 +13,10 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
   }
   // Loaded after the --version answer, which needs none of it.
   // One module (the Context re-exports the stream watch): each file the ESM loader fetches costs about 1 ms.
+  // The program is asked for at once, not after the Context: the loader reads one's files while it
+  // compiles the other's (every path below needs it; completion imports it too).
+  const programModule = import('./cli/program.js');
+  programModule.catch(() => {}); // a failure is reported where it is awaited
   const { Context, watchOutputPipes } = await import('./context.js');
   // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
   if (!parts.io) watchOutputPipes();
@@ -23,7 +27,7 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
       const { completeCommand } = await import('./cli/complete.js');
       return await completeCommand(argv.slice(1), ctx);
     }
-    const { loadProgram } = await import('./cli/program.js');
+    const { loadProgram } = await programModule;
     const { program, result } = await loadProgram(ctx, argv);
     await program.parseAsync(argv, { from: 'user' });
     return result.code;

@@ -179,6 +179,27 @@ describe('start-up cost', () => {
     }
   });
 
+  it('ir note asks for the program with the Context and for the store code with its own module, not one level after another; help opens no store and fetches none', () => {
+    const own = tempHome();
+    try {
+      loadedModules(own.home, ['declare', '-t', 'prefetch', '-s', 'SEV-4']);
+      /** Where in the loader's resolve order the chunk holding `module` (a dist/ path) was first asked for. */
+      const at = (urls: string[], module: string) =>
+        urls.findIndex((u) => u.startsWith('file:') && u.includes('/dist/bin/') && readFileSync(fileURLToPath(u), 'utf8').includes(`\n// dist/${module}\n`));
+      const urls = loadedModules(own.home, ['note', 'prefetched']);
+      const [context, program, note, store] = ['context.js', 'cli/program.js', 'commands/incident/note.js', 'store/sqlite/store.js'].map((m) => at(urls, m));
+      expect([context, program, note, store].every((i) => i >= 0), urls.join('\n')).toBe(true);
+      expect(program).toBeLessThan(context);
+      expect(store).toBeLessThan(note);
+      // Help for a store command, and the same command on a store named on the line, fetch no SQLite code.
+      for (const args of [['note', '--help'], ['help', 'note'], ['status', '-h']]) expect(at(loadedModules(own.home, args), 'store/sqlite/store.js'), args.join(' ')).toBe(-1);
+      expect(ir(own.home, ['note', 'still recorded']).code).toBe(0);
+      expect(ir(own.home, ['timeline', '--verify']).code).toBe(0);
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('installed as a package (node_modules/ir beside its dependencies), ir runs the bundled driver code with the installed addon, and the installed driver itself when its version differs', () => {
     const app = tempHome('ir-installed-');
     try {

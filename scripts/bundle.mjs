@@ -62,20 +62,8 @@ const sqliteDriver = {
 
 const BANNER = "import { createRequire as __irCreateRequire } from 'node:module'; const require = __irCreateRequire(import.meta.url);";
 
-const result = await build({
-  // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
-  // chunk that starts it as dist/bin/verify-worker.js; without it verify walks on one thread.
-  // The same for the helper threads of show/timeline (render-worker.js) and of the postmortem
-  // (src/report/timeline-helper.ts, written as dist/bin/timeline-helper.js) on a long incident.
-  entryPoints: [
-    join(root, 'dist', 'main.js'),
-    join(root, 'dist', 'store', 'sqlite', 'verify-worker.js'),
-    join(root, 'dist', 'commands', 'incident', 'render-worker.js'),
-    join(root, 'dist', 'report', 'timeline-helper.js'),
-  ],
-  entryNames: '[name]',
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -87,12 +75,37 @@ const result = await build({
   plugins: [lazyChildProcess, sqliteDriver],
   logLevel: 'warning',
   write: false,
-});
+};
+
+// The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
+// chunk that starts it as dist/bin/verify-worker.js; without it verify walks on one thread.
+// The same for the helper threads of show/timeline (render-worker.js) and of the postmortem
+// (src/report/timeline-helper.ts, written as dist/bin/timeline-helper.js) on a long incident.
+const entryPoints = [
+  join(root, 'dist', 'main.js'),
+  join(root, 'dist', 'store', 'sqlite', 'verify-worker.js'),
+  join(root, 'dist', 'commands', 'incident', 'render-worker.js'),
+  join(root, 'dist', 'report', 'timeline-helper.js'),
+];
+
+/**
+ * The program (main.js) is split at its dynamic imports. The helper threads are not part of that
+ * split: each is one file of its own. A thread has its own module instances whatever the files, so
+ * sharing chunks with the program bought nothing, while each thread entry that reached a module
+ * (the chain, the driver, the store's rows…) cut the program's chunks finer: `ir note` fetched a dozen
+ * small files where a few do. A thread also starts from one file instead of a dozen.
+ */
+const [program, ...threads] = entryPoints;
+const results = await Promise.all([
+  build({ ...common, entryPoints: [program], entryNames: '[name]', splitting: true }),
+  build({ ...common, entryPoints: threads, entryNames: '[name]', splitting: false }),
+]);
+const outputFiles = results.flatMap((r) => r.outputFiles);
 
 // The banner is kept only in the few chunks that name `require` (esbuild's runtime helpers, code
 // that requires a built-in): in the rest it would create a require nobody calls, in every file a
 // command loads.
-for (const file of result.outputFiles) {
+for (const file of outputFiles) {
   let text = file.text;
   if (text.startsWith(`${BANNER}\n`) && !/\brequire\b/.test(text.slice(BANNER.length + 1))) text = text.slice(BANNER.length + 1);
   mkdirSync(dirname(file.path), { recursive: true });

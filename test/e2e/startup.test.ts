@@ -200,6 +200,14 @@ describe('start-up cost', () => {
     }
   });
 
+  it('each helper thread is one file of its own, outside the program\'s split: it imports no chunk, and no chunk is cut for it', () => {
+    const bin = join(ROOT, 'dist', 'bin');
+    for (const thread of ['verify-worker.js', 'render-worker.js', 'timeline-helper.js']) {
+      const text = readFileSync(join(bin, thread), 'utf8');
+      expect(text.match(/from\s*["']\.\/[^"']+["']|import\(\s*["']\.\/[^"']+["']\s*\)|import\s*["']\.\/[^"']+["']/g), thread).toBeNull();
+    }
+  });
+
   it('installed as a package (node_modules/ir beside its dependencies), ir runs the bundled driver code with the installed addon, and the installed driver itself when its version differs', () => {
     const app = tempHome('ir-installed-');
     try {

@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import type { NewEvent } from '../../src/core/incident.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
-import { ROOT, irAsync, irEnv, tempHome, type RunResult } from '../helpers/cli.js';
+import { ROOT, irAsync, tempHome, type RunResult } from '../helpers/cli.js';
 import { secretCorpus } from '../report/secret-corpus.js';
 
 const T0 = Date.parse('2026-11-22T02:00:00.000Z');
@@ -219,7 +219,7 @@ describe('a helper thread that fails', () => {
 
   it('fails the command with one line and exit 1 when the helper throws (no hang, no stack trace)', async () => {
     writeFileSync(helperFile, "throw new Error('disk on fire');\n");
-    const r = await irAsyncIn(copy, home, ['postmortem', id], { IR_POSTMORTEM_HELPER_MIN: '1' });
+    const r = await irAsync(home, ['postmortem', id], { root: copy, env: { IR_POSTMORTEM_HELPER_MIN: '1' } });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
@@ -229,30 +229,10 @@ describe('a helper thread that fails', () => {
 
   it('when the helper runs out of its heap, the main thread reads its part and the report is whole', async () => {
     writeFileSync(helperFile, 'const keep = []; for (;;) keep.push(new Array(1e5).fill(Math.random()));\n');
-    const r = await irAsyncIn(copy, home, ['postmortem', id], { IR_POSTMORTEM_HELPER_MIN: '1', IR_DEBUG: '1' });
+    const r = await irAsync(home, ['postmortem', id], { root: copy, env: { IR_POSTMORTEM_HELPER_MIN: '1', IR_DEBUG: '1' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^postmortem: the helper thread's part is not used \(the helper thread ran out of memory\)/m);
     const off = await irAsync(home, ['postmortem', id], { env: OFF });
     expect(r.stdout).toBe(off.stdout);
   }, 120_000);
 });
-
-/** ir from another checkout's bin/ir.js. */
-function irAsyncIn(root: string, home: string, args: string[], env: Record<string, string>): Promise<RunResult> {
-  return import('node:child_process').then(
-    ({ spawn }) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [join(root, 'bin', 'ir.js'), ...args], {
-          env: irEnv(home, env),
-          cwd: root,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      }),
-  );
-}

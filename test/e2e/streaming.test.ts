@@ -11,7 +11,7 @@ import type { NewEvent } from '../../src/core/incident.js';
 import { eventJson, renderTimeline } from '../../src/commands/incident/render.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { MAX_OUTLINE_ACTORS } from '../../src/store/types.js';
-import { BIN, ir, irEnv, json, tempHome } from '../helpers/cli.js';
+import { BIN, ir, irEnv, irFirstOutput, json, tempHome } from '../helpers/cli.js';
 
 const T0 = Date.parse('2026-11-22T02:00:00.000Z');
 
@@ -108,12 +108,7 @@ describe('a 200,000-event incident in a 64 MiB heap', () => {
 
   it('a reader that goes away after the first lines (`ir timeline | head -1`) ends ir quietly: exit 0, nothing on stderr', async () => {
     for (const args of [['timeline', id], ['timeline', id, '--json'], ['show', id]]) {
-      const child = spawn(process.execPath, [BIN, ...args], { env: irEnv(home, small), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
-      const first = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d))));
-      child.stdout!.destroy();
-      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      const { first, code, stderr } = await irFirstOutput(home, args, small);
       expect(first.length).toBeGreaterThan(0);
       expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
     }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/core/incident.js';
 import { PARALLEL_RENDER_MIN } from '../../src/commands/incident/parallel.js';
 import { SqliteDatabase } from '../../src/store/sqlite/database.js';
-import { BIN, irEnv, ROOT } from '../helpers/cli.js';
+import { BIN, irEnv, irFirstOutput, ROOT } from '../helpers/cli.js';
 
 const T0 = Date.UTC(2026, 10, 25, 1, 0, 0);
 /** Long enough for two threads at the default threshold. */
@@ -176,12 +176,7 @@ describe('a timeline long enough for two threads', () => {
 
   it('a reader that goes away early (`ir timeline | head -1`) ends ir quietly: exit 0, nothing on stderr', async () => {
     for (const args of [['timeline', id], ['timeline', id, '--json'], ['show', id]]) {
-      const child = spawn(process.execPath, [BIN, ...args], { env: irEnv(home), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
-      const first = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d))));
-      child.stdout!.destroy();
-      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      const { first, code, stderr } = await irFirstOutput(home, args);
       expect(first.length).toBeGreaterThan(0);
       expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
     }

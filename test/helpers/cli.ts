@@ -43,10 +43,11 @@ export function ir(home: string, args: string[], opts: { env?: Record<string, st
   return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Spawns ir asynchronously; resolves when it exits. */
-export function irAsync(home: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<RunResult> {
+/** Spawns ir asynchronously (this checkout's, or the bin/ir.js of `opts.root`); resolves when it exits. */
+export function irAsync(home: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; root?: string } = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: irEnv(home, opts.env), cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const bin = opts.root ? join(opts.root, 'bin', 'ir.js') : BIN;
+    const child = spawn(process.execPath, [bin, ...args], { env: irEnv(home, opts.env), cwd: opts.cwd ?? opts.root ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -54,6 +55,20 @@ export function irAsync(home: string, args: string[], opts: { env?: Record<strin
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
   });
+}
+
+/**
+ * Spawns ir and closes its stdout as soon as the first output arrives, as `ir … | head -1` does;
+ * resolves with that first output, the exit code and stderr.
+ */
+export async function irFirstOutput(home: string, args: string[], env: Record<string, string | undefined> = {}): Promise<{ first: string; code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: irEnv(home, env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d))));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return { first, code, stderr };
 }
 
 /** Parses stdout as the one JSON document --json promises. */

@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kube } from '../k8s/kube.js';
+import { download } from './download.js';
 import type { Collector, CollectorRun, CollectParams } from './types.js';
 
 export const K8S_COLLECTORS = ['k8s-pods', 'k8s-logs', 'k8s-events', 'k8s-deployments', 'k8s-replicasets', 'k8s-nodes', 'k8s-services', 'k8s-endpoints'] as const;
@@ -38,9 +39,7 @@ async function streamList(target: K8sTarget, r: CollectorRun, name: string, path
   const kube = await target.kube();
   const p = path(await target.namespace());
   const file = await r.file(name, `${describe(p, query)} (context ${kube.contextName})`);
-  const w = file.writer();
-  const res = await kube.get(p, query, r.signal);
-  await pipeline(res, w);
+  await download(kube, p, query, file.writer(), r.signal);
   await file.done();
 }
 
@@ -97,8 +96,7 @@ export function kubernetesCollectors(target: K8sTarget, params: CollectParams, t
             const file = await r.file(`k8s-logs/${job.pod}/${job.container}${job.previous ? '.previous' : ''}.log`, `${describe(path, query)} (context ${kube.contextName})`);
             const w = file.writer();
             try {
-              const res = await kube.get(path, query, r.signal);
-              await pipeline(res, w);
+              await download(kube, path, query, w, r.signal);
               await file.done();
             } catch (err) {
               if (r.signal.aborted) throw err;

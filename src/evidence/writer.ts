@@ -94,8 +94,8 @@ export class HashingFileWriter extends Writable {
   private flushWanted = false;
   private closing = false;
   private broken?: Error;
-  /** A write waiting for a slot to come back from the disk. */
-  private blocked?: { resume: () => void; cb: (err?: Error | null) => void };
+  /** A write waiting for a slot to come back from the disk: the rest of `list` from `at`/`off`. */
+  private blocked?: { list: Buffer[]; at: number; off: number; cb: (err?: Error | null) => void };
   private idleTimer?: NodeJS.Timeout;
   private idleWaiters: (() => void)[] = [];
 
@@ -140,9 +140,7 @@ export class HashingFileWriter extends Writable {
         if (!this.filling) {
           const s = this.free.pop();
           if (!s) {
-            const at = i;
-            const o = off;
-            this.blocked = { resume: () => this.accept(list, at, o, cb), cb };
+            this.blocked = { list, at: i, off, cb };
             return;
           }
           s.base = this.nextBase;
@@ -165,6 +163,29 @@ export class HashingFileWriter extends Writable {
     }
     this.armIdleFlush();
     cb();
+  }
+
+  /**
+   * Copies `bytes` into the slots now, outside the Writable queue, for a reader that reuses its
+   * buffer for the next socket read (src/evidence/download.ts): true when all of it is in and more
+   * may come; false when both slots are with the disk, in which case the rest has been copied aside
+   * and `cb` says when it is in (and more may come). A write error comes through `cb` either way.
+   */
+  take(bytes: Buffer, cb: (err?: Error | null) => void): boolean {
+    let sync = true;
+    let settled = false;
+    this.accept([bytes], 0, 0, (err) => {
+      settled = true;
+      if (!sync || err) cb(err);
+    });
+    sync = false;
+    if (settled) return true;
+    const b = this.blocked!;
+    // One read's worth at most: the caller stops reading until cb.
+    b.list = [Buffer.from(b.list[b.at].subarray(b.off))];
+    b.at = 0;
+    b.off = 0;
+    return false;
   }
 
   private armIdleFlush(): void {
@@ -215,7 +236,7 @@ export class HashingFileWriter extends Writable {
         this.free.push(s);
         const b = this.blocked;
         this.blocked = undefined;
-        b?.resume();
+        if (b) this.accept(b.list, b.at, b.off, b.cb);
       }
       this.pump();
     });

@@ -56,6 +56,29 @@ export class KubeApiError extends Error {
   }
 }
 
+/** Request options after client-node has applied the kubeconfig (the TLS fields of tls.connect). */
+export type KubeRequestOptions = RequestOptions & {
+  headers: Record<string, string | string[] | number>;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  pfx?: Buffer;
+  passphrase?: string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+};
+
+/** A non-200 answer as an error: the Status document's message, else the start of the body. */
+export function apiError(status: number, statusText: string, body: string): KubeApiError {
+  let message = body.trim().slice(0, 500);
+  try {
+    message = (JSON.parse(body) as { message?: string }).message ?? message;
+  } catch {
+    /* not a Status document */
+  }
+  return new KubeApiError(status, `${status} ${message || statusText || ''}`.trim());
+}
+
 export class Kube {
   private constructor(
     private readonly kc: import('@kubernetes/client-node/dist/config.js').KubeConfig,
@@ -106,16 +129,24 @@ export class Kube {
   }
 
   /**
+   * The URL and request options of a GET, as client-node sets them up: the agent (TLS, or plain
+   * http only when the cluster skips TLS verify), the TLS material, bearer tokens, exec-plugin
+   * credentials and basic auth. `proxied` when the cluster names a proxy-url (its agent tunnels).
+   */
+  async prepare(path: string, query: Record<string, string | number | boolean | undefined>): Promise<{ url: URL; opts: KubeRequestOptions; proxied: boolean }> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const opts: KubeRequestOptions = { headers: { Accept: 'application/json, */*' } };
+    await this.kc.applyToHTTPSOptions(opts as never);
+    return { url, opts, proxied: Boolean(this.kc.getCurrentCluster()?.proxyUrl) };
+  }
+
+  /**
    * A streaming GET of an API path. Resolves with the response once headers arrive (status 200);
    * a non-200 answer rejects with the server's Status message. `signal` aborts the request.
    */
   async get(path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal): Promise<IncomingMessage> {
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    const opts: RequestOptions & { rejectUnauthorized?: boolean } = { headers: { Accept: 'application/json, */*' } };
-    // client-node fills in the agent (TLS, or plain http only when the cluster skips TLS verify),
-    // bearer tokens, exec-plugin credentials and basic auth.
-    await this.kc.applyToHTTPSOptions(opts as never);
+    const { url, opts } = await this.prepare(path, query);
     const { request } = url.protocol === 'http:' ? await import('node:http') : await import('node:https');
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(url, { ...opts, method: 'GET', signal }, (res) => {
@@ -125,15 +156,7 @@ export class Kube {
         res.on('data', (d: string) => {
           if (body.length < 64 * 1024) body += d;
         });
-        res.on('end', () => {
-          let message = body.trim().slice(0, 500);
-          try {
-            message = (JSON.parse(body) as { message?: string }).message ?? message;
-          } catch {
-            /* not a Status document */
-          }
-          reject(new KubeApiError(res.statusCode ?? 0, `${res.statusCode} ${message || res.statusMessage || ''}`.trim()));
-        });
+        res.on('end', () => reject(apiError(res.statusCode ?? 0, res.statusMessage ?? '', body)));
         res.on('error', reject);
       });
       req.on('error', reject);

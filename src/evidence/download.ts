@@ -240,7 +240,6 @@ export async function download(kube: Kube, path: string, query: Record<string, s
     let heldAt = 0;
     let waiting = false;
     let settled = false;
-    let socket: Socket;
 
     const finish = (err?: unknown) => {
       if (settled) return;
@@ -315,7 +314,8 @@ export async function download(kube: Kube, path: string, query: Record<string, s
       },
     };
     const servername = opts.servername ?? (isIP(host) ? undefined : host);
-    socket = tls
+    // Declared after the callbacks that use it, which run only once it exists.
+    const socket: Socket = tls
       ? connectTls({
           host,
           port,

@@ -13,7 +13,10 @@ import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { apiError, type Kube } from '../k8s/kube.js';
 
-/** Where the body goes: bytes copied in at once, or `false` and `cb` once there is room again. */
+/**
+ * Where the body goes: true when the bytes are copied in and more may come; false when `cb` will
+ * say that (or has said why not: an error).
+ */
 export interface BodySink {
   take(bytes: Buffer, cb: (err?: Error | null) => void): boolean;
 }

@@ -168,18 +168,21 @@ export class HashingFileWriter extends Writable {
   /**
    * Copies `bytes` into the slots now, outside the Writable queue, for a reader that reuses its
    * buffer for the next socket read (src/evidence/download.ts): true when all of it is in and more
-   * may come; false when both slots are with the disk, in which case the rest has been copied aside
-   * and `cb` says when it is in (and more may come). A write error comes through `cb` either way.
+   * may come, and `cb` is not called; false when both slots are with the disk, in which case the
+   * rest has been copied aside and `cb` says when it is in (and more may come), or when the file
+   * has failed, in which case `cb` has already had the error.
    */
   take(bytes: Buffer, cb: (err?: Error | null) => void): boolean {
     let sync = true;
     let settled = false;
+    let failed = false;
     this.accept([bytes], 0, 0, (err) => {
       settled = true;
+      if (err) failed = true;
       if (!sync || err) cb(err);
     });
     sync = false;
-    if (settled) return true;
+    if (settled) return !failed;
     const b = this.blocked!;
     // One read's worth at most: the caller stops reading until cb.
     b.list = [Buffer.from(b.list[b.at].subarray(b.off))];

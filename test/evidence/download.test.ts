@@ -5,6 +5,8 @@
 // chunking, a connection cut mid-log and a Status error.
 
 import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +196,40 @@ describe('download', () => {
     const stop = new AbortController();
     stop.abort(new Error('timed out after 1s'));
     await expect(download(kube, logPath, query, stingySink(), stop.signal)).rejects.toThrow('timed out after 1s');
+  });
+
+  it("behind the cluster's proxy-url: goes through client-node's proxy agent, and the body arrives whole", async () => {
+    const seen: string[] = [];
+    // A CONNECT proxy on loopback (hpagent tunnels plain http through CONNECT too).
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      seen.push(`CONNECT ${req.url}`);
+      const [host, port] = req.url!.split(':');
+      const up = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(client).on('error', () => up.destroy());
+        client.pipe(up).on('error', () => client.destroy());
+      });
+      up.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'ir-download-'));
+    try {
+      const path = join(dir, 'kubeconfig');
+      writeFileSync(path, readFileSync(plain.kubeconfigPath, 'utf8').replace(/( +)server: (\S+)/, `$1server: $2\n$1proxy-url: http://127.0.0.1:${(proxy.address() as AddressInfo).port}`));
+      const kube = await Kube.load({ kubeconfig: path, env: {} });
+      const w = new HashingFileWriter(join(dir, 'api.log'));
+      await download(kube, '/api/v1/namespaces/shop/pods/api-odd/log', query, w, signal);
+      const { sha256 } = await w.finish();
+      expect(readFileSync(join(dir, 'api.log'), 'utf8')).toBe(text);
+      expect(sha256).toBe(createHash('sha256').update(text).digest('hex'));
+      expect(seen).toEqual([`CONNECT ${new URL(plain.url).host}`]);
+      expect(plain.requests.at(-1)).toMatchObject({ path: '/api/v1/namespaces/shop/pods/api-odd/log' });
+    } finally {
+      proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a token that is refused is a 401 with the Status message, over TLS', async () => {

@@ -73,7 +73,11 @@ function openDirect(fd: number): number | null {
 export class HashingFileWriter extends Writable {
   readonly path: string;
   bytes = 0;
-  private readonly hash: Hash = createHash('sha256');
+  private hash: Hash = createHash('sha256');
+  /** Where in the file `hash` has reached: past the landed bytes while a write is in flight. */
+  private hashedTo = 0;
+  /** The hash as it was when it went past the landed bytes (where: `at`), to go back to if the write fails. */
+  private behind?: { hash: Hash; at: number };
   private fd: number | undefined;
   /** undefined: not tried yet; null: this file goes through the page cache. */
   private direct: number | null | undefined;
@@ -222,16 +226,17 @@ export class HashingFileWriter extends Writable {
         // A direct write refused (alignment, a file system without O_DIRECT, a full disk): the same
         // bytes go through the page cache, whose own error, if any, is the one that counts.
         if (direct !== undefined) return this.dropDirect();
+        this.rewindHash(s);
         return this.fail(err ?? new Error(`${this.path}: write made no progress`));
       }
       const end = start + n;
       if (end > s.landed) {
-        this.hash.update(s.mem.subarray(s.landed, end));
         this.bytes += end - s.landed;
         streamed(end - s.landed);
         s.landed = end;
         this.onBytes?.(this.bytes);
       }
+      if (this.behind && this.bytes >= this.hashedTo) this.behind = undefined;
       if (direct !== undefined && end < SLOT) return this.dropDirect();
       if (s === f) this.flushWanted = false;
       if (s.landed === SLOT && this.pending[0] === s) {
@@ -243,6 +248,25 @@ export class HashingFileWriter extends Writable {
       }
       this.pump();
     });
+    // Hashed while the disk takes it: the thread pool writes, this thread hashes the same bytes.
+    this.hashAhead(s);
+  }
+
+  /** Takes the slot's bytes not yet hashed into the hash, keeping the hash as it was for a failed write. */
+  private hashAhead(s: Slot): void {
+    if (this.hashedTo >= s.base + s.len) return;
+    this.behind ??= { hash: this.hash.copy(), at: this.hashedTo };
+    this.hash.update(s.mem.subarray(this.hashedTo - s.base, s.len));
+    this.hashedTo = s.base + s.len;
+  }
+
+  /** A write failed: the hash goes back to covering exactly the bytes that landed. */
+  private rewindHash(s: Slot): void {
+    if (!this.behind) return;
+    this.hash = this.behind.hash;
+    this.hash.update(s.mem.subarray(this.behind.at - s.base, s.landed));
+    this.hashedTo = this.bytes;
+    this.behind = undefined;
   }
 
   private dropDirect(): void {

@@ -17,7 +17,7 @@ import { Writable } from 'node:stream';
 import { streamed } from './gc.js';
 
 /** Bytes per slot: one O_DIRECT write. Two slots per open file: one filling while one is written. */
-const SLOT = 1024 * 1024;
+const SLOT = 2 * 1024 * 1024;
 /** A slow stream's staged bytes reach the disk (and the progress line) after this long idle. */
 const IDLE_FLUSH_MS = 100;
 /** Slot pairs kept for the next file, so several logs in a row reuse the same touched pages. */

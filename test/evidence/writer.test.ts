@@ -121,7 +121,7 @@ describe('HashingFileWriter', () => {
     const r = await w.finish();
     const resident = cached(path);
     if (typeof resident === 'string') return ctx.skip(resident);
-    // Only the tail (under one 1 MiB slot) went through the page cache; through it, all 8 MiB would be there.
+    // Only the 12 KiB tail (under one slot) went through the page cache; through it, all 8 MiB would be there.
     expect(resident).toBeLessThan(MiB);
     expect(r.bytes).toBe(data.length);
     expect(r.sha256).toBe(createHash('sha256').update(data).digest('hex'));

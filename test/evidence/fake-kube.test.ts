@@ -69,4 +69,18 @@ describe('fake Kubernetes API server', () => {
     expect(kube.violations).toEqual(['GET /api/v1/namespaces/shop/secrets']);
     kube.violations.length = 0;
   });
+
+  it('serves https with its own CA and a token: kubectl verifies it and reads logs, and a wrong token is refused', async () => {
+    const secure = await startFakeKube({ ...fixtureData(), tls: true, token: 'fake-token-42' });
+    try {
+      expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const kubectlTls = async (...args: string[]) =>
+        (await run('kubectl', ['--kubeconfig', secure.kubeconfigPath, '--cache-dir', cache, '--request-timeout=10s', ...args], { encoding: 'utf8', timeout: 30_000 })).stdout;
+      expect(await kubectlTls('logs', '-n', 'shop', 'api-7d9f-abc12', '-c', 'api', '--tail=1')).toBe('GET /orders 200 #299\n');
+      expect(secure.requests.every((r) => r.path !== '/api/v1/namespaces/shop/pods/api-7d9f-abc12/log' || r.query.tailLines === '1')).toBe(true);
+      await expect(kubectlTls('--token', 'not-the-token', 'get', 'pods', '-n', 'shop')).rejects.toThrow(/Unauthorized|must be logged in/);
+    } finally {
+      await secure.stop();
+    }
+  });
 });

@@ -10,9 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/core/incident.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteDatabase } from '../../src/store/sqlite/database.js';
-import { ir, irAsync, sqlite, tempHome } from '../helpers/cli.js';
+import { ir, irAsync, ROOT, sqlite, tempHome } from '../helpers/cli.js';
 
 const T0 = Date.UTC(2026, 10, 25, 1, 0, 0);
+
+/** A draft's "as of" read at one fixed moment, so two runs write the same report. */
+const FIXED_NOW = { NODE_OPTIONS: `--import ${join(ROOT, 'test', 'helpers', 'fixed-clock.mjs')}`, IR_TEST_NOW: '2026-11-26T00:00:00.000Z' };
 
 const note = (text: string): NewEvent => ({ type: 'note.added', data: { text } });
 
@@ -146,7 +149,7 @@ describe('an incident of more runs than are fetched at once, each far from the n
     expect(show.stdout.match(/sparse \d+/g)).toHaveLength(RUNS);
     for (const helperMin of ['1000000', '1']) {
       const out = join(home, `pm-${helperMin}.md`);
-      const pm = await irAsync(home, ['postmortem', a, '--draft', '--out', out], { env: { IR_POSTMORTEM_HELPER_MIN: helperMin } });
+      const pm = await irAsync(home, ['postmortem', a, '--draft', '--out', out], { env: { ...FIXED_NOW, IR_POSTMORTEM_HELPER_MIN: helperMin } });
       expect(pm.code).toBe(0);
       const report = readFileSync(out, 'utf8');
       expect(report.match(/sparse \d+/g)?.length).toBeGreaterThanOrEqual(RUNS);

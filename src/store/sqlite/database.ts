@@ -11,7 +11,7 @@ import { canonicalJson } from '../canonical.js';
 import { ChainStretch, chainVerdict, eventHash, GENESIS_HASH, isCurrentShape, joinStretches, judgeAnchor, parseEventData, recordDigest, sha256Hex, summarize, toEvent, type EventRow, type ProjectedRow, type StretchSummary } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { openSqlite } from './driver.js';
-import { bounds, lastSeqSql, spans } from './spans.js';
+import { bounds, LAST_EVENT_JOIN, lastSeqSql, spans } from './spans.js';
 import { walkStretch } from './stretch.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type EventOutline, MAX_OUTLINE_ACTORS, type VerifyResult, type WriteOptions } from '../types.js';
 
@@ -41,7 +41,7 @@ interface IncidentRow {
 /** An incident row with its newest event: what `trusted()` needs to check the cache in O(1). */
 const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_at, i.doc, i.head_seq, i.head_hash,
     e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256, e.origin, e.recorded_at
-  FROM incidents i LEFT JOIN events e ON e.seq = ${lastSeqSql('i.id')}`;
+  FROM incidents i ${LAST_EVENT_JOIN}`;
 
 /** An incident's record as canonical JSON, its sha256 (the digest events carry) and the record itself. */
 interface Folded {
@@ -284,7 +284,7 @@ export class SqliteDatabase {
           // what changed.
           const row = this.sql(
             `SELECT i.state, i.severity, i.resolved_at, e.seq AS last_seq, e.hash AS last_hash, (SELECT max(seq) FROM events) AS top_seq
-             FROM incidents i LEFT JOIN events e ON e.seq = ${lastSeqSql('i.id')} WHERE i.id = ?`,
+             FROM incidents i ${LAST_EVENT_JOIN} WHERE i.id = ?`,
           ).get(incidentId) as (Pick<IncidentRow, 'state' | 'severity' | 'resolved_at'> & { last_seq: number | null; last_hash: string | null; top_seq: number | null }) | undefined;
           if (!row) throw new Error(`no incident ${incidentId}`);
           top = row.top_seq ?? 0;

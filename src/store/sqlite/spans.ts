@@ -34,6 +34,14 @@ export function lastSeqSql(id: string): string {
     ORDER BY x.seq DESC LIMIT 1)`;
 }
 
+/**
+ * LEFT JOINs giving each row of incidents `i` its newest event as `e` (through its last run `h`): the
+ * same walk back as lastSeqSql, as joins, which SQLite runs in fewer seeks for every incident of a list.
+ */
+export const LAST_EVENT_JOIN = `LEFT JOIN event_runs h ON h.seq = (SELECT max(seq) FROM event_runs WHERE incident_id = i.id)
+  LEFT JOIN events e ON e.seq = (SELECT x.seq FROM events x WHERE h.seq IS NOT NULL AND x.incident_id = i.id
+    AND x.seq < coalesce((SELECT min(n.seq) FROM event_runs n WHERE n.seq > h.seq), ${MAX_SEQ}) ORDER BY x.seq DESC LIMIT 1)`;
+
 const statements = new WeakMap<Database.Database, { runs: Database.Statement; first: Database.Statement; last: Database.Statement }>();
 
 function prepared(db: Database.Database) {

@@ -7,7 +7,7 @@
 // an older build; the incident is seeded through that checkout's own store code (so its chain
 // verifies), and a command it cannot run prints n/a. BENCH_EVENTS=1000,10000 picks the points;
 // BENCH_SEED_DIR keeps seeded databases between runs (schema 8: both builds open them; a newer one
-// migrates the copy it measures).
+// migrates the copy it measures, once, before the rounds: that first open is a row of its own).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,7 @@ async function seed(events) {
   const keep = process.env.BENCH_SEED_DIR && join(process.env.BENCH_SEED_DIR, `events-${events}.db`);
   if (keep && existsSync(keep)) {
     copyFileSync(keep, join(home, 'ir.db'));
-    return home;
+    return { home, copied: true };
   }
   const { SqliteStore } = await import(join(root, 'dist', 'store', 'sqlite', 'store.js'));
   const store = SqliteStore.open(join(home, 'ir.db'), { synchronous: 'NORMAL' });
@@ -66,7 +66,7 @@ async function seed(events) {
     copyFileSync(join(home, 'ir.db'), `${keep}.tmp`);
     renameSync(`${keep}.tmp`, keep);
   }
-  return home;
+  return { home, copied: false };
 }
 
 /**
@@ -102,10 +102,20 @@ function target(name, events) {
 export async function postmortem({ points = (process.env.BENCH_EVENTS ?? '1000,10000,100000,1000000').split(',').map(Number) } = {}) {
   const rows = [];
   for (const events of points) {
-    const home = await seed(events);
+    const { home, copied } = await seed(events);
     const env = { ...process.env, IR_HOME: home, IR_USER: 'bench', NO_COLOR: '1' };
     delete env.IR_INCIDENT;
     delete env.IR_STORE;
+    if (copied) {
+      // A kept seed may be of an older schema: the measured build migrates it on its first open, which
+      // is timed here (`ir list`) and not inside the first round of a command.
+      const m = measure(['list'], env);
+      rows.push(
+        m.error
+          ? { name: `first open (${events} events)`, median_ms: null, detail: `n/a (${m.error})` }
+          : { name: `first open (${events} events)`, median_ms: Number(m.ms.toFixed(1)), cpu_ms: Math.round(m.cpu), peak_rss_mib: Number((m.rss / MiB).toFixed(1)), detail: `cpu ${Math.round(m.cpu)} ms, peak ${(m.rss / MiB).toFixed(1)} MiB: \`ir list\` on the kept seed's copy, with any migration to this build's schema` },
+      );
+    }
     const out = join(home, 'pm.md');
     const rounds = events <= 10_000 ? 5 : events <= 100_000 ? 3 : 1;
     for (const c of COMMANDS) {

@@ -153,4 +153,36 @@ export const MIGRATIONS: string[] = [
   `
   SELECT 1;
   `,
+  // 10: an incident's events are found through the runs they form instead of an index on
+  // (incident_id, seq). Seqs are numbered store-wide and appends mostly follow one incident, so its
+  // events lie in a few stretches of consecutive seqs (a long incident usually in one); a row here marks
+  // the first event of each. An append that continues the store's last run writes the table's page
+  // alone, where the index made every commit write two (bench/append.js), and a read walks the table in
+  // seq order instead of looking up each row through the index. The trigger keeps the runs with the
+  // events for any writer; an event inserted between others also starts a run at the event after it.
+  `
+  CREATE TABLE event_runs (
+    seq         INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL
+  );
+  INSERT INTO event_runs (seq, incident_id)
+    SELECT seq, incident_id FROM (SELECT seq, incident_id, lag(incident_id) OVER (ORDER BY seq) AS before FROM events)
+    WHERE before IS NOT incident_id;
+  CREATE INDEX event_runs_incident ON event_runs(incident_id, seq);
+  DROP INDEX events_incident;
+
+  CREATE TRIGGER events_runs AFTER INSERT ON events
+  BEGIN
+    INSERT OR IGNORE INTO event_runs (seq, incident_id)
+      SELECT NEW.seq, NEW.incident_id
+      WHERE (SELECT incident_id FROM events WHERE seq < NEW.seq ORDER BY seq DESC LIMIT 1) IS NOT NEW.incident_id;
+    INSERT OR IGNORE INTO event_runs (seq, incident_id)
+      SELECT seq, incident_id FROM (SELECT seq, incident_id FROM events WHERE seq > NEW.seq ORDER BY seq LIMIT 1)
+      WHERE incident_id IS NOT NEW.incident_id;
+  END;
+  CREATE TRIGGER event_runs_append_only_update BEFORE UPDATE ON event_runs
+  BEGIN SELECT RAISE(ABORT, 'event runs are append-only: they follow the events'); END;
+  CREATE TRIGGER event_runs_append_only_delete BEFORE DELETE ON event_runs
+  BEGIN SELECT RAISE(ABORT, 'event runs are append-only: they follow the events'); END;
+  `,
 ];

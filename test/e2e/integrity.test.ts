@@ -220,7 +220,9 @@ describe('an anchored chain head', () => {
       ir(h, ['note', 'evidence of a mistake']);
       const a = ir(h, ['timeline', '--head']).stdout.trim();
       const d = join(h, 'ir.db');
-      sqlite(d, `DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE incident_id = '${i}'; DELETE FROM incidents WHERE id = '${i}';`);
+      // Removed with the runs that located its events (event_runs), or verify would find those empty.
+      sqlite(d, `DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE incident_id = '${i}'; DELETE FROM incidents WHERE id = '${i}';
+        DROP TRIGGER event_runs_append_only_delete; DELETE FROM event_runs WHERE incident_id = '${i}';`);
       expect(ir(h, ['timeline', '--verify']).code).toBe(0);
       const r = ir(h, ['timeline', i, '--verify', '--head', a]);
       expect(r.code).toBe(1);

@@ -7,6 +7,7 @@ import type { TimelineEvent } from '../../core/incident.js';
 import { describeEvent } from '../../core/describe.js';
 import { utc, visibleWidth } from '../../io/format.js';
 import { parseEventData } from '../../store/chain.js';
+import { spans } from '../../store/sqlite/spans.js';
 
 export function eventJson(e: TimelineEvent) {
   // Built key by key rather than with spreads: a timeline of a million events builds a million.
@@ -103,16 +104,19 @@ export class Outliner {
   add(from: number, to: number): void {
     const out = this.part;
     let odd = false;
-    for (const [actor, iso] of this.actors.iterate(this.incidentId, from, to) as IterableIterator<[string, number]>) {
-      out.count++;
-      out.actor = Math.max(out.actor, visibleWidth(actor));
-      if (!iso) odd = true;
-      else out.time = Math.max(out.time, 20);
+    const within = [...spans(this.db, this.incidentId, from, to)];
+    for (const [lo, hi] of within) {
+      for (const [actor, iso] of this.actors.iterate(this.incidentId, lo, hi) as IterableIterator<[string, number]>) {
+        out.count++;
+        out.actor = Math.max(out.actor, visibleWidth(actor));
+        if (!iso) odd = true;
+        else out.time = Math.max(out.time, 20);
+      }
     }
     if (odd) {
       // Times in another form are few (imported, hand-written): each is measured as it prints.
       this.times ??= this.db.prepare(`SELECT at FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? AND NOT (at GLOB '${ISO_GLOB}')`).pluck();
-      for (const at of this.times.iterate(this.incidentId, from, to) as IterableIterator<string>) out.time = Math.max(out.time, visibleWidth(utc(at)));
+      for (const [lo, hi] of within) for (const at of this.times.iterate(this.incidentId, lo, hi) as IterableIterator<string>) out.time = Math.max(out.time, visibleWidth(utc(at)));
     }
   }
 }
@@ -155,11 +159,8 @@ class Bytes {
 }
 
 export class RangeRenderer {
-  /** The rows by the incident's index, or by seq alone (the table's own order), skipping others' rows. */
-  private readonly byIndex: Database.Statement;
-  private readonly bySeq: Database.Statement;
-  /** The last read found the incident's rows dense (most seqs in it were the incident's). */
-  private dense = false;
+  /** A page of the incident's rows in a span of its runs: a walk of the table in seq order. */
+  private readonly rows: Database.Statement;
   private readonly page: number;
   private readonly row?: (e: TimelineEvent) => string;
   // One event object reused for every row: the describing and formatting keep nothing of it.
@@ -173,9 +174,7 @@ export class RangeRenderer {
     opts: { json: boolean; widths?: ColumnWidths; dim?: (text: string) => string },
   ) {
     const columns = opts.json ? 'seq, at, type, actor, data, hash, origin, recorded_at' : 'seq, at, type, actor, data, recorded_at';
-    this.byIndex = db.prepare(`SELECT ${columns} FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`).raw(true);
-    // The unary + keeps SQLite off the index: one walk of the table instead of a lookup per row.
-    this.bySeq = db.prepare(`SELECT ${columns} FROM events WHERE +incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`).raw(true);
+    this.rows = db.prepare(`SELECT ${columns} FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`).raw(true);
     if (!opts.json) this.row = rowFormatter(opts.widths!, opts.dim ?? ((t) => t));
     this.perSeq = opts.json ? 512 : 96;
     this.page = opts.json ? JSON_PAGE : PAGE;
@@ -190,20 +189,19 @@ export class RangeRenderer {
     // Sized from the chunks before, so a chunk's text is rarely copied to grow.
     const out = new Bytes(Math.max(4096, Math.ceil(this.perSeq * (to - from + 1) * 1.125)));
     let first = true;
-    for (let lo = from; ; ) {
-      const rows = (this.dense ? this.bySeq : this.byIndex).all(this.incidentId, lo, to, this.page) as Row[];
-      // An incident alone in the store (the long ones usually are) is read faster in the table's order.
-      this.dense = rows.length * 2 > Math.min(this.page, to - lo + 1);
-      if (this.row) this.human(rows, out);
-      else this.json(rows, out, first);
-      if (rows.length) first = false;
-      // A full page may end the range too (a chunk of parallel.ts, every seq the incident's): no read of nothing then.
-      if (rows.length < this.page || (rows[rows.length - 1][0] as number) >= to) {
-        if (out.used) this.perSeq = out.used / (to - from + 1);
-        return out.buf.subarray(0, out.used);
+    for (const [start, end] of spans(this.db, this.incidentId, from, to)) {
+      for (let lo = start; ; ) {
+        const rows = this.rows.all(this.incidentId, lo, end, this.page) as Row[];
+        if (this.row) this.human(rows, out);
+        else this.json(rows, out, first);
+        if (rows.length) first = false;
+        // A full page may end the span too (a chunk of parallel.ts, every seq the incident's): no read of nothing then.
+        if (rows.length < this.page || (rows[rows.length - 1][0] as number) >= end) break;
+        lo = (rows[rows.length - 1][0] as number) + 1;
       }
-      lo = (rows[rows.length - 1][0] as number) + 1;
     }
+    if (out.used) this.perSeq = out.used / (to - from + 1);
+    return out.buf.subarray(0, out.used);
   }
 
   private human(rows: Row[], out: Bytes): void {

@@ -11,6 +11,7 @@ import { canonicalJson } from '../canonical.js';
 import { ChainStretch, chainVerdict, eventHash, GENESIS_HASH, isCurrentShape, joinStretches, judgeAnchor, parseEventData, recordDigest, sha256Hex, summarize, toEvent, type EventRow, type ProjectedRow, type StretchSummary } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { openSqlite } from './driver.js';
+import { bounds, LAST_EVENT_JOIN, lastSeqSql, spans } from './spans.js';
 import { walkStretch } from './stretch.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type EventOutline, MAX_OUTLINE_ACTORS, type VerifyResult, type WriteOptions } from '../types.js';
 
@@ -40,7 +41,7 @@ interface IncidentRow {
 /** An incident row with its newest event: what `trusted()` needs to check the cache in O(1). */
 const CACHED_SQL = `SELECT i.id, i.state, i.severity, i.declared_at, i.resolved_at, i.doc, i.head_seq, i.head_hash,
     e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, e.state_sha256, e.origin, e.recorded_at
-  FROM incidents i LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events WHERE incident_id = i.id)`;
+  FROM incidents i ${LAST_EVENT_JOIN}`;
 
 /** An incident's record as canonical JSON, its sha256 (the digest events carry) and the record itself. */
 interface Folded {
@@ -283,7 +284,7 @@ export class SqliteDatabase {
           // what changed.
           const row = this.sql(
             `SELECT i.state, i.severity, i.resolved_at, e.seq AS last_seq, e.hash AS last_hash, (SELECT max(seq) FROM events) AS top_seq
-             FROM incidents i LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events WHERE incident_id = i.id) WHERE i.id = ?`,
+             FROM incidents i ${LAST_EVENT_JOIN} WHERE i.id = ?`,
           ).get(incidentId) as (Pick<IncidentRow, 'state' | 'severity' | 'resolved_at'> & { last_seq: number | null; last_hash: string | null; top_seq: number | null }) | undefined;
           if (!row) throw new Error(`no incident ${incidentId}`);
           top = row.top_seq ?? 0;
@@ -469,27 +470,45 @@ export class SqliteDatabase {
   /** Folds an incident's events into its record, streaming (no array of events is built). */
   private derive(id: string): Incident | undefined {
     let incident: Incident | undefined;
-    const stmt = this.sql(`SELECT incident_id, at, type, actor, data FROM events WHERE incident_id = ? ORDER BY seq`);
-    for (const row of stmt.iterate(id) as IterableIterator<Pick<EventRow, 'incident_id' | 'at' | 'type' | 'actor' | 'data'>>) {
-      const event = { incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseEventData(row.data) };
-      // A chain that does not start with its declaration is for --verify to report; skip, don't crash.
-      if (!incident && event.type !== 'incident.declared') continue;
-      incident = applyEvent(incident, event);
+    const stmt = this.sql(`SELECT incident_id, at, type, actor, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`);
+    for (const [lo, hi] of spans(this.db, id)) {
+      for (const row of stmt.iterate(id, lo, hi) as IterableIterator<Pick<EventRow, 'incident_id' | 'at' | 'type' | 'actor' | 'data'>>) {
+        const event = { incidentId: row.incident_id, at: row.at, type: row.type, actor: row.actor, data: parseEventData(row.data) };
+        // A chain that does not start with its declaration is for --verify to report; skip, don't crash.
+        if (!incident && event.type !== 'incident.declared') continue;
+        incident = applyEvent(incident, event);
+      }
     }
     return incident;
   }
 
   /** The newest event of an incident's chain, or undefined for an unknown incident. */
   head(incidentId: string): ChainHead | undefined {
-    const row = this.sql(`SELECT seq, hash, at FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`).get(incidentId) as
+    const row = this.sql(`SELECT seq, hash, at FROM events WHERE seq = ${lastSeqSql('@id')}`).get({ id: incidentId }) as
       | { seq: number; hash: string; at: string }
       | undefined;
     return row ? { incidentId, seq: row.seq, hash: row.hash, at: row.at } : undefined;
   }
 
+  /**
+   * Up to `limit` rows of the incident after `afterSeq`, in seq order: `read` runs one statement over a
+   * span (its ends and the rows still wanted), and spans are walked until enough rows came.
+   */
+  private overSpans<R>(incidentId: string, afterSeq: number, limit: number, read: (lo: number, hi: number, n: number) => R[]): R[] {
+    let out: R[] | undefined;
+    for (const [lo, hi] of spans(this.db, incidentId, afterSeq + 1)) {
+      const rows = read(lo, hi, limit - (out?.length ?? 0));
+      if (!out) out = rows;
+      else for (const r of rows) out.push(r);
+      if (out.length >= limit) break;
+    }
+    return out ?? [];
+  }
+
   /** A page of an incident's events after `afterSeq`: statements are not held open between pages. */
   eventsAfter(incidentId: string, afterSeq: number, limit: number): TimelineEvent[] {
-    const rows = this.sql(`SELECT * FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?`).all(incidentId, afterSeq, limit) as EventRow[];
+    const stmt = this.sql(`SELECT * FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`);
+    const rows = this.overSpans(incidentId, afterSeq, limit, (lo, hi, n) => stmt.all(incidentId, lo, hi, n) as EventRow[]);
     return rows.map((r) => toEvent(r));
   }
 
@@ -504,9 +523,9 @@ export class SqliteDatabase {
     const key = `page:${prev ? 'p' : ''}${own ? 'h' : ''}`;
     const stmt =
       this.rawStatements.get(key) ??
-      this.db.prepare(`SELECT seq, at, type, actor, data, origin, recorded_at${prev ? ', prev_hash' : ''}${own ? ', hash' : ''} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?`).raw(true);
+      this.db.prepare(`SELECT seq, at, type, actor, data, origin, recorded_at${prev ? ', prev_hash' : ''}${own ? ', hash' : ''} FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`).raw(true);
     this.rawStatements.set(key, stmt);
-    const rows = stmt.all(incidentId, afterSeq, limit) as (string | number | null)[][];
+    const rows = this.overSpans(incidentId, afterSeq, limit, (lo, hi, n) => stmt.all(incidentId, lo, hi, n) as (string | number | null)[][]);
     const out: TimelineEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
@@ -537,16 +556,19 @@ export class SqliteDatabase {
   eventOutline(incidentId: string): EventOutline | undefined {
     const stmt =
       this.rawStatements.get('outline') ??
-      this.db.prepare(`SELECT actor, count(*), min(at GLOB '${ISO_GLOB}') FROM events WHERE incident_id = ? GROUP BY actor LIMIT ${MAX_OUTLINE_ACTORS + 1}`).raw(true);
+      this.db.prepare(`SELECT actor, count(*), min(at GLOB '${ISO_GLOB}') FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? GROUP BY actor LIMIT ${MAX_OUTLINE_ACTORS + 1}`).raw(true);
     this.rawStatements.set('outline', stmt);
-    const rows = stmt.all(incidentId) as [string, number, number][];
-    if (rows.length > MAX_OUTLINE_ACTORS) return undefined;
+    const actors = new Set<string>();
     const outline: EventOutline = { count: 0, actors: [], isoTimes: true };
-    for (const [actor, count, iso] of rows) {
-      outline.actors.push(actor);
-      outline.count += count;
-      if (!iso) outline.isoTimes = false;
+    for (const [lo, hi] of spans(this.db, incidentId)) {
+      for (const [actor, count, iso] of stmt.all(incidentId, lo, hi) as [string, number, number][]) {
+        actors.add(actor);
+        outline.count += count;
+        if (!iso) outline.isoTimes = false;
+      }
+      if (actors.size > MAX_OUTLINE_ACTORS) return undefined;
     }
+    outline.actors = [...actors];
     return outline;
   }
 
@@ -562,7 +584,9 @@ export class SqliteDatabase {
   }
 
   events(incidentId: string): TimelineEvent[] {
-    const rows = this.sql(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(incidentId) as EventRow[];
+    const stmt = this.sql(`SELECT * FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`);
+    const rows: EventRow[] = [];
+    for (const [lo, hi] of spans(this.db, incidentId)) for (const r of stmt.iterate(incidentId, lo, hi) as IterableIterator<EventRow>) rows.push(r);
     return rows.map((r) => toEvent(r));
   }
 
@@ -586,6 +610,7 @@ export class SqliteDatabase {
     for (const a of anchors) result.anchors.push(await this.checkAnchor(a, intact, incidentId));
     for (const a of result.anchors) if (!a.ok) result.problems.push({ incidentId: a.incidentId ?? incidentId ?? '?', seq: a.seq, reason: a.reason });
     for (const o of this.orphans(incidentId, incidents)) result.problems.push({ incidentId: o.incident_id, seq: o.seq, reason: 'event belongs to no known incident' });
+    if (!incidentId) for (const r of this.runsOutOfStep()) result.problems.push({ incidentId: r.incident_id, seq: r.seq, reason: r.reason });
     result.ok = result.problems.length === 0;
     return result;
   }
@@ -614,12 +639,47 @@ export class SqliteDatabase {
   private orphans(incidentId: string | undefined, known: IncidentRow[]): { seq: number; incident_id: string }[] {
     const ids = new Set(known.map((i) => i.id));
     if (incidentId && ids.has(incidentId)) return [];
-    const next = this.db.prepare(`SELECT incident_id FROM events WHERE incident_id > ? ORDER BY incident_id LIMIT 1`).pluck();
+    // The incidents events name, one seek each in the index of their runs.
+    const next = this.db.prepare(`SELECT incident_id FROM event_runs WHERE incident_id > ? ORDER BY incident_id LIMIT 1`).pluck();
     const gone: string[] = [];
     if (incidentId) gone.push(incidentId);
     else for (let id = next.get('') as string | undefined; id !== undefined; id = next.get(id) as string | undefined) if (!ids.has(id)) gone.push(id);
-    if (!gone.length) return [];
-    return this.sql(`SELECT seq, incident_id FROM events WHERE incident_id IN (${gone.map(() => '?').join(', ')}) ORDER BY incident_id, seq LIMIT 20`).all(...gone) as { seq: number; incident_id: string }[];
+    const found: { seq: number; incident_id: string }[] = [];
+    const stmt = this.sql(`SELECT seq, incident_id FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`);
+    for (const id of gone) {
+      for (const [lo, hi] of spans(this.db, id)) {
+        for (const r of stmt.all(id, lo, hi, 20 - found.length) as { seq: number; incident_id: string }[]) found.push(r);
+        if (found.length >= 20) return found;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Where event_runs disagrees with the events, which only an edit by hand can make (the trigger keeps
+   * them in step for every writer): an event beginning a run that has no row there is hidden from its
+   * incident's reads, and a row naming another incident than its event's claims a run that is not its
+   * own. One walk of the table; the first few by seq.
+   */
+  private runsOutOfStep(): { seq: number; incident_id: string; reason: string }[] {
+    const hidden = this.db
+      .prepare(
+        `SELECT seq, incident_id FROM (SELECT seq, incident_id, lag(incident_id) OVER (ORDER BY seq) AS before FROM events) e
+         WHERE before IS NOT incident_id AND NOT EXISTS (SELECT 1 FROM event_runs r WHERE r.seq = e.seq AND r.incident_id = e.incident_id)
+         ORDER BY seq LIMIT 20`,
+      )
+      .all() as { seq: number; incident_id: string }[];
+    const claimed = this.db
+      .prepare(`SELECT r.seq, r.incident_id, e.seq IS NULL AS gone FROM event_runs r LEFT JOIN events e ON e.seq = r.seq WHERE e.incident_id IS NOT r.incident_id ORDER BY r.seq LIMIT 20`)
+      .all() as { seq: number; incident_id: string; gone: number }[];
+    return [
+      ...hidden.map((r) => ({ ...r, reason: 'event begins a run of its incident that event_runs does not record: reads of the incident skip it' })),
+      ...claimed.map(({ seq, incident_id, gone }) => ({
+        seq,
+        incident_id,
+        reason: gone ? 'a run of this incident began here (event_runs), but the event is gone: events were removed' : 'event_runs gives this incident a run at a seq whose event is not its own',
+      })),
+    ].sort((a, b) => a.seq - b.seq).slice(0, 20);
   }
 
   /**
@@ -631,10 +691,9 @@ export class SqliteDatabase {
    * those rows are the same on every connection.
    */
   private async walkChain(incidentId: string): Promise<ReturnType<typeof joinStretches>> {
-    // Two lookups, not min() and max() in one query: SQLite answers each from the index's ends.
-    const lo = (this.sql(`SELECT min(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
-    const hi = (this.sql(`SELECT max(seq) AS seq FROM events WHERE incident_id = ?`).get(incidentId) as { seq: number | null }).seq;
-    if (lo === null || hi === null) return joinStretches(new ChainStretch(incidentId, { start: true, fold: true }), []);
+    const ends = bounds(this.db, incidentId);
+    if (!ends) return joinStretches(new ChainStretch(incidentId, { start: true, fold: true }), []);
+    const { first: lo, last: hi } = ends;
     // The seq span bounds the event count (other incidents' events interleave), which is near enough to choose and cut.
     if (hi - lo + 1 < PARALLEL_VERIFY_MIN || !existsSync(this.path) || !existsSync(fileURLToPath(HELPER))) {
       const whole = new ChainStretch(incidentId, { start: true, fold: true });
@@ -667,7 +726,9 @@ export class SqliteDatabase {
       const projected = this.db
         .prepare(`SELECT seq, at, type, actor, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq`)
         .raw(true);
-      for (const [seq, at, type, actor, data] of projected.iterate(incidentId, split, hi, ...types) as IterableIterator<ProjectedRow>) first.foldRow(seq, at, type, actor, data);
+      for (const [from, to] of spans(this.db, incidentId, split, hi)) {
+        for (const [seq, at, type, actor, data] of projected.iterate(incidentId, from, to, ...types) as IterableIterator<ProjectedRow>) first.foldRow(seq, at, type, actor, data);
+      }
     }
     return joinStretches(first, [later]);
   }
@@ -678,7 +739,12 @@ export class SqliteDatabase {
       bySeq: (seq) => this.sql(`SELECT incident_id, hash FROM events WHERE seq = ?`).get(seq) as { incident_id: string; hash: string } | undefined,
       byHash: (hash) => this.sql(`SELECT incident_id, seq FROM events WHERE hash = ?`).get(hash) as { incident_id: string; seq: number } | undefined,
       incidentExists: (id) => this.sql(`SELECT 1 FROM incidents WHERE id = ?`).get(id) !== undefined,
-      laterCount: (id, seq) => (this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq > ?`).get(id, seq) as { later: number }).later,
+      laterCount: (id, seq) => {
+        const count = this.sql(`SELECT count(*) AS later FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ?`);
+        let later = 0;
+        for (const [lo, hi] of spans(this.db, id, seq + 1)) later += (count.get(id, lo, hi) as { later: number }).later;
+        return later;
+      },
     });
   }
 }

@@ -35,6 +35,7 @@ import { SqliteDatabase } from './database.js';
 export { openSqlite } from './driver.js';
 import { SqliteEvidence } from './evidence.js';
 import { SqliteRuns } from './runs.js';
+import { bounds } from './spans.js';
 
 /** Events per page when a timeline is read one event at a time. */
 const PAGE = 500;
@@ -107,10 +108,8 @@ export class SqliteStore implements Store {
   }
 
   async localTimeline(incidentId: string): Promise<LocalTimeline | undefined> {
-    // Two lookups, not min() and max() in one query: SQLite answers each from the index's ends.
-    const first = this.db.db.prepare(`SELECT min(seq) FROM events WHERE incident_id = ?`).pluck().get(incidentId) as number | null;
-    const last = this.db.db.prepare(`SELECT max(seq) FROM events WHERE incident_id = ?`).pluck().get(incidentId) as number | null;
-    return first === null || last === null ? undefined : { path: this.db.path, first, last };
+    const ends = bounds(this.db.db, incidentId);
+    return ends && { path: this.db.path, ...ends };
   }
 
   async delivery(key: string): Promise<{ incidentId: string; seq: number } | undefined> {

@@ -3,6 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import { BUILT_JSON, BUILT_PREV, type ChainStretch, type RowRest } from '../chain.js';
+import { spans } from './spans.js';
 
 /** Rows per page: arrays from all() cost less per row than iterate(), and a page keeps memory flat. */
 const PAGE = 1024;
@@ -52,20 +53,23 @@ export function walkStretch(db: Database.Database, incidentId: string, from: num
   };
   let plain: Database.Statement | undefined;
   const qid = JSON.stringify(incidentId);
-  for (let lo = from; ; ) {
-    let rows: BuiltRow[] | PlainRow[] | undefined;
-    try {
-      rows = page.all({ id: incidentId, lo, hi: to, qid }) as BuiltRow[];
-    } catch {
-      rows = undefined;
+  // Span by span (spans.ts): each a walk of the table in seq order.
+  for (const [first, last] of spans(db, incidentId, from, to)) {
+    for (let lo = first; ; ) {
+      let rows: BuiltRow[] | PlainRow[] | undefined;
+      try {
+        rows = page.all({ id: incidentId, lo, hi: last, qid }) as BuiltRow[];
+      } catch {
+        rows = undefined;
+      }
+      if (rows) for (const r of rows) stretch.built(r[0], r[1], r[2], r[3], r[4], rest);
+      else {
+        plain ??= db.prepare(PLAIN_SQL).raw(true);
+        rows = plain.all({ id: incidentId, lo, hi: last }) as PlainRow[];
+        for (const r of rows) stretch.row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
+      }
+      if (rows.length < PAGE) break;
+      lo = rows[rows.length - 1][0] + 1;
     }
-    if (rows) for (const r of rows) stretch.built(r[0], r[1], r[2], r[3], r[4], rest);
-    else {
-      plain ??= db.prepare(PLAIN_SQL).raw(true);
-      rows = plain.all({ id: incidentId, lo, hi: to }) as PlainRow[];
-      for (const r of rows) stretch.row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
-    }
-    if (rows.length < PAGE) return;
-    lo = rows[rows.length - 1][0] + 1;
   }
 }

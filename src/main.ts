@@ -1,22 +1,20 @@
 // Entry point: build the program, parse argv, run the command, map every error to one exit code.
 
 import type { Context, ContextParts } from './context.js';
-import { version } from './version.js';
+
+/** ir's version, written into the build by scripts/bundle.mjs; undefined running from dist/ or the sources. */
+declare const IR_VERSION: string | undefined;
 
 export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
   // `ir --version` is on every health check and shell prompt: answer it before loading anything.
+  // Every import below is dynamic, so that the bundle's main.js loads no other file for it.
   const versionFlag = (a: string) => a === '--version' || a === '-V';
   if (argv.length >= 1 && argv.length <= 2 && argv.some(versionFlag) && argv.every((a) => versionFlag(a) || a === '--json')) {
-    const json = argv.includes('--json');
-    (parts.io?.stdout ?? process.stdout).write(json ? `${JSON.stringify({ version: version() }, null, 2)}\n` : `${version()}\n`);
+    const v = typeof IR_VERSION === 'string' ? IR_VERSION : (await import('./version.js')).version();
+    (parts.io?.stdout ?? process.stdout).write(argv.includes('--json') ? `${JSON.stringify({ version: v }, null, 2)}\n` : `${v}\n`);
     return 0;
   }
-  // Loaded after the --version answer, which needs none of it.
-  // One module (the Context re-exports the stream watch): each file the ESM loader fetches costs about 1 ms.
-  // The program is asked for at once, not after the Context: the loader reads one's files while it
-  // compiles the other's (every path below needs it; completion imports it too).
-  const programModule = import('./cli/program.js');
-  programModule.catch(() => {}); // a failure is reported where it is awaited
+  // One module (the Context re-exports the stream watch): each file loaded costs.
   const { Context, watchOutputPipes } = await import('./context.js');
   // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
   if (!parts.io) watchOutputPipes();
@@ -27,7 +25,7 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
       const { completeCommand } = await import('./cli/complete.js');
       return await completeCommand(argv.slice(1), ctx);
     }
-    const { loadProgram } = await programModule;
+    const { loadProgram } = await import('./cli/program.js');
     const { program, result } = await loadProgram(ctx, argv);
     await program.parseAsync(argv, { from: 'user' });
     return result.code;

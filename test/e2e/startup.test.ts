@@ -211,6 +211,38 @@ describe('start-up cost', () => {
     }
   });
 
+  it('ir note makes no stream it does not use: with stdout a file, neither the stderr pipe nor the stdin pipe is opened (Node would load net for them)', () => {
+    const own = tempHome();
+    try {
+      expect(ir(own.home, ['declare', '-t', 'streams', '-s', 'SEV-4']).code).toBe(0);
+      // Node's own record of its built-in modules, written at exit by a preload: the tracer's loader thread loads net itself.
+      const preload = join(own.home, 'builtins.cjs');
+      writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.IR_BUILTINS_FILE, process.moduleLoadList.join('\\n')));\n");
+      const list = join(own.home, 'builtins.txt');
+      const out = join(own.home, 'stdout.txt');
+      const run = (args: string[], status = 0) => {
+        const fd = openSync(out, 'w');
+        try {
+          const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], { env: irEnv(own.home, { IR_BUILTINS_FILE: list }), stdio: ['pipe', fd, 'pipe'], encoding: 'utf8' });
+          expect(r.status, r.stderr).toBe(status);
+          return { stderr: r.stderr, stdout: readFileSync(out, 'utf8'), builtins: readFileSync(list, 'utf8').split('\n') };
+        } finally {
+          closeSync(fd);
+        }
+      };
+      const note = run(['note', 'to a file']);
+      expect(note.stdout).toContain('Note: to a file');
+      expect(note.builtins).not.toContain('NativeModule net');
+      // What would be seen: a note that fails says why on stderr, the pipe, which does load net.
+      const failed = run(['note', '--incident', 'INC-NONE', 'nowhere'], 2);
+      expect(failed.stderr).toContain('no incident INC-NONE');
+      expect(failed.builtins).toContain('NativeModule net');
+      expect(ir(own.home, ['timeline', '--verify']).code).toBe(0);
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('each helper thread is one file of its own, outside the program\'s split: it imports no chunk, and no chunk is cut for it', () => {
     const bin = join(ROOT, 'dist', 'bin');
     for (const thread of ['verify-worker.js', 'render-worker.js', 'timeline-helper.js']) {

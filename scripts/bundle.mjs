@@ -158,6 +158,19 @@ const mainStatic = mainFile.imports.filter((i) => i.kind === 'import-statement')
 if (mainStatic.length || mainFile.bare.length) {
   throw new Error(`bundle: dist/bin/main.js imports ${[...mainStatic, ...mainFile.bare].join(', ')} statically; \`ir --version\` must load main.js alone (keep every import in src/main.ts dynamic)`);
 }
+// esbuild's pieces import each other without cycles; a cycle would make a require see a piece half
+// initialised where ES modules would bind late, so a build that makes one says so instead.
+const visiting = new Set();
+const done = new Set();
+const visit = (name, path) => {
+  if (done.has(name)) return;
+  if (visiting.has(name)) throw new Error(`bundle: the pieces import each other in a cycle: ${[...path, name].join(' -> ')}`);
+  visiting.add(name);
+  for (const i of files.get(name).imports) if (i.kind === 'import-statement') visit(i.name, [...path, name]);
+  visiting.delete(name);
+  done.add(name);
+};
+for (const name of programFiles) visit(name, []);
 const cjsName = (name) => name.replace(/\.js$/, '.cjs');
 const converted = (name) => programFiles.includes(name) && !staysEsm.has(name);
 

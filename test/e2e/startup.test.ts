@@ -179,6 +179,29 @@ describe('start-up cost', () => {
     }
   });
 
+  /**
+   * Node's own list of the built-in modules a run of ir loaded, written at exit by a preload (the
+   * tracer's loader thread loads net itself), with stdout a file or a pipe and stdin, stderr pipes.
+   */
+  const builtinsOf = (home: string, args: string[], { stdout = 'file', status = 0 }: { stdout?: 'file' | 'pipe'; status?: number } = {}) => {
+    const preload = join(home, 'builtins.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.IR_BUILTINS_FILE, process.moduleLoadList.join('\\n')));\n");
+    const list = join(home, 'builtins.txt');
+    const out = join(home, 'stdout.txt');
+    const fd = openSync(out, 'w');
+    try {
+      const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], {
+        env: irEnv(home, { IR_BUILTINS_FILE: list }),
+        stdio: ['pipe', stdout === 'file' ? fd : 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(status);
+      return { stderr: r.stderr, stdout: stdout === 'file' ? readFileSync(out, 'utf8') : r.stdout, builtins: readFileSync(list, 'utf8').split('\n') };
+    } finally {
+      closeSync(fd);
+    }
+  };
+
   /** The files of this checkout a traced run loaded (its own code, not node_modules), relative to it. */
   const ownFiles = (urls: string[]) =>
     [...new Set(urls.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u)).filter((p) => p.startsWith(`${ROOT}/`) && !p.includes('/node_modules/')).map((p) => p.slice(ROOT.length + 1)))];
@@ -192,6 +215,16 @@ describe('start-up cost', () => {
     expect(json(ir(home, ['--version', '--json']))).toEqual({ version });
     // The same answer from commander's own flag, which the program (and its build-time version) gives.
     expect(ir(home, ['--no-color', '--version']).stdout).toBe(`${version}\n`);
+  });
+
+  it('ir --version writes its line without making the stdout stream (a pipe\'s loads net), to a pipe and to a file alike', () => {
+    for (const stdout of ['pipe', 'file'] as const) {
+      const run = builtinsOf(home, ['--version'], { stdout });
+      expect(run.stdout, stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+      expect(run.builtins, stdout).not.toContain('NativeModule net');
+    }
+    // What would be seen: a command writing to the stdout pipe through Node's stream does load net.
+    expect(builtinsOf(home, ['--help'], { stdout: 'pipe' }).builtins).toContain('NativeModule net');
   });
 
   it('past --version, ir loads its pieces with the CommonJS loader: main.js is the one ES module of dist/bin, and nothing is left for the CommonJS export scanner', () => {
@@ -215,21 +248,7 @@ describe('start-up cost', () => {
     const own = tempHome();
     try {
       expect(ir(own.home, ['declare', '-t', 'streams', '-s', 'SEV-4']).code).toBe(0);
-      // Node's own record of its built-in modules, written at exit by a preload: the tracer's loader thread loads net itself.
-      const preload = join(own.home, 'builtins.cjs');
-      writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.IR_BUILTINS_FILE, process.moduleLoadList.join('\\n')));\n");
-      const list = join(own.home, 'builtins.txt');
-      const out = join(own.home, 'stdout.txt');
-      const run = (args: string[], status = 0) => {
-        const fd = openSync(out, 'w');
-        try {
-          const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], { env: irEnv(own.home, { IR_BUILTINS_FILE: list }), stdio: ['pipe', fd, 'pipe'], encoding: 'utf8' });
-          expect(r.status, r.stderr).toBe(status);
-          return { stderr: r.stderr, stdout: readFileSync(out, 'utf8'), builtins: readFileSync(list, 'utf8').split('\n') };
-        } finally {
-          closeSync(fd);
-        }
-      };
+      const run = (args: string[], status = 0) => builtinsOf(own.home, args, { status });
       const note = run(['note', 'to a file']);
       expect(note.stdout).toContain('Note: to a file');
       expect(note.builtins).not.toContain('NativeModule net');

@@ -43,14 +43,14 @@ const closed = new Set<Which>();
 let takeover: ((which: Which, code: string) => void) | undefined;
 const closedBy = new Map<Which, string>();
 
+let watching = false;
+
 /**
  * `ir … | head -1` closes the pipe early. By default that is the reader's choice and ir ends
  * quietly (exit 0, no trace). A command with a record to finish (a runbook run) takes over with
  * onOutputClosed and ends itself once the record is complete; writes to the closed stream are
  * dropped meanwhile, since every one of them would fail again.
  */
-let watching = false;
-
 export function watchOutputPipes(): void {
   if (watching) return;
   watching = true;

@@ -1,10 +1,11 @@
 // Start-up benchmark: whole `ir` processes against `node -e 0`, measured in the same run,
-// interleaved, reported as ratios of medians — `--version`, `--help`, `note`, `status`, the runbook
-// commands on the shipped runbooks, and `ir note` on the team store (PostgreSQL on loopback).
+// interleaved, reported as ratios of medians (and of mean CPU time, see childrenCpuMs) — `--version`,
+// `--help`, `note`, `status`, the runbook commands on the shipped runbooks, and `ir note` on the team
+// store (PostgreSQL on loopback).
 // IR_BENCH_ROOT names the checkout to measure (default: this one), so the same bench runs against
 // an older build for a before/after table; a row that build cannot run prints "n/a".
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +15,30 @@ export const benchRoot = resolve(process.env.IR_BENCH_ROOT ?? join(dirname(fileU
 const bin = join(benchRoot, 'bin', 'ir.js');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 40);
 
-function time(args, env) {
+/**
+ * CPU time (user + system, ms) of this process's waited-for children so far, from /proc (Linux; null
+ * elsewhere). It counts in clock ticks (10 ms), too coarse for one run, so a case reports its mean over
+ * all rounds: CPU time moves less than wall time when other work shares the machine.
+ */
+function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // cutime and cstime: fields 16 and 17 of proc(5), counted from the state (field 3) here.
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+const TICKS_PER_SECOND = 100;
+
+function time(args, env, cpu) {
   const start = process.hrtime.bigint();
+  const before = childrenCpuMs();
   const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const after = childrenCpuMs();
+  if (cpu && before !== null && after !== null) cpu.push(after - before);
   return ms;
 }
 
@@ -81,14 +101,21 @@ export async function startup() {
       }
     }
     const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-    for (let i = 0; i < rounds; i++) for (const [name, c] of Object.entries(cases)) samples[name].push(time(c.args, c.env ?? env));
+    const cpu = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    for (let i = 0; i < rounds; i++) for (const [name, c] of Object.entries(cases)) samples[name].push(time(c.args, c.env ?? env, cpu[name]));
+    const meanCpu = (name) => (cpu[name].length === rounds ? cpu[name].reduce((a, b) => a + b, 0) / rounds : null);
     const base = median(samples['node -e 0']);
-    const rows = [{ name: 'node -e 0', median_ms: Number(base.toFixed(1)), ratio: 1, target: null, met: null }];
+    const baseCpu = meanCpu('node -e 0');
+    const cpuOf = (name) => {
+      const c = meanCpu(name);
+      return c === null || !baseCpu ? {} : { cpu_ms: Number(c.toFixed(1)), cpu_ratio: Number((c / baseCpu).toFixed(2)) };
+    };
+    const rows = [{ name: 'node -e 0', median_ms: Number(base.toFixed(1)), ratio: 1, target: null, met: null, ...cpuOf('node -e 0') }];
     for (const name of Object.keys(targets)) {
       if (samples[name]) {
         const m = median(samples[name]);
         const ratio = m / base;
-        rows.push({ name, median_ms: Number(m.toFixed(1)), ratio: Number(ratio.toFixed(2)), target: targets[name], met: ratio <= targets[name] });
+        rows.push({ name, median_ms: Number(m.toFixed(1)), ratio: Number(ratio.toFixed(2)), target: targets[name], met: ratio <= targets[name], ...cpuOf(name) });
       } else {
         rows.push({ name, median_ms: null, target: targets[name], met: null, detail: name === PG_NOTE && server.skipped ? `skipped: ${server.skipped}` : skipped[name] ?? 'n/a' });
       }
@@ -105,6 +132,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`# ${result.benchmark}, ${result.rounds} rounds, medians`);
   for (const r of result.rows) {
     if (r.median_ms === null) console.log(`${r.name.padEnd(34)} ${r.detail}`);
-    else console.log(`${r.name.padEnd(34)} ${String(r.median_ms).padStart(7)} ms  ${r.ratio.toFixed(2)}x${r.target ? `  (target ${r.target}x: ${r.met ? 'met' : 'MISSED'})` : ''}`);
+    else console.log(`${r.name.padEnd(34)} ${String(r.median_ms).padStart(7)} ms  ${r.ratio.toFixed(2)}x${r.target ? `  (target ${r.target}x: ${r.met ? 'met' : 'MISSED'})` : ''}${r.cpu_ms !== undefined ? `  cpu ${r.cpu_ms} ms mean, ${r.cpu_ratio.toFixed(2)}x` : ''}`);
   }
 }

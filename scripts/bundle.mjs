@@ -1,11 +1,12 @@
 // Bundles dist/main.js (tsc's output) into dist/bin, the code `bin/ir.js` runs: split at every
 // dynamic import so a command loads only its own code; the packages below stay in node_modules,
-// loaded where they are used (optional drivers, the heavy libraries).
+// loaded where they are used (optional drivers, the heavy libraries). main.js stays an ES module
+// (bin/ir.js imports it); the pieces it loads are written as CommonJS (.cjs), see toCommonJS below.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { createRequire, isBuiltin } from 'node:module';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,19 +63,24 @@ const sqliteDriver = {
 
 const BANNER = "import { createRequire as __irCreateRequire } from 'node:module'; const require = __irCreateRequire(import.meta.url);";
 
+/** ir's version, known when it is built: `ir --version` then reads no package.json (src/version.ts). */
+const irVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+
 const common = {
   bundle: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   outdir: join(root, 'dist', 'bin'),
+  absWorkingDir: root,
   external,
   // Bundled CommonJS (commander, pg) calls require: give each chunk one, as Node gives a CommonJS module.
   banner: { js: BANNER },
-  define: { IR_BUNDLED_BETTER_SQLITE3: JSON.stringify(sqliteVersion) },
+  define: { IR_BUNDLED_BETTER_SQLITE3: JSON.stringify(sqliteVersion), IR_VERSION: JSON.stringify(irVersion) },
   plugins: [lazyChildProcess, sqliteDriver],
   logLevel: 'warning',
   write: false,
+  metafile: true,
 };
 
 // The verify helper thread (src/store/sqlite/verify-worker.ts) is its own entry, written beside the
@@ -96,18 +102,120 @@ const entryPoints = [
  * small files where a few do. A thread also starts from one file instead of a dozen.
  */
 const [program, ...threads] = entryPoints;
-const results = await Promise.all([
+const [split, single] = await Promise.all([
   build({ ...common, entryPoints: [program], entryNames: '[name]', splitting: true }),
   build({ ...common, entryPoints: threads, entryNames: '[name]', splitting: false }),
 ]);
-const outputFiles = results.flatMap((r) => r.outputFiles);
 
-// The banner is kept only in the few chunks that name `require` (esbuild's runtime helpers, code
-// that requires a built-in): in the rest it would create a require nobody calls, in every file a
-// command loads.
-for (const file of outputFiles) {
-  let text = file.text;
+/** A file of dist/bin: its text and what it holds (the modules esbuild put in it, for the header). */
+const files = new Map();
+for (const result of [split, single]) {
+  for (const file of result.outputFiles) {
+    const meta = result.metafile.outputs[relative(root, file.path)];
+    const inputs = Object.entries(meta?.inputs ?? {}).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path);
+    const imports = (meta?.imports ?? []).filter((i) => !i.external).map((i) => ({ name: basename(i.path), kind: i.kind }));
+    const bare = (meta?.imports ?? []).filter((i) => i.external && i.kind === 'import-statement' && !isBuiltin(i.path)).map((i) => i.path);
+    files.set(basename(file.path), { text: file.text, inputs, imports, bare, program: result === split });
+  }
+}
+
+/**
+ * Node 20 loads an ES module at about three times the cost of a CommonJS one (an asynchronous read,
+ * resolution by URL and package scope, a module record to link), and `ir note` loads about twenty of
+ * them; its ESM loader has no compile cache either. So the program's pieces, split by esbuild as ES
+ * modules, are turned into CommonJS files one by one (same split, same module instances: each is
+ * required once, by path): an `import` of a piece becomes a require, an `import()` a require in a
+ * promise. main.js stays an ES module with no static import at all, so `ir --version` loads two
+ * files (bin/ir.js and main.js). A piece that imports a package statically (yaml) stays an ES
+ * module, and so does every piece that imports one of those: a require cannot load an ES module
+ * without Node's experimental require(esm). The helper threads stay single ES modules.
+ */
+const MAIN = 'main.js';
+const programFiles = [...files].filter(([, f]) => f.program).map(([name]) => name);
+const staysEsm = new Set([MAIN]);
+for (let grew = true; grew; ) {
+  grew = false;
+  for (const name of programFiles) {
+    const f = files.get(name);
+    if (staysEsm.has(name)) continue;
+    if (f.bare.length || f.imports.some((i) => i.kind === 'import-statement' && staysEsm.has(i.name) && i.name !== MAIN)) {
+      staysEsm.add(name);
+      grew = true;
+    }
+  }
+}
+const mainFile = files.get(MAIN);
+// esbuild has every entry import the chunk of its runtime helpers, for nothing when the entry uses
+// none of them (main.js does not: it has no static import to interoperate with).
+for (const { name } of mainFile.imports.filter((i) => i.kind === 'import-statement' && files.get(i.name).inputs.length === 0)) {
+  const line = `import "./${name}";\n`;
+  if (mainFile.text.includes(line)) {
+    mainFile.text = mainFile.text.replace(line, '');
+    mainFile.imports = mainFile.imports.filter((i) => i.name !== name);
+  }
+}
+const mainStatic = mainFile.imports.filter((i) => i.kind === 'import-statement').map((i) => i.name);
+if (mainStatic.length || mainFile.bare.length) {
+  throw new Error(`bundle: dist/bin/main.js imports ${[...mainStatic, ...mainFile.bare].join(', ')} statically; \`ir --version\` must load main.js alone (keep every import in src/main.ts dynamic)`);
+}
+// esbuild's pieces import each other without cycles; a cycle would make a require see a piece half
+// initialised where ES modules would bind late, so a build that makes one says so instead.
+const visiting = new Set();
+const done = new Set();
+const visit = (name, path) => {
+  if (done.has(name)) return;
+  if (visiting.has(name)) throw new Error(`bundle: the pieces import each other in a cycle: ${[...path, name].join(' -> ')}`);
+  visiting.add(name);
+  for (const i of files.get(name).imports) if (i.kind === 'import-statement') visit(i.name, [...path, name]);
+  visiting.delete(name);
+  done.add(name);
+};
+for (const name of programFiles) visit(name, []);
+const cjsName = (name) => name.replace(/\.js$/, '.cjs');
+const converted = (name) => programFiles.includes(name) && !staysEsm.has(name);
+
+/** The file's references to pieces that are now CommonJS: by their new name, and loaded with require where the file is CommonJS or main.js. */
+function relink(text, { requireDynamic }) {
+  return text.replace(/(import\(\s*)?"\.\/([\w.-]+\.js)"(\s*\))?/g, (whole, open, name, close) => {
+    if (!converted(name)) return whole;
+    if (open && close && requireDynamic) return `Promise.resolve().then(() => __irRequire("./${cjsName(name)}"))`;
+    return `${open ?? ''}"./${cjsName(name)}"${close ?? ''}`;
+  });
+}
+
+/** The modules a piece holds, one `// path` line each as esbuild writes them: readable, and what test/helpers/trace.ts looks for. */
+const header = (inputs) => `// ${inputs.length ? 'ir: this file holds' : 'ir: esbuild runtime'}\n${inputs.map((i) => `// ${i}\n`).join('')}`;
+
+async function toCommonJS(name, text) {
+  const code = text.startsWith(`${BANNER}\n`) ? text.slice(BANNER.length + 1) : text;
+  const out = await transform(code, { format: 'cjs', platform: 'node', target: 'node20', define: { 'import.meta.url': '__irModuleUrl' }, logLevel: 'error' });
+  if (/\bimport\.meta\b/.test(out.code)) throw new Error(`bundle: ${name} uses import.meta beyond import.meta.url; give it a CommonJS equivalent in scripts/bundle.mjs`);
+  // A dynamic import of a piece is a require of it here (the CommonJS loader, same module instance).
+  const meta = /\b__irModuleUrl\b/.test(out.code) ? 'var __irModuleUrl = require("node:url").pathToFileURL(__filename).href;\n' : '';
+  return `${header(files.get(name).inputs)}${meta}var __irRequire = require;\n${relink(out.code, { requireDynamic: true })}`;
+}
+
+const written = await Promise.all(
+  [...files].map(async ([name, f]) => {
+    if (!f.program) return [name, f.text];
+    if (name === MAIN) {
+      // Its require is made when first needed: `ir --version` never needs it.
+      const lazy = "let __irRequireHere;\nconst __irRequire = (id) => (__irRequireHere ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);\n";
+      const text = f.text.startsWith(`${BANNER}\n`) ? f.text.slice(BANNER.length + 1) : f.text;
+      return [name, `${lazy}${relink(text, { requireDynamic: true })}`];
+    }
+    if (converted(name)) return [cjsName(name), await toCommonJS(name, f.text)];
+    // An ES module piece keeps its banner only if it uses it (see below); its imports of CommonJS pieces are by their new names.
+    return [name, relink(f.text, { requireDynamic: false })];
+  }),
+);
+
+// The banner is kept only in the few files that name `require` (esbuild's runtime helpers, code
+// that requires a built-in): in the rest it would create a require nobody calls.
+const outdir = join(root, 'dist', 'bin');
+mkdirSync(outdir, { recursive: true });
+for (const [name, content] of written) {
+  let text = content;
   if (text.startsWith(`${BANNER}\n`) && !/\brequire\b/.test(text.slice(BANNER.length + 1))) text = text.slice(BANNER.length + 1);
-  mkdirSync(dirname(file.path), { recursive: true });
-  writeFileSync(file.path, text);
+  writeFileSync(join(outdir, name), text);
 }

@@ -181,19 +181,6 @@ export class Context {
     return this.storeInstance;
   }
 
-  /**
-   * Starts loading the local store's code (not opening it) while the command's own module loads,
-   * for a command that will open the store first thing: store() then finds its modules fetched,
-   * instead of reading them one level after another. Not when another store is named on the line
-   * or in IR_STORE (the team store's driver is another module; ir.yaml's choice is read later, and
-   * then the code fetched here is only unused).
-   */
-  prefetchStore(argv: string[]): void {
-    if (this.storeInstance || this.env.IR_STORE || argv.some((a) => a === '--store' || a.startsWith('--store='))) return;
-    // Failures are the store's to report, when store() imports the same modules.
-    for (const load of [import('./store/open.js'), import('./store/sqlite/store.js')]) load.catch(() => {});
-  }
-
   async close(): Promise<void> {
     const store = this.storeInstance;
     this.storeInstance = undefined;

@@ -1,22 +1,22 @@
 // Entry point: build the program, parse argv, run the command, map every error to one exit code.
 
 import type { Context, ContextParts } from './context.js';
-import { version } from './version.js';
+
+/** ir's version, written into the build by scripts/bundle.mjs; undefined running from dist/ or the sources. */
+declare const IR_VERSION: string | undefined;
 
 export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
   // `ir --version` is on every health check and shell prompt: answer it before loading anything.
+  // Every import below is dynamic, so that the bundle's main.js loads no other file for it.
   const versionFlag = (a: string) => a === '--version' || a === '-V';
   if (argv.length >= 1 && argv.length <= 2 && argv.some(versionFlag) && argv.every((a) => versionFlag(a) || a === '--json')) {
-    const json = argv.includes('--json');
-    (parts.io?.stdout ?? process.stdout).write(json ? `${JSON.stringify({ version: version() }, null, 2)}\n` : `${version()}\n`);
+    const v = typeof IR_VERSION === 'string' ? IR_VERSION : (await import('./version.js')).version();
+    const text = argv.includes('--json') ? `${JSON.stringify({ version: v }, null, 2)}\n` : `${v}\n`;
+    if (parts.io) parts.io.stdout.write(text);
+    else writeVersion(text);
     return 0;
   }
-  // Loaded after the --version answer, which needs none of it.
-  // One module (the Context re-exports the stream watch): each file the ESM loader fetches costs about 1 ms.
-  // The program is asked for at once, not after the Context: the loader reads one's files while it
-  // compiles the other's (every path below needs it; completion imports it too).
-  const programModule = import('./cli/program.js');
-  programModule.catch(() => {}); // a failure is reported where it is awaited
+  // One module (the Context re-exports the stream watch): each file loaded costs.
   const { Context, watchOutputPipes } = await import('./context.js');
   // `ir … | head` closes the pipe early; that is the reader's choice, not an error.
   if (!parts.io) watchOutputPipes();
@@ -27,7 +27,7 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
       const { completeCommand } = await import('./cli/complete.js');
       return await completeCommand(argv.slice(1), ctx);
     }
-    const { loadProgram } = await programModule;
+    const { loadProgram } = await import('./cli/program.js');
     const { program, result } = await loadProgram(ctx, argv);
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
@@ -36,6 +36,23 @@ export async function run(argv: string[], parts: ContextParts = {}): Promise<num
   } finally {
     await ctx.close();
   }
+}
+
+/**
+ * One short line to fd 1 as it is: making process.stdout (Node's stream classes, and net for a pipe)
+ * would cost --version a tenth of its time. A descriptor that cannot take it at once (a non-blocking
+ * pipe that is full, a closed one) gets the rest through Node's stream, as any other output would.
+ */
+function writeVersion(text: string): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    written = process.getBuiltinModule('node:fs').writeSync(1, bytes);
+  } catch (err) {
+    // The reader has gone (`ir --version | true`): its choice, as for every command (io/streams.ts).
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
+  }
+  if (written < bytes.length) process.stdout.write(bytes.subarray(written));
 }
 
 function report(err: unknown, ctx: Context, argv: string[], { EXIT, IrError, UserError, systemError }: typeof import('./errors.js')): number {

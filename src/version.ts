@@ -16,7 +16,11 @@ export function packageRoot(): string {
   return root;
 }
 
+/** ir's version, written into the build by scripts/bundle.mjs; undefined running from dist/ or the sources. */
+declare const IR_VERSION: string | undefined;
+
 export function version(): string {
+  if (typeof IR_VERSION === 'string') return IR_VERSION;
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }

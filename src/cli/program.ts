@@ -47,7 +47,6 @@ export async function loadProgram(ctx: Context, argv?: string[]): Promise<{ prog
   const root = rootProgram(ctx);
   const manifest = argv ? readManifest() : undefined;
   const wanted = manifest && argv ? routedEntry(root.program, argv, manifest) : -1;
-  if (manifest && argv && wanted >= 0 && manifest.commands[wanted].some((c) => OPENS_STORE_AT_ONCE.has(c.name)) && !asksForHelp(argv)) ctx.prefetchStore(argv);
   // With the command on the line found, commander never looks at the others (help, suggestions and
   // routing are the command's own): registering ~40 stubs would cost every run ~5 ms for nothing.
   const registers = await Promise.all(
@@ -118,20 +117,6 @@ function routedEntry(program: Command, argv: string[], manifest: CommandManifest
   const name = operands[0] === 'help' ? operands[1] : operands[0];
   if (name === undefined) return -1;
   return manifest.commands.findIndex((cmds) => cmds.some((c) => c.name === name || c.aliases.includes(name)));
-}
-
-/**
- * Commands that open the store as soon as they run: their store code is fetched while their own
- * module loads (Context.prefetchStore), not after it. A hint only; a command left out of it, or in
- * it and not opening the store, behaves the same, a few milliseconds slower or busier.
- */
-const OPENS_STORE_AT_ONCE = new Set(['declare', 'status', 'list', 'show', 'ack', 'note', 'severity', 'assign', 'resolve', 'reopen', 'timeline', 'escalate']);
-
-/** Whether argv asks for help (`ir help note`, `ir note --help`): help opens no store. */
-function asksForHelp(argv: string[]): boolean {
-  const end = argv.indexOf('--');
-  const options = end >= 0 ? argv.slice(0, end) : argv;
-  return options[0] === 'help' || options.includes('--help') || options.includes('-h');
 }
 
 /** Registers commands as `ir --help` lists them; running one is a bug in routedEntry. */

@@ -21,14 +21,29 @@ export interface IO {
   cwd: string;
 }
 
+/**
+ * The process's own streams, each made on first use: Node builds process.stdout/stderr/stdin when
+ * first read, and a pipe's costs a few milliseconds (it loads net and streams); `ir note` never
+ * reads stdin and writes nothing to stderr.
+ */
 export function processIO(): IO {
-  return { stdout: guarded(process.stdout, 'stdout'), stderr: guarded(process.stderr, 'stderr'), stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: guarded(() => process.stdout, 'stdout'),
+    stderr: guarded(() => process.stderr, 'stderr'),
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 type Which = 'stdout' | 'stderr';
 const closed = new Set<Which>();
 let takeover: ((which: Which, code: string) => void) | undefined;
 const closedBy = new Map<Which, string>();
+
+let watching = false;
 
 /**
  * `ir … | head -1` closes the pipe early. By default that is the reader's choice and ir ends
@@ -37,20 +52,42 @@ const closedBy = new Map<Which, string>();
  * dropped meanwhile, since every one of them would fail again.
  */
 export function watchOutputPipes(): void {
-  for (const [stream, which] of [
-    [process.stdout, 'stdout'],
-    [process.stderr, 'stderr'],
-  ] as const) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      // EIO: the terminal went away (a closed SSH session) — the same loss of a reader as a pipe.
-      if (err.code !== 'EPIPE' && err.code !== 'EIO' && err.code !== 'ECONNRESET') throw err;
-      const first = !closed.has(which);
-      closed.add(which);
-      if (first) closedBy.set(which, err.code);
-      if (!takeover) process.exit(0);
-      if (first) takeover(which, err.code);
+  if (watching) return;
+  watching = true;
+  for (const which of ['stdout', 'stderr'] as const) {
+    // Watched when Node makes it, by whoever first reads process[which]: making it here would
+    // cost every command the stream it may never write to (see processIO).
+    const made = Object.getOwnPropertyDescriptor(process, which);
+    if (!made?.get || !made.configurable) {
+      watch(process[which], which);
+      continue;
+    }
+    const get = made.get;
+    let watched = false;
+    Object.defineProperty(process, which, {
+      ...made,
+      get() {
+        const stream = get.call(process) as NodeJS.WriteStream;
+        if (!watched) {
+          watched = true;
+          watch(stream, which);
+        }
+        return stream;
+      },
     });
   }
+}
+
+function watch(stream: NodeJS.WriteStream, which: Which): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    // EIO: the terminal went away (a closed SSH session) — the same loss of a reader as a pipe.
+    if (err.code !== 'EPIPE' && err.code !== 'EIO' && err.code !== 'ECONNRESET') throw err;
+    const first = !closed.has(which);
+    closed.add(which);
+    if (first) closedBy.set(which, err.code);
+    if (!takeover) process.exit(0);
+    if (first) takeover(which, err.code);
+  });
 }
 
 /** While registered, a closed stdout/stderr calls fn (once per stream) instead of ending ir; returns the release. */
@@ -63,33 +100,36 @@ export function onOutputClosed(fn: (which: Which, code: string) => void): () => 
   };
 }
 
-/** Writes go to the real stream until its reader has gone. */
-function guarded(stream: NodeJS.WriteStream, which: Which): OutStream {
+/** Writes go to the real stream (made on first use) until its reader has gone. */
+function guarded(real: () => NodeJS.WriteStream, which: Which): OutStream {
+  let made: NodeJS.WriteStream | undefined;
+  const stream = () => (made ??= real());
   return {
-    write: (chunk) => (closed.has(which) ? false : stream.write(chunk)),
+    write: (chunk) => (closed.has(which) ? false : stream().write(chunk)),
+    // Nothing written yet, nothing to wait for.
     drained: () =>
-      closed.has(which) || !stream.writableNeedDrain
+      closed.has(which) || !made || !made.writableNeedDrain
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             // A reader that goes away never drains: the close (or the error handled above) ends the wait.
             const done = () => {
-              stream.off('drain', done);
-              stream.off('close', done);
-              stream.off('error', done);
+              stream().off('drain', done);
+              stream().off('close', done);
+              stream().off('error', done);
               resolve();
             };
-            stream.on('drain', done);
-            stream.on('close', done);
-            stream.on('error', done);
+            stream().on('drain', done);
+            stream().on('close', done);
+            stream().on('error', done);
           }),
     get isTTY() {
-      return stream.isTTY;
+      return stream().isTTY;
     },
     get columns() {
-      return stream.columns;
+      return stream().columns;
     },
     get rows() {
-      return stream.rows;
+      return stream().rows;
     },
   };
 }

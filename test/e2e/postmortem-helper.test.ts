@@ -195,7 +195,7 @@ describe('ir postmortem with the helper thread forced on and off', () => {
 it('the built ir ships the helper thread beside the chunk that starts it (else a long report quietly takes one thread)', () => {
   const bin = join(ROOT, 'dist', 'bin');
   expect(existsSync(join(bin, 'timeline-helper.js'))).toBe(true);
-  const starter = readdirSync(bin).filter((f) => f.endsWith('.js') && readFileSync(join(bin, f), 'utf8').includes('"./timeline-helper.js"'));
+  const starter = readdirSync(bin).filter((f) => /\.c?js$/.test(f) && readFileSync(join(bin, f), 'utf8').includes('"./timeline-helper.js"'));
   expect(starter.length).toBeGreaterThan(0);
 });
 

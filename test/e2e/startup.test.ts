@@ -3,11 +3,11 @@
 // `ir status` with its caches warm initialises no Intl formatter.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ir, irEnv, json, ROOT, tempHome } from '../helpers/cli.js';
+import { BIN, ir, irEnv, json, ROOT, tempHome } from '../helpers/cli.js';
 import { loadedModules } from '../helpers/trace.js';
 import { psql, startPostgres, type PostgresServer } from '../helpers/services.js';
 
@@ -40,7 +40,7 @@ describe('start-up cost', () => {
   it('ir --help loads the command tree but nothing heavy', () => {
     const urls = loaded(['--help']);
     // commander is bundled into the program chunk, which --version never loads.
-    expect(urls.some((u) => /\/dist\/bin\/program-[A-Z0-9]+\.js$/.test(u))).toBe(true);
+    expect(urls.some((u) => /\/dist\/bin\/program-[A-Z0-9]+\.cjs$/.test(u))).toBe(true);
     expect(heavyIn(urls)).toEqual([]);
     expect(fetchIn(urls)).toBe(false);
   });
@@ -179,21 +179,83 @@ describe('start-up cost', () => {
     }
   });
 
-  it('ir note asks for the program with the Context and for the store code with its own module, not one level after another; help opens no store and fetches none', () => {
+  /**
+   * Node's own list of the built-in modules a run of ir loaded, written at exit by a preload (the
+   * tracer's loader thread loads net itself), with stdout a file or a pipe and stdin, stderr pipes.
+   */
+  const builtinsOf = (home: string, args: string[], { stdout = 'file', status = 0 }: { stdout?: 'file' | 'pipe'; status?: number } = {}) => {
+    const preload = join(home, 'builtins.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.IR_BUILTINS_FILE, process.moduleLoadList.join('\\n')));\n");
+    const list = join(home, 'builtins.txt');
+    const out = join(home, 'stdout.txt');
+    const fd = openSync(out, 'w');
+    try {
+      const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], {
+        env: irEnv(home, { IR_BUILTINS_FILE: list }),
+        stdio: ['pipe', stdout === 'file' ? fd : 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(status);
+      return { stderr: r.stderr, stdout: stdout === 'file' ? readFileSync(out, 'utf8') : r.stdout, builtins: readFileSync(list, 'utf8').split('\n') };
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  /** The files of this checkout a traced run loaded (its own code, not node_modules), relative to it. */
+  const ownFiles = (urls: string[]) =>
+    [...new Set(urls.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u)).filter((p) => p.startsWith(`${ROOT}/`) && !p.includes('/node_modules/')).map((p) => p.slice(ROOT.length + 1)))];
+
+  it('ir --version loads bin/ir.js and dist/bin/main.js and no other file of ir: the version is written into the build, main.js imports nothing statically', () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const args of [['--version'], ['-V'], ['--version', '--json']]) {
+      expect(ownFiles(loaded(args)).sort(), args.join(' ')).toEqual(['bin/ir.js', 'dist/bin/main.js']);
+    }
+    expect(ir(home, ['--version']).stdout).toBe(`${version}\n`);
+    expect(json(ir(home, ['--version', '--json']))).toEqual({ version });
+    // The same answer from commander's own flag, which the program (and its build-time version) gives.
+    expect(ir(home, ['--no-color', '--version']).stdout).toBe(`${version}\n`);
+  });
+
+  it('ir --version writes its line without making the stdout stream (a pipe\'s loads net), to a pipe and to a file alike', () => {
+    for (const stdout of ['pipe', 'file'] as const) {
+      const run = builtinsOf(home, ['--version'], { stdout });
+      expect(run.stdout, stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+      expect(run.builtins, stdout).not.toContain('NativeModule net');
+    }
+    // What would be seen: a command writing to the stdout pipe through Node's stream does load net.
+    expect(builtinsOf(home, ['--help'], { stdout: 'pipe' }).builtins).toContain('NativeModule net');
+  });
+
+  it('past --version, ir loads its pieces with the CommonJS loader: main.js is the one ES module of dist/bin, and nothing is left for the CommonJS export scanner', () => {
     const own = tempHome();
     try {
-      loadedModules(own.home, ['declare', '-t', 'prefetch', '-s', 'SEV-4']);
-      /** Where in the loader's resolve order the chunk holding `module` (a dist/ path) was first asked for. */
-      const at = (urls: string[], module: string) =>
-        urls.findIndex((u) => u.startsWith('file:') && u.includes('/dist/bin/') && readFileSync(fileURLToPath(u), 'utf8').includes(`\n// dist/${module}\n`));
-      const urls = loadedModules(own.home, ['note', 'prefetched']);
-      const [context, program, note, store] = ['context.js', 'cli/program.js', 'commands/incident/note.js', 'store/sqlite/store.js'].map((m) => at(urls, m));
-      expect([context, program, note, store].every((i) => i >= 0), urls.join('\n')).toBe(true);
-      expect(program).toBeLessThan(context);
-      expect(store).toBeLessThan(note);
-      // Help for a store command, and the same command on a store named on the line, fetch no SQLite code.
-      for (const args of [['note', '--help'], ['help', 'note'], ['status', '-h']]) expect(at(loadedModules(own.home, args), 'store/sqlite/store.js'), args.join(' ')).toBe(-1);
-      expect(ir(own.home, ['note', 'still recorded']).code).toBe(0);
+      loadedModules(own.home, ['declare', '-t', 'commonjs', '-s', 'SEV-4']);
+      for (const args of [['--help'], ['note', '--help'], ['note', 'loaded as CommonJS'], ['status'], ['timeline'], ['list', '--json']]) {
+        const urls = loadedModules(own.home, args);
+        const pieces = ownFiles(urls).filter((p) => p.startsWith('dist/bin/'));
+        expect(pieces.filter((p) => !p.endsWith('.cjs')), args.join(' ')).toEqual(['dist/bin/main.js']);
+        expect(pieces.length, args.join(' ')).toBeGreaterThan(1);
+        expect(urls, args.join(' ')).not.toContain('node:internal/deps/cjs-module-lexer/lexer');
+      }
+      expect(ir(own.home, ['timeline', '--verify']).code).toBe(0);
+    } finally {
+      own.cleanup();
+    }
+  });
+
+  it('ir note makes no stream it does not use: with stdout a file, neither the stderr pipe nor the stdin pipe is opened (Node would load net for them)', () => {
+    const own = tempHome();
+    try {
+      expect(ir(own.home, ['declare', '-t', 'streams', '-s', 'SEV-4']).code).toBe(0);
+      const run = (args: string[], status = 0) => builtinsOf(own.home, args, { status });
+      const note = run(['note', 'to a file']);
+      expect(note.stdout).toContain('Note: to a file');
+      expect(note.builtins).not.toContain('NativeModule net');
+      // What would be seen: a note that fails says why on stderr, the pipe, which does load net.
+      const failed = run(['note', '--incident', 'INC-NONE', 'nowhere'], 2);
+      expect(failed.stderr).toContain('no incident INC-NONE');
+      expect(failed.builtins).toContain('NativeModule net');
       expect(ir(own.home, ['timeline', '--verify']).code).toBe(0);
     } finally {
       own.cleanup();

@@ -186,6 +186,6 @@ describe('a timeline long enough for two threads', () => {
 it('the built ir ships the render helper thread beside the chunk that starts it (else long timelines quietly render on one thread)', () => {
   const bin = join(ROOT, 'dist', 'bin');
   expect(existsSync(join(bin, 'render-worker.js'))).toBe(true);
-  const starter = readdirSync(bin).filter((f) => f.endsWith('.js') && readFileSync(join(bin, f), 'utf8').includes('"./render-worker.js"'));
+  const starter = readdirSync(bin).filter((f) => /\.c?js$/.test(f) && readFileSync(join(bin, f), 'utf8').includes('"./render-worker.js"'));
   expect(starter.length).toBeGreaterThan(0);
 });

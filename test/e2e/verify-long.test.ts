@@ -99,7 +99,7 @@ const UNLINKED = 'prev_hash does not link to the event before it (an event was r
 it('the built ir ships the helper thread beside the chunk that starts it (else verify quietly walks on one thread)', () => {
   const bin = join(ROOT, 'dist', 'bin');
   expect(existsSync(join(bin, 'verify-worker.js'))).toBe(true);
-  const starter = readdirSync(bin).filter((f) => f.endsWith('.js') && readFileSync(join(bin, f), 'utf8').includes('"./verify-worker.js"'));
+  const starter = readdirSync(bin).filter((f) => /\.c?js$/.test(f) && readFileSync(join(bin, f), 'utf8').includes('"./verify-worker.js"'));
   expect(starter.length).toBeGreaterThan(0);
 });
 

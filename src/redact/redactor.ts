@@ -202,6 +202,17 @@ function collectStrings(v: unknown, out: string[]): void {
   }
 }
 
+/** Whether a string in a JSON-like value (as collectStrings walks it) holds a trigger word. */
+function anyTrigger(v: unknown): boolean {
+  if (typeof v === 'string') return holdsTrigger(v);
+  if (typeof v === 'object' && v !== null) {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (anyTrigger(v[i])) return true;
+    } else for (const k in v) if (Object.hasOwn(v, k) && anyTrigger((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
 const PRIORITY_USER = 0;
 const PRIORITY_SHAPE = 1;
 const PRIORITY_SECRETLINT = 50;
@@ -311,6 +322,15 @@ export class Redactor {
     for (const [value, p] of state.placeholders) this.placeholders.set(value, p);
     for (const value of state.learned) this.learned.add(value);
     for (const [kind, n] of state.counts) this.counts.set(kind, n);
+  }
+
+  /**
+   * True when redacting `value` surely changes nothing: no pattern of the user's, no value found
+   * yet, and no string in it with a trigger word. A quick walk, for a caller that would otherwise
+   * gather the strings of thousands of such values only to get them back unchanged.
+   */
+  unchanged(value: unknown): boolean {
+    return this.prefilter && !this.userRules.length && !this.placeholders.size && !anyTrigger(value);
   }
 
   /** Different values found, all kinds together. */

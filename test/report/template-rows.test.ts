@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { renderTemplate, templateAround } from '../../src/report/template.js';
 import { Redactor } from '../../src/redact/redactor.js';
 import { SHIPPED_TEMPLATES } from '../../src/config/paths.js';
-import { TIMELINE_FIELDS, timelineItem, timelineRows } from '../../src/report/model.js';
+import { cell, TIMELINE_FIELDS, timelineItem, timelineRows } from '../../src/report/model.js';
+import { generator } from './secret-corpus.js';
 import type { TimelineEvent } from '../../src/core/incident.js';
 
 const FIELDS = ['time', 'actor', 'text'] as const;
@@ -58,6 +59,19 @@ describe('timeline rows without Handlebars', () => {
     const slow = (await templateAround(file, 'timeline', dir, undefined, []))!;
     expect(slow.direct).toBe(false);
     for (const r of rows) expect(split.item(r)).toBe(slow.item(r));
+  });
+
+  it('escapes a cell as the three replaces always did, for any mix of pipes, backslashes, line breaks and spaces', () => {
+    const reference = (t: unknown) =>
+      String(t ?? '')
+        .replace(/\\/g, '\\\\')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, ' ')
+        .trim();
+    const g = generator(5);
+    const alphabet = ['|', '\\', '\n', '\r', ' ', '\t', 'a', 'é', 'Note: '];
+    const texts: unknown[] = [undefined, null, 42, '', ' | ', 'a\r\nb', 'a\rb', 'plain', ...Array.from({ length: 5000 }, () => Array.from({ length: g.int(8) }, () => alphabet[g.int(alphabet.length)]).join(''))];
+    for (const t of texts) expect(cell(t), JSON.stringify(t)).toBe(reference(t));
   });
 
   it('prints rows straight from events as Handlebars prints the rows timelineItem makes of them', async () => {

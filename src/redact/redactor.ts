@@ -70,6 +70,105 @@ export function mayHoldSecret(text: string): boolean {
 }
 
 /**
+ * Every three characters a match of the regex source `word` can begin with, or undefined when the
+ * word is written in syntax this does not read (only literal characters, escaped punctuation,
+ * classes of single characters and `?` are) or can match fewer than three characters.
+ */
+export function firstThree(word: string): string[] | undefined {
+  const atoms: { chars: string; optional: boolean }[] = [];
+  for (let i = 0; i < word.length; ) {
+    let chars: string;
+    const c = word[i];
+    if (c === '\\') {
+      chars = word[i + 1] ?? '';
+      if (!/^[!-/:-@[-`{-~]$/.test(chars)) return undefined;
+      i += 2;
+    } else if (c === '[') {
+      const end = word.indexOf(']', i + 1);
+      chars = end < 0 ? '' : word.slice(i + 1, end);
+      // A range (a-z), a negation or an escape inside: not read here.
+      if (!chars || /[\\^]|.-./.test(chars)) return undefined;
+      i = end + 1;
+    } else {
+      if ('.^$|?*+()[]{}'.includes(c)) return undefined;
+      chars = c;
+      i++;
+    }
+    const optional = word[i] === '?';
+    if (optional) i++;
+    if (word[i] !== undefined && '*+{'.includes(word[i])) return undefined;
+    atoms.push({ chars, optional });
+  }
+  const out = new Set<string>();
+  let short = false;
+  const walk = (k: number, prefix: string) => {
+    if (prefix.length === 3) out.add(prefix);
+    else if (k === atoms.length) short = true;
+    else {
+      if (atoms[k].optional) walk(k + 1, prefix);
+      for (const ch of atoms[k].chars) walk(k + 1, prefix + ch);
+    }
+  };
+  walk(0, '');
+  return short ? undefined : [...out];
+}
+
+/**
+ * The trigger words' first three characters as a set of bits, at c0 << 14 | c1 << 7 | c2 for
+ * ASCII characters in lower case; undefined if some word has a start not written that way (then
+ * the regex alone decides).
+ */
+function trigramTable(words: string[]): Uint32Array | undefined {
+  const table = new Uint32Array(1 << 16);
+  for (const w of words) {
+    const starts = firstThree(w);
+    if (!starts) return undefined;
+    for (const t of starts) {
+      if ([...t].some((ch) => ch.charCodeAt(0) > 0x7f || (ch >= 'A' && ch <= 'Z'))) return undefined;
+      const key = (t.charCodeAt(0) << 14) | (t.charCodeAt(1) << 7) | t.charCodeAt(2);
+      table[key >>> 5] |= 1 << (key & 31);
+    }
+  }
+  return table;
+}
+
+const TRIGRAMS = trigramTable([...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])]);
+/** The trigger regex tried at one place: where three characters that start a trigger word are. */
+const TRIGGER_AT = new RegExp(TRIGGER.source, 'iy');
+
+/**
+ * Whether `text` holds a trigger word, as the trigger scan of it would tell (triggerScan): a loop
+ * over its characters with the regex tried only where one of the words can start, several times
+ * faster than the regex over every character. A text with a character past ASCII is left to the
+ * regex (letters such as the Kelvin sign read as ASCII once lowercased).
+ */
+export function holdsTrigger(text: string): boolean {
+  if (TRIGRAMS) {
+    const table = TRIGRAMS;
+    let key = 0;
+    let ascii = true;
+    for (let i = 0; i < text.length; i++) {
+      let c = text.charCodeAt(i);
+      if (c > 0x7f) {
+        ascii = false;
+        break;
+      }
+      if (c >= 65 && c <= 90) c += 32;
+      key = ((key << 7) | c) & 0x1fffff;
+      if (i >= 2 && (table[key >>> 5] & (1 << (key & 31))) !== 0) {
+        // In ASCII text, the case-insensitive regex matches where the lower-case one matches the lowered text.
+        TRIGGER_AT.lastIndex = i - 2;
+        if (TRIGGER_AT.test(text)) return true;
+      }
+    }
+    if (ascii) return false;
+  }
+  const { scanned, re } = triggerScan(text);
+  re.lastIndex = 0;
+  return re.test(scanned);
+}
+
+/**
  * What a string left out of the scan stands in for, so the rules that read across strings see the
  * same: a quoted JSON value left open at the end of one string (a `"value":"…` cut over two notes)
  * ends at the first unescaped quote of a later one, and a backslash before a line break stops it.
@@ -101,6 +200,17 @@ function collectStrings(v: unknown, out: string[]): void {
     if (Array.isArray(v)) for (let i = 0; i < v.length; i++) collectStrings(v[i], out);
     else for (const k in v) if (Object.hasOwn(v, k)) collectStrings((v as Record<string, unknown>)[k], out);
   }
+}
+
+/** Whether a string in a JSON-like value (as collectStrings walks it) holds a trigger word. */
+function anyTrigger(v: unknown): boolean {
+  if (typeof v === 'string') return holdsTrigger(v);
+  if (typeof v === 'object' && v !== null) {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (anyTrigger(v[i])) return true;
+    } else for (const k in v) if (Object.hasOwn(v, k) && anyTrigger((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
 }
 
 const PRIORITY_USER = 0;
@@ -214,6 +324,15 @@ export class Redactor {
     for (const [kind, n] of state.counts) this.counts.set(kind, n);
   }
 
+  /**
+   * True when redacting `value` surely changes nothing: no pattern of the user's, no value found
+   * yet, and no string in it with a trigger word. A quick walk, for a caller that would otherwise
+   * gather the strings of thousands of such values only to get them back unchanged.
+   */
+  unchanged(value: unknown): boolean {
+    return this.prefilter && !this.userRules.length && !this.placeholders.size && !anyTrigger(value);
+  }
+
   /** Different values found, all kinds together. */
   get total(): number {
     let n = 0;
@@ -266,22 +385,23 @@ export class Redactor {
    * The same, scanning only the strings that hold a trigger word (with stand-ins for the others),
    * each span moved back to where it lies in `text` and cut at the end of its string.
    */
-  private async prefiltered(text: string, seps: number[]): Promise<Span[]> {
+  private async prefiltered(text: string, seps: number[], known?: Uint8Array): Promise<Span[]> {
     const starts = [0, ...seps.map((i) => i + SEP.length)];
     const ends = [...seps, text.length];
     // Separators that overlap (text that is not strings joined by ir) are scanned as they stand.
     for (let k = 1; k < starts.length; k++) if (starts[k] < ends[k - 1]) return this.builtinSpans(text);
-    const suspect = new Uint8Array(starts.length);
-    let any = false;
-    const { scanned, re } = triggerScan(text);
-    re.lastIndex = 0;
-    for (let k = 0, m = re.exec(scanned); m; m = re.exec(scanned)) {
-      while (ends[k] <= m.index) k++;
-      suspect[k] = 1;
-      any = true;
-      re.lastIndex = ends[k];
+    let suspect = known;
+    if (!suspect) {
+      suspect = new Uint8Array(starts.length);
+      const { scanned, re } = triggerScan(text);
+      re.lastIndex = 0;
+      for (let k = 0, m = re.exec(scanned); m; m = re.exec(scanned)) {
+        while (ends[k] <= m.index) k++;
+        suspect[k] = 1;
+        re.lastIndex = ends[k];
+      }
     }
-    if (!any) return [];
+    if (!suspect.includes(1)) return [];
     if (suspect.every((x) => x === 1)) return this.builtinSpans(text);
 
     const parts: string[] = [];
@@ -314,11 +434,16 @@ export class Redactor {
     return spans;
   }
 
-  /** Every secret in `text`, as disjoint spans in order, each value given its placeholder. */
-  private async find(text: string): Promise<Span[]> {
-    const seps: number[] = [];
-    for (let i = text.indexOf(SEP); i >= 0; i = text.indexOf(SEP, i + 1)) seps.push(i);
-    const found = [...this.ruleSpans(text, this.userRules), ...(this.prefilter ? await this.prefiltered(text, seps) : await this.builtinSpans(text))];
+  /**
+   * Every secret in `text`, as disjoint spans in order, each value given its placeholder. `seps`,
+   * where the separators of strings joined by redactAll are, when the caller knows them already.
+   */
+  private async find(text: string, seps?: number[], suspect?: Uint8Array): Promise<Span[]> {
+    if (!seps) {
+      seps = [];
+      for (let i = text.indexOf(SEP); i >= 0; i = text.indexOf(SEP, i + 1)) seps.push(i);
+    }
+    const found = [...this.ruleSpans(text, this.userRules), ...(this.prefilter ? await this.prefiltered(text, seps, suspect) : await this.builtinSpans(text))];
 
     // Nothing crosses from one joined string into the next, and what is already a placeholder
     // (a second pass over rendered text) stays as it is.
@@ -370,8 +495,12 @@ export class Redactor {
   }
 
   async redact(text: string): Promise<string> {
+    return this.redactJoined(text);
+  }
+
+  private async redactJoined(text: string, seps?: number[], suspect?: Uint8Array): Promise<string> {
     if (!text) return text;
-    const spans = await this.find(text);
+    const spans = await this.find(text, seps, suspect);
     return spans.length ? this.replace(text, spans) : text;
   }
 
@@ -397,9 +526,32 @@ export class Redactor {
   /** Many strings, scanned as one text (one secretlint pass instead of one per string). */
   async redactAll(texts: string[]): Promise<string[]> {
     if (!texts.length) return [];
+    // Which strings the built-in rules must read, told string by string: with none of them, no
+    // pattern of the user's and no value found yet, nothing can change, and the strings are not even
+    // joined (most batches of a long timeline).
+    let suspect: Uint8Array | undefined;
+    if (this.prefilter) {
+      suspect = new Uint8Array(texts.length);
+      let any = false;
+      for (let k = 0; k < texts.length; k++) {
+        if (holdsTrigger(texts[k])) {
+          suspect[k] = 1;
+          any = true;
+        }
+      }
+      if (!any && !this.userRules.length && !this.placeholders.size) return texts;
+    }
     if (texts.some((t) => t.includes(SEP))) return Promise.all(texts.map((t) => this.redact(t)));
     const joined = texts.join(SEP);
-    const redacted = await this.redact(joined);
+    // No text holds the separator, so the separators are where the lengths put them: no search of
+    // the joined text for them (that search was a fifth of a long report's redaction).
+    const seps: number[] = new Array(texts.length - 1);
+    for (let k = 0, at = 0; k < seps.length; k++) {
+      at += texts[k].length;
+      seps[k] = at;
+      at += SEP.length;
+    }
+    const redacted = await this.redactJoined(joined, seps, suspect);
     if (redacted === joined) return texts;
     const out = redacted.split(SEP);
     if (out.length !== texts.length) throw new Error('redaction changed the number of strings');

@@ -91,6 +91,8 @@ export interface SplitTemplate {
   direct: boolean;
   /** For a direct split, what a row is made of: another thread prints rows with rowText() and no Handlebars. */
   row?: RowParts;
+  /** For a direct split, `item` as a function of the fields' values in the order of `fields` (compileRow). */
+  line?: (...values: string[]) => string;
   /** The rest of the template, cut where the items go. */
   around: (context: Record<string, unknown>) => { before: string; after: string };
 }
@@ -122,6 +124,19 @@ export function rowText(row: RowParts, x: Record<string, unknown>): string {
   let out = '';
   for (const p of row) out += typeof p === 'string' ? p : (x[p.field] ?? '');
   return out;
+}
+
+/**
+ * rowText for one row's parts as a function of the fields' values, given in the order of `fields`:
+ * one concatenation per row, with no object to build for it and no loop over the parts (a tenth of
+ * a long report's per-event work). A field the row names outside `fields` prints nothing, as rowText.
+ */
+export function compileRow(row: RowParts, fields: readonly string[]): (...values: string[]) => string {
+  // The literal text goes in as JSON string literals, the values by position: no source of the
+  // template's is ever code.
+  const terms = row.map((p) => (typeof p === 'string' ? JSON.stringify(p) : fields.includes(p.field) ? `v${fields.indexOf(p.field)}` : '""'));
+  const params = fields.map((_, i) => `v${i}`);
+  return new Function(...params, `return ${terms.length ? terms.join(' + ') : '""'};`) as (...values: string[]) => string;
 }
 
 /**
@@ -215,6 +230,7 @@ export async function templateAround(file: string, list: string, cwd: string, ca
     return {
       direct: Boolean(row),
       row,
+      line: row && compileRow(row, fields),
       item: row
         ? (x) => rowText(row, x)
         : (x) => {

@@ -6,13 +6,13 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TimelineEvent } from '../core/incident.js';
-import { fileStream } from '../io/sink.js';
 import type { Redactor } from '../redact/redactor.js';
 import { openSqlite } from '../store/sqlite/driver.js';
 import { eventRange } from '../store/sqlite/range.js';
-import { ModelCompactor, redactEvents, timelineItem } from './model.js';
+import { ModelCompactor, redactEvents, timelineItem, timelineRows } from './model.js';
 import type { HelperBoot, TimelineJob, TimelineResult } from './report-helper.js';
-import { rowText, templateAround } from './template.js';
+import { rowsFile } from './rows-file.js';
+import { compileRow, templateAround } from './template.js';
 
 const boot = workerData as HelperBoot;
 // While the main thread gets its redactor and template ready: this thread's modules load (the
@@ -29,15 +29,16 @@ async function main(): Promise<TimelineResult> {
   // Rows of plain fields are printed from their parts, as the main thread prints them, without
   // loading Handlebars here; other rows need the compiled template.
   const row = job.template.row;
-  const split = row ? { item: (x: Record<string, unknown>) => rowText(row, x) } : await templateAround(job.template.file, 'timeline', job.template.cwd, job.template.cacheDir, job.template.fields);
-  if (!split) throw new Error('the template could not be cut around its timeline rows');
+  const split = row ? undefined : await templateAround(job.template.file, 'timeline', job.template.cwd, job.template.cacheDir, job.template.fields);
+  if (!row && !split) throw new Error('the template could not be cut around its timeline rows');
+  const rowOf = row ? timelineRows(compileRow(row, job.template.fields)) : (e: TimelineEvent) => split!.item(timelineItem(e));
   let redactor: Redactor | undefined;
   if (job.redact) {
     const { Redactor } = await redactorModule;
     redactor = new Redactor(job.redact.patterns);
     redactor.restore(job.redact.state);
   }
-  const rowsOut = fileStream(job.rowsFile, 0o600);
+  const rowsOut = rowsFile(job.rowsFile);
   const compactor = new ModelCompactor();
   const result: TimelineResult = { count: 0, firstAt: null, inOrder: true, lastSeq: null, ops: compactor.ops, redactor: null };
   try {
@@ -49,7 +50,7 @@ async function main(): Promise<TimelineResult> {
       let text = '';
       for (const e of batch) {
         compactor.add(e);
-        text += split.item(timelineItem(e));
+        text += rowOf(e);
       }
       if (text) rowsOut.write(text);
       batch = [];

@@ -5,10 +5,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { rules as presetRules } from '@secretlint/secretlint-rule-preset-recommend';
-import { byFirstCharacter, mayHoldSecret, Redactor } from '../../src/redact/redactor.js';
+import { byFirstCharacter, firstThree, holdsTrigger, mayHoldSecret, Redactor } from '../../src/redact/redactor.js';
 import { CONTEXT_RULES, RULE_TRIGGERS, SHAPE_RULES } from '../../src/redact/rules.js';
 import { SECRETLINT_RULES, SECRETLINT_TRIGGERS, secretlintSpans } from '../../src/redact/secretlint.js';
 import { generator, secretCorpus } from '../report/secret-corpus.js';
+import { redactEvents } from '../../src/report/model.js';
+import type { TimelineEvent } from '../../src/core/incident.js';
 
 /**
  * One sample per rule of secretlint's preset that ir's corpus does not already hold, built at run
@@ -196,6 +198,92 @@ describe('redaction prefilter', () => {
       expect(await fast.redactAll(texts), sample.name).toEqual(await full.redactAll(texts));
     }
     expect(mayHoldSecret('PASSWORD=x')).toBe(true);
+  });
+
+  it('reads the start of every trigger word, so that strings are told apart by a loop and not by the regex over every character', () => {
+    expect(firstThree('api[_-]?key')).toEqual(['api']);
+    expect(firstThree('x[_-]?yz')?.sort()).toEqual(['x-y', 'x_y', 'xyz']);
+    expect(firstThree('sg\\.')).toEqual(['sg.']);
+    expect(firstThree(':\\/\\/')).toEqual(['://']);
+    // Too short, or syntax it does not read: the regex alone decides then.
+    for (const w of ['ab', 'a?bc', 'a+bc', '[a-z]bc', '[^a]bc', 'a(b)c', 'ab.', 'a\\dc']) expect(firstThree(w), w).toBeUndefined();
+    // A trigger word added in a form firstThree does not read would turn the fast scan off: it fails here.
+    for (const w of new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])) expect(firstThree(w), w).toBeDefined();
+  });
+
+  it('tells string by string what the trigger regex tells of each string (lowercased where that keeps its length)', () => {
+    const words = [...new Set([...RULE_TRIGGERS, ...SECRETLINT_TRIGGERS])];
+    const plain = new RegExp(words.join('|'));
+    const plainAnyCase = new RegExp(words.join('|'), 'i');
+    const expected = (t: string) => {
+      const lower = t.toLowerCase();
+      return lower.length === t.length ? plain.test(lower) : plainAnyCase.test(t);
+    };
+    const spelled = words.flatMap((w) => {
+      const one = w.replace(/\[(.)[^\]]*\]\?/g, '$1').replace(/\[(.)[^\]]*\]/g, '$1').replace(/\\(.)/g, '$1');
+      const last = w.replace(/\[[^\]]*?(.)\]\?/g, '$1').replace(/\[[^\]]*?(.)\]/g, '$1').replace(/\\(.)/g, '$1');
+      const none = w.replace(/\[[^\]]*\]\?/g, '').replace(/\[(.)[^\]]*\]/g, '$1').replace(/\\(.)/g, '$1');
+      return [one, last, none, one.toUpperCase(), `x${one}y`, one.slice(0, -1), `${none.slice(0, 2)} ${none.slice(2)}`];
+    });
+    const odd = ['\u0130stanbul ops', 'the \u212Aey was rotated', 'to\u212Aen', 'TO\u212AEN', 'caf\u00e9 token', '\u0130 secret', 'pass\u0130', '\u017Fecret'];
+    const g = generator(31);
+    // Pieces of trigger words (whole or cut, in either case) between characters they are made of
+    // and a few others: matches, near misses and words across the pieces.
+    const alphabet = `${[...new Set(spelled.join(''))].join('')}ABCDEFGHIKPSTWXY \n"\u212A\u0130`;
+    const piece = () => {
+      const w = spelled[g.int(spelled.length)];
+      const from = g.int(2) ? 0 : g.int(w.length);
+      const cut = w.slice(from, from + 1 + g.int(w.length));
+      return [...cut].map((c) => (g.int(4) ? c : c.toUpperCase())).join('');
+    };
+    const random = Array.from({ length: 20_000 }, () => Array.from({ length: 1 + g.int(4) }, () => (g.int(3) ? piece() : alphabet[g.int(alphabet.length)])).join(''));
+    const texts = [...spelled, ...odd, ...plainLines(8, 300), ...[...secretCorpus(8), ...vendorSamples(8)].map((s) => s.text), ...random];
+    let held = 0;
+    for (const t of texts) {
+      const want = expected(t);
+      if (want) held++;
+      expect(holdsTrigger(t), JSON.stringify(t)).toBe(want);
+    }
+    // Both answers are exercised, many times.
+    expect(held).toBeGreaterThan(1000);
+    expect(texts.length - held).toBeGreaterThan(1000);
+  });
+
+  it('replaces a value found in one batch in later batches of strings with no trigger word, and hands a batch with nothing back as it is', async () => {
+    const value = 'Zq8vL2mN4pR7sT1w';
+    const r = new Redactor();
+    const [first] = await r.redactAll([`password: ${value}`, 'ok']);
+    expect(first).toBe('password: [REDACTED-PASSWORD-1]');
+    expect(await r.redactAll(['p99 latency 300ms', `the value ${value} again`])).toEqual(['p99 latency 300ms', 'the value [REDACTED-PASSWORD-1] again']);
+    const plain = ['ok', 'p99 latency 300ms'];
+    expect(await new Redactor().redactAll(plain)).toBe(plain);
+  });
+
+  it('says a value surely stays unchanged only with no trigger word in it, no pattern of the user and no value found yet', async () => {
+    const plain = { text: 'p99 latency 300ms', list: ['ok', { deep: 'shard 3' }], n: 4 };
+    expect(new Redactor().unchanged(plain)).toBe(true);
+    expect(new Redactor().unchanged({ ...plain, list: ['ok', { deep: 'the TOKEN rotated' }] })).toBe(false);
+    expect(new Redactor(['shard \\d']).unchanged(plain)).toBe(false);
+    expect(new Redactor([], { prefilter: false }).unchanged(plain)).toBe(false);
+    const r = new Redactor();
+    await r.redact('password: Zq8vL2mN4pR7sT1w');
+    expect(r.unchanged(plain)).toBe(false);
+  });
+
+  it('redacts a batch of events whose one secret comes last, or is a value found in an earlier batch', async () => {
+    const value = 'Zq8vL2mN4pR7sT1w';
+    const event = (seq: number, text: string): TimelineEvent => ({ seq, incidentId: 'INC-1', at: '2026-11-22T02:00:00.000Z', type: 'note.added', actor: 'a', data: { text }, prevHash: '', hash: '' });
+    const r = new Redactor();
+    const batch = [...Array.from({ length: 499 }, (_, i) => event(i + 1, `observation ${i}`)), event(500, `password: ${value}`)];
+    const before = [...batch];
+    await redactEvents(batch, r);
+    expect(batch[499].data.text).toBe('password: [REDACTED-PASSWORD-1]');
+    // Only the event that changed is a new object: the others are the very same.
+    expect(batch.slice(0, 499).every((e, i) => e === before[i])).toBe(true);
+    expect(before[499].data.text).toBe(`password: ${value}`);
+    const later = [event(501, 'observation'), event(502, `seen again: ${value}`)];
+    await redactEvents(later, r);
+    expect(later.map((e) => e.data.text)).toEqual(['observation', 'seen again: [REDACTED-PASSWORD-1]']);
   });
 
   it("applies the user's own patterns to every string, trigger word or not", async () => {

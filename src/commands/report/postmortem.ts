@@ -14,9 +14,10 @@ import { SHIPPED_TEMPLATES } from '../../config/paths.js';
 import type { TimelineEvent } from '../../core/incident.js';
 import { fileStream, Sink } from '../../io/sink.js';
 import type { OutStream } from '../../io/streams.js';
-import { ModelBuilder, redactEvents, timelineItem } from '../../report/model.js';
+import { ModelBuilder, redactEvents, TIMELINE_FIELDS, timelineItem, timelineRows } from '../../report/model.js';
 import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
 import { bootHelper, HelperOutOfMemory, helperShipped, type BootingHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
+import { rowsFile as openRowsFile } from '../../report/rows-file.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
 import { cutEvents, eventHash, type RangeCut } from '../../store/sqlite/range.js';
 import type { SqliteStore } from '../../store/sqlite/store.js';
@@ -47,8 +48,6 @@ export const register: Register = (program, ctx, bind) => {
  * freed by a full collection, and piled up between two of them they were a good part of the peak RSS.
  */
 const REDACT_BATCH = 500;
-/** What a timeline row carries (timelineItem): a template printing only these needs no Handlebars per row. */
-const TIMELINE_FIELDS = ['time', 'actor', 'text'] as const;
 /**
  * From this many events (IR_POSTMORTEM_HELPER_MIN overrides it, for tests) the second part of the
  * timeline is done by a helper thread; below it, starting one costs more than it saves. Measured on
@@ -105,16 +104,17 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     const held = new Set<number>();
     const fold = async (pages: AsyncIterable<TimelineEvent[]>, first: boolean) => {
       const builder = new ModelBuilder(safeIncident, severities, now, modelOptions);
-      const rowsOut = rowsFile ? fileStream(rowsFile, 0o600) : undefined;
+      const rowsOut = rowsFile ? openRowsFile(rowsFile) : undefined;
 
       const listed: ReturnType<typeof timelineItem>[] = [];
+      const rowOf = split?.line ? timelineRows(split.line) : (e: TimelineEvent) => split!.item(timelineItem(e));
       let batch: TimelineEvent[] = [];
       const flush = async () => {
         await redactEvents(batch, redactor);
         let text = '';
         for (const e of batch) {
           builder.add(e);
-          if (rowsOut) text += split!.item(timelineItem(e));
+          if (rowsOut) text += rowOf(e);
           else listed.push(timelineItem(e));
         }
         if (text) rowsOut!.write(text);

@@ -11,7 +11,7 @@ import { canonicalJson } from '../canonical.js';
 import { ChainStretch, chainVerdict, eventHash, GENESIS_HASH, isCurrentShape, joinStretches, judgeAnchor, parseEventData, recordDigest, sha256Hex, summarize, toEvent, type EventRow, type ProjectedRow, type StretchSummary } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { openSqlite } from './driver.js';
-import { bounds, LAST_EVENT_JOIN, lastSeqSql, spans } from './spans.js';
+import { bounds, LAST_EVENT_JOIN, lastSeqSql, MAX_SEQ, spans, type Span } from './spans.js';
 import { walkStretch } from './stretch.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type EventOutline, MAX_OUTLINE_ACTORS, type VerifyResult, type WriteOptions } from '../types.js';
 
@@ -496,14 +496,29 @@ export class SqliteDatabase {
    */
   private overSpans<R>(incidentId: string, afterSeq: number, limit: number, read: (lo: number, hi: number, n: number) => R[]): R[] {
     let out: R[] | undefined;
-    for (const [lo, hi] of spans(this.db, incidentId, afterSeq + 1)) {
-      const rows = read(lo, hi, limit - (out?.length ?? 0));
+    let from = afterSeq + 1;
+    // The next page of a long read mostly lies in the span the last one ended in: a span stays true
+    // (seqs only grow, so no run can begin inside one), and it is read without asking for spans again.
+    const last = this.lastSpan;
+    if (last && last.incidentId === incidentId && from >= last.span[0] && from <= last.span[1]) {
+      out = read(from, last.span[1], limit);
+      if (out.length >= limit || last.span[1] >= MAX_SEQ) return out;
+      from = last.span[1] + 1;
+    }
+    for (const span of spans(this.db, incidentId, from)) {
+      const rows = read(Math.max(span[0], from), span[1], limit - (out?.length ?? 0));
       if (!out) out = rows;
       else for (const r of rows) out.push(r);
-      if (out.length >= limit) break;
+      if (out.length >= limit) {
+        this.lastSpan = { incidentId, span };
+        break;
+      }
     }
     return out ?? [];
   }
+
+  /** The span of runs (spans.ts) where the last full page of a per-incident read ended. */
+  private lastSpan: { incidentId: string; span: Span } | undefined;
 
   /** A page of an incident's events after `afterSeq`: statements are not held open between pages. */
   eventsAfter(incidentId: string, afterSeq: number, limit: number): TimelineEvent[] {

@@ -42,23 +42,20 @@ export const LAST_EVENT_JOIN = `LEFT JOIN event_runs h ON h.seq = (SELECT max(se
   LEFT JOIN events e ON e.seq = (SELECT x.seq FROM events x WHERE h.seq IS NOT NULL AND x.incident_id = i.id
     AND x.seq < coalesce((SELECT min(n.seq) FROM event_runs n WHERE n.seq > h.seq), ${MAX_SEQ}) ORDER BY x.seq DESC LIMIT 1)`;
 
-const statements = new WeakMap<Database.Database, { runs: Database.Statement; first: Database.Statement; last: Database.Statement }>();
+const statements = new WeakMap<Database.Database, { holding: Database.Statement; after: Database.Statement; first: Database.Statement; last: Database.Statement }>();
 
 function prepared(db: Database.Database) {
   let s = statements.get(db);
   if (!s) {
     s = {
-      // The run holding `from` (the incident's last to begin at or before it), then the ones after it,
-      // each with the seq where the next run of any incident begins.
-      runs: db
-        .prepare(
-          `WITH heads(seq) AS (
-             SELECT * FROM (SELECT seq FROM event_runs WHERE incident_id = @id AND seq <= @from ORDER BY seq DESC LIMIT 1)
-             UNION ALL
-             SELECT * FROM (SELECT seq FROM event_runs WHERE incident_id = @id AND seq > @from AND seq <= @to ORDER BY seq LIMIT @n)
-           )
-           SELECT seq, (SELECT n.seq FROM event_runs n WHERE n.seq > heads.seq ORDER BY n.seq LIMIT 1) FROM heads ORDER BY seq`,
-        )
+      // The run holding `from` (the incident's last to begin at or before it), and the ones after it,
+      // each with the seq where the next run of any incident begins: two walks of the index in its
+      // order (one statement of both, in order, needed a sort of its own that cost more than the reads).
+      holding: db
+        .prepare(`SELECT h.seq, (SELECT n.seq FROM event_runs n WHERE n.seq > h.seq ORDER BY n.seq LIMIT 1) FROM event_runs h WHERE h.incident_id = @id AND h.seq <= @from ORDER BY h.seq DESC LIMIT 1`)
+        .raw(true),
+      after: db
+        .prepare(`SELECT h.seq, (SELECT n.seq FROM event_runs n WHERE n.seq > h.seq ORDER BY n.seq LIMIT 1) FROM event_runs h WHERE h.incident_id = @id AND h.seq > @from AND h.seq <= @to ORDER BY h.seq LIMIT @n`)
         .raw(true),
       first: db.prepare(`SELECT seq FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT 1`).pluck(),
       last: db.prepare(`SELECT ${lastSeqSql('@id')}`).pluck(),
@@ -73,15 +70,14 @@ function prepared(db: Database.Database) {
  * joined into one. Fetched as they are walked, so a reader that stops early reads few runs.
  */
 export function* spans(db: Database.Database, incidentId: string, from = 0, to = MAX_SEQ): Generator<Span> {
-  const { runs } = prepared(db);
+  const s = prepared(db);
   let pending: Span | undefined;
-  for (let after = from; ; ) {
-    // The run holding `after` (again, after the first batch: it joins the span it ended) and up to
-    // BATCH runs beginning after it.
-    const rows = runs.all({ id: incidentId, from: after, to, n: BATCH }) as [number, number | null][];
-    let later = 0;
+  const holding = s.holding.get({ id: incidentId, from }) as [number, number | null] | undefined;
+  for (let after = from, first = true; ; first = false) {
+    // The run holding `from`, then batches of up to BATCH runs beginning after it.
+    const later = s.after.all({ id: incidentId, from: after, to, n: BATCH }) as [number, number | null][];
+    const rows = first && holding ? [holding, ...later] : later;
     for (const [head, next] of rows) {
-      if (head > after) later++;
       const lo = Math.max(head, from);
       const hi = Math.min(next === null ? MAX_SEQ : next - 1, to);
       if (lo > hi) continue;
@@ -91,8 +87,8 @@ export function* spans(db: Database.Database, incidentId: string, from = 0, to =
         pending = [lo, hi];
       }
     }
-    if (later < BATCH) break;
-    after = rows[rows.length - 1][0];
+    if (later.length < BATCH) break;
+    after = later[later.length - 1][0];
   }
   if (pending) yield pending;
 }

@@ -20,7 +20,7 @@ if (process.env.BENCH_JSON) {
       }
       const ratio = row.ratio !== undefined ? `  ${row.ratio.toFixed(2)}x node -e 0` : '';
       const target = row.target ? `  (target ${row.target}x: ${row.met ? 'met' : 'MISSED'})` : row.target_ms ? `  (target ${row.target_ms} ms: ${row.met ? 'met' : 'MISSED'})` : '';
-      const extra = `${row.detail ? `  ${row.detail}` : ''}${row.cpu_ms !== undefined ? `  cpu ${row.cpu_ms} ms mean (${row.cpu_ratio.toFixed(2)}x)` : ''}`;
+      const extra = `${row.detail ? `  ${row.detail}` : ''}${row.cpu_ratio !== undefined ? `  cpu ${row.cpu_ms} ms mean (${row.cpu_ratio.toFixed(2)}x)` : ''}`;
       console.log(`${row.name.padEnd(34)} ${String(row.median_ms).padStart(8)} ms${ratio}${target}${extra}`);
     }
   }

@@ -19,33 +19,28 @@ const FIXED_NOW = { NODE_OPTIONS: `--import ${join(ROOT, 'test', 'helpers', 'fix
 
 const note = (text: string): NewEvent => ({ type: 'note.added', data: { text } });
 
-/** The incident's seqs from a walk of the whole table: what no run can hide. */
-function truth(db: string, id: string): number[] {
+/** One read of the store file on a connection of its own (not ir's). */
+function query<T>(db: string, read: (d: Database.Database) => T): T {
   const d = new Database(db, { readonly: true });
   try {
-    return d.prepare(`SELECT seq FROM events NOT INDEXED WHERE incident_id = ? ORDER BY seq`).pluck().all(id) as number[];
+    return read(d);
   } finally {
     d.close();
   }
+}
+
+/** The incident's seqs from a walk of the whole table: what no run can hide. */
+function truth(db: string, id: string): number[] {
+  return query(db, (d) => d.prepare(`SELECT seq FROM events NOT INDEXED WHERE incident_id = ? ORDER BY seq`).pluck().all(id) as number[]);
 }
 
 /** Where a run begins, from the events alone. */
 function runStarts(db: string): { seq: number; incident_id: string }[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(`SELECT seq, incident_id FROM (SELECT seq, incident_id, lag(incident_id) OVER (ORDER BY seq) AS before FROM events) WHERE before IS NOT incident_id ORDER BY seq`).all() as { seq: number; incident_id: string }[];
-  } finally {
-    d.close();
-  }
+  return query(db, (d) => d.prepare(`SELECT seq, incident_id FROM (SELECT seq, incident_id, lag(incident_id) OVER (ORDER BY seq) AS before FROM events) WHERE before IS NOT incident_id ORDER BY seq`).all() as { seq: number; incident_id: string }[]);
 }
 
 function runsTable(db: string): { seq: number; incident_id: string }[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(`SELECT seq, incident_id FROM event_runs ORDER BY seq`).all() as { seq: number; incident_id: string }[];
-  } finally {
-    d.close();
-  }
+  return query(db, (d) => d.prepare(`SELECT seq, incident_id FROM event_runs ORDER BY seq`).all() as { seq: number; incident_id: string }[]);
 }
 
 /** The seqs `ir timeline ID --json` prints. */

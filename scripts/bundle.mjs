@@ -92,6 +92,7 @@ const entryPoints = [
   join(root, 'dist', 'store', 'sqlite', 'verify-worker.js'),
   join(root, 'dist', 'commands', 'incident', 'render-worker.js'),
   join(root, 'dist', 'report', 'timeline-helper.js'),
+  join(root, 'dist', 'store', 'sqlite', 'page-worker.js'),
 ];
 
 /**

@@ -19,6 +19,7 @@ import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
 import { bootHelper, HelperOutOfMemory, helperShipped, type BootingHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
 import { rowsFile as openRowsFile } from '../../report/rows-file.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
+import { pageHelperShipped } from '../../store/sqlite/page-thread.js';
 import { cutEvents, eventHash, type RangeCut } from '../../store/sqlite/range.js';
 import type { SqliteStore } from '../../store/sqlite/store.js';
 
@@ -49,10 +50,13 @@ export const register: Register = (program, ctx, bind) => {
  */
 const REDACT_BATCH = 500;
 /**
- * From this many events (IR_POSTMORTEM_HELPER_MIN overrides it, for tests) the second part of the
- * timeline is done by a helper thread; below it, starting one costs more than it saves. Measured on
- * 2 quiet cores with --out: at 100k events the helper made the report slower (1.02-1.17 s against
- * 0.85-0.97 s on one thread, 0.5 s more CPU); at 1M faster (4.5 s against 5.7 s).
+ * From this many events the second part of the timeline is done by a helper thread, when the events
+ * cannot be read on one (the store's page helper thread, page-thread.ts, not built); below it,
+ * starting one costs more than it saves. IR_POSTMORTEM_HELPER_MIN sets it, and then the helper takes
+ * its part whatever reads the pages (for tests). Measured on 2 quiet cores with --out: at 100k events
+ * the helper made the report slower (1.02-1.17 s against 0.85-0.97 s on one thread, 0.5 s more CPU);
+ * at 1M faster (4.5 s against 5.7 s). With pages read on a helper thread instead, 1M took less CPU
+ * than with this helper (4.0-4.7 s user against 4.5-6.5 s), and both together more than either.
  */
 const HELPER_MIN = 300_000;
 /**
@@ -72,6 +76,9 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   // In pages (one await per page, not per event). The report names the head's hash and no other:
   // the SQLite store reads that one alone at the end (eventHash), not one with every row.
   const read = () => store.eventPages(incident.id, { without: local ? ['prevHash', 'hash'] : ['prevHash'] });
+  // Asked for now, though folded only once the report's other parts are loaded: a long incident's
+  // pages are read on a helper thread, which starts meanwhile.
+  const firstRead = read();
   // A long incident on the SQLite store: a helper thread will take the events from `cut.at` on. It
   // starts now, so that its start overlaps this thread's (the redactor, severities, template).
   const cut = local ? helperCut(local, incident.id, ctx.env) : undefined;
@@ -150,7 +157,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       helper = undefined;
     }
     let kept: TimelineResult | undefined;
-    let pages = read();
+    let pages = firstRead;
     if (cut && helper) {
       const job: TimelineJob = {
         incidentId: incident.id,
@@ -165,7 +172,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       helper.start(job);
       const running = helper;
       pages = (async function* () {
-        yield* before(read(), cut.at);
+        yield* before(firstRead, cut.at);
         // Every batch of this part is folded by now (the cut is a multiple of REDACT_BATCH events in).
         // With IR_DEBUG, a line says which way it went (the tests read it).
         const say = (what: string) => ctx.env.IR_DEBUG && ctx.err(`postmortem: ${what}`);
@@ -192,6 +199,10 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       })();
     }
     let folded = await fold(pages, true);
+    if (ctx.env.IR_DEBUG && 'read' in firstRead) {
+      const { helper, here } = (firstRead as { read: { helper: number; here: number } }).read;
+      ctx.err(`postmortem: ${helper} pages read on a helper thread, ${here} on this one`);
+    }
     if (kept) {
       for (const op of kept.ops) folded.builder.apply(op);
       count += kept.count;
@@ -285,7 +296,9 @@ function helperCut(
   env: NodeJS.ProcessEnv,
 ): (RangeCut & { path: string; rest: () => AsyncIterable<TimelineEvent[]> }) | undefined {
   const raw = env.IR_POSTMORTEM_HELPER_MIN;
-  const min = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : HELPER_MIN;
+  const set = raw !== undefined && /^\d+$/.test(raw);
+  if (!set && pageHelperShipped()) return undefined;
+  const min = set ? Number(raw) : HELPER_MIN;
   if (!existsSync(store.location) || !helperShipped()) return undefined;
   const cut = cutEvents(store.db.db, incidentId, OWN_SHARE, REDACT_BATCH, Math.max(min, 1));
   const db = store.db;

@@ -2,6 +2,7 @@
 // (better-sqlite3 has no async I/O), so a decide-and-insert never spans an await and stays in one
 // IMMEDIATE transaction; the promise only carries the result or the error.
 
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Incident, NewEvent, TimelineEvent } from '../../core/incident.js';
 import type { FileRecord } from '../../evidence/types.js';
@@ -36,6 +37,19 @@ export { openSqlite } from './driver.js';
 import { SqliteEvidence } from './evidence.js';
 import { SqliteRuns } from './runs.js';
 import { bounds } from './spans.js';
+import { pageHelperShipped, threadPages } from './page-thread.js';
+
+/**
+ * From this many seqs (first to last) an incident's pages are read on a helper thread; below, starting
+ * one (tens of milliseconds) costs more than it saves. IR_PAGE_THREAD_MIN moves it (for tests: 0 sends
+ * every read there; a huge value none).
+ */
+const PAGE_THREAD_MIN = 20_000;
+
+function pageThreadMin(): number {
+  const raw = process.env.IR_PAGE_THREAD_MIN;
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : PAGE_THREAD_MIN;
+}
 
 /** Events per page when a timeline is read one event at a time. */
 const PAGE = 500;
@@ -90,7 +104,19 @@ export class SqliteStore implements Store {
     for await (const page of this.eventPages(incidentId, opts)) for (const e of page) yield e;
   }
 
-  async *eventPages(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent[]> {
+  eventPages(incidentId: string, opts: IterateOptions = {}): AsyncIterable<TimelineEvent[]> {
+    // A long incident in a file: read on a helper thread while the reader works (page-thread.ts).
+    const ends = pageHelperShipped() && existsSync(this.db.path) ? bounds(this.db.db, incidentId) : undefined;
+    if (ends && ends.last - ends.first + 1 >= pageThreadMin()) {
+      const batch = Math.max(1, opts.batch ?? PAGE);
+      const job = { path: this.db.path, incidentId, batch, prev: !opts.without?.includes('prevHash'), own: !opts.without?.includes('hash') };
+      return threadPages(job, (after) => this.db.streamPage(incidentId, after, batch, opts.without));
+    }
+    return this.pagesHere(incidentId, opts);
+  }
+
+  /** The pages of the incident's events, read on this thread. */
+  private async *pagesHere(incidentId: string, opts: IterateOptions): AsyncIterable<TimelineEvent[]> {
     // Paged by seq rather than one open statement: the consumer may write to the store between
     // events, which better-sqlite3 refuses while a statement is still being iterated.
     const batch = Math.max(1, opts.batch ?? PAGE);

@@ -1,0 +1,65 @@
+// The page helper thread (pages.ts): once started, it waits for the main thread to say after which
+// seq to go on, then reads the incident's events from there on its own read-only connection, page
+// after page as JSON texts, never more than `ahead` pages ahead of what the main thread has taken.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqlite } from './driver.js';
+import { GO, HANDOVER_AFTER, HANDOVER_STATE, pageSql, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
+import { spans } from './spans.js';
+
+const job = workerData as PageJob;
+const port = parentPort!;
+let credit = job.ahead;
+let wake: (() => void) | undefined;
+port.on('message', () => {
+  credit++;
+  wake?.();
+});
+const post = (m: PageMessage) => port.postMessage(m);
+
+try {
+  const db = openSqlite(job.path, 30_000, { readonly: true, fileMustExist: true });
+  try {
+    // Each row is read once, in order: only the index's inner pages are worth keeping.
+    db.pragma('cache_size = 256');
+    const stmt = db.prepare(pageSql(job.prev, job.own)).raw(true);
+    // Ready: the main thread reads pages of its own until it sees this, then says where to go on from.
+    // A thread of its own may block, and this one has nothing else to do meanwhile.
+    Atomics.store(job.handover, HANDOVER_STATE, READY);
+    while (Atomics.load(job.handover, HANDOVER_STATE) !== GO) Atomics.wait(job.handover, HANDOVER_STATE, READY);
+    const after = Number(Atomics.load(job.handover, HANDOVER_AFTER));
+    let parts: PagePart[] = [];
+    let count = 0;
+    let last = after;
+    let sent = 0;
+    const send = async () => {
+      while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
+      if (sent++ === 1 && process.env.IR_TEST_PAGE_HELPER === 'fail') throw new Error('failing as IR_TEST_PAGE_HELPER=fail asks');
+      credit--;
+      post({ parts, count, last });
+      parts = [];
+      count = 0;
+    };
+    for (const [lo, hi] of spans(db, job.incidentId, after + 1)) {
+      for (let from = Math.max(lo, last + 1); from <= hi; ) {
+        const want = job.batch - count;
+        const [rows, data, n, max] = stmt.get(job.incidentId, from, hi, want) as [string, string | null, number, number | null];
+        if (!n || data === null || max === null) break;
+        parts.push({ rows, data });
+        count += n;
+        last = max;
+        from = max + 1;
+        if (count >= job.batch) await send();
+        if (n < want) break;
+      }
+    }
+    if (count) await send();
+    post({ done: true });
+  } finally {
+    db.close();
+  }
+} catch (err) {
+  post({ error: (err as Error).message });
+} finally {
+  port.unref();
+}

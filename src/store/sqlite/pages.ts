@@ -1,0 +1,90 @@
+// An incident's events read a page at a time on a helper thread (page-worker.ts) while this thread
+// works on the pages before. For a long timeline, building rows is about half of what a report costs
+// on one thread: better-sqlite3 makes each value of each row on its own, where V8's JSON parser builds
+// a page of them in one pass. So the helper asks SQLite for each page as JSON text, and this thread
+// parses it and makes the events exactly as streamPage makes them from rows.
+
+import type { TimelineEvent } from '../../core/incident.js';
+
+/** What the page helper thread is asked to read. */
+export interface PageJob {
+  path: string;
+  incidentId: string;
+  /**
+   * [HANDOVER_STATE]: STARTING, then READY once the helper can read (it then waits), then GO once this
+   * thread, which reads its own pages meanwhile, has stored in [HANDOVER_AFTER] the seq the helper
+   * reads on from.
+   */
+  handover: BigInt64Array;
+  /** Events per page. */
+  batch: number;
+  /** Whether each event carries its prev_hash, and its own hash. */
+  prev: boolean;
+  own: boolean;
+  /** Pages the helper may read ahead of what this thread has taken. */
+  ahead: number;
+}
+
+export const HANDOVER_STATE = 0;
+export const HANDOVER_AFTER = 1;
+export const STARTING = 0n;
+export const READY = 1n;
+export const GO = 2n;
+
+/**
+ * One statement's answer: the rows' columns (a JSON array of arrays) and their data (JSON values
+ * joined by commas), for `count` events up to seq `last`.
+ */
+export interface PagePart {
+  rows: string;
+  data: string;
+}
+
+/** What the page helper posts: a page (the parts of one or more spans), the end, or why it failed. */
+export type PageMessage = { parts: PagePart[]; count: number; last: number } | { done: true } | { error: string };
+
+/**
+ * The statement a part is read with. Parameters: the incident, the lowest and highest seq, the most
+ * events. One row: `[seq, at, type, actor, origin, recorded_at, (prev_hash,) (hash,) ok]` per event as
+ * a JSON array; the data of each, comma-joined; the count; the last seq. Data that is JSON as RFC 8259
+ * has it (ok = 1) is joined as it is stored, so it is parsed with the page; anything else (ok = 0)
+ * comes as a JSON string, read by parseEventData as it reads any row. V8 accepts exactly RFC 8259, so
+ * both read the same value from the same text; a text SQLite refuses though V8 would take it (nested
+ * past SQLite's depth limit) comes as a string and is parsed by V8 after all.
+ */
+export function pageSql(prev: boolean, own: boolean): string {
+  const cols = `seq, at, type, actor, origin, recorded_at${prev ? ', prev_hash' : ''}${own ? ', hash' : ''}`;
+  // The validity is taken once per row: the subquery's LIMIT keeps SQLite from flattening it into the aggregate.
+  return `SELECT json_group_array(json_array(${cols}, ok)), group_concat(CASE WHEN ok THEN data ELSE json_quote(data) END, ','), count(*), max(seq)
+    FROM (SELECT ${cols}, json_valid(data, 1) AS ok, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`;
+}
+
+/** The events of one page, as streamPage makes them from rows. */
+export function pageEvents(parts: PagePart[], incidentId: string, prev: boolean, own: boolean, parseData: (text: string) => Record<string, unknown>): TimelineEvent[] {
+  const out: TimelineEvent[] = [];
+  const ok = 6 + Number(prev) + Number(own);
+  for (const part of parts) {
+    const rows = JSON.parse(part.rows) as unknown[][];
+    const data = JSON.parse(`[${part.data}]`) as unknown[];
+    if (data.length !== rows.length) throw new Error(`a page of ${rows.length} events came with ${data.length} data values`);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const origin = r[4] as string | null;
+      const recordedAt = r[5] as string | null;
+      const event: TimelineEvent = {
+        seq: r[0] as number,
+        incidentId,
+        at: r[1] as string,
+        type: r[2] as string,
+        actor: r[3] as string,
+        data: r[ok] === 1 ? (data[i] as Record<string, unknown>) : parseData(data[i] as string),
+        prevHash: prev ? (r[6] as string) : '',
+        hash: own ? (r[prev ? 7 : 6] as string) : '',
+      };
+      if (origin) event.origin = origin;
+      if (recordedAt) event.recordedAt = recordedAt;
+      out.push(event);
+    }
+  }
+  return out;
+}

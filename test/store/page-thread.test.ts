@@ -1,0 +1,202 @@
+// A long incident's pages read on a helper thread (src/store/sqlite/page-thread.ts): SQLite writes
+// each page as JSON text there, and this thread parses it. Every event must come out exactly as the
+// rows read on one thread make it, whatever a stored text holds (data that is not JSON, a JSON string,
+// nesting past SQLite's depth limit, odd characters), across runs of other incidents' events, with
+// and without hashes; and a helper that fails, or sends a page that does not read, must change
+// nothing but the thread the rest is read on. The build's modules are used (dist/): the helper
+// thread's module is built next to them.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TimelineEvent } from '../../src/core/incident.js';
+import type { IterateOptions } from '../../src/store/types.js';
+import { ROOT, irAsync, tempHome } from '../helpers/cli.js';
+
+interface DistStore {
+  declare(input: Record<string, unknown>, at: Date, actor: string): Promise<{ incident: { id: string } }>;
+  append(id: string, decide: () => unknown, at: Date, actor: string): Promise<unknown>;
+  eventPages(id: string, opts?: IterateOptions): AsyncIterable<TimelineEvent[]> & { read?: { helper: number; here: number } };
+  close(): Promise<void>;
+}
+
+const AT = new Date('2026-11-25T03:00:00.000Z');
+/** Stored data texts a writer other than ir could leave, each as the one-thread read makes it. */
+const DEEP = `${'['.repeat(1500)}${']'.repeat(1500)}`;
+const ODD_DATA = [
+  '{bad json',
+  '"just a string"',
+  '123',
+  'null',
+  '[]',
+  '  {"padded" : true }  ',
+  '{"a":1,}',
+  '{"escapes":"\\u00e9\\ud800\\n\\"],[{","big":12345678901234567890,"float":1.50,"exp":1E5}',
+  '{"dup":1,"dup":2,"__proto__":{"x":1}}',
+  '{"line":"a\u2028b\u2029c","emoji":"🚨 p99 ✓","tab":"x\ty"}',
+  DEEP,
+  '',
+  '{"text":"], [1, {"}',
+  'not json at all, with "quotes" and \\ backslashes',
+];
+
+let store: DistStore;
+let dir: string;
+let incident: string;
+const env = process.env;
+
+/** The incident's events, read with IR_PAGE_THREAD_MIN=min (and IR_TEST_PAGE_HELPER when given), with how its pages were read. */
+async function read(min: string, test: string | undefined, opts: IterateOptions) {
+  const saved = { min: env.IR_PAGE_THREAD_MIN, test: env.IR_TEST_PAGE_HELPER };
+  env.IR_PAGE_THREAD_MIN = min;
+  if (test) env.IR_TEST_PAGE_HELPER = test;
+  else delete env.IR_TEST_PAGE_HELPER;
+  try {
+    const pages = store.eventPages(incident, opts);
+    const events: TimelineEvent[] = [];
+    for await (const page of pages) {
+      expect(page.length).toBeGreaterThan(0);
+      expect(page.length).toBeLessThanOrEqual(opts.batch ?? 500);
+      events.push(...page);
+    }
+    return { events, read: pages.read };
+  } finally {
+    env.IR_PAGE_THREAD_MIN = saved.min;
+    if (saved.test === undefined) delete env.IR_TEST_PAGE_HELPER;
+    else env.IR_TEST_PAGE_HELPER = saved.test;
+    if (saved.min === undefined) delete env.IR_PAGE_THREAD_MIN;
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ir-pages-'));
+  const path = join(dir, 'ir.db');
+  const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
+  const first = SqliteStore.open(path);
+  incident = (await first.declare({ title: 'pages', severity: 'SEV-2' }, AT, 'alice')).incident.id;
+  const other = (await first.declare({ title: 'between', severity: 'SEV-3' }, AT, 'bob')).incident.id;
+  await first.close();
+  // Rows written straight into the table (reads do not check the chain): runs of this incident's
+  // events with the other's between them (short gaps and long ones, so reads cross spans), and now
+  // and then a data text that ir would not write.
+  const db = new Database(path);
+  const insert = db.prepare('INSERT INTO events (incident_id, at, type, actor, data, prev_hash, hash, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (let k = 0; k < 1200; k++) {
+      if (k % 97 === 0) for (let i = 0; i < (k % 2 ? 3 : 300); i++) insert.run(other, AT.toISOString(), 'note.added', 'bob', JSON.stringify({ text: `other ${k}.${i}` }), 'p', 'h', null, null);
+      const at = `2026-11-25T03:${String(k % 60).padStart(2, '0')}:00.000Z`;
+      const [origin, recordedAt] = k % 4 ? [null, null] : ['laptop-7', '2026-11-25T04:00:00.000Z'];
+      if (k % 50 === 7) insert.run(incident, at, 'note.added', k % 3 ? 'carol "c" \\' : 'dave', ODD_DATA[((k / 50) | 0) % ODD_DATA.length], `p${k}`, `h${k}`, origin, recordedAt);
+      else insert.run(incident, at, 'note.added', k % 5 ? 'alice' : 'zoë', JSON.stringify({ text: `note ${k}: ✓ "${'x'.repeat(k % 40)}"`, n: k, nested: { list: [k, null, true, 'é'] } }), `p${k}`, `h${k}`, origin, recordedAt);
+    }
+    for (const text of ODD_DATA) insert.run(incident, '2026-11-25T05:00:00.000Z', 'weird', 'eve', text, 'p', 'h', 'box', null);
+  })();
+  db.close();
+  store = SqliteStore.open(path);
+}, 120_000);
+
+afterAll(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('pages read on a helper thread', () => {
+  for (const without of [[], ['prevHash'], ['prevHash', 'hash']] as IterateOptions['without'][]) {
+    it(`are the events one thread reads, every stored text alike (without ${JSON.stringify(without)})`, async () => {
+      const opts = { batch: 37, without };
+      const here = await read('999999999', undefined, opts);
+      expect(here.read).toBeUndefined();
+      expect(here.events.length).toBe(1200 + 1 + ODD_DATA.length);
+      const there = await read('0', 'all', opts);
+      // Every page came from the helper thread.
+      expect(there.read).toEqual({ helper: Math.ceil(here.events.length / 37), here: 0 });
+      expect(there.events).toStrictEqual(here.events);
+      // Key order and null against absent too.
+      expect(there.events.map((e) => JSON.stringify(e))).toEqual(here.events.map((e) => JSON.stringify(e)));
+      // The odd texts are in there, read as the one-thread read reads them.
+      const weird = there.events.filter((e) => e.type === 'weird').map((e) => e.data);
+      expect(weird[0]).toEqual({ unreadable: '{bad json' });
+      expect(weird[1]).toBe('just a string');
+      expect(weird[10]).toHaveLength(1);
+      expect(weird[13]).toEqual({ unreadable: ODD_DATA[13] });
+    }, 60_000);
+  }
+
+  it('a helper that fails after its first page, or sends one that does not read, leaves the rest to this thread', async () => {
+    const opts = { batch: 100, without: ['prevHash'] as IterateOptions['without'] };
+    const here = await read('999999999', undefined, opts);
+    const failed = await read('0', 'fail', opts);
+    expect(failed.read).toEqual({ helper: 1, here: Math.ceil((here.events.length - 100) / 100) });
+    expect(failed.events).toStrictEqual(here.events);
+    const garbled = await read('0', 'garble', opts);
+    expect(garbled.read!.helper).toBe(1);
+    expect(garbled.read!.here).toBeGreaterThan(0);
+    expect(garbled.events).toStrictEqual(here.events);
+  }, 60_000);
+
+  it('a reader that stops early stops the helper, and reading again starts afresh', async () => {
+    env.IR_PAGE_THREAD_MIN = '0';
+    env.IR_TEST_PAGE_HELPER = 'all';
+    try {
+      const pages = store.eventPages(incident, { batch: 10 });
+      for await (const page of pages) {
+        expect(page[0].type).toBe('incident.declared');
+        break;
+      }
+      expect(pages.read).toEqual({ helper: 1, here: 0 });
+    } finally {
+      delete env.IR_PAGE_THREAD_MIN;
+      delete env.IR_TEST_PAGE_HELPER;
+    }
+    expect((await read('0', 'all', { batch: 500 })).events.length).toBe(1200 + 1 + ODD_DATA.length);
+  }, 60_000);
+});
+
+describe('ir postmortem with its pages read on a helper thread', () => {
+  it('writes the very report one thread writes, secrets replaced alike', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+    const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
+    const s = SqliteStore.open(join(home, 'ir.db'));
+    let id: string;
+    try {
+      id = (await s.declare({ title: 'long one', severity: 'SEV-1', service: 'checkout' }, AT, 'alice')).incident.id;
+      for (let k = 0; k < 30; k++) {
+        await s.append(
+          id,
+          () =>
+            Array.from({ length: 100 }, (_, i) =>
+              k === 17 && i === 50 ? { type: 'note.added', data: { text: 'rotated: password=hunter2-very-secret' } } : { type: 'note.added', data: { text: `note ${k}.${i}` } },
+            ),
+          new Date(AT.getTime() + k * 60_000),
+          k % 2 ? 'alice' : 'bob',
+        );
+      }
+      // One written with an earlier time than those before it: the report reads the timeline twice.
+      await s.append(id, () => ({ type: 'note.added', data: { text: 'late: password=correct-horse-battery' } }), new Date(AT.getTime() + 90_000), 'carol');
+      await s.append(id, () => ({ type: 'incident.resolved', data: { summary: 'done' } }), new Date(AT.getTime() + 40 * 60_000), 'alice');
+    } finally {
+      await s.close();
+    }
+    const one = await irAsync(home, ['postmortem', id, '--out', 'one.md'], { cwd: home, env: { IR_PAGE_THREAD_MIN: '999999999', IR_DEBUG: '1' } });
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).not.toMatch(/helper thread, /);
+    const two = await irAsync(home, ['postmortem', id, '--out', 'two.md'], { cwd: home, env: { IR_PAGE_THREAD_MIN: '0', IR_TEST_PAGE_HELPER: 'all', IR_DEBUG: '1' } });
+    expect(two.code, two.stderr).toBe(0);
+    const m = /postmortem: (\d+) pages read on a helper thread, 0 on this one/.exec(two.stderr);
+    expect(m, two.stderr).not.toBeNull();
+    expect(Number(m![1])).toBe(7);
+    const { readFileSync } = await import('node:fs');
+    const a = readFileSync(join(home, 'one.md'), 'utf8');
+    expect(readFileSync(join(home, 'two.md'), 'utf8')).toBe(a);
+    expect(a).not.toContain('hunter2');
+    expect(a).not.toContain('correct-horse');
+    expect(a).toContain('late: password=');
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+});

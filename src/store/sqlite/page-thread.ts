@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { TimelineEvent } from '../../core/incident.js';
 import { parseEventData } from '../chain.js';
-import { GO, HANDOVER_AFTER, HANDOVER_STATE, pageEvents, READY, STARTING, type PageJob, type PageMessage } from './pages.js';
+import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageEvents, READY, STARTING, type PageJob, type PageMessage } from './pages.js';
 
 /** The helper thread's module, next to this one in dist (bundled or not); absent when run from src. */
 const HELPER = new URL('./page-worker.js', import.meta.url);
 
 /** Pages the helper reads ahead: enough to ride out a pause of either thread, few enough to keep memory flat. */
-const AHEAD = 4;
+const AHEAD = 8;
 
 /** Whether the helper thread's module was built (it is not when ir runs from its sources). */
 export function pageHelperShipped(): boolean {
@@ -36,7 +36,7 @@ export interface ThreadPages extends AsyncIterable<TimelineEvent[]> {
  */
 export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (after: number) => TimelineEvent[]): ThreadPages {
   const read = { helper: 0, here: 0 };
-  const handover = new BigInt64Array(new SharedArrayBuffer(16));
+  const handover = new BigInt64Array(new SharedArrayBuffer(24));
   Atomics.store(handover, HANDOVER_STATE, STARTING);
   const queue: PageMessage[] = [];
   let wake: (() => void) | undefined;
@@ -134,7 +134,8 @@ export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (
             yield* own(() => false);
             return;
           }
-          worker!.postMessage(0);
+          Atomics.add(handover, HANDOVER_TAKEN, 1n);
+          Atomics.notify(handover, HANDOVER_TAKEN);
           read.helper++;
           last = (m as { last: number }).last;
           yield events;

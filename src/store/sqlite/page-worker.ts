@@ -4,17 +4,11 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './driver.js';
-import { GO, HANDOVER_AFTER, HANDOVER_STATE, pageSql, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
+import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageSql, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
 import { spans } from './spans.js';
 
 const job = workerData as PageJob;
 const port = parentPort!;
-let credit = job.ahead;
-let wake: (() => void) | undefined;
-port.on('message', () => {
-  credit++;
-  wake?.();
-});
 const post = (m: PageMessage) => port.postMessage(m);
 
 try {
@@ -32,10 +26,10 @@ try {
     let count = 0;
     let last = after;
     let sent = 0;
-    const send = async () => {
-      while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
+    const send = () => {
+      // Blocking is fine here: this thread has nothing else to do until the main thread takes a page.
+      for (let taken; sent - Number((taken = Atomics.load(job.handover, HANDOVER_TAKEN))) >= job.ahead; ) Atomics.wait(job.handover, HANDOVER_TAKEN, taken);
       if (sent++ === 1 && process.env.IR_TEST_PAGE_HELPER === 'fail') throw new Error('failing as IR_TEST_PAGE_HELPER=fail asks');
-      credit--;
       post({ parts, count, last });
       parts = [];
       count = 0;
@@ -49,17 +43,15 @@ try {
         count += n;
         last = max;
         from = max + 1;
-        if (count >= job.batch) await send();
+        if (count >= job.batch) send();
         if (n < want) break;
       }
     }
-    if (count) await send();
+    if (count) send();
     post({ done: true });
   } finally {
     db.close();
   }
 } catch (err) {
   post({ error: (err as Error).message });
-} finally {
-  port.unref();
 }

@@ -13,7 +13,9 @@ export interface PageJob {
   /**
    * [HANDOVER_STATE]: STARTING, then READY once the helper can read (it then waits), then GO once this
    * thread, which reads its own pages meanwhile, has stored in [HANDOVER_AFTER] the seq the helper
-   * reads on from.
+   * reads on from. [HANDOVER_TAKEN]: the helper's pages this thread has taken, which the helper waits
+   * on when it is `ahead` pages ahead (a counter in shared memory: a message per page cost this thread
+   * more than the page's parse, on a busy machine).
    */
   handover: BigInt64Array;
   /** Events per page. */
@@ -27,6 +29,7 @@ export interface PageJob {
 
 export const HANDOVER_STATE = 0;
 export const HANDOVER_AFTER = 1;
+export const HANDOVER_TAKEN = 2;
 export const STARTING = 0n;
 export const READY = 1n;
 export const GO = 2n;

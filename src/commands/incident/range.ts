@@ -141,13 +141,14 @@ export function eventData(text: string): Record<string, unknown> {
 const JSON_BATCH = 32;
 
 /**
- * Seqs read at a time: a chunk of parallel.ts in one read for human rows; an eighth of one for --json,
- * whose rows (with their hashes) and objects are larger. A page is a range of seqs, not a LIMIT, so
- * it holds at most that many rows and human rows need not carry their seq to say where the next
- * begins. Written to bytes at once, so little outlives the young generation's collections (copied
- * and promoted, held text would grow the heap).
+ * Seqs read at a time: a quarter of a chunk of parallel.ts for human rows, an eighth of one for
+ * --json, whose rows (with their hashes) and objects are larger. A page is a range of seqs, not a
+ * LIMIT, so it holds at most that many rows and human rows need not carry their seq to say where the
+ * next begins. A page's rows are live until its text is written, and the young generation's
+ * collections copy what is live: on the helper thread (a 4 MB young generation) pages of 256 human
+ * rows render a fifth faster than pages of 1,024.
  */
-const PAGE = 1024;
+const PAGE = 256;
 const JSON_PAGE = 128;
 
 type Row = (string | number | null)[];

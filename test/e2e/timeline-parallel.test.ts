@@ -147,6 +147,57 @@ describe('a timeline long enough for two threads', () => {
     }
   }, 120_000);
 
+  it('data read on the helper thread is the data the one-thread path reads, whatever text was stored (plain notes taken without JSON.parse)', async () => {
+    // Texts written into the file by hand, each beside the shape of a note ir writes: escapes,
+    // characters JSON forbids raw, other keys, duplicate keys, spaces, other types, no JSON at all.
+    const stored = [
+      '{"text":"plain"}',
+      '{"text":""}',
+      '{"text":"tab\\there"}',
+      '{"text":"raw\ttab"}',
+      '{"text":"raw\nline"}',
+      '{"text":"quote \\" and backslash \\\\ and \\u00e9"}',
+      '{"text":"é 🚒 李雷 \u2028 \u007f end"}',
+      '{"text":"dup","text":"second wins"}',
+      '{"text":"x","y":1}',
+      '{ "text":"spaced"}',
+      '{"text":"trailing"} ',
+      '{"text":12}',
+      '{"text":"unterminated}',
+      'not json at all',
+      '"just a string"',
+      '{"text":"ends in spaces   "}',
+    ];
+    const home3 = mkdtempSync(join(tmpdir(), 'ir-parallel-data-'));
+    try {
+      const store = SqliteDatabase.open(join(home3, 'ir.db'));
+      const { incident } = store.declare({ title: 'odd data', severity: 'SEV-3' }, new Date(T0), 'alice');
+      const insert = store.db.prepare(`INSERT INTO events (incident_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, 'hand', ?, ?, ?)`);
+      stored.forEach((data, i) => {
+        for (const type of ['note.added', 'incident.resolved', 'incident.acknowledged']) insert.run(incident.id, new Date(T0 + i * 1000).toISOString(), type, data, '0'.repeat(64), 'f'.repeat(64));
+      });
+      store.close();
+      for (const args of [['timeline'], ['timeline', '--json'], ['show', '--json']]) {
+        const sequential = await run(home3, [...args, incident.id], SEQUENTIAL);
+        expect(sequential.code, sequential.stderr).toBe(0);
+        for (const mode of [undefined, 'all']) {
+          const parallel = await run(home3, [...args, incident.id], { IR_PARALLEL_MIN_EVENTS: '1', IR_TEST_RENDER_HELPER: mode });
+          expect(parallel.code, parallel.stderr).toBe(0);
+          expect(parallel.stdout.toString('utf8')).toBe(sequential.stdout.toString('utf8'));
+        }
+      }
+      const human = (await run(home3, ['timeline', incident.id], { IR_PARALLEL_MIN_EVENTS: '1', IR_TEST_RENDER_HELPER: 'all' })).stdout.toString('utf8');
+      expect(human).toContain('Note: plain\n');
+      expect(human).toContain('Note: second wins\n');
+      expect(human).toContain('Note: quote " and backslash \\ and é\n');
+      expect(human).toContain('Note: tab\there\n');
+      // A raw control character is no JSON: the data is unreadable, the note has no text.
+      expect(human).not.toContain('raw');
+    } finally {
+      rmSync(home3, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('a helper thread that fails fails the command: exit 1, one line naming it, no hang, no trace', async () => {
     const human = await run(home, ['timeline', id], { IR_TEST_RENDER_HELPER: 'fail' });
     expect(human.code).toBe(1);

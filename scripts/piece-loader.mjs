@@ -1,0 +1,116 @@
+// The loader dist/bin/main.js uses for the program's CommonJS pieces: scripts/bundle.mjs writes the
+// source of pieceLoader into main.js (so it must use nothing from this module's scope), and
+// scripts/code-cache.mjs runs ir with IR_BUILD_CODE_CACHE=1 to have it write the code caches.
+//
+// Node 20 compiles every CommonJS file from source at each start (module.enableCompileCache came in
+// Node 22), which costs `ir note` about a tenth of its time, counting the functions compiled lazily
+// as they first run. So the loader compiles a piece itself, as Node's loader does (the same wrapper
+// function, the same file name for stack traces, the same require cache), handing V8 the code cache
+// the build wrote beside it: `<piece>.cache`, made after the build's own runs of the common commands,
+// so it holds the functions those runs compiled too.
+//
+// A cache file is: a line naming its format, then four 32-bit little-endian words — the piece's size in bytes, its
+// CRC-32, the size of V8's data and its CRC-32 — then V8's data. V8 checks its own data only for
+// its version, its flags and the length of the source (not its text, and in release builds not its
+// bytes either), so the loader checks both CRCs first: a piece edited since the build, or a cache
+// file damaged, is compiled from source as if it had no cache. Nothing about a cache can make a
+// command fail: any problem reading it means compiling as usual.
+
+/**
+ * A require for main.js's pieces (`./name.cjs`), each loaded once into Node's require cache. The
+ * pieces get a require of their own that loads other pieces the same way and anything else
+ * (built-in modules, packages) with Node's require from the piece's path; and, as `require.irImport`,
+ * a dynamic import that works from code compiled with vm (an `import()` there needs a flag in
+ * Node 20): main.js's own, which resolves as the piece would, both being in dist/bin.
+ * IR_CODE_CACHE=0 compiles from source; IR_DEBUG=code-cache says on stderr what became of each cache.
+ */
+export function pieceLoader(mainUrl, dynamicImport) {
+  const Module = process.getBuiltinModule('node:module');
+  const fs = process.getBuiltinModule('node:fs');
+  const { Script } = process.getBuiltinModule('node:vm');
+  const { dirname, join } = process.getBuiltinModule('node:path');
+  const dir = dirname(process.getBuiltinModule('node:url').fileURLToPath(mainUrl));
+  const cache = Module.createRequire(mainUrl).cache;
+  const env = process.env;
+  const use = env.IR_CODE_CACHE !== '0';
+  const say = (name, what) => {
+    if (env.IR_DEBUG === 'code-cache') fs.writeSync(2, `ir: code cache: ${name}: ${what}\n`);
+  };
+  // The first bytes of a cache file: its format, so a later format is never read as this one.
+  const magic = Buffer.from('ir-v8-code-cache-1\n');
+  const header = magic.length + 16;
+  const PIECE = /^\.\/[\w.-]+\.cjs$/;
+  const cacheFile = (filename) => filename.replace(/\.cjs$/, '.cache');
+  let crc32;
+  const crc = (bytes) => (crc32 ??= process.getBuiltinModule('node:zlib').crc32)(bytes);
+
+  /** V8's data for this source, or undefined (and why) when there is none to trust. */
+  function cachedDataFor(name, filename, source) {
+    if (!use) return say(name, 'off (IR_CODE_CACHE=0)');
+    let file;
+    try {
+      file = fs.readFileSync(cacheFile(filename));
+    } catch {
+      return say(name, 'none');
+    }
+    if (file.length < header || !file.subarray(0, magic.length).equals(magic)) return say(name, 'not a cache file of this format');
+    const size = file.readUInt32LE(magic.length);
+    const sourceCrc = file.readUInt32LE(magic.length + 4);
+    const dataSize = file.readUInt32LE(magic.length + 8);
+    const dataCrc = file.readUInt32LE(magic.length + 12);
+    if (size !== source.length || sourceCrc !== crc(source)) return say(name, 'stale (the piece changed since the cache was made)');
+    const data = file.subarray(header);
+    if (data.length !== dataSize || dataCrc !== crc(data)) return say(name, 'damaged');
+    return data;
+  }
+
+  // The build's runs write the caches at exit, when the functions the command ran are compiled.
+  const made = [];
+  if (env.IR_BUILD_CODE_CACHE === '1') {
+    process.on('exit', () => {
+      for (const { filename, source, script } of made) {
+        const data = script.createCachedData();
+        const words = Buffer.alloc(16);
+        words.writeUInt32LE(source.length, 0);
+        words.writeUInt32LE(crc(source), 4);
+        words.writeUInt32LE(data.length, 8);
+        words.writeUInt32LE(crc(data), 12);
+        // Whole or not at all: a reader never sees half a file (it would only ignore it).
+        const temp = `${cacheFile(filename)}.${process.pid}.tmp`;
+        fs.writeFileSync(temp, Buffer.concat([magic, words, data]));
+        fs.renameSync(temp, cacheFile(filename));
+      }
+    });
+  }
+
+  function load(id) {
+    const filename = join(dir, id);
+    const loaded = cache[filename];
+    if (loaded) return loaded.exports;
+    const name = id.slice(2);
+    const source = fs.readFileSync(filename);
+    const cachedData = cachedDataFor(name, filename, source);
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source.toString('utf8')}\n});`, { filename, cachedData });
+    if (cachedData) say(name, script.cachedDataRejected ? 'rejected by V8 (another Node or other V8 flags)' : 'used');
+    if (env.IR_BUILD_CODE_CACHE === '1') made.push({ filename, source, script });
+    const module = new Module(filename);
+    module.filename = filename;
+    let nodeRequire;
+    const own = () => (nodeRequire ??= Module.createRequire(filename));
+    const require = (request) => (PIECE.test(request) ? load(request) : own()(request));
+    require.resolve = (request, options) => own().resolve(request, options);
+    require.cache = cache;
+    require.irImport = dynamicImport;
+    // In the cache before it runs, as Node does; out again if it throws, so nothing sees it half made.
+    cache[filename] = module;
+    try {
+      script.runInThisContext().call(module.exports, module.exports, require, module, filename, dir);
+    } catch (err) {
+      delete cache[filename];
+      throw err;
+    }
+    module.loaded = true;
+    return module.exports;
+  }
+  return load;
+}

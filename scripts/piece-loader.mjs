@@ -9,12 +9,14 @@
 // the build wrote beside it: `<piece>.cache`, made after the build's own runs of the common commands,
 // so it holds the functions those runs compiled too.
 //
-// A cache file is: a line naming its format, then four 32-bit little-endian words — the piece's size in bytes, its
-// CRC-32, the size of V8's data and its CRC-32 — then V8's data. V8 checks its own data only for
-// its version, its flags and the length of the source (not its text, and in release builds not its
-// bytes either), so the loader checks both CRCs first: a piece edited since the build, or a cache
-// file damaged, is compiled from source as if it had no cache. Nothing about a cache can make a
-// command fail: any problem reading it means compiling as usual.
+// A cache file is: a line naming its format, two 32-bit little-endian words — the piece's size in
+// bytes and the size of V8's data — then a copy of the piece, V8's data and a second copy of that.
+// V8 checks its data only for its version, its flags and the length of the source (not its text,
+// and in release builds not its own bytes either), so the loader first compares the piece with its
+// copy and the data with its own (memcmp: a checksum would need node:zlib, whose load and Node's
+// stream classes behind it cost a note more than all of this): a piece edited since the build, or a
+// cache file damaged, is compiled from source as if it had no cache. Nothing about a cache can make
+// a command fail: any problem reading it means compiling as usual.
 
 /**
  * A require for main.js's pieces (`./name.cjs`), each loaded once into Node's require cache. The
@@ -37,12 +39,10 @@ export function pieceLoader(mainUrl, dynamicImport) {
     if (env.IR_DEBUG === 'code-cache') fs.writeSync(2, `ir: code cache: ${name}: ${what}\n`);
   };
   // The first bytes of a cache file: its format, so a later format is never read as this one.
-  const magic = Buffer.from('ir-v8-code-cache-1\n');
-  const header = magic.length + 16;
+  const magic = Buffer.from('ir-v8-code-cache-2\n');
+  const header = magic.length + 8;
   const PIECE = /^\.\/[\w.-]+\.cjs$/;
   const cacheFile = (filename) => filename.replace(/\.cjs$/, '.cache');
-  let crc32;
-  const crc = (bytes) => (crc32 ??= process.getBuiltinModule('node:zlib').crc32)(bytes);
 
   /** V8's data for this source, or undefined (and why) when there is none to trust. */
   function cachedDataFor(name, filename, source) {
@@ -55,12 +55,11 @@ export function pieceLoader(mainUrl, dynamicImport) {
     }
     if (file.length < header || !file.subarray(0, magic.length).equals(magic)) return say(name, 'not a cache file of this format');
     const size = file.readUInt32LE(magic.length);
-    const sourceCrc = file.readUInt32LE(magic.length + 4);
-    const dataSize = file.readUInt32LE(magic.length + 8);
-    const dataCrc = file.readUInt32LE(magic.length + 12);
-    if (size !== source.length || sourceCrc !== crc(source)) return say(name, 'stale (the piece changed since the cache was made)');
-    const data = file.subarray(header);
-    if (data.length !== dataSize || dataCrc !== crc(data)) return say(name, 'damaged');
+    const dataSize = file.readUInt32LE(magic.length + 4);
+    if (file.length !== header + size + 2 * dataSize) return say(name, 'damaged');
+    if (size !== source.length || !file.subarray(header, header + size).equals(source)) return say(name, 'stale (the piece changed since the cache was made)');
+    const data = file.subarray(header + size, header + size + dataSize);
+    if (!data.equals(file.subarray(header + size + dataSize))) return say(name, 'damaged');
     return data;
   }
 
@@ -70,14 +69,12 @@ export function pieceLoader(mainUrl, dynamicImport) {
     process.on('exit', () => {
       for (const { filename, source, script } of made) {
         const data = script.createCachedData();
-        const words = Buffer.alloc(16);
-        words.writeUInt32LE(source.length, 0);
-        words.writeUInt32LE(crc(source), 4);
-        words.writeUInt32LE(data.length, 8);
-        words.writeUInt32LE(crc(data), 12);
+        const sizes = Buffer.alloc(8);
+        sizes.writeUInt32LE(source.length, 0);
+        sizes.writeUInt32LE(data.length, 4);
         // Whole or not at all: a reader never sees half a file (it would only ignore it).
         const temp = `${cacheFile(filename)}.${process.pid}.tmp`;
-        fs.writeFileSync(temp, Buffer.concat([magic, words, data]));
+        fs.writeFileSync(temp, Buffer.concat([magic, sizes, source, data, data]));
         fs.renameSync(temp, cacheFile(filename));
       }
     });

@@ -42,6 +42,18 @@ describe('V8 code caches of the pieces', () => {
     if (!name) throw new Error(`no ${prefix} piece in dist/bin`);
     return { name, file: join(pieces, name), cache: join(pieces, name.replace(/\.cjs$/, '.cache')) };
   };
+  /** Where V8's data lies in a cache file (see scripts/piece-loader.mjs): after the format line, two sizes and the piece's copy; then its second copy. */
+  const layout = (bytes: Buffer) => {
+    const start = bytes.indexOf(0x0a) + 1 + 8;
+    const size = bytes.readUInt32LE(start - 8);
+    const data = bytes.readUInt32LE(start - 4);
+    return { piece: start, data: start + size, copy: start + size + data, dataSize: data };
+  };
+  const flip = (file: string, at: (l: ReturnType<typeof layout>) => number) => {
+    const bytes = readFileSync(file);
+    bytes[at(layout(bytes))] ^= 0xff;
+    writeFileSync(file, bytes);
+  };
   const restore = () => {
     rmSync(copy, { recursive: true, force: true });
     for (const d of ['bin', 'dist', 'runbooks', 'templates']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
@@ -84,15 +96,9 @@ describe('V8 code caches of the pieces', () => {
     const program = piece('program');
     const spoil: Array<[string, () => void, string]> = [
       ['missing', () => rmSync(program.cache), 'none'],
-      [
-        'a byte of V8 data flipped',
-        () => {
-          const bytes = readFileSync(program.cache);
-          bytes[Math.floor(bytes.length * 0.6)] ^= 0xff;
-          writeFileSync(program.cache, bytes);
-        },
-        'damaged',
-      ],
+      ['a byte of V8 data flipped', () => flip(program.cache, (l) => l.data + Math.floor(l.dataSize / 2)), 'damaged'],
+      ['a byte of the copy of V8 data flipped', () => flip(program.cache, (l) => l.copy + 100), 'damaged'],
+      ['a byte of the copy of the piece flipped', () => flip(program.cache, (l) => l.piece + 1000), 'stale (the piece changed since the cache was made)'],
       ['cut short in its data', () => truncateSync(program.cache, readFileSync(program.cache).length - 100), 'damaged'],
       ['cut short in its header', () => truncateSync(program.cache, 10), 'not a cache file of this format'],
       ['another file', () => writeFileSync(program.cache, 'hello'), 'not a cache file of this format'],
@@ -111,7 +117,9 @@ describe('V8 code caches of the pieces', () => {
     // A note is recorded through a damaged store piece's cache as through a sound one.
     restore();
     const store = piece('store', run(copyBin, home, ['note', 'through sound caches']));
-    writeFileSync(store.cache, readFileSync(store.cache).map((b, i) => (i > 40 && i % 97 === 0 ? b ^ 0x5a : b)));
+    const bytes = readFileSync(store.cache);
+    const { data, dataSize } = layout(bytes);
+    writeFileSync(store.cache, bytes.map((b, i) => (i >= data && i < data + dataSize && i % 97 === 0 ? b ^ 0x5a : b)));
     const note = run(copyBin, home, ['note', 'through a damaged cache']);
     expect(note.code, note.stderr).toBe(0);
     expect(note.caches.get(store.name)).toBe('damaged');

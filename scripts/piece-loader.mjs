@@ -72,10 +72,15 @@ export function pieceLoader(mainUrl, dynamicImport) {
         const sizes = Buffer.alloc(8);
         sizes.writeUInt32LE(source.length, 0);
         sizes.writeUInt32LE(data.length, 4);
-        // Whole or not at all: a reader never sees half a file (it would only ignore it).
+        // Whole or not at all: a reader never sees half a file (it would only ignore it). A directory
+        // ir cannot write to (an installed copy) keeps the caches it has: they are only a speed-up.
         const temp = `${cacheFile(filename)}.${process.pid}.tmp`;
-        fs.writeFileSync(temp, Buffer.concat([magic, sizes, source, data, data]));
-        fs.renameSync(temp, cacheFile(filename));
+        try {
+          fs.writeFileSync(temp, Buffer.concat([magic, sizes, source, data, data]));
+          fs.renameSync(temp, cacheFile(filename));
+        } catch {
+          fs.rmSync(temp, { force: true });
+        }
       }
     });
   }

@@ -84,7 +84,11 @@ export function watchOutputPipes(): void {
 /** EIO: the terminal went away (a closed SSH session) — the same loss of a reader as a pipe. */
 const readerGone = (code: string | undefined) => code === 'EPIPE' || code === 'EIO' || code === 'ECONNRESET';
 
+/** The streams Node has made (watch() sees each as it is made), by whatever code first asked for one. */
+const madeStreams = new Set<Which>();
+
 function watch(stream: NodeJS.WriteStream, which: Which): void {
+  madeStreams.add(which);
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (!readerGone(err.code)) throw err;
     outputClosed(which, err.code as string);
@@ -123,7 +127,9 @@ function guarded(real: () => NodeJS.WriteStream, which: Which, fd: number): OutS
   let gone = false;
   const write = (chunk: string | Uint8Array): boolean => {
     if (closed.has(which) || gone) return false;
-    if (made) return made.write(chunk);
+    // Once the stream exists (made here, or by a library writing to process.stdout itself), it may
+    // hold queued writes: everything goes through it, so nothing overtakes them.
+    if (made || madeStreams.has(which)) return stream().write(chunk);
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let written = 0;
     try {

@@ -7,6 +7,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, transform } from 'esbuild';
+import { pieceLoader } from './piece-loader.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -193,15 +194,20 @@ async function toCommonJS(name, text) {
   if (/\bimport\.meta\b/.test(out.code)) throw new Error(`bundle: ${name} uses import.meta beyond import.meta.url; give it a CommonJS equivalent in scripts/bundle.mjs`);
   // A dynamic import of a piece is a require of it here (the CommonJS loader, same module instance).
   const meta = /\b__irModuleUrl\b/.test(out.code) ? 'var __irModuleUrl = require("node:url").pathToFileURL(__filename).href;\n' : '';
-  return `${header(files.get(name).inputs)}${meta}var __irRequire = require;\n${relink(out.code, { requireDynamic: true })}`;
+  // An import() of anything else (an ES module piece, a package, a built-in) goes through the loader's
+  // (see scripts/piece-loader.mjs): code compiled with vm cannot run its own in Node 20.
+  const body = relink(out.code, { requireDynamic: true }).replace(/\bimport\(\s*("[^"\\]*")\s*\)/g, '__irImport($1)');
+  if (/\bimport\s*\(/.test(body)) throw new Error(`bundle: ${name} has an import() of something other than a string; give it one, or teach scripts/bundle.mjs to route it`);
+  const dynamic = body.includes('__irImport(') ? 'var __irImport = require.irImport ?? ((id) => import(id));\n' : '';
+  return `${header(files.get(name).inputs)}${meta}${dynamic}var __irRequire = require;\n${body}`;
 }
 
 const written = await Promise.all(
   [...files].map(async ([name, f]) => {
     if (!f.program) return [name, f.text];
     if (name === MAIN) {
-      // Its require is made when first needed: `ir --version` never needs it.
-      const lazy = "let __irRequireHere;\nconst __irRequire = (id) => (__irRequireHere ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);\n";
+      // Its loader is made when first needed: `ir --version` never needs it.
+      const lazy = `let __irLoader;\nconst __irRequire = (id) => (__irLoader ??= (${pieceLoader})(import.meta.url, (id) => import(id)))(id);\n`;
       const text = f.text.startsWith(`${BANNER}\n`) ? f.text.slice(BANNER.length + 1) : f.text;
       return [name, `${lazy}${relink(text, { requireDynamic: true })}`];
     }

@@ -1,5 +1,7 @@
 // The process's streams and environment as one value, so tests can run commands in-process.
 
+import { writeSync } from 'node:fs';
+
 export interface OutStream {
   write(chunk: string | Uint8Array): boolean;
   /** Resolves once the reader has taken what was written (a slow pipe); absent where writes never queue. */
@@ -23,13 +25,14 @@ export interface IO {
 
 /**
  * The process's own streams, each made on first use: Node builds process.stdout/stderr/stdin when
- * first read, and a pipe's costs a few milliseconds (it loads net and streams); `ir note` never
- * reads stdin and writes nothing to stderr.
+ * first read, and a pipe's costs a few milliseconds (it loads net and streams), a file's or a
+ * terminal's about as much (Node's stream classes); `ir note` never reads stdin, and what it writes
+ * goes to the descriptor as it is (see guarded).
  */
 export function processIO(): IO {
   return {
-    stdout: guarded(() => process.stdout, 'stdout'),
-    stderr: guarded(() => process.stderr, 'stderr'),
+    stdout: guarded(() => process.stdout, 'stdout', 1),
+    stderr: guarded(() => process.stderr, 'stderr', 2),
     get stdin() {
       return process.stdin;
     },
@@ -78,16 +81,26 @@ export function watchOutputPipes(): void {
   }
 }
 
+/** EIO: the terminal went away (a closed SSH session) — the same loss of a reader as a pipe. */
+const readerGone = (code: string | undefined) => code === 'EPIPE' || code === 'EIO' || code === 'ECONNRESET';
+
+/** The streams Node has made (watch() sees each as it is made), by whatever code first asked for one. */
+const madeStreams = new Set<Which>();
+
 function watch(stream: NodeJS.WriteStream, which: Which): void {
+  madeStreams.add(which);
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    // EIO: the terminal went away (a closed SSH session) — the same loss of a reader as a pipe.
-    if (err.code !== 'EPIPE' && err.code !== 'EIO' && err.code !== 'ECONNRESET') throw err;
-    const first = !closed.has(which);
-    closed.add(which);
-    if (first) closedBy.set(which, err.code);
-    if (!takeover) process.exit(0);
-    if (first) takeover(which, err.code);
+    if (!readerGone(err.code)) throw err;
+    outputClosed(which, err.code as string);
   });
+}
+
+function outputClosed(which: Which, code: string): void {
+  const first = !closed.has(which);
+  closed.add(which);
+  if (first) closedBy.set(which, code);
+  if (!takeover) process.exit(0);
+  if (first) takeover(which, code);
 }
 
 /** While registered, a closed stdout/stderr calls fn (once per stream) instead of ending ir; returns the release. */
@@ -100,12 +113,42 @@ export function onOutputClosed(fn: (which: Which, code: string) => void): () => 
   };
 }
 
-/** Writes go to the real stream (made on first use) until its reader has gone. */
-function guarded(real: () => NodeJS.WriteStream, which: Which): OutStream {
+/**
+ * Writes go to the descriptor itself until something needs the stream (whether it is a terminal,
+ * its width, a wait for a slow reader), then to the real stream (made then), until the reader has
+ * gone. On Linux Node's stdout and stderr write synchronously to files, pipes and terminals alike,
+ * so a write to the descriptor is what the stream would have done, without its classes. A pipe
+ * that cannot take everything at once (a non-blocking one, full) gets the rest through the stream,
+ * which queues it; from then on every write goes there, so nothing overtakes what it holds.
+ */
+function guarded(real: () => NodeJS.WriteStream, which: Which, fd: number): OutStream {
   let made: NodeJS.WriteStream | undefined;
   const stream = () => (made ??= real());
+  let gone = false;
+  const write = (chunk: string | Uint8Array): boolean => {
+    if (closed.has(which) || gone) return false;
+    // Once the stream exists (made here, or by a library writing to process.stdout itself), it may
+    // hold queued writes: everything goes through it, so nothing overtakes them.
+    if (made || madeStreams.has(which)) return stream().write(chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let written = 0;
+    try {
+      while (written < bytes.length) written += writeSync(fd, bytes, written);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (readerGone(code)) {
+        // Handled once the command's own continuation has run (the stream's 'error' event would come
+        // sooner, on the next tick): a command that was done with its writing closes its store first.
+        gone = true;
+        setImmediate(() => outputClosed(which, code as string));
+        return false;
+      }
+      // EAGAIN and anything stranger (a descriptor that is not open): the stream's way, as before.
+    }
+    return written === bytes.length || stream().write(bytes.subarray(written));
+  };
   return {
-    write: (chunk) => (closed.has(which) ? false : stream().write(chunk)),
+    write,
     // Nothing written yet, nothing to wait for.
     drained: () =>
       closed.has(which) || !made || !made.writableNeedDrain

@@ -2,7 +2,7 @@
 // store driver (better-sqlite3, pg); a command on the team store loads pg but not Node's fetch;
 // `ir status` with its caches warm initialises no Intl formatter.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,7 +183,7 @@ describe('start-up cost', () => {
    * Node's own list of the built-in modules a run of ir loaded, written at exit by a preload (the
    * tracer's loader thread loads net itself), with stdout a file or a pipe and stdin, stderr pipes.
    */
-  const builtinsOf = (home: string, args: string[], { stdout = 'file', status = 0 }: { stdout?: 'file' | 'pipe'; status?: number } = {}) => {
+  const builtinsOf = (home: string, args: string[], { stdout = 'file', status = 0, env = {} }: { stdout?: 'file' | 'pipe'; status?: number; env?: Record<string, string | undefined> } = {}) => {
     const preload = join(home, 'builtins.cjs');
     writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.IR_BUILTINS_FILE, process.moduleLoadList.join('\\n')));\n");
     const list = join(home, 'builtins.txt');
@@ -191,7 +191,7 @@ describe('start-up cost', () => {
     const fd = openSync(out, 'w');
     try {
       const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], {
-        env: irEnv(home, { IR_BUILTINS_FILE: list }),
+        env: irEnv(home, { IR_BUILTINS_FILE: list, ...env }),
         stdio: ['pipe', stdout === 'file' ? fd : 'pipe', 'pipe'],
         encoding: 'utf8',
       });
@@ -223,7 +223,8 @@ describe('start-up cost', () => {
       expect(run.stdout, stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
       expect(run.builtins, stdout).not.toContain('NativeModule net');
     }
-    // What would be seen: a command writing to the stdout pipe through Node's stream does load net.
+    // What would be seen: a command that makes the stdout stream, a pipe's, does load net (--help asks
+    // it for the terminal's width).
     expect(builtinsOf(home, ['--help'], { stdout: 'pipe' }).builtins).toContain('NativeModule net');
   });
 
@@ -252,10 +253,58 @@ describe('start-up cost', () => {
       const note = run(['note', 'to a file']);
       expect(note.stdout).toContain('Note: to a file');
       expect(note.builtins).not.toContain('NativeModule net');
-      // What would be seen: a note that fails says why on stderr, the pipe, which does load net.
-      const failed = run(['note', '--incident', 'INC-NONE', 'nowhere'], 2);
-      expect(failed.stderr).toContain('no incident INC-NONE');
-      expect(failed.builtins).toContain('NativeModule net');
+      // What would be seen: a note read from stdin, the pipe, does load net.
+      const piped = builtinsOf(own.home, ['note', '-'], { status: 2 });
+      expect(piped.stderr).toContain('stdin was empty');
+      expect(piped.builtins).toContain('NativeModule net');
+      expect(ir(own.home, ['timeline', '--verify']).code).toBe(0);
+    } finally {
+      own.cleanup();
+    }
+  });
+
+  it('ir note writes its line, and a failing note its reason, to the descriptors themselves: no stream made, Node\'s stream classes not even loaded, to a file or a pipe', () => {
+    const own = tempHome();
+    try {
+      expect(ir(own.home, ['declare', '-t', 'descriptors', '-s', 'SEV-4']).code).toBe(0);
+      const streamModules = (builtins: string[]) => builtins.filter((m) => m === 'NativeModule net' || m === 'NativeModule stream' || m === 'NativeModule tty');
+      for (const stdout of ['file', 'pipe'] as const) {
+        const note = builtinsOf(own.home, ['note', `to a ${stdout}`], { stdout });
+        expect(note.stdout, stdout).toMatch(new RegExp(`^INC-\\S+: Note: to a ${stdout}\n$`));
+        expect(streamModules(note.builtins), stdout).toEqual([]);
+        const failed = builtinsOf(own.home, ['note', '--incident', 'INC-NONE', 'nowhere'], { stdout, status: 2 });
+        expect(failed.stderr, stdout).toBe('ir: no incident INC-NONE; `ir list --all` shows them\n');
+        expect(streamModules(failed.builtins), stdout).toEqual([]);
+      }
+      // What would be seen: a command that must know whether stdout is a terminal (colour is decided
+      // by it when NO_COLOR is not set) makes the stream, and a pipe's loads net and the stream classes.
+      const status = builtinsOf(own.home, ['status'], { stdout: 'pipe', env: { NO_COLOR: undefined } });
+      expect(status.stdout).toContain('descriptors');
+      expect(streamModules(status.builtins)).toEqual(['NativeModule stream', 'NativeModule net']);
+      expect(ir(own.home, ['timeline']).stdout).toMatch(/to a file[\s\S]*to a pipe/);
+    } finally {
+      own.cleanup();
+    }
+  });
+
+  it('a note whose reader has gone before its line is written (`ir note … | true`) is recorded, ends quietly (exit 0, nothing on stderr) and closes its store', async () => {
+    const own = tempHome();
+    try {
+      expect(ir(own.home, ['declare', '-t', 'gone reader', '-s', 'SEV-4']).code).toBe(0);
+      for (const args of [['note', 'nobody reads this'], ['note', '--json', 'nor this']]) {
+        const child = spawn(process.execPath, [BIN, ...args], { env: irEnv(own.home), stdio: ['ignore', 'pipe', 'pipe'] });
+        // The reading end is gone long before ir, starting up, writes.
+        child.stdout.destroy();
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+        expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
+        // The store was closed as after any command: checkpointed, its -wal and -shm files gone.
+        expect(readdirSync(own.home).filter((f) => f.startsWith('ir.db-')), args.join(' ')).toEqual([]);
+      }
+      const timeline = ir(own.home, ['timeline']);
+      expect(timeline.stdout).toContain('nobody reads this');
+      expect(timeline.stdout).toContain('nor this');
       expect(ir(own.home, ['timeline', '--verify']).code).toBe(0);
     } finally {
       own.cleanup();

@@ -1,6 +1,7 @@
 // Bundles dist/main.js (tsc's output) into dist/bin, the code `bin/ir.js` runs: split at every
 // dynamic import so a command loads only its own code; the packages below stay in node_modules,
-// loaded where they are used (optional drivers, the heavy libraries). main.js stays an ES module
+// loaded where they are used (optional drivers, the heavy libraries). Handlebars is bundled: its
+// runtime is two dozen small CommonJS files that every report loaded one by one. main.js stays an ES module
 // (bin/ir.js imports it); the pieces it loads are written as CommonJS (.cjs), see toCommonJS below.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
@@ -21,8 +22,6 @@ const external = [
   'yaml',
   'ajv',
   'ajv/*',
-  'handlebars',
-  'handlebars/*',
   'tar',
   '@secretlint/*',
   'markdown-it',

@@ -22,8 +22,9 @@ export interface KubeContext {
 export async function kubeContext(env: NodeJS.ProcessEnv): Promise<KubeContext> {
   const files = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter((f) => f && existsSync(f)) : env.HOME && existsSync(join(env.HOME, '.kube', 'config')) ? [join(env.HOME, '.kube', 'config')] : [];
   if (!files.length) return { problem: env.KUBECONFIG ? `no kubeconfig found at ${env.KUBECONFIG} (KUBECONFIG)` : 'no kubeconfig (KUBECONFIG, ~/.kube/config)' };
-  // The YAML parser loads only when there is a kubeconfig to read.
-  const { parse } = await import('yaml');
+  // The YAML parser loads only when there is a kubeconfig to read. Taken from the module's default
+  // export (its CommonJS exports): bundled, a dynamic import of a CommonJS package has no other.
+  const { parse } = (await import('yaml')).default as unknown as typeof import('yaml');
   const docs: Record<string, unknown>[] = [];
   for (const file of files) {
     try {

@@ -53,8 +53,7 @@ function store(mutate: (i: number, row: Omit<EventRow, 'prev_hash' | 'hash'>) =>
         actor: i % 5 ? 'bob' : `ali${text}ce`,
         data: JSON.stringify(i === 0 ? { title: text, severity: 'SEV-2' } : i % 97 === 0 ? { role: 'scribe', person: `p${text}` } : { text, n: i }),
         state_sha256: i % 4 === 0 ? null : i % 4 === 1 ? 'a'.repeat(64) : text,
-        // Runs of six rows (every awkward text) without an origin, whose text json_object builds.
-        origin: Math.floor(i / 6) % 3 === 0 ? null : `host-${text}/inst`,
+        origin: i % 3 === 0 ? null : `host-${text}/inst`,
         recorded_at: i % 11 === 0 ? at : null,
       };
       mutate(i, row);
@@ -101,14 +100,11 @@ describe('the event body built by SQLite', () => {
   it('is eventBody byte for byte for every character JSON.stringify may meet', () => {
     const db = new Database(':memory:');
     const quote = db.prepare('SELECT json_quote(?)').pluck();
-    const object = db.prepare("SELECT json_object('k', ?, 'n', CAST(? AS INTEGER))").pluck();
     const differs: string[] = [];
     for (let c = 0; c < 0x10000; c++) {
       if (c >= 0xd800 && c < 0xe000) continue; // a lone surrogate cannot be stored as text
       const s = `a${String.fromCharCode(c)}b`;
       if (quote.get(s) !== JSON.stringify(s)) differs.push(c.toString(16));
-      // json_object, which builds most rows' text, quotes as json_quote does.
-      if (object.get(s, c) !== `{"k":${JSON.stringify(s)},"n":${c}}`) differs.push(`object ${c.toString(16)}`);
     }
     expect(differs).toEqual([]);
     db.close();

@@ -62,11 +62,20 @@ async function killIrDuringLongStep(home: string, id: string, dir: string): Prom
   const child = spawn(process.execPath, [BIN, 'runbook', 'long-step', '--yes', '--var', `dir=${dir}`, '--incident', id, ...rb], { env: irEnv(home), stdio: 'ignore' });
   const closed = new Promise((r) => child.once('close', r));
   await until('the long step to start', () => existsSync(join(dir, 'started')));
+  // And ir to have saved the step's first line: the kill then falls after something was saved, which
+  // the tests check is kept (ir reads the pipe and writes the file on its own turns, a few ms later).
+  await until('ir to save the first line', () => savedHolding(join(home, 'incidents', id), 'long-started'));
   child.kill('SIGKILL');
   await closed;
   const orphans = processesWith(dir);
   expect(orphans).toHaveLength(1);
   return orphans[0];
+}
+
+/** Whether a file under `dir` (the incident's directory, where step output is saved) holds `text`. */
+function savedHolding(dir: string, text: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile() && readFileSync(join(e.parentPath ?? e.path, e.name), 'utf8').includes(text));
 }
 
 /** Ends whatever still carries one of the markers (a failing run may have left a step behind). */

@@ -11,6 +11,7 @@ import { canonicalJson } from '../canonical.js';
 import { ChainStretch, chainVerdict, eventHash, GENESIS_HASH, isCurrentShape, joinStretches, judgeAnchor, parseEventData, recordDigest, sha256Hex, summarize, toEvent, type EventRow, type ProjectedRow, type StretchSummary } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { openSqlite } from './driver.js';
+import { streamEvent } from './pages.js';
 import { bounds, LAST_EVENT_JOIN, lastSeqSql, MAX_SEQ, spans, type Span } from './spans.js';
 import { walkStretch } from './stretch.js';
 import { AlreadyDelivered, type AnchorResult, type ChainHead, type Decide, type DeclareInput, type EventOutline, MAX_OUTLINE_ACTORS, type VerifyResult, type WriteOptions } from '../types.js';
@@ -544,20 +545,7 @@ export class SqliteDatabase {
     const out: TimelineEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      const origin = r[5] as string | null;
-      const recordedAt = r[6] as string | null;
-      const event: TimelineEvent = {
-        seq: r[0] as number,
-        incidentId,
-        at: r[1] as string,
-        type: r[2] as string,
-        actor: r[3] as string,
-        data: parseEventData(r[4] as string),
-        prevHash: prev ? (r[7] as string) : '',
-        hash: own ? (r[prev ? 8 : 7] as string) : '',
-      };
-      if (origin) event.origin = origin;
-      if (recordedAt) event.recordedAt = recordedAt;
+      const event = streamEvent(incidentId, r[0] as number, r[1] as string, r[2] as string, r[3] as string, parseEventData(r[4] as string), prev ? (r[7] as string) : '', own ? (r[prev ? 8 : 7] as string) : '', r[5] as string | null, r[6] as string | null);
       out[i] = event;
     }
     return out;

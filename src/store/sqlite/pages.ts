@@ -62,6 +62,28 @@ export function pageSql(prev: boolean, own: boolean): string {
     FROM (SELECT ${cols}, json_valid(data, 1) AS ok, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`;
 }
 
+/**
+ * An event as a streamed read makes it from its columns (streamPage from rows, pageEvents from a
+ * page's JSON): origin and recorded_at only when set, a hash not read as ''.
+ */
+export function streamEvent(
+  incidentId: string,
+  seq: number,
+  at: string,
+  type: string,
+  actor: string,
+  data: Record<string, unknown>,
+  prevHash: string,
+  hash: string,
+  origin: string | null,
+  recordedAt: string | null,
+): TimelineEvent {
+  const event: TimelineEvent = { seq, incidentId, at, type, actor, data, prevHash, hash };
+  if (origin) event.origin = origin;
+  if (recordedAt) event.recordedAt = recordedAt;
+  return event;
+}
+
 /** The events of one page, as streamPage makes them from rows. */
 export function pageEvents(parts: PagePart[], incidentId: string, prev: boolean, own: boolean, parseData: (text: string) => Record<string, unknown>): TimelineEvent[] {
   const out: TimelineEvent[] = [];
@@ -72,20 +94,8 @@ export function pageEvents(parts: PagePart[], incidentId: string, prev: boolean,
     if (data.length !== rows.length) throw new Error(`a page of ${rows.length} events came with ${data.length} data values`);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      const origin = r[4] as string | null;
-      const recordedAt = r[5] as string | null;
-      const event: TimelineEvent = {
-        seq: r[0] as number,
-        incidentId,
-        at: r[1] as string,
-        type: r[2] as string,
-        actor: r[3] as string,
-        data: r[ok] === 1 ? (data[i] as Record<string, unknown>) : parseData(data[i] as string),
-        prevHash: prev ? (r[6] as string) : '',
-        hash: own ? (r[prev ? 7 : 6] as string) : '',
-      };
-      if (origin) event.origin = origin;
-      if (recordedAt) event.recordedAt = recordedAt;
+      const value = r[ok] === 1 ? (data[i] as Record<string, unknown>) : parseData(data[i] as string);
+      const event = streamEvent(incidentId, r[0] as number, r[1] as string, r[2] as string, r[3] as string, value, prev ? (r[6] as string) : '', own ? (r[prev ? 7 : 6] as string) : '', r[4] as string | null, r[5] as string | null);
       out.push(event);
     }
   }

@@ -4,7 +4,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './driver.js';
-import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageSql, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
+import { holdsTrigger } from '../../redact/redactor.js';
+import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageSql, quietData, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
 import { spans } from './spans.js';
 
 const job = workerData as PageJob;
@@ -23,6 +24,9 @@ try {
     while (Atomics.load(job.handover, HANDOVER_STATE) !== GO) Atomics.wait(job.handover, HANDOVER_STATE, READY);
     const after = Number(Atomics.load(job.handover, HANDOVER_AFTER));
     let parts: PagePart[] = [];
+    // Whether the page's data is quiet (pages.ts): the redaction scan of a page, done here, where it
+    // costs the main thread nothing.
+    let quiet = true;
     let count = 0;
     let last = after;
     let sent = 0;
@@ -30,8 +34,9 @@ try {
       // Blocking is fine here: this thread has nothing else to do until the main thread takes a page.
       for (let taken; sent - Number((taken = Atomics.load(job.handover, HANDOVER_TAKEN))) >= job.ahead; ) Atomics.wait(job.handover, HANDOVER_TAKEN, taken);
       if (sent++ === 1 && process.env.IR_TEST_PAGE_HELPER === 'fail') throw new Error('failing as IR_TEST_PAGE_HELPER=fail asks');
-      post({ parts, count, last });
+      post({ parts, count, last, quiet });
       parts = [];
+      quiet = true;
       count = 0;
     };
     for (const [lo, hi] of spans(db, job.incidentId, after + 1)) {
@@ -40,6 +45,7 @@ try {
         const [rows, data, n, max] = stmt.get(job.incidentId, from, hi, want) as [string, string | null, number, number | null];
         if (!n || data === null || max === null) break;
         parts.push({ rows, data });
+        quiet &&= quietData(data, holdsTrigger);
         count += n;
         last = max;
         from = max + 1;

@@ -280,7 +280,7 @@ describe('ir postmortem, pages found quiet on the helper thread', () => {
       mkdirSync(runbooks);
       copyFileSync(join(ROOT, 'runbooks', 'severities.yaml'), join(runbooks, 'severities.yaml'));
       writeFileSync(join(runbooks, 'ir.yaml'), 'redaction:\n  - "ticket-(\\\\d{6})"\n');
-      for (const env of [{}, { IR_RUNBOOKS: runbooks }]) {
+      for (const env of [{}, { IR_RUNBOOKS: runbooks }] as Record<string, string>[]) {
         const b = await both(home, found, env);
         expect(b.quiet).toBeGreaterThan(0);
         expect(b.report).not.toContain('Zq8xK2mP9vLw4');

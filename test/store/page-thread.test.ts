@@ -275,6 +275,10 @@ describe('ir postmortem, pages found quiet on the helper thread', () => {
       expect(a.report).toMatch(/Note: password=\[REDACTED-[A-Z-]+-1\]/);
       // Every page but the one with the escape was left unscanned on this thread.
       expect(a.quiet).toBe(a.pages - 1);
+      // A report that redacts nothing has the helper look for nothing.
+      const raw = await irAsync(home, ['postmortem', plain, '--no-redact', '--out', 'raw.md'], { cwd: home, env: { IR_PAGE_THREAD_MIN: '0', IR_TEST_PAGE_HELPER: 'all', IR_DEBUG: '1' } });
+      expect(raw.code, raw.stderr).toBe(0);
+      expect(raw.stderr).toContain(`postmortem: ${a.pages} pages read on a helper thread (0 found quiet there), 0 on this one`);
 
       const runbooks = join(home, 'runbooks');
       mkdirSync(runbooks);

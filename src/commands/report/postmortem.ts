@@ -78,7 +78,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   const local = store instanceof sqlite.SqliteStore ? store : undefined;
   // In pages (one await per page, not per event). The report names the head's hash and no other:
   // the SQLite store reads that one alone at the end (eventHash), not one with every row.
-  const read = () => store.eventPages(incident.id, { without: local ? ['prevHash', 'hash'] : ['prevHash'] });
+  const read = () => store.eventPages(incident.id, { without: local ? ['prevHash', 'hash'] : ['prevHash'], quiet: opts.redact !== false });
   // Asked for now, though folded only once the report's other parts are loaded: a long incident's
   // pages are read on a helper thread, which starts meanwhile.
   const firstRead = read();

@@ -24,9 +24,9 @@ try {
     while (Atomics.load(job.handover, HANDOVER_STATE) !== GO) Atomics.wait(job.handover, HANDOVER_STATE, READY);
     const after = Number(Atomics.load(job.handover, HANDOVER_AFTER));
     let parts: PagePart[] = [];
-    // Whether the page's data is quiet (pages.ts): the redaction scan of a page, done here, where it
-    // costs the main thread nothing.
-    let quiet = true;
+    // Whether the page's data is quiet (pages.ts), for a reader that redacts: the redaction's first
+    // look at a page, done here, where it costs the main thread nothing.
+    let quiet = job.quiet;
     let count = 0;
     let last = after;
     let sent = 0;
@@ -36,7 +36,7 @@ try {
       if (sent++ === 1 && process.env.IR_TEST_PAGE_HELPER === 'fail') throw new Error('failing as IR_TEST_PAGE_HELPER=fail asks');
       post({ parts, count, last, quiet });
       parts = [];
-      quiet = true;
+      quiet = job.quiet;
       count = 0;
     };
     for (const [lo, hi] of spans(db, job.incidentId, after + 1)) {

@@ -23,6 +23,8 @@ export interface PageJob {
   /** Whether each event carries its prev_hash, and its own hash. */
   prev: boolean;
   own: boolean;
+  /** Whether the helper looks for pages whose data is quiet (quietData), for a reader that redacts. */
+  quiet: boolean;
   /** Pages the helper may read ahead of what this thread has taken. */
   ahead: number;
 }

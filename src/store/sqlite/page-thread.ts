@@ -46,8 +46,8 @@ export interface ThreadPages extends AsyncIterable<TimelineEvent[]> {
  * The incident's events, a page at a time, read on a helper thread once it is ready; `ownPage(after)`
  * reads the page after seq `after` on this thread (before the hand-over, and after a failure). For
  * tests, IR_TEST_PAGE_HELPER holds this thread's reads until the helper is ready, so that the helper
- * reads every page (=all), fails after its first (=fail, page-worker.ts), or sends a second page that
- * does not read here (=garble).
+ * reads every page (=all, and for a reader that redacts, looks every page over: page-worker.ts),
+ * fails after its first (=fail), or sends a second page that does not read here (=garble).
  */
 export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (after: number) => TimelineEvent[]): ThreadPages {
   const read = { helper: 0, quiet: 0, here: 0 };

@@ -111,11 +111,6 @@ export interface IterateOptions {
    * event. Reading a 64-digit hash costs about as much as the rest of a short event.
    */
   without?: ('prevHash' | 'hash')[];
-  /**
-   * The reader redacts the events' data: a backend that reads pages on another thread may look there
-   * for the redactor's trigger words too, and mark the pages with none (page-thread.ts quietPage).
-   */
-  quiet?: boolean;
 }
 
 /**

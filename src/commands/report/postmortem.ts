@@ -19,7 +19,7 @@ import { outgoingRedactor, redactionNote } from '../../report/outgoing.js';
 import { bootHelper, HelperOutOfMemory, helperShipped, type BootingHelper, type TimelineJob, type TimelineResult } from '../../report/report-helper.js';
 import { rowsFile as openRowsFile } from '../../report/rows-file.js';
 import { renderTemplate, templateAround, templatePath } from '../../report/template.js';
-import { pageHelperShipped, quietPage } from '../../store/sqlite/page-thread.js';
+import { pageHelperShipped } from '../../store/sqlite/page-thread.js';
 import { cutEvents, eventHash, type RangeCut } from '../../store/sqlite/range.js';
 import type { SqliteStore } from '../../store/sqlite/store.js';
 
@@ -65,9 +65,6 @@ const HELPER_MIN = 300_000;
  */
 const OWN_SHARE = 0.45;
 
-/** A value with no string in it, for Redactor.unchanged to say whether the redactor looks for anything beyond the trigger words. */
-const NO_STRINGS = {};
-
 export async function run(opts: PostmortemOptions, ctx: Context): Promise<number> {
   const incident = await ctx.currentOrLatestIncident(opts.id);
   if (incident.state !== 'resolved' && !opts.draft) {
@@ -78,7 +75,7 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
   const local = store instanceof sqlite.SqliteStore ? store : undefined;
   // In pages (one await per page, not per event). The report names the head's hash and no other:
   // the SQLite store reads that one alone at the end (eventHash), not one with every row.
-  const read = () => store.eventPages(incident.id, { without: local ? ['prevHash', 'hash'] : ['prevHash'], quiet: opts.redact !== false });
+  const read = () => store.eventPages(incident.id, { without: local ? ['prevHash', 'hash'] : ['prevHash'] });
   // Asked for now, though folded only once the report's other parts are loaded: a long incident's
   // pages are read on a helper thread, which starts meanwhile.
   const firstRead = read();
@@ -119,13 +116,8 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
       const listed: ReturnType<typeof timelineItem>[] = [];
       const rowOf = split?.line ? timelineRows(split.line) : (e: TimelineEvent) => split!.item(timelineItem(e));
       let batch: TimelineEvent[] = [];
-      // Whether some event of the batch came in a page not found quiet by the thread that read it.
-      let loud = false;
       const flush = async () => {
-        // A batch of quiet pages needs no scan here while the redactor has nothing of its own to look
-        // for (unchanged() of a value holding no string: no pattern of the user's, no value found yet).
-        if (loud || !redactor?.unchanged(NO_STRINGS)) await redactEvents(batch, redactor);
-        loud = false;
+        await redactEvents(batch, redactor);
         let text = '';
         for (const e of batch) {
           builder.add(e);
@@ -136,23 +128,19 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
         batch = [];
       };
       try {
-        for await (const page of pages) {
-          const quiet = quietPage(page);
-          for (const e of page) {
-            if (first) {
-              last = e;
-              if (e.at < newest) {
-                late.push(e);
-                held.add(count);
-              } else newest = e.at;
-              count++;
-              // Out of order: this read only counts now; the second one folds.
-              if (late.length) continue;
-            }
-            batch.push(e);
-            if (!quiet) loud = true;
-            if (batch.length >= REDACT_BATCH) await flush();
+        for await (const page of pages) for (const e of page) {
+          if (first) {
+            last = e;
+            if (e.at < newest) {
+              late.push(e);
+              held.add(count);
+            } else newest = e.at;
+            count++;
+            // Out of order: this read only counts now; the second one folds.
+            if (late.length) continue;
           }
+          batch.push(e);
+          if (batch.length >= REDACT_BATCH) await flush();
         }
         await flush();
       } finally {
@@ -212,8 +200,8 @@ export async function run(opts: PostmortemOptions, ctx: Context): Promise<number
     }
     let folded = await fold(pages, true);
     if (ctx.env.IR_DEBUG && 'read' in firstRead) {
-      const { helper, quiet, here } = (firstRead as { read: { helper: number; quiet: number; here: number } }).read;
-      ctx.err(`postmortem: ${helper} pages read on a helper thread (${quiet} found quiet there), ${here} on this one`);
+      const { helper, here } = (firstRead as { read: { helper: number; here: number } }).read;
+      ctx.err(`postmortem: ${helper} pages read on a helper thread, ${here} on this one`);
     }
     if (kept) {
       for (const op of kept.ops) folded.builder.apply(op);

@@ -17,40 +17,25 @@ const HELPER = new URL('./page-worker.js', import.meta.url);
 /** Pages the helper reads ahead: enough to ride out a pause of either thread, few enough to keep memory flat. */
 const AHEAD = 8;
 
-/**
- * Pages from the helper thread whose data it found quiet (pages.ts quietData): no string in them
- * holds a word the redactor's built-in or secretlint rules need, so redacting them changes nothing
- * unless the redactor has patterns of the user's or values found before (Redactor.unchanged).
- */
-const quietPages = new WeakSet<readonly TimelineEvent[]>();
-
-/** Whether a page came from the helper thread with its data found quiet (see quietPages). */
-export function quietPage(page: readonly TimelineEvent[]): boolean {
-  return quietPages.has(page);
-}
-
 /** Whether the helper thread's module was built (it is not when ir runs from its sources). */
 export function pageHelperShipped(): boolean {
   return existsSync(fileURLToPath(HELPER));
 }
 
-/**
- * Pages read on a helper thread, with how many were read there (and of those, found quiet there) and
- * how many here (IR_DEBUG says, tests read it).
- */
+/** Pages read on a helper thread, with how many were read there and how many here (IR_DEBUG says, tests read it). */
 export interface ThreadPages extends AsyncIterable<TimelineEvent[]> {
-  readonly read: { helper: number; quiet: number; here: number };
+  readonly read: { helper: number; here: number };
 }
 
 /**
  * The incident's events, a page at a time, read on a helper thread once it is ready; `ownPage(after)`
  * reads the page after seq `after` on this thread (before the hand-over, and after a failure). For
  * tests, IR_TEST_PAGE_HELPER holds this thread's reads until the helper is ready, so that the helper
- * reads every page (=all, and for a reader that redacts, looks every page over: page-worker.ts),
- * fails after its first (=fail), or sends a second page that does not read here (=garble).
+ * reads every page (=all), fails after its first (=fail, page-worker.ts), or sends a second page that
+ * does not read here (=garble).
  */
 export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (after: number) => TimelineEvent[]): ThreadPages {
-  const read = { helper: 0, quiet: 0, here: 0 };
+  const read = { helper: 0, here: 0 };
   const handover = new BigInt64Array(new SharedArrayBuffer(24));
   Atomics.store(handover, HANDOVER_STATE, STARTING);
   const queue: PageMessage[] = [];
@@ -152,12 +137,7 @@ export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (
           Atomics.add(handover, HANDOVER_TAKEN, 1n);
           Atomics.notify(handover, HANDOVER_TAKEN);
           read.helper++;
-          const page = m as Extract<PageMessage, { parts: unknown }>;
-          last = page.last;
-          if (page.quiet) {
-            quietPages.add(events);
-            read.quiet++;
-          }
+          last = (m as { last: number }).last;
           yield events;
         }
       } finally {

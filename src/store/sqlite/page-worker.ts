@@ -4,19 +4,10 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './driver.js';
-import { holdsTrigger } from '../../redact/redactor.js';
-import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageSql, quietData, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
+import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageSql, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
 import { spans } from './spans.js';
 
 const job = workerData as PageJob;
-
-/**
- * Pages of this thread's the main thread must have waiting for this one to look a page over first:
- * at 100,000 events the look takes about a fifth of what the main thread does with a page.
- */
-const SCAN_WHILE_WAITING = 2;
-/** For tests (IR_TEST_PAGE_HELPER=all): every page is looked over, however the threads keep pace. */
-const scanEvery = process.env.IR_TEST_PAGE_HELPER === 'all';
 const port = parentPort!;
 const post = (m: PageMessage) => port.postMessage(m);
 
@@ -36,16 +27,10 @@ try {
     let last = after;
     let sent = 0;
     const send = () => {
-      // For a reader that redacts, the page's first look for secrets (pages.ts quietData), made here
-      // only while the main thread has a page of this thread's waiting: then it costs neither thread
-      // time (this one would wait for that page to be taken), where a page held back for it would
-      // leave the main thread waiting with nothing to do. A page not looked at is looked at there.
-      const waiting = sent - Number(Atomics.load(job.handover, HANDOVER_TAKEN));
-      const quiet = job.quiet && (waiting >= SCAN_WHILE_WAITING || scanEvery) && parts.every((p) => quietData(p.data, holdsTrigger));
       // Blocking is fine here: this thread has nothing else to do until the main thread takes a page.
       for (let taken; sent - Number((taken = Atomics.load(job.handover, HANDOVER_TAKEN))) >= job.ahead; ) Atomics.wait(job.handover, HANDOVER_TAKEN, taken);
       if (sent++ === 1 && process.env.IR_TEST_PAGE_HELPER === 'fail') throw new Error('failing as IR_TEST_PAGE_HELPER=fail asks');
-      post({ parts, count, last, quiet });
+      post({ parts, count, last });
       parts = [];
       count = 0;
     };

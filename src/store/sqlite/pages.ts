@@ -23,8 +23,6 @@ export interface PageJob {
   /** Whether each event carries its prev_hash, and its own hash. */
   prev: boolean;
   own: boolean;
-  /** Whether the helper looks for pages whose data is quiet (quietData), for a reader that redacts. */
-  quiet: boolean;
   /** Pages the helper may read ahead of what this thread has taken. */
   ahead: number;
 }
@@ -45,26 +43,8 @@ export interface PagePart {
   data: string;
 }
 
-/**
- * What the page helper posts: a page (the parts of one or more spans), the end, or why it failed.
- * `quiet`: no string in any event's data holds a word a secret rule needs (see quietData).
- */
-export type PageMessage = { parts: PagePart[]; count: number; last: number; quiet: boolean } | { done: true } | { error: string };
-
-/**
- * Whether the strings of the data values in a part's `data` text surely hold no trigger word of the
- * redactor's built-in and secretlint rules (holdsTrigger, passed in: the redactor's module is not
- * this one's to load). With no backslash in the text, every string of every value stands in it
- * verbatim, between its quotes; the words are plain text matched anywhere, so a string that holds
- * one makes the whole text hold it. Only ASCII text: lowercased, some letters beyond it read as
- * ASCII ones (the Kelvin sign as `k`), which a scan of the whole text might not do where a scan of
- * the one string would. Keys and punctuation only add words: a text scanned needlessly, never a
- * string skipped.
- */
-export function quietData(data: string, holdsTrigger: (text: string) => boolean): boolean {
-  // eslint-disable-next-line no-control-regex -- ASCII is 0-0x7f
-  return data.indexOf('\\') < 0 && !/[^\u0000-\u007f]/.test(data) && !holdsTrigger(data);
-}
+/** What the page helper posts: a page (the parts of one or more spans), the end, or why it failed. */
+export type PageMessage = { parts: PagePart[]; count: number; last: number } | { done: true } | { error: string };
 
 /**
  * The statement a part is read with. Parameters: the incident, the lowest and highest seq, the most

@@ -109,7 +109,7 @@ export class SqliteStore implements Store {
     const ends = pageHelperShipped() && existsSync(this.db.path) ? bounds(this.db.db, incidentId) : undefined;
     if (ends && ends.last - ends.first + 1 >= pageThreadMin()) {
       const batch = Math.max(1, opts.batch ?? PAGE);
-      const job = { path: this.db.path, incidentId, batch, prev: !opts.without?.includes('prevHash'), own: !opts.without?.includes('hash'), quiet: opts.quiet === true };
+      const job = { path: this.db.path, incidentId, batch, prev: !opts.without?.includes('prevHash'), own: !opts.without?.includes('hash') };
       return threadPages(job, (after) => this.db.streamPage(incidentId, after, batch, opts.without));
     }
     return this.pagesHere(incidentId, opts);

@@ -6,7 +6,7 @@
 // nothing but the thread the rest is read on. The build's modules are used (dist/): the helper
 // thread's module is built next to them.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -195,6 +195,78 @@ describe('ir postmortem with its pages read on a helper thread', () => {
     expect(a).not.toContain('hunter2');
     expect(a).not.toContain('correct-horse');
     expect(a).toContain('late: password=');
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+});
+
+describe('ir postmortem, pages read on a helper thread, secrets only a look at every string finds', () => {
+  const T = AT.getTime();
+  /** The report of `id` read on one thread and with every page from the helper thread: the same text. */
+  async function both(home: string, id: string, env: Record<string, string> = {}) {
+    const one = await irAsync(home, ['postmortem', id, '--out', 'one.md'], { cwd: home, env: { ...env, IR_PAGE_THREAD_MIN: '999999999' } });
+    expect(one.code, one.stderr).toBe(0);
+    const two = await irAsync(home, ['postmortem', id, '--out', 'two.md'], { cwd: home, env: { ...env, IR_PAGE_THREAD_MIN: '0', IR_TEST_PAGE_HELPER: 'all', IR_DEBUG: '1' } });
+    expect(two.code, two.stderr).toBe(0);
+    const report = readFileSync(join(home, 'one.md'), 'utf8');
+    expect(readFileSync(join(home, 'two.md'), 'utf8')).toBe(report);
+    const m = /postmortem: (\d+) pages read on a helper thread, 0 on this one/.exec(two.stderr);
+    expect(m, two.stderr).not.toBeNull();
+    return { report, pages: Number(m![1]) };
+  }
+
+  // A scan of a page's data text in place of its strings (tried, to move that work to the helper
+  // thread) must not miss these: a trigger word spelt by a JSON escape, a value found pages before
+  // (no trigger word where it is repeated), and what only a team's pattern matches.
+  it('redacts a secret whose trigger word only an escape spells, a value found pages before, and what a team pattern matches', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
+      const s = SqliteStore.open(join(home, 'ir.db'));
+      let plain: string;
+      let found: string;
+      try {
+        plain = (await s.declare({ title: 'plain pages', severity: 'SEV-2' }, AT, 'alice')).incident.id;
+        found = (await s.declare({ title: 'a value found early', severity: 'SEV-2' }, AT, 'alice')).incident.id;
+        // Pages of 500: the second of `found` names a secret, the fifth holds its value bare and a ticket number.
+        for (let k = 0; k < 6; k++) {
+          await s.append(plain, () => Array.from({ length: 500 }, (_, i) => ({ type: 'note.added', data: { text: `note ${k}.${i}` } })), new Date(T + k * 60_000), 'bob');
+          await s.append(
+            found,
+            () =>
+              Array.from({ length: 500 }, (_, i) => ({
+                type: 'note.added',
+                data: { text: k === 1 && i === 7 ? 'rotated: password=Zq8xK2mP9vLw4' : k === 4 && i === 9 ? 'Zq8xK2mP9vLw4 is gone; see ticket-424242' : `note ${k}.${i}` },
+              })),
+            new Date(T + k * 60_000),
+            'bob',
+          );
+        }
+        for (const id of [plain, found]) await s.append(id, () => ({ type: 'incident.resolved', data: { summary: 'done' } }), new Date(T + 6 * 60_000), 'alice');
+      } finally {
+        await s.close();
+      }
+      // Written into the file by another writer: a secret whose trigger word only its escape spells.
+      const db = new Database(join(home, 'ir.db'));
+      db.prepare(`INSERT INTO events (incident_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, 'note.added', 'eve', ?, 'p', 'h')`).run(plain, new Date(T + 7 * 60_000).toISOString(), '{"text":"\\u0070assword=hunter2-escaped-value"}');
+      db.close();
+
+      const a = await both(home, plain);
+      expect(a.report).not.toContain('hunter2-escaped-value');
+      expect(a.report).toMatch(/Note: password=\[REDACTED-[A-Z-]+-1\]/);
+      expect(a.pages).toBe(7);
+
+      const runbooks = join(home, 'runbooks');
+      mkdirSync(runbooks);
+      copyFileSync(join(ROOT, 'runbooks', 'severities.yaml'), join(runbooks, 'severities.yaml'));
+      writeFileSync(join(runbooks, 'ir.yaml'), 'redaction:\n  - "ticket-(\\\\d{6})"\n');
+      for (const env of [{}, { IR_RUNBOOKS: runbooks }] as Record<string, string>[]) {
+        const b = await both(home, found, env);
+        expect(b.report).not.toContain('Zq8xK2mP9vLw4');
+        expect(b.report).toMatch(/Note: \[REDACTED-[A-Z-]+-1\] is gone/);
+        if (env.IR_RUNBOOKS) expect(b.report).toContain('see ticket-[REDACTED-CUSTOM-1]');
+      }
     } finally {
       cleanup();
     }

@@ -166,6 +166,8 @@ describe('the event body built by SQLite', () => {
       ['prev_hash of the first row of a later stretch edited', `UPDATE events SET prev_hash = prev_hash || 'x' WHERE seq = ${seqOf(1234)}`],
       ['prev_hash holding the page text\'s separator', `UPDATE events SET prev_hash = substr(prev_hash, 1, 10) || char(31) || substr(prev_hash, 11) WHERE seq = ${seqOf(2504)}`],
       ['hash holding the page text\'s separator', `UPDATE events SET hash = hash || char(31) || '1' WHERE seq = ${seqOf(2505)}`],
+      // The newest event ends the last page: no row after it would show its fields out of step.
+      ['hash of the newest event holding the separator', `UPDATE events SET hash = hash || char(31) || 'x' WHERE seq = ${seqOf(2999)}`],
       ['prev_hash of the first row of a later stretch holding the separator', `UPDATE events SET prev_hash = char(31) || prev_hash WHERE seq = ${seqOf(1234)}`],
       ['prev_hash made a BLOB', `UPDATE events SET prev_hash = CAST(prev_hash AS BLOB) WHERE seq = ${seqOf(2600)}`],
       ['hash made a BLOB', `UPDATE events SET hash = CAST(hash AS BLOB) WHERE seq = ${seqOf(2601)}`],

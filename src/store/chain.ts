@@ -238,6 +238,9 @@ export class ChainStretch {
    */
   kept: ProjectedRow[] | undefined;
   private prev: string | undefined;
+  /** The type (as JSON) of the row built() saw last, and whether the record is made of it. */
+  private builtType = '';
+  private builtProjected = false;
   private readonly qActor = new Quoted();
   private readonly qAt = new Quoted();
   private readonly qType = new Quoted();
@@ -305,7 +308,12 @@ export class ChainStretch {
         return;
       }
     }
-    const projected = QUOTED_PROJECTED.has(quotedType);
+    // Rows of one type come in runs: the lookup is made when the type changes.
+    if (quotedType !== this.builtType) {
+      this.builtType = quotedType;
+      this.builtProjected = QUOTED_PROJECTED.has(quotedType);
+    }
+    const projected = this.builtProjected;
     if (this.prev !== undefined && prevHash !== this.prev) this.problem = { seq, ...LINK };
     else if (sha256Hex(input) !== hash) this.problem = { seq, ...HASH };
     // A `\u0000` anywhere in the input (in data or not, escaped or not) only sends data to JSON.parse.

@@ -124,14 +124,14 @@ describe('the event body built by SQLite', () => {
     }
     expect(plainWalk(db, { start: true, fold: true }).events).toBe(3000);
     expect(plainWalk(db, { start: true, fold: true }).derived?.roles).toBeDefined();
-    // Row by row, a page's text holds seq, json_valid's word, hash, prev_hash, and prev_hash followed by the text eventBody builds.
+    // Row by row, a page's text holds seq with json_valid's word after it, hash, prev_hash, and prev_hash followed by the text eventBody builds.
     const [count, text] = db.prepare(PAGE_SQL).raw(true).get({ id: ID, lo: 0, hi: Number.MAX_SAFE_INTEGER, qid: JSON.stringify(ID) }) as [number, string];
     const fields = text.split('\x1f');
     const rows = db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(ID) as EventRow[];
     expect(count).toBe(3000);
-    expect(fields.length).toBe(5 * 3000);
-    const page = rows.map((_, i) => fields.slice(5 * i, 5 * i + 5));
-    expect(page).toEqual(rows.map((r) => [String(r.seq), '1', r.hash, r.prev_hash, r.prev_hash + eventBody(r)]));
+    expect(fields.length).toBe(4 * 3000);
+    const page = rows.map((_, i) => fields.slice(4 * i, 4 * i + 4));
+    expect(page).toEqual(rows.map((r) => [`${r.seq}1`, r.hash, r.prev_hash, r.prev_hash + eventBody(r)]));
     db.close();
   });
 

@@ -205,16 +205,15 @@ class Quoted {
   }
 }
 
-/**
- * ChainStretch.built's flags: data is JSON as JSON.parse reads it, unless it holds a NUL (SQLite's
- * json_valid stops reading at one), which built() looks for in the input as the escape that quotes it.
- */
-export const BUILT_JSON = 1;
-/** ChainStretch.built's flags: prev_hash is 64 ASCII characters, the first 64 of the input. */
-export const BUILT_PREV = 2;
-
 /** The columns of the row with this seq that ChainStretch.built is not handed. */
-export type RowRest = (seq: number) => { at: string; actor: string; data: string; prevHash: string };
+export type RowRest = (seq: number) => { at: string; type: string; actor: string; data: string };
+
+/** JSON of the types the record is made of, as an event body ends with them (ChainStretch.built). */
+const QUOTED_PROJECTED: ReadonlySet<string> = new Set([...PROJECTED_TYPES].map((t) => JSON.stringify(t)));
+const QUOTED_DECLARED = JSON.stringify('incident.declared');
+
+/** What precedes the type's JSON at the end of an event body. */
+const TYPE_KEY = ',"type":';
 
 /**
  * One stretch of an incident's chain, fed its rows in seq order as positional columns (no object per
@@ -239,6 +238,9 @@ export class ChainStretch {
    */
   kept: ProjectedRow[] | undefined;
   private prev: string | undefined;
+  /** The type (as JSON) of the row built() saw last, and whether the record is made of it. */
+  private builtType = '';
+  private builtProjected = false;
   private readonly qActor = new Quoted();
   private readonly qAt = new Quoted();
   private readonly qType = new Quoted();
@@ -286,37 +288,41 @@ export class ChainStretch {
 
   /**
    * A row from a reader that builds its hash input itself (SQLite, with json_quote: see stretch.ts):
-   * `input` is prev_hash followed by eventBody's text, `flags` says what the reader checked (BUILT_*),
-   * and `rest` fetches the columns left out, for the few rows that need them (the types the record is
-   * made of, data the reader could not vouch for, an unusual prev_hash). The checks, their order and
-   * their verdicts are row()'s.
+   * `input` is prev_hash followed by eventBody's text, `jsonValid` says the reader found data to be
+   * JSON, and `rest` fetches the columns left out, for the few rows that need them (the types the
+   * record is made of, data the reader could not vouch for). The checks, their order and their
+   * verdicts are row()'s.
    */
-  built(seq: number, type: string, hash: string, input: string, flags: number, rest: RowRest): void {
+  built(seq: number, hash: string, prevHash: string, input: string, jsonValid: boolean, rest: RowRest): void {
     this.events++;
     if (this.problem) return;
-    // prev_hash is input's first 64 characters when the reader says it is 64 ASCII ones; else it is fetched.
-    const plainPrev = (flags & BUILT_PREV) !== 0;
-    let fetched: ReturnType<RowRest> | undefined;
+    // The body ends with the type's JSON after its key; a bare `"` never stands inside a quoted
+    // string, so the key's last occurrence is the key. JSON.stringify is one to one, so comparing
+    // quoted types compares types.
+    const quotedType = input.slice(input.lastIndexOf(TYPE_KEY) + TYPE_KEY.length, -1);
     if (this.firstSeq === undefined) {
       this.firstSeq = seq;
-      this.firstPrev = plainPrev ? input.slice(0, 64) : (fetched = rest(seq)).prevHash;
-      if (this.opts.start && type !== 'incident.declared') {
+      this.firstPrev = prevHash;
+      if (this.opts.start && quotedType !== QUOTED_DECLARED) {
         this.problem = { seq, ...START };
         return;
       }
     }
-    // The prev this compares with is 64 hex characters (GENESIS_HASH or a hash just verified), so a
-    // plain prev_hash equals it exactly when the input starts with it.
-    const linked = this.prev === undefined || (plainPrev ? this.prev.length === 64 && input.startsWith(this.prev) : (fetched ??= rest(seq)).prevHash === this.prev);
-    if (!linked) this.problem = { seq, ...LINK };
+    // Rows of one type come in runs: the lookup is made when the type changes.
+    if (quotedType !== this.builtType) {
+      this.builtType = quotedType;
+      this.builtProjected = QUOTED_PROJECTED.has(quotedType);
+    }
+    const projected = this.builtProjected;
+    if (this.prev !== undefined && prevHash !== this.prev) this.problem = { seq, ...LINK };
     else if (sha256Hex(input) !== hash) this.problem = { seq, ...HASH };
     // A `\u0000` anywhere in the input (in data or not, escaped or not) only sends data to JSON.parse.
-    else if (PROJECTED_TYPES.has(type) || !(flags & BUILT_JSON) || input.includes('\\u0000')) {
-      const r = (fetched ??= rest(seq));
-      if (this.opts.fold) this.fold(seq, r.at, type, r.actor, r.data, 'problem');
+    else if (projected || !jsonValid || input.includes('\\u0000')) {
+      const r = rest(seq);
+      if (this.opts.fold) this.fold(seq, r.at, r.type, r.actor, r.data, 'problem');
       else if (!isJson(r.data)) this.problem = { seq, ...DATA };
-      else if (this.kept && PROJECTED_TYPES.has(type)) {
-        if (this.kept.length < (this.opts.keep ?? 0)) this.kept.push([seq, r.at, type, r.actor, r.data]);
+      else if (this.kept && projected) {
+        if (this.kept.length < (this.opts.keep ?? 0)) this.kept.push([seq, r.at, r.type, r.actor, r.data]);
         else this.kept = undefined;
       }
     }

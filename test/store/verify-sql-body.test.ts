@@ -1,5 +1,6 @@
 // `verify` reads each event as SQLite hands it over (prev_hash and its eventBody text built with
-// json_quote, json_valid's word on its data) and fetches the other columns only when needed: on a real
+// json_quote, json_valid's word on its data, a page of rows as one text) and fetches the other columns
+// only when needed: on a real
 // store file the verdict must be the one every column read through ChainStretch.row gives, for any
 // text the columns hold and any damage, and a column SQLite cannot quote must not crash it.
 
@@ -7,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ChainStretch, eventBody, eventHash, GENESIS_HASH, summarize, type EventRow } from '../../src/store/chain.js';
 import { SqliteDatabase } from '../../src/store/sqlite/database.js';
-import { STRETCH_SQL, walkStretch } from '../../src/store/sqlite/stretch.js';
+import { PAGE_SQL, walkStretch } from '../../src/store/sqlite/stretch.js';
 
 const ID = 'INC-20261125-007';
 const dirs: string[] = [];
@@ -113,13 +114,24 @@ describe('the event body built by SQLite', () => {
   it('verifies a chain of awkward text as the plain columns do, over many pages', () => {
     const db = store();
     sameAsPlain(db, 'intact', false);
+    // Every page is read from its text: no row falls back to the plain columns.
+    const plainRows = vi.spyOn(ChainStretch.prototype, 'row');
+    try {
+      expect(sqlWalk(db, { start: true, fold: true }).events).toBe(3000);
+      expect(plainRows).not.toHaveBeenCalled();
+    } finally {
+      plainRows.mockRestore();
+    }
     expect(plainWalk(db, { start: true, fold: true }).events).toBe(3000);
     expect(plainWalk(db, { start: true, fold: true }).derived?.roles).toBeDefined();
-    // Row by row, SQLite's input is prev_hash followed by the text eventBody builds.
-    const built = db.prepare(STRETCH_SQL).raw(true).all({ id: ID, lo: 0, hi: Number.MAX_SAFE_INTEGER, qid: JSON.stringify(ID) }) as unknown[][];
-    const rows = db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq LIMIT ?`).all(ID, built.length) as EventRow[];
-    expect(built.length).toBeGreaterThan(100);
-    expect(built.map((r) => r[3])).toEqual(rows.map((r) => r.prev_hash + eventBody(r)));
+    // Row by row, a page's text holds seq with json_valid's word after it, hash, prev_hash, and prev_hash followed by the text eventBody builds.
+    const [count, text] = db.prepare(PAGE_SQL).raw(true).get({ id: ID, lo: 0, hi: Number.MAX_SAFE_INTEGER, qid: JSON.stringify(ID) }) as [number, string];
+    const fields = text.split('\x1f');
+    const rows = db.prepare(`SELECT * FROM events WHERE incident_id = ? ORDER BY seq`).all(ID) as EventRow[];
+    expect(count).toBe(3000);
+    expect(fields.length).toBe(4 * 3000);
+    const page = rows.map((_, i) => fields.slice(4 * i, 4 * i + 4));
+    expect(page).toEqual(rows.map((r) => [`${r.seq}1`, r.hash, r.prev_hash, r.prev_hash + eventBody(r)]));
     db.close();
   });
 
@@ -152,6 +164,11 @@ describe('the event body built by SQLite', () => {
       ['prev_hash with a character not ASCII', `UPDATE events SET prev_hash = 'é' || substr(prev_hash, 2) WHERE seq = ${seqOf(2502)}`],
       ['prev_hash one character longer', `UPDATE events SET prev_hash = prev_hash || '{' WHERE seq = ${seqOf(2503)}`],
       ['prev_hash of the first row of a later stretch edited', `UPDATE events SET prev_hash = prev_hash || 'x' WHERE seq = ${seqOf(1234)}`],
+      ['prev_hash holding the page text\'s separator', `UPDATE events SET prev_hash = substr(prev_hash, 1, 10) || char(31) || substr(prev_hash, 11) WHERE seq = ${seqOf(2504)}`],
+      ['hash holding the page text\'s separator', `UPDATE events SET hash = hash || char(31) || '1' WHERE seq = ${seqOf(2505)}`],
+      // The newest event ends the last page: no row after it would show its fields out of step.
+      ['hash of the newest event holding the separator', `UPDATE events SET hash = hash || char(31) || 'x' WHERE seq = ${seqOf(2999)}`],
+      ['prev_hash of the first row of a later stretch holding the separator', `UPDATE events SET prev_hash = char(31) || prev_hash WHERE seq = ${seqOf(1234)}`],
       ['prev_hash made a BLOB', `UPDATE events SET prev_hash = CAST(prev_hash AS BLOB) WHERE seq = ${seqOf(2600)}`],
       ['hash made a BLOB', `UPDATE events SET hash = CAST(hash AS BLOB) WHERE seq = ${seqOf(2601)}`],
       ['data made a BLOB', `UPDATE events SET data = CAST(data AS BLOB) WHERE seq = ${seqOf(1800)}`],

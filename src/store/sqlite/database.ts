@@ -62,6 +62,12 @@ interface Written {
   digest: string;
   /** The event the row's head was left at by this connection; -1 when not known. */
   rowSeq: number;
+  /**
+   * PRAGMA data_version when this account was last written or checked against the store. Another
+   * connection's commit moves the version, so an account older than the version now may have been
+   * overtaken even when this connection's own last append (to another incident) saw the move.
+   */
+  version: number;
 }
 
 type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null; origin: string | null; recorded_at: string | null };
@@ -240,7 +246,7 @@ export class SqliteDatabase {
     }
     if (outer) {
       const { event, state } = result;
-      this.written.set(event.incidentId, { seq: event.seq, hash: event.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq: event.seq });
+      this.written.set(event.incidentId, { seq: event.seq, hash: event.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq: event.seq, version });
       this.tip = { version, top: event.seq };
     }
     return { incident: result.incident, event: result.event };
@@ -274,7 +280,9 @@ export class SqliteDatabase {
         let mine = this.written.get(incidentId);
         // Nothing committed by another connection since this one's last write: its own account of the
         // incident and of the store's newest seq is current, and nothing needs reading.
-        const fresh = mine !== undefined && tip !== undefined && tip.version === version;
+        // The account of this incident must date from this version too: an append to another incident
+        // that found the version moved brought the tip up to date, not the account of this one.
+        const fresh = mine !== undefined && tip !== undefined && tip.version === version && mine.version === version;
         let top: number;
         let columns: Pick<IncidentRow, 'state' | 'severity' | 'resolved_at'> | undefined;
         if (fresh && mine && tip) {
@@ -296,7 +304,7 @@ export class SqliteDatabase {
             const incident = this.record(incidentId);
             if (!incident || row.last_seq === null || row.last_hash === null) throw new Error(`incident ${incidentId} has no events`);
             const doc = canonicalJson(incident);
-            mine = { seq: row.last_seq, hash: row.last_hash, incident: deepFreeze(incident), doc, digest: sha256Hex(doc), rowSeq: -1 };
+            mine = { seq: row.last_seq, hash: row.last_hash, incident: deepFreeze(incident), doc, digest: sha256Hex(doc), rowSeq: -1, version };
           }
         }
         // Frozen, so neither decide nor a caller can change what the next append decides on.
@@ -336,7 +344,7 @@ export class SqliteDatabase {
           rowSeq = last.seq;
         }
         this.recordDelivery(opts.deliveryKey, incidentId, last.seq);
-        return { incident: state.incident, events, top: last.seq, after: { seq: last.seq, hash: last.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq } };
+        return { incident: state.incident, events, top: last.seq, after: { seq: last.seq, hash: last.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq, version } };
       });
     } catch (err) {
       if (outer) this.tip = tip;

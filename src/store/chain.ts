@@ -53,9 +53,29 @@ export function eventHash(
  * test/store/stream.test.ts holds it to canonicalJson.
  */
 export function eventBody(row: { seq: number; incident_id: string; at: string; type: string; actor: string; data: string; state_sha256?: string | null; origin?: string | null; recorded_at?: string | null }): string {
-  return `{"actor":${q(row.actor)},"at":${q(row.at)},"data":${JSON.stringify(row.data)},"incident_id":${q(row.incident_id)}${row.origin == null ? '' : `,"origin":${q(row.origin)}`}${
+  return `{"actor":${again(LAST.actor, row.actor)},"at":${q(row.at)},"data":${JSON.stringify(row.data)},"incident_id":${again(LAST.incident, row.incident_id)}${row.origin == null ? '' : `,"origin":${q(row.origin)}`}${
     row.recorded_at == null ? '' : `,"recorded_at":${q(row.recorded_at)}`
-  },"seq":${q(row.seq)}${row.state_sha256 == null ? '' : `,"state_sha256":${q(row.state_sha256)}`},"type":${q(row.type)}}`;
+  },"seq":${q(row.seq)}${row.state_sha256 == null ? '' : `,"state_sha256":${again(LAST.state, row.state_sha256)}`},"type":${again(LAST.type, row.type)}}`;
+}
+
+/**
+ * The last text eventBody quoted for each field that mostly repeats from one event to the next (a
+ * run of notes shares its actor, type, incident and record digest), with its JSON.
+ */
+const LAST = {
+  actor: { text: '', json: '""' },
+  incident: { text: '', json: '""' },
+  state: { text: '', json: '""' },
+  type: { text: '', json: '""' },
+};
+
+function again(last: { text: string; json: string }, value: unknown): string | undefined {
+  if (typeof value !== 'string') return q(value);
+  if (value !== last.text) {
+    last.text = value;
+    last.json = quoteJson(value);
+  }
+  return last.json;
 }
 
 /**

@@ -2,7 +2,7 @@
 
 import { sha256HexJs } from './sha256.js';
 import { applyEvent, PROJECTED_TYPES, PROJECTION_RULES, type Incident, type TimelineEvent } from '../core/incident.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson, quoteJson } from './canonical.js';
 import type { AnchorResult, VerifyProblem } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -45,17 +45,47 @@ export function eventHash(
 
 /**
  * canonicalJson of an event row, written out for its fixed shape: this runs once per event on every
- * append and every verify, where sorting keys for each row was most of the cost. The keys stand in
- * canonical (sorted) order; an absent (not null) field is left out, as canonicalJson leaves out
+ * append and every cache check, where sorting keys for each row was most of the cost. The keys stand
+ * in canonical (sorted) order; an absent (not null) field is left out, as canonicalJson leaves out
  * undefined — absent on events written before the digest existed (state_sha256, schema 4) or
  * before origins (schema 7), and recorded_at absent unless the event arrived late, so old hashes hold.
+ * The data is JSON text, quotes and all, so it goes to JSON.stringify without asking.
  * test/store/stream.test.ts holds it to canonicalJson.
  */
 export function eventBody(row: { seq: number; incident_id: string; at: string; type: string; actor: string; data: string; state_sha256?: string | null; origin?: string | null; recorded_at?: string | null }): string {
-  const q = JSON.stringify;
-  return `{"actor":${q(row.actor)},"at":${q(row.at)},"data":${q(row.data)},"incident_id":${q(row.incident_id)}${row.origin == null ? '' : `,"origin":${q(row.origin)}`}${
+  return `{"actor":${again(LAST.actor, row.actor)},"at":${q(row.at)},"data":${JSON.stringify(row.data)},"incident_id":${again(LAST.incident, row.incident_id)}${row.origin == null ? '' : `,"origin":${q(row.origin)}`}${
     row.recorded_at == null ? '' : `,"recorded_at":${q(row.recorded_at)}`
-  },"seq":${q(row.seq)}${row.state_sha256 == null ? '' : `,"state_sha256":${q(row.state_sha256)}`},"type":${q(row.type)}}`;
+  },"seq":${q(row.seq)}${row.state_sha256 == null ? '' : `,"state_sha256":${again(LAST.state, row.state_sha256)}`},"type":${again(LAST.type, row.type)}}`;
+}
+
+/**
+ * The last text eventBody quoted for each field that mostly repeats from one event to the next (a
+ * run of notes shares its actor, type, incident and record digest), with its JSON.
+ */
+const LAST = {
+  actor: { text: '', json: '""' },
+  incident: { text: '', json: '""' },
+  state: { text: '', json: '""' },
+  type: { text: '', json: '""' },
+};
+
+function again(last: { text: string; json: string }, value: unknown): string | undefined {
+  if (typeof value !== 'string') return q(value);
+  if (value !== last.text) {
+    last.text = value;
+    last.json = quoteJson(value);
+  }
+  return last.json;
+}
+
+/**
+ * JSON.stringify of one field: a text by the quick way (quoteJson), a finite number as its own
+ * string (what JSON.stringify writes for one); a row read from a file may hold anything else.
+ */
+function q(value: unknown): string | undefined {
+  if (typeof value === 'string') return quoteJson(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return `${value}`;
+  return JSON.stringify(value);
 }
 
 /**

@@ -130,8 +130,10 @@ describe('a store whose cached records predate the action items in the record', 
       const { canonicalJson } = await import(join(ROOT, 'dist', 'store', 'canonical.js'));
       const { applyEvent } = await import(join(ROOT, 'dist', 'core', 'incident.js'));
       const old = new Database(db);
-      for (const m of MIGRATIONS) old.exec(m);
-      old.pragma(`user_version = ${MIGRATIONS.length}`);
+      // Schema 10, as an older ir left it: its trigger recorded the runs of the rows written below
+      // (from schema 11 ir records them itself); ir brings the store up to date when it opens it.
+      for (const m of MIGRATIONS.slice(0, 10)) old.exec(m);
+      old.pragma('user_version = 10');
       // Written as an ir before this change did: each event's digest is of a record without `actions`.
       const id = 'INC-20261101-001';
       const written = [

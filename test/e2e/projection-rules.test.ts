@@ -17,8 +17,10 @@ describe('a store whose cached records follow the older projection rules', () =>
       const { canonicalJson } = await import(join(ROOT, 'dist', 'store', 'canonical.js'));
       const { applyEvent } = await import(join(ROOT, 'dist', 'core', 'incident.js'));
       const old = new Database(db);
-      for (const m of MIGRATIONS) old.exec(m);
-      old.pragma(`user_version = ${MIGRATIONS.length}`);
+      // Schema 10, as an older ir left it: its trigger recorded the runs of the rows written below
+      // (from schema 11 ir records them itself); ir brings the store up to date when it opens it.
+      for (const m of MIGRATIONS.slice(0, 10)) old.exec(m);
+      old.pragma('user_version = 10');
       const id = 'INC-20261101-001';
       const written: [string, string, Record<string, unknown>][] = [
         ['02:00', 'incident.declared', { title: 'Old rules', severity: 'SEV-2' }],

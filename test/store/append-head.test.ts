@@ -123,6 +123,25 @@ describe('SQLite append: the row head and the connection’s own account', () =>
     chain(path, other.id);
   });
 
+  it('another process writes incident A, then this connection writes B (seeing the move) and A again: A links to the other process\'s event, not to its own older one', async () => {
+    const { home, path, store } = setup();
+    const a = (await store.declare({ title: 'a', severity: 'SEV-3' }, AT, 'alice')).incident;
+    const b = (await store.declare({ title: 'b', severity: 'SEV-3' }, AT, 'alice')).incident;
+    await store.append(a.id, () => note('a1'), later(1), 'alice');
+    await store.append(b.id, () => note('b1'), later(2), 'alice');
+    foreign(home, a.id, ['severity', 'SEV-1', '--reason', 'worse']);
+    const theirs = chain(path, a.id).at(-1)!;
+    // This append reads (the version moved) and brings the connection's tip up to date...
+    await store.append(b.id, () => note('b2'), later(3), 'alice');
+    // ...but its account of A is from before the other process wrote: it must not be taken as current.
+    let seen: Incident | undefined;
+    const { events } = await store.append(a.id, (i) => ((seen = i), note('a2')), later(4), 'alice');
+    expect(events[0].prevHash).toBe(theirs.hash);
+    expect(seen?.severity).toBe('SEV-1');
+    chain(path, a.id);
+    expect(await store.verify()).toMatchObject({ ok: true });
+  });
+
   it('a record edited after notes that did not move the row is not trusted: reads and decisions fold the events, verify names the field', async () => {
     const { path, store } = setup();
     const { incident } = await store.declare({ title: 'queue backlog', severity: 'SEV-2' }, AT, 'alice');

@@ -1,8 +1,10 @@
 // Events found through the runs they form (migration 10): every per-incident read, on one thread and
 // on two, finds exactly the incident's events (checked against a walk of the whole table), an append
 // that continues the store's last run writes one page, a schema-9 store is migrated in place, and a
-// store whose runs were edited by hand fails verify.
+// store whose runs were edited by hand fails verify. Since migration 11 ir records the runs itself
+// (no trigger): connections and processes writing in turns leave exactly the runs the events form.
 
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -195,16 +197,18 @@ describe('a store written before the runs (schema 9)', () => {
       // Back to schema 9's shape: the (incident_id, seq) index and no runs.
       sqlite(
         path,
-        `DROP TRIGGER events_runs; DROP TRIGGER event_runs_append_only_update; DROP TRIGGER event_runs_append_only_delete; DROP TABLE event_runs;
+        `DROP TRIGGER IF EXISTS events_runs; DROP TRIGGER event_runs_append_only_update; DROP TRIGGER event_runs_append_only_delete; DROP TABLE event_runs;
          CREATE INDEX events_incident ON events(incident_id, seq); PRAGMA user_version = 9;`,
       );
-      expect(MIGRATIONS.length).toBe(10);
+      expect(MIGRATIONS.length).toBe(11);
       const r = ir(home, ['timeline', x, '--json']);
       expect(r.code).toBe(0);
       expect(printedSeqs(r.stdout)).toEqual(truth(path, x));
       expect(runsTable(path)).toEqual(expected);
       expect(sqlite(path, `SELECT count(*) FROM sqlite_master WHERE name = 'events_incident'`).trim()).toBe('0');
-      expect(sqlite(path, 'PRAGMA user_version').trim()).toBe('10');
+      expect(sqlite(path, 'PRAGMA user_version').trim()).toBe('11');
+      // Migrations 10 and 11 in one go: the runs built, the trigger made and dropped.
+      expect(sqlite(path, `SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'events_runs'`).trim()).toBe('0');
       expect(ir(home, ['note', 'after the migration'], { env: { IR_INCIDENT: y } }).code).toBe(0);
       expect(runsTable(path)).toEqual(runStarts(path));
       expect(ir(home, ['timeline', '--verify']).code).toBe(0);
@@ -252,4 +256,103 @@ describe('runs edited by hand', () => {
       cleanup();
     }
   });
+});
+
+/** Spawns runs-writer.mjs: one connection appending `count` times to the incidents named. */
+function runsWriter(path: string, worker: number, count: number, ids: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'test/helpers/runs-writer.mjs'), path, String(worker), String(count), ids.join(',')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+  });
+}
+
+describe('runs recorded by ir itself (migration 11)', () => {
+  it('no trigger runs at an insert into events: a store opened by ir has none on the table', () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const path = join(home, 'ir.db');
+      SqliteDatabase.open(path).close();
+      expect(query(path, (d) => d.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events' AND sql LIKE '%INSERT ON%'`).pluck().all())).toEqual([]);
+      // The runs' own guards stay.
+      expect(query(path, (d) => d.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event_runs' ORDER BY name`).pluck().all())).toEqual([
+        'event_runs_append_only_delete',
+        'event_runs_append_only_update',
+      ]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('connections writing in turns (each its own account of the store) leave exactly the runs the events form', () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const path = join(home, 'ir.db');
+      const a = SqliteDatabase.open(path, { synchronous: 'NORMAL' });
+      const b = SqliteDatabase.open(path, { synchronous: 'NORMAL' });
+      const ids = [a.declare({ title: 'x', severity: 'SEV-3' }, new Date(T0), 'a').incident.id];
+      ids.push(b.declare({ title: 'y', severity: 'SEV-3' }, new Date(T0), 'b').incident.id);
+      ids.push(a.declare({ title: 'z', severity: 'SEV-3' }, new Date(T0), 'a').incident.id);
+      // Each kind of turn: a connection continuing its own run, continuing another connection's run of
+      // the same incident, starting a run after its own or another's event, several events at once,
+      // and a declaration in between.
+      let k = 0;
+      for (let turn = 0; turn < 90; turn++) {
+        const conn = (turn >> 1) % 3 === 0 ? b : a;
+        const id = ids[(turn * 5 + (turn >> 3)) % ids.length];
+        const n = turn % 4 === 3 ? 3 : 1;
+        conn.append(id, () => Array.from({ length: n }, () => note(`t${k++}`)), new Date(T0 + turn * 1000), conn === a ? 'a' : 'b');
+        if (turn === 40) ids.push(b.declare({ title: 'late', severity: 'SEV-2' }, new Date(T0), 'b').incident.id);
+      }
+      a.close();
+      b.close();
+      expect(runsTable(path)).toEqual(runStarts(path));
+      expect(runsTable(path).length).toBeGreaterThan(30);
+      const store = SqliteDatabase.open(path);
+      try {
+        for (const id of ids) expect(store.events(id).map((e) => e.seq)).toEqual(truth(path, id));
+      } finally {
+        store.close();
+      }
+      expect(ir(home, ['timeline', '--verify']).code).toBe(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('processes appending at once to three incidents (one connection each) leave every event readable and the runs exact', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const path = join(home, 'ir.db');
+      const setup = SqliteDatabase.open(path);
+      const ids = ['p', 'q', 'r'].map((t) => setup.declare({ title: t, severity: 'SEV-3' }, new Date(T0), 'tester').incident.id);
+      setup.close();
+      const WRITERS = 4;
+      const COUNT = 150;
+      // Processes keeping one connection each, and `ir note` processes (a fresh store each) among them.
+      const writers = Array.from({ length: WRITERS }, (_, w) => runsWriter(path, w, COUNT, ids));
+      const notes = Array.from({ length: 6 }, (_, i) => irAsync(home, ['note', `by ir ${i}`, '--incident', ids[i % 3]]));
+      for (const r of await Promise.all(writers)) expect(r.code, r.stderr).toBe(0);
+      for (const r of await Promise.all(notes)) expect(r.code, r.stderr).toBe(0);
+      const all = query(path, (d) => d.prepare(`SELECT count(*) FROM events WHERE type = 'note.added'`).pluck().get() as number);
+      expect(all).toBeGreaterThan(WRITERS * COUNT);
+      expect(runsTable(path)).toEqual(runStarts(path));
+      let read = 0;
+      for (const id of ids) {
+        const r = await irAsync(home, ['timeline', id, '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        const seqs = printedSeqs(r.stdout);
+        expect(seqs).toEqual(truth(path, id));
+        read += seqs.length;
+      }
+      // Every event of the store, through its incident's timeline: the three declarations and every note.
+      expect(read).toBe(all + 3);
+      const v = ir(home, ['timeline', '--verify']);
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
 });

@@ -63,6 +63,8 @@ function store(mutate: (i: number, row: Omit<EventRow, 'prev_hash' | 'hash'>) =>
       prev = hash;
     }
   })();
+  // The runs these rows form, which ir records as it appends (migration 11) and a raw writer must record itself.
+  db.exec(`INSERT OR IGNORE INTO event_runs (seq, incident_id) SELECT seq, incident_id FROM (SELECT seq, incident_id, lag(incident_id) OVER (ORDER BY seq) AS before FROM events) WHERE before IS NOT incident_id`);
   return db;
 }
 

@@ -163,4 +163,8 @@ export const PG_MIGRATIONS: string[] = [
   `
   SELECT 1;
   `,
+  // 11: nothing changes here; on SQLite ir records the runs itself instead of a trigger.
+  `
+  SELECT 1;
+  `,
 ];

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import { applyEvent, PROJECTED_TYPES, type Incident, type NewEvent, type TimelineEvent } from '../../core/incident.js';
-import { canonicalJson } from '../canonical.js';
+import { canonicalJson, isoTime } from '../canonical.js';
 import { ChainStretch, chainVerdict, eventHash, GENESIS_HASH, isCurrentShape, joinStretches, judgeAnchor, parseEventData, recordDigest, sha256Hex, summarize, toEvent, type EventRow, type ProjectedRow, type StretchSummary } from '../chain.js';
 import { MIGRATIONS } from '../migrations.js';
 import { openSqlite } from './driver.js';
@@ -62,6 +62,12 @@ interface Written {
   digest: string;
   /** The event the row's head was left at by this connection; -1 when not known. */
   rowSeq: number;
+  /**
+   * PRAGMA data_version when this account was last written or checked against the store. Another
+   * connection's commit moves the version, so an account older than the version now may have been
+   * overtaken even when this connection's own last append (to another incident) saw the move.
+   */
+  version: number;
 }
 
 type CachedRow = IncidentRow & { seq: number | null; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string; state_sha256: string | null; origin: string | null; recorded_at: string | null };
@@ -227,7 +233,7 @@ export class SqliteDatabase {
           .run(id, String(input.severity), at.toISOString(), GENESIS_HASH);
         this.checkDelivery(opts.deliveryKey);
         const { top } = this.sql(`SELECT coalesce(max(seq), 0) AS top FROM events`).get() as { top: number };
-        const { event, state } = this.insertEvent(id, top + 1, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts);
+        const { event, state } = this.insertEvent(id, top + 1, GENESIS_HASH, undefined, { type: 'incident.declared', data }, at, actor, opts, false);
         this.recordDelivery(opts.deliveryKey, id, event.seq);
         this.sql(`UPDATE incidents SET state = ?, severity = ?, doc = ?, head_seq = ?, head_hash = ? WHERE id = ?`)
           .run(state.incident.state, state.incident.severity, state.doc, event.seq, event.hash, id);
@@ -240,7 +246,7 @@ export class SqliteDatabase {
     }
     if (outer) {
       const { event, state } = result;
-      this.written.set(event.incidentId, { seq: event.seq, hash: event.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq: event.seq });
+      this.written.set(event.incidentId, { seq: event.seq, hash: event.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq: event.seq, version });
       this.tip = { version, top: event.seq };
     }
     return { incident: result.incident, event: result.event };
@@ -274,7 +280,9 @@ export class SqliteDatabase {
         let mine = this.written.get(incidentId);
         // Nothing committed by another connection since this one's last write: its own account of the
         // incident and of the store's newest seq is current, and nothing needs reading.
-        const fresh = mine !== undefined && tip !== undefined && tip.version === version;
+        // The account of this incident must date from this version too: an append to another incident
+        // that found the version moved brought the tip up to date, not the account of this one.
+        const fresh = mine !== undefined && tip !== undefined && tip.version === version && mine.version === version;
         let top: number;
         let columns: Pick<IncidentRow, 'state' | 'severity' | 'resolved_at'> | undefined;
         if (fresh && mine && tip) {
@@ -296,7 +304,7 @@ export class SqliteDatabase {
             const incident = this.record(incidentId);
             if (!incident || row.last_seq === null || row.last_hash === null) throw new Error(`incident ${incidentId} has no events`);
             const doc = canonicalJson(incident);
-            mine = { seq: row.last_seq, hash: row.last_hash, incident: deepFreeze(incident), doc, digest: sha256Hex(doc), rowSeq: -1 };
+            mine = { seq: row.last_seq, hash: row.last_hash, incident: deepFreeze(incident), doc, digest: sha256Hex(doc), rowSeq: -1, version };
           }
         }
         // Frozen, so neither decide nor a caller can change what the next append decides on.
@@ -311,9 +319,13 @@ export class SqliteDatabase {
         let state: Folded = { incident: start, doc: mine.doc, digest: mine.digest };
         let head = mine.hash;
         let seq = top;
+        // The first event continues the store's last run when the store's newest event is this
+        // incident's; the rest continue the first.
+        let continues = mine.seq === top;
         const events: TimelineEvent[] = [];
         for (const e of list) {
-          const written = this.insertEvent(incidentId, ++seq, head, state, e, at, actor, opts);
+          const written = this.insertEvent(incidentId, ++seq, head, state, e, at, actor, opts, continues);
+          continues = true;
           if (written.state.digest !== state.digest) rewrite = true;
           state = written.state;
           head = written.event.hash;
@@ -336,7 +348,7 @@ export class SqliteDatabase {
           rowSeq = last.seq;
         }
         this.recordDelivery(opts.deliveryKey, incidentId, last.seq);
-        return { incident: state.incident, events, top: last.seq, after: { seq: last.seq, hash: last.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq } };
+        return { incident: state.incident, events, top: last.seq, after: { seq: last.seq, hash: last.hash, incident: deepFreeze(state.incident), doc: state.doc, digest: state.digest, rowSeq, version } };
       });
     } catch (err) {
       if (outer) this.tip = tip;
@@ -391,6 +403,12 @@ export class SqliteDatabase {
    * canonically: its sha256 is the digest the event carries, and the same text is the row's cached
    * doc. Any other type leaves the record as it was (PROJECTED_TYPES), so it carries the digest of
    * the record before it, unchanged, and nothing is folded or serialised.
+   *
+   * `continues` says the caller knows the store's newest event (seq - 1's place) is this incident's:
+   * the event extends that run and event_runs is left alone. Otherwise the event begins a run, which
+   * is recorded here unless the event before it turns out to be of this incident after all (an
+   * orphan of a reused id). Migration 11 gave this to the one writer of events instead of a trigger
+   * run at every insert (bench/append.js).
    */
   private insertEvent(
     incidentId: string,
@@ -401,23 +419,31 @@ export class SqliteDatabase {
     at: Date,
     actor: string,
     opts: WriteOptions,
+    continues: boolean,
   ): { event: TimelineEvent; state: Folded } {
     const data = canonicalJson(e.data);
-    const fields = { incident_id: incidentId, at: at.toISOString(), type: e.type, actor, data };
+    const when = isoTime(at);
+    const type = e.type;
     let state = before;
-    if (!state || PROJECTED_TYPES.has(e.type)) {
-      const incident = applyEvent(state?.incident, { incidentId, at: fields.at, type: fields.type, actor, data: JSON.parse(data) as Record<string, unknown> });
+    if (!state || PROJECTED_TYPES.has(type)) {
+      const incident = applyEvent(state?.incident, { incidentId, at: when, type, actor, data: JSON.parse(data) as Record<string, unknown> });
       const doc = canonicalJson(incident);
       state = { incident, doc, digest: sha256Hex(doc) };
     }
-    const row = { seq, ...fields, state_sha256: state.digest, origin: this.origin, recorded_at: opts.recordedAt?.toISOString() ?? null };
-    const hash = eventHash(prevHash, row);
+    const origin = this.origin;
+    const recordedAt = opts.recordedAt ? isoTime(opts.recordedAt) : null;
+    const hash = eventHash(prevHash, { seq, incident_id: incidentId, at: when, type, actor, data, state_sha256: state.digest, origin, recorded_at: recordedAt });
     this.sql(`INSERT INTO events (seq, incident_id, at, type, actor, data, prev_hash, hash, state_sha256, origin, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(row.seq, row.incident_id, row.at, row.type, row.actor, row.data, prevHash, hash, row.state_sha256, row.origin, row.recorded_at);
+      .run(seq, incidentId, when, type, actor, data, prevHash, hash, state.digest, origin, recordedAt);
+    if (!continues) {
+      this.sql(
+        `INSERT INTO event_runs (seq, incident_id) SELECT ?, ? WHERE (SELECT incident_id FROM events WHERE seq < ? ORDER BY seq DESC LIMIT 1) IS NOT ?`,
+      ).run(seq, incidentId, seq, incidentId);
+    }
     // The event handed back gets its own parse of the data: the record may hold parts of the one folded.
-    const event: TimelineEvent = { seq, incidentId, at: row.at, type: row.type, actor, data: JSON.parse(data) as Record<string, unknown>, prevHash, hash };
-    if (row.origin) event.origin = row.origin;
-    if (row.recorded_at) event.recordedAt = row.recorded_at;
+    const event: TimelineEvent = { seq, incidentId, at: when, type, actor, data: JSON.parse(data) as Record<string, unknown>, prevHash, hash };
+    if (origin) event.origin = origin;
+    if (recordedAt) event.recordedAt = recordedAt;
     return { event, state };
   }
 
@@ -659,8 +685,8 @@ export class SqliteDatabase {
   }
 
   /**
-   * Where event_runs disagrees with the events, which only an edit by hand can make (the trigger keeps
-   * them in step for every writer): an event beginning a run that has no row there is hidden from its
+   * Where event_runs disagrees with the events, which only an edit by hand can make (ir's one writer of
+   * events keeps them in step, insertEvent): an event beginning a run that has no row there is hidden from its
    * incident's reads, and a row naming another incident than its event's claims a run that is not its
    * own. One walk of the table; the first few by seq.
    */

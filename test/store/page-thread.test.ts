@@ -157,6 +157,22 @@ describe('pages read on a helper thread', () => {
   }, 60_000);
 });
 
+/**
+ * The report of `id` read on one thread and with every page from the helper thread: the same text.
+ * Also the one-thread run's stderr (IR_DEBUG), which says nothing of a helper thread.
+ */
+async function both(home: string, id: string, env: Record<string, string> = {}) {
+  const one = await irAsync(home, ['postmortem', id, '--out', 'one.md'], { cwd: home, env: { ...env, IR_PAGE_THREAD_MIN: '999999999', IR_DEBUG: '1' } });
+  expect(one.code, one.stderr).toBe(0);
+  const two = await irAsync(home, ['postmortem', id, '--out', 'two.md'], { cwd: home, env: { ...env, IR_PAGE_THREAD_MIN: '0', IR_TEST_PAGE_HELPER: 'all', IR_DEBUG: '1' } });
+  expect(two.code, two.stderr).toBe(0);
+  const report = readFileSync(join(home, 'one.md'), 'utf8');
+  expect(readFileSync(join(home, 'two.md'), 'utf8')).toBe(report);
+  const m = /postmortem: (\d+) pages read on a helper thread, 0 on this one/.exec(two.stderr);
+  expect(m, two.stderr).not.toBeNull();
+  return { report, pages: Number(m![1]), oneStderr: one.stderr };
+}
+
 describe('ir postmortem with its pages read on a helper thread', () => {
   it('writes the very report one thread writes, secrets replaced alike', async () => {
     const { home, cleanup } = tempHome();
@@ -183,17 +199,9 @@ describe('ir postmortem with its pages read on a helper thread', () => {
     } finally {
       await s.close();
     }
-    const one = await irAsync(home, ['postmortem', id, '--out', 'one.md'], { cwd: home, env: { IR_PAGE_THREAD_MIN: '999999999', IR_DEBUG: '1' } });
-    expect(one.code, one.stderr).toBe(0);
-    expect(one.stderr).not.toMatch(/helper thread, /);
-    const two = await irAsync(home, ['postmortem', id, '--out', 'two.md'], { cwd: home, env: { IR_PAGE_THREAD_MIN: '0', IR_TEST_PAGE_HELPER: 'all', IR_DEBUG: '1' } });
-    expect(two.code, two.stderr).toBe(0);
-    const m = /postmortem: (\d+) pages read on a helper thread, 0 on this one/.exec(two.stderr);
-    expect(m, two.stderr).not.toBeNull();
-    expect(Number(m![1])).toBe(7);
-    const { readFileSync } = await import('node:fs');
-    const a = readFileSync(join(home, 'one.md'), 'utf8');
-    expect(readFileSync(join(home, 'two.md'), 'utf8')).toBe(a);
+    const { report: a, pages, oneStderr } = await both(home, id);
+    expect(oneStderr).not.toMatch(/helper thread, /);
+    expect(pages).toBe(7);
     expect(a).not.toContain('hunter2');
     expect(a).not.toContain('correct-horse');
     expect(a).toContain('late: password=');
@@ -205,19 +213,6 @@ describe('ir postmortem with its pages read on a helper thread', () => {
 
 describe('ir postmortem, pages read on a helper thread, secrets only a look at every string finds', () => {
   const T = AT.getTime();
-  /** The report of `id` read on one thread and with every page from the helper thread: the same text. */
-  async function both(home: string, id: string, env: Record<string, string> = {}) {
-    const one = await irAsync(home, ['postmortem', id, '--out', 'one.md'], { cwd: home, env: { ...env, IR_PAGE_THREAD_MIN: '999999999' } });
-    expect(one.code, one.stderr).toBe(0);
-    const two = await irAsync(home, ['postmortem', id, '--out', 'two.md'], { cwd: home, env: { ...env, IR_PAGE_THREAD_MIN: '0', IR_TEST_PAGE_HELPER: 'all', IR_DEBUG: '1' } });
-    expect(two.code, two.stderr).toBe(0);
-    const report = readFileSync(join(home, 'one.md'), 'utf8');
-    expect(readFileSync(join(home, 'two.md'), 'utf8')).toBe(report);
-    const m = /postmortem: (\d+) pages read on a helper thread, 0 on this one/.exec(two.stderr);
-    expect(m, two.stderr).not.toBeNull();
-    return { report, pages: Number(m![1]) };
-  }
-
   // A scan of a page's data text in place of its strings (tried, to move that work to the helper
   // thread) must not miss these: a trigger word spelt by a JSON escape, a value found pages before
   // (no trigger word where it is repeated), and what only a team's pattern matches.

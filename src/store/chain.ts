@@ -53,30 +53,29 @@ export function eventHash(
  * test/store/stream.test.ts holds it to canonicalJson.
  */
 export function eventBody(row: { seq: number; incident_id: string; at: string; type: string; actor: string; data: string; state_sha256?: string | null; origin?: string | null; recorded_at?: string | null }): string {
-  return `{"actor":${again(LAST.actor, row.actor)},"at":${q(row.at)},"data":${JSON.stringify(row.data)},"incident_id":${again(LAST.incident, row.incident_id)}${row.origin == null ? '' : `,"origin":${q(row.origin)}`}${
+  return `{"actor":${LAST.actor.of(row.actor)},"at":${q(row.at)},"data":${JSON.stringify(row.data)},"incident_id":${LAST.incident.of(row.incident_id)}${row.origin == null ? '' : `,"origin":${q(row.origin)}`}${
     row.recorded_at == null ? '' : `,"recorded_at":${q(row.recorded_at)}`
-  },"seq":${q(row.seq)}${row.state_sha256 == null ? '' : `,"state_sha256":${again(LAST.state, row.state_sha256)}`},"type":${again(LAST.type, row.type)}}`;
+  },"seq":${q(row.seq)}${row.state_sha256 == null ? '' : `,"state_sha256":${LAST.state.of(row.state_sha256)}`},"type":${LAST.type.of(row.type)}}`;
 }
 
 /**
- * The last text eventBody quoted for each field that mostly repeats from one event to the next (a
- * run of notes shares its actor, type, incident and record digest), with its JSON.
+ * The JSON of a field, remembered while the field repeats (actor, type, incident, digest do, row after
+ * row). A row read from a file may hold something else than text there: it gets JSON.stringify's JSON.
  */
-const LAST = {
-  actor: { text: '', json: '""' },
-  incident: { text: '', json: '""' },
-  state: { text: '', json: '""' },
-  type: { text: '', json: '""' },
-};
-
-function again(last: { text: string; json: string }, value: unknown): string | undefined {
-  if (typeof value !== 'string') return q(value);
-  if (value !== last.text) {
-    last.text = value;
-    last.json = quoteJson(value);
+class Quoted {
+  private value: unknown = '';
+  private json: string | undefined = '""';
+  of(value: unknown): string | undefined {
+    if (value !== this.value) {
+      this.value = value;
+      this.json = q(value);
+    }
+    return this.json;
   }
-  return last.json;
 }
+
+/** The JSON eventBody last wrote for each field that mostly repeats from one event to the next. */
+const LAST = { actor: new Quoted(), incident: new Quoted(), state: new Quoted(), type: new Quoted() };
 
 /**
  * JSON.stringify of one field: a text by the quick way (quoteJson), a finite number as its own
@@ -220,19 +219,6 @@ const DATA = { rank: 3, reason: 'data is not valid JSON' };
 export function firstProblem(a: ChainProblem | undefined, b: ChainProblem | undefined): ChainProblem | undefined {
   if (!a || !b) return a ?? b;
   return a.seq < b.seq || (a.seq === b.seq && a.rank <= b.rank) ? a : b;
-}
-
-/** The JSON of a string field, remembered while the field repeats (actor, type, digest do, row after row). */
-class Quoted {
-  private text = '';
-  private json = '""';
-  of(text: string): string {
-    if (text !== this.text) {
-      this.text = text;
-      this.json = JSON.stringify(text);
-    }
-    return this.json;
-  }
 }
 
 /** The columns of the row with this seq that ChainStretch.built is not handed. */

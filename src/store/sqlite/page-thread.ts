@@ -42,36 +42,34 @@ export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (
   let wake: (() => void) | undefined;
   let failed: string | undefined;
   let worker: Worker | undefined;
-  let stopped = false;
   const arrived = () => {
     wake?.();
     wake = undefined;
   };
-  // Started now; a dynamic import of a built-in settles within the tick.
-  const started = import('node:worker_threads').then(
-    ({ Worker }) => {
-      if (stopped) return;
-      const w = new Worker(HELPER, { workerData: { ...job, ahead: AHEAD, handover } satisfies PageJob, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
-      // Not holding the process open while nobody waits for it: a command that never reads its pages still ends.
-      w.unref();
-      w.on('message', (m: PageMessage) => {
-        queue.push(m);
-        arrived();
-      });
-      w.on('error', (err) => {
-        failed ??= err.message;
-        arrived();
-      });
-      w.on('exit', (code) => {
-        failed ??= `the page helper thread exited with code ${code}`;
-        arrived();
-      });
-      worker = w;
-    },
-    (err: Error) => {
-      failed = err.message;
-    },
-  );
+  // Started now, before the caller's next await: a dynamic import of node:worker_threads settled
+  // only once the reader had loaded its own modules (about 6 ms later), and the helper started that
+  // much later.
+  try {
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
+    const w = new Worker(HELPER, { workerData: { ...job, ahead: AHEAD, handover } satisfies PageJob, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    // Not holding the process open while nobody waits for it: a command that never reads its pages still ends.
+    w.unref();
+    w.on('message', (m: PageMessage) => {
+      queue.push(m);
+      arrived();
+    });
+    w.on('error', (err) => {
+      failed ??= err.message;
+      arrived();
+    });
+    w.on('exit', (code) => {
+      failed ??= `the page helper thread exited with code ${code}`;
+      arrived();
+    });
+    worker = w;
+  } catch (err) {
+    failed = (err as Error).message;
+  }
   const next = async (): Promise<PageMessage> => {
     while (!queue.length) {
       if (failed !== undefined || !worker) return { error: failed ?? 'the page helper thread did not start' };
@@ -94,10 +92,7 @@ export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (
       return undefined;
     }
   };
-  const stop = () => {
-    stopped = true;
-    if (worker) void worker.terminate();
-  };
+  const stop = () => void worker?.terminate();
   return {
     read,
     async *[Symbol.asyncIterator]() {
@@ -114,7 +109,6 @@ export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (
         }
       };
       try {
-        await started;
         // Tests see the helper at work however fast this thread is: it reads nothing before the helper is ready.
         if (test) while (failed === undefined && Atomics.load(handover, HANDOVER_STATE) !== READY) await new Promise((resolve) => setTimeout(resolve, 5));
         // Until the helper is ready (a synchronous look: a worker's message waits for a turn of the event loop).

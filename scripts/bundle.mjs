@@ -2,8 +2,9 @@
 // dynamic import so a command loads only its own code; the packages below stay in node_modules,
 // loaded where they are used (optional drivers, the heavy libraries). Handlebars is bundled: its
 // runtime is two dozen small CommonJS files that every report loaded one by one. So is yaml
-// (seven dozen files, 30-40 ms to load, for every severities.yaml or runbook not parsed before). main.js stays an ES module
-// (bin/ir.js imports it); the pieces it loads are written as CommonJS (.cjs), see toCommonJS below.
+// (seven dozen files, 30-40 ms to load, for every severities.yaml or runbook not parsed before).
+// Everything the program loads is written as CommonJS (.cjs): main.js as main.cjs, which bin/ir.js
+// requires, and the pieces it loads (see toCommonJS below).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
@@ -126,12 +127,15 @@ for (const result of [split, single]) {
  * them; its ESM loader has no compile cache either. So the program's pieces, split by esbuild as ES
  * modules, are turned into CommonJS files one by one (same split, same module instances: each is
  * required once, by path): an `import` of a piece becomes a require, an `import()` a require in a
- * promise. main.js stays an ES module with no static import at all, so `ir --version` loads two
- * files (bin/ir.js and main.js). A piece that imports an external package statically (none does since yaml is bundled) stays an ES
- * module, and so does every piece that imports one of those: a require cannot load an ES module
- * without Node's experimental require(esm). The helper threads stay single ES modules.
+ * promise. main.js, with no static import at all, is written as CommonJS too (main.cjs), so
+ * `ir --version` loads two files (bin/ir.js and main.cjs) and no ES module. A piece that imports an
+ * external package statically (none does since yaml is bundled) stays an ES module, and so does every
+ * piece that imports one of those: a require cannot load an ES module without Node's experimental
+ * require(esm). The helper threads stay single ES modules.
  */
 const MAIN = 'main.js';
+/** The name main.js is written under: CommonJS, see below. */
+const MAIN_CJS = 'main.cjs';
 const programFiles = [...files].filter(([, f]) => f.program).map(([name]) => name);
 const staysEsm = new Set([MAIN]);
 for (let grew = true; grew; ) {
@@ -206,9 +210,14 @@ const written = await Promise.all(
     if (!f.program) return [name, f.text];
     if (name === MAIN) {
       // Its loader is made when first needed: `ir --version` never needs it.
-      const lazy = `let __irLoader;\nconst __irRequire = (id) => (__irLoader ??= (${pieceLoader})(import.meta.url, (id) => import(id)))(id);\n`;
+      const lazy = `let __irLoader;\nconst __irRequire = (id) => (__irLoader ??= (${pieceLoader})(require("node:url").pathToFileURL(__filename).href, (id) => import(id)))(id);\n`;
       const text = f.text.startsWith(`${BANNER}\n`) ? f.text.slice(BANNER.length + 1) : f.text;
-      return [name, `${lazy}${relink(text, { requireDynamic: true })}`];
+      // CommonJS too, as MAIN_CJS, which bin/ir.js (CommonJS by bin/package.json) requires: a process
+      // whose entry is an ES module makes Node's ES module loader first, about 5 ms that were most of
+      // what `ir --version` cost over `node -e 0`, and every command paid them.
+      const out = await transform(`${lazy}${relink(text, { requireDynamic: true })}`, { format: 'cjs', platform: 'node', target: 'node20', logLevel: 'error' });
+      if (/\bimport\.meta\b/.test(out.code)) throw new Error('bundle: main.js uses import.meta; it is written as CommonJS (dist/bin/main.cjs), where there is none');
+      return [MAIN_CJS, out.code];
     }
     if (converted(name)) return [cjsName(name), await toCommonJS(name, f.text)];
     // An ES module piece keeps its banner only if it uses it (see below); its imports of CommonJS pieces are by their new names.

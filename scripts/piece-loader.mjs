@@ -1,5 +1,5 @@
-// The loader dist/bin/main.js uses for the program's CommonJS pieces: scripts/bundle.mjs writes the
-// source of pieceLoader into main.js (so it must use nothing from this module's scope), and
+// The loader dist/bin/main.cjs uses for the program's CommonJS pieces: scripts/bundle.mjs writes the
+// source of pieceLoader into main.cjs (so it must use nothing from this module's scope), and
 // scripts/code-cache.mjs runs ir with IR_BUILD_CODE_CACHE=1 to have it write the code caches.
 //
 // Node 20 compiles every CommonJS file from source at each start (module.enableCompileCache came in
@@ -19,11 +19,11 @@
 // a command fail: any problem reading it means compiling as usual.
 
 /**
- * A require for main.js's pieces (`./name.cjs`), each loaded once into Node's require cache. The
+ * A require for main.cjs's pieces (`./name.cjs`), each loaded once into Node's require cache. The
  * pieces get a require of their own that loads other pieces the same way and anything else
  * (built-in modules, packages) with Node's require from the piece's path; and, as `require.irImport`,
  * a dynamic import that works from code compiled with vm (an `import()` there needs a flag in
- * Node 20): main.js's own, which resolves as the piece would, both being in dist/bin.
+ * Node 20): main.cjs's own, which resolves as the piece would, both being in dist/bin.
  * IR_CODE_CACHE=0 compiles from source; IR_DEBUG=code-cache says on stderr what became of each cache.
  */
 export function pieceLoader(mainUrl, dynamicImport) {

@@ -7,7 +7,7 @@ declare const IR_VERSION: string | undefined;
 
 export async function run(argv: string[], parts: ContextParts = {}): Promise<number> {
   // `ir --version` is on every health check and shell prompt: answer it before loading anything.
-  // Every import below is dynamic, so that the bundle's main.js loads no other file for it.
+  // Every import below is dynamic, so that the bundle's main.cjs loads no other file for it.
   const versionFlag = (a: string) => a === '--version' || a === '-V';
   if (argv.length >= 1 && argv.length <= 2 && argv.some(versionFlag) && argv.every((a) => versionFlag(a) || a === '--json')) {
     const v = typeof IR_VERSION === 'string' ? IR_VERSION : (await import('./version.js')).version();

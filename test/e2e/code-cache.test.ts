@@ -1,5 +1,5 @@
 // V8's code caches for the program's pieces (dist/bin/<piece>.cache, written by `npm run build`,
-// read by the loader in dist/bin/main.js: scripts/piece-loader.mjs): used when they fit, and a cache
+// read by the loader in dist/bin/main.cjs: scripts/piece-loader.mjs): used when they fit, and a cache
 // that is missing, damaged, stale or made under other V8 flags changes nothing but speed.
 // IR_DEBUG=code-cache makes ir say on stderr what became of each piece's cache.
 

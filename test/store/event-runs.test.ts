@@ -194,20 +194,21 @@ describe('a store written before the runs (schema 9)', () => {
       for (let i = 0; i < 30; i++) store.append(i % 4 === 0 ? y : x, () => note(`n${i}`), new Date(T0 + i), 'tester');
       store.close();
       const expected = runsTable(path);
-      // Back to schema 9's shape: the (incident_id, seq) index and no runs.
+      // Back to schema 9's shape: the (incident_id, seq) index, no runs, no index of data that is not JSON.
       sqlite(
         path,
         `DROP TRIGGER IF EXISTS events_runs; DROP TRIGGER event_runs_append_only_update; DROP TRIGGER event_runs_append_only_delete; DROP TABLE event_runs;
-         CREATE INDEX events_incident ON events(incident_id, seq); PRAGMA user_version = 9;`,
+         DROP INDEX events_odd_data; CREATE INDEX events_incident ON events(incident_id, seq); PRAGMA user_version = 9;`,
       );
-      expect(MIGRATIONS.length).toBe(11);
+      expect(MIGRATIONS.length).toBe(12);
       const r = ir(home, ['timeline', x, '--json']);
       expect(r.code).toBe(0);
       expect(printedSeqs(r.stdout)).toEqual(truth(path, x));
       expect(runsTable(path)).toEqual(expected);
       expect(sqlite(path, `SELECT count(*) FROM sqlite_master WHERE name = 'events_incident'`).trim()).toBe('0');
-      expect(sqlite(path, 'PRAGMA user_version').trim()).toBe('11');
-      // Migrations 10 and 11 in one go: the runs built, the trigger made and dropped.
+      expect(sqlite(path, 'PRAGMA user_version').trim()).toBe('12');
+      // Migrations 10 to 12 in one go: the runs built, the trigger made and dropped, the index of data that is not JSON made.
+      expect(sqlite(path, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_odd_data'`).trim()).toBe('1');
       expect(sqlite(path, `SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'events_runs'`).trim()).toBe('0');
       expect(ir(home, ['note', 'after the migration'], { env: { IR_INCIDENT: y } }).code).toBe(0);
       expect(runsTable(path)).toEqual(runStarts(path));

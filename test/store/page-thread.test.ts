@@ -41,6 +41,11 @@ const ODD_DATA = [
   '',
   '{"text":"], [1, {"}',
   'not json at all, with "quotes" and \\ backslashes',
+  // Three texts, none of them JSON, that joined with commas read as three values all the same:
+  // a page whose data is not checked event by event would hand out 1, 2 and [3,4].
+  '1,2',
+  '[3',
+  '4]',
 ];
 
 let store: DistStore;
@@ -126,6 +131,38 @@ describe('pages read on a helper thread', () => {
       expect(weird[13]).toEqual({ unreadable: ODD_DATA[13] });
     }, 60_000);
   }
+
+  it("the events whose data is not JSON are in schema 12's index, whoever wrote them; on a store without it the helper checks every event and reads the same", async () => {
+    const db = new Database(join(dir, 'ir.db'));
+    const copy = join(dir, 'no-index.db');
+    try {
+      const indexed = db.prepare('SELECT seq FROM events INDEXED BY events_odd_data WHERE NOT json_valid(data) ORDER BY seq').pluck().all();
+      // As the helper's check of each event (pageSql) judges them; rows written straight into the table (beforeAll), none of them by ir.
+      expect(indexed).toEqual(db.prepare('SELECT seq FROM events NOT INDEXED WHERE NOT json_valid(data, 1) ORDER BY seq').pluck().all());
+      expect(indexed.length).toBeGreaterThan(10);
+      db.exec(`VACUUM INTO '${copy}'`);
+    } finally {
+      db.close();
+    }
+    const raw = new Database(copy);
+    raw.exec('DROP INDEX events_odd_data');
+    raw.close();
+    const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
+    // Its schema is this ir's, so opening it adds nothing back.
+    const withoutIndex = SqliteStore.open(copy);
+    const saved = store;
+    const opts = { batch: 37, without: ['prevHash', 'hash'] as IterateOptions['without'] };
+    let there: Awaited<ReturnType<typeof read>>;
+    try {
+      store = withoutIndex;
+      there = await read('0', 'all', opts);
+    } finally {
+      store = saved;
+      await withoutIndex.close();
+    }
+    expect(there.read!.here).toBe(0);
+    expect(there.events).toStrictEqual((await read('999999999', undefined, opts)).events);
+  }, 60_000);
 
   it('a helper that fails after its first page, or sends one that does not read, leaves the rest to this thread', async () => {
     const opts = { batch: 100, without: ['prevHash'] as IterateOptions['without'] };

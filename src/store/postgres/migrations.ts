@@ -167,4 +167,8 @@ export const PG_MIGRATIONS: string[] = [
   `
   SELECT 1;
   `,
+  // 12: nothing changes here; SQLite indexes the events whose data is not JSON, for its page reads.
+  `
+  SELECT 1;
+  `,
 ];

@@ -3,8 +3,9 @@
 // after page as JSON texts, never more than `ahead` pages ahead of what the main thread has taken.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
 import { openSqlite } from './driver.js';
-import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageSql, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
+import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, ODD_DATA_SQL, pageSql, READY, type PageJob, type PageMessage, type PagePart } from './pages.js';
 import { spans } from './spans.js';
 
 const job = workerData as PageJob;
@@ -17,6 +18,14 @@ try {
     // Each row is read once, in order: only the index's inner pages are worth keeping.
     db.pragma('cache_size = 256');
     const stmt = db.prepare(pageSql(job.prev, job.own)).raw(true);
+    // A stretch where no event's data is other than JSON (nearly always) is read without checking each.
+    let odd: BetterSqlite3.Statement | undefined;
+    try {
+      odd = db.prepare(ODD_DATA_SQL);
+    } catch {
+      // A store without schema 12's index (another ir's, not migrated): every event is checked.
+    }
+    const clean = odd && db.prepare(pageSql(job.prev, job.own, true)).raw(true);
     // Ready: the main thread reads pages of its own until it sees this, then says where to go on from.
     // A thread of its own may block, and this one has nothing else to do meanwhile.
     Atomics.store(job.handover, HANDOVER_STATE, READY);
@@ -37,7 +46,8 @@ try {
     for (const [lo, hi] of spans(db, job.incidentId, after + 1)) {
       for (let from = Math.max(lo, last + 1); from <= hi; ) {
         const want = job.batch - count;
-        const [rows, data, n, max] = stmt.get(job.incidentId, from, hi, want) as [string, string | null, number, number | null];
+        const read = clean && odd!.get(job.incidentId, from, hi) === undefined ? clean : stmt;
+        const [rows, data, n, max] = read.get(job.incidentId, from, hi, want) as [string, string | null, number, number | null];
         if (!n || data === null || max === null) break;
         parts.push({ rows, data });
         count += n;

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { TimelineEvent } from '../../core/incident.js';
+import { holdYoungGeneration } from '../../util/young-generation.js';
 import { parseEventData } from '../chain.js';
 import { GO, HANDOVER_AFTER, HANDOVER_STATE, HANDOVER_TAKEN, pageEvents, READY, STARTING, type PageJob, type PageMessage } from './pages.js';
 
@@ -130,6 +131,8 @@ export function threadPages(job: Omit<PageJob, 'ahead' | 'handover'>, ownPage: (
           }
           Atomics.add(handover, HANDOVER_TAKEN, 1n);
           Atomics.notify(handover, HANDOVER_TAKEN);
+          // A long read is what grows this thread's young generation past any use (young-generation.ts).
+          if ((read.helper & 15) === 0) holdYoungGeneration();
           read.helper++;
           last = (m as { last: number }).last;
           yield events;

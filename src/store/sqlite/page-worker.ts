@@ -25,7 +25,16 @@ try {
     } catch {
       // A store without schema 12's index (another ir's, not migrated): every event is checked.
     }
-    const clean = odd && db.prepare(pageSql(job.prev, job.own, true)).raw(true);
+    const clean = odd ? db.prepare(pageSql(job.prev, job.own, true)).raw(true) : undefined;
+    type Part = [rows: string, data: string | null, n: number, max: number | null];
+    // One part, read without checking each event's data, and again with it if the seqs it covers hold
+    // one whose data is not JSON (asked of those seqs alone: after an incident's last event may lie
+    // any number of others'); both in one transaction, so both see the same rows.
+    const readPart = db.transaction((from: number, hi: number, want: number): Part => {
+      const part = (clean ?? stmt).get(job.incidentId, from, hi, want) as Part;
+      if (!clean || part[3] === null || odd!.get(job.incidentId, from, part[3]) === undefined) return part;
+      return stmt.get(job.incidentId, from, hi, want) as Part;
+    });
     // Ready: the main thread reads pages of its own until it sees this, then says where to go on from.
     // A thread of its own may block, and this one has nothing else to do meanwhile.
     Atomics.store(job.handover, HANDOVER_STATE, READY);
@@ -46,8 +55,7 @@ try {
     for (const [lo, hi] of spans(db, job.incidentId, after + 1)) {
       for (let from = Math.max(lo, last + 1); from <= hi; ) {
         const want = job.batch - count;
-        const read = clean && odd!.get(job.incidentId, from, hi) === undefined ? clean : stmt;
-        const [rows, data, n, max] = read.get(job.incidentId, from, hi, want) as [string, string | null, number, number | null];
+        const [rows, data, n, max] = readPart(from, hi, want);
         if (!n || data === null || max === null) break;
         parts.push({ rows, data });
         count += n;

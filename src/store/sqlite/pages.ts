@@ -64,15 +64,10 @@ export type PageMessage = { parts: PagePart[]; count: number; last: number } | {
  */
 export function pageSql(prev: boolean, own: boolean, clean = false): string {
   const head = `seq, at, type, actor${prev ? ', prev_hash' : ''}${own ? ', hash' : ''}`;
-  if (clean) {
-    return `SELECT json_group_array(CASE WHEN origin IS NULL AND recorded_at IS NULL THEN json_array(${head}) ELSE json_array(${head}, origin, recorded_at, 1) END),
-      group_concat(data, ','), count(*), max(seq)
-    FROM (SELECT ${head}, origin, recorded_at, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`;
-  }
   // The validity is taken once per row: the subquery's LIMIT keeps SQLite from flattening it into the aggregate.
   return `SELECT json_group_array(CASE WHEN ok AND origin IS NULL AND recorded_at IS NULL THEN json_array(${head}) ELSE json_array(${head}, origin, recorded_at, ok) END),
       group_concat(CASE WHEN ok THEN data ELSE json_quote(data) END, ','), count(*), max(seq)
-    FROM (SELECT ${head}, origin, recorded_at, json_valid(data, 1) AS ok, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`;
+    FROM (SELECT ${head}, origin, recorded_at, ${clean ? '1' : 'json_valid(data, 1)'} AS ok, data FROM events WHERE incident_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`;
 }
 
 /**

@@ -23,6 +23,12 @@ interface DistStore {
   close(): Promise<void>;
 }
 
+/** The built store (dist/) opened on `path`: its helper thread's module is built next to it. */
+async function openStore(path: string): Promise<DistStore> {
+  const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
+  return SqliteStore.open(path);
+}
+
 const AT = new Date('2026-11-25T03:00:00.000Z');
 /** Stored data texts a writer other than ir could leave, each as the one-thread read makes it. */
 const DEEP = `${'['.repeat(1500)}${']'.repeat(1500)}`;
@@ -79,8 +85,7 @@ async function read(min: string, test: string | undefined, opts: IterateOptions)
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ir-pages-'));
   const path = join(dir, 'ir.db');
-  const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
-  const first = SqliteStore.open(path);
+  const first = await openStore(path);
   incident = (await first.declare({ title: 'pages', severity: 'SEV-2' }, AT, 'alice')).incident.id;
   const other = (await first.declare({ title: 'between', severity: 'SEV-3' }, AT, 'bob')).incident.id;
   await first.close();
@@ -102,7 +107,7 @@ beforeAll(async () => {
   // The runs these rows form, which ir records as it appends (migration 11) and a raw writer must record itself.
   db.exec(`INSERT OR IGNORE INTO event_runs (seq, incident_id) SELECT seq, incident_id FROM (SELECT seq, incident_id, lag(incident_id) OVER (ORDER BY seq) AS before FROM events) WHERE before IS NOT incident_id`);
   db.close();
-  store = SqliteStore.open(path);
+  store = await openStore(path);
 }, 120_000);
 
 afterAll(async () => {
@@ -147,9 +152,8 @@ describe('pages read on a helper thread', () => {
     const raw = new Database(copy);
     raw.exec('DROP INDEX events_odd_data');
     raw.close();
-    const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
     // Its schema is this ir's, so opening it adds nothing back.
-    const withoutIndex = SqliteStore.open(copy);
+    const withoutIndex = await openStore(copy);
     const saved = store;
     const opts = { batch: 37, without: ['prevHash', 'hash'] as IterateOptions['without'] };
     let there: Awaited<ReturnType<typeof read>>;
@@ -214,8 +218,7 @@ describe('ir postmortem with its pages read on a helper thread', () => {
   it('writes the very report one thread writes, secrets replaced alike', async () => {
     const { home, cleanup } = tempHome();
     try {
-    const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
-    const s = SqliteStore.open(join(home, 'ir.db'));
+    const s = await openStore(join(home, 'ir.db'));
     let id: string;
     try {
       id = (await s.declare({ title: 'long one', severity: 'SEV-1', service: 'checkout' }, AT, 'alice')).incident.id;
@@ -256,8 +259,7 @@ describe('ir postmortem, pages read on a helper thread, secrets only a look at e
   it('redacts a secret whose trigger word only an escape spells, a value found pages before, and what a team pattern matches', async () => {
     const { home, cleanup } = tempHome();
     try {
-      const { SqliteStore } = (await import(pathToFileURL(join(ROOT, 'dist', 'store', 'sqlite', 'store.js')).href)) as { SqliteStore: { open(path: string): DistStore } };
-      const s = SqliteStore.open(join(home, 'ir.db'));
+      const s = await openStore(join(home, 'ir.db'));
       let plain: string;
       let found: string;
       try {

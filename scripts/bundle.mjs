@@ -137,6 +137,7 @@ const MAIN = 'main.js';
 /** The name main.js is written under: CommonJS, see below. */
 const MAIN_CJS = 'main.cjs';
 const programFiles = [...files].filter(([, f]) => f.program).map(([name]) => name);
+// main.js is written on its own (as main.cjs, below), never by toCommonJS.
 const staysEsm = new Set([MAIN]);
 for (let grew = true; grew; ) {
   grew = false;
